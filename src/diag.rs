@@ -1,0 +1,281 @@
+//! Source files, spans and diagnostics.
+//!
+//! Every value a user can get wrong carries a [`Span`]: which file, and which
+//! bytes of it. A [`Diagnostic`] renders as `FILE:LINE:COL: error: ...`
+//! followed by the offending line and a caret, so that a problem found at
+//! any stage (loading, validation, planning, or a failed mount at run time)
+//! points at the line that asked for it.
+
+use serde::Serialize;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Index of a file in [`Sources`].
+pub type FileId = u32;
+
+/// A byte range in one source file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Span {
+    pub file: FileId,
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    pub fn new(file: FileId, range: std::ops::Range<usize>) -> Self {
+        Span {
+            file,
+            start: range.start as u32,
+            end: range.end as u32,
+        }
+    }
+}
+
+/// A value and where it was written.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sp<T> {
+    pub value: T,
+    pub span: Span,
+}
+
+impl<T> Sp<T> {
+    pub fn new(value: T, span: Span) -> Self {
+        Sp { value, span }
+    }
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Sp<U> {
+        Sp {
+            value: f(self.value),
+            span: self.span,
+        }
+    }
+}
+
+/// One loaded profile file.
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    /// What the user is shown: a path, or `<builtin>/NAME.toml` for a
+    /// profile embedded in the binary.
+    pub name: String,
+    /// The folder `${PROFILE_DIR}` expands to (None for embedded ones).
+    pub dir: Option<PathBuf>,
+    pub text: String,
+    /// Byte offset of the start of each line.
+    line_starts: Vec<usize>,
+}
+
+/// Every file read while loading one profile (the file and its `extends`).
+#[derive(Clone, Debug, Default)]
+pub struct Sources {
+    files: Vec<SourceFile>,
+}
+
+impl Sources {
+    pub fn add(&mut self, name: String, dir: Option<&Path>, text: String) -> FileId {
+        let mut line_starts = vec![0];
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        self.files.push(SourceFile {
+            name,
+            dir: dir.map(Path::to_path_buf),
+            text,
+            line_starts,
+        });
+        (self.files.len() - 1) as FileId
+    }
+
+    pub fn file(&self, id: FileId) -> &SourceFile {
+        &self.files[id as usize]
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, span: Span) -> (usize, usize) {
+        let f = self.file(span.file);
+        let off = (span.start as usize).min(f.text.len());
+        let line = f.line_starts.partition_point(|&s| s <= off) - 1;
+        let start = f.line_starts[line];
+        let col = f.text[start..off].chars().count() + 1;
+        (line + 1, col)
+    }
+
+    /// `FILE:LINE:COL` of a span.
+    pub fn origin(&self, span: Span) -> Origin {
+        let (line, col) = self.line_col(span);
+        Origin {
+            file: self.file(span.file).name.clone(),
+            line,
+            col,
+        }
+    }
+
+    fn line_text(&self, span: Span) -> &str {
+        let f = self.file(span.file);
+        let (line, _) = self.line_col(span);
+        let start = f.line_starts[line - 1];
+        let end = f
+            .line_starts
+            .get(line)
+            .map(|e| e - 1)
+            .unwrap_or(f.text.len());
+        f.text[start..end].trim_end_matches('\r')
+    }
+}
+
+/// Where a plan step or a diagnostic comes from, resolved to text.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Origin {
+    pub file: String,
+    pub line: usize,
+    pub col: usize,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.col)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One problem found in a profile.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    /// None for problems that belong to no file (e.g. a profile name that is
+    /// found nowhere on the search path when given on the command line).
+    pub span: Option<Span>,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn error(span: Span, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            span: Some(span),
+            message: message.into(),
+            hint: None,
+        }
+    }
+    pub fn warning(span: Span, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(span, message)
+        }
+    }
+    pub fn global(message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            span: None,
+            message: message.into(),
+            hint: None,
+        }
+    }
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// `FILE:LINE:COL: error: message`, the source line, a caret, the hint.
+    pub fn render(&self, sources: &Sources) -> String {
+        let sev = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let Some(span) = self.span else {
+            let mut out = format!("sandbox: {sev}: {}\n", self.message);
+            if let Some(h) = &self.hint {
+                out.push_str(&format!("  = hint: {h}\n"));
+            }
+            return out;
+        };
+        let origin = sources.origin(span);
+        let line = sources.line_text(span);
+        let width = {
+            let f = sources.file(span.file);
+            let end = (span.end as usize).min(f.text.len());
+            let start = (span.start as usize).min(end);
+            let text = &f.text[start..end];
+            text.lines().next().unwrap_or("").chars().count().max(1)
+        };
+        let gutter = origin.line.to_string().len();
+        let mut out = format!("{origin}: {sev}: {}\n", self.message);
+        out.push_str(&format!("{:gutter$} |\n", ""));
+        out.push_str(&format!("{} | {line}\n", origin.line));
+        out.push_str(&format!(
+            "{:gutter$} | {}{}\n",
+            "",
+            " ".repeat(origin.col - 1),
+            "^".repeat(width)
+        ));
+        if let Some(h) = &self.hint {
+            out.push_str(&format!("{:gutter$} = hint: {h}\n", ""));
+        }
+        out
+    }
+}
+
+/// The closest of `candidates` to `word`, when it is close enough to be a
+/// likely typo ("did you mean ...?").
+pub fn suggest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (levenshtein(word, c), *c))
+        .filter(|(d, c)| *d <= (c.len().max(word.len()) / 3).max(1))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_and_column_are_one_based_and_count_chars() {
+        let mut s = Sources::default();
+        let f = s.add("p.toml".into(), None, "a = 1\nbé = 2\n".into());
+        assert_eq!(s.line_col(Span::new(f, 0..1)), (1, 1));
+        assert_eq!(s.line_col(Span::new(f, 6..7)), (2, 1));
+        // 'é' is two bytes, one column
+        assert_eq!(s.line_col(Span::new(f, 10..11)), (2, 4));
+    }
+
+    #[test]
+    fn render_shows_line_and_caret() {
+        let mut s = Sources::default();
+        let f = s.add("p.toml".into(), None, "[mount]\nmoutn = 1\n".into());
+        let d = Diagnostic::error(Span::new(f, 8..13), "unknown key 'moutn'").with_hint("did you mean 'mount'?");
+        let r = d.render(&s);
+        assert!(r.starts_with("p.toml:2:1: error: unknown key 'moutn'\n"), "{r}");
+        assert!(r.contains("2 | moutn = 1\n"), "{r}");
+        assert!(r.contains("  | ^^^^^\n"), "{r}");
+        assert!(r.contains("= hint: did you mean 'mount'?"), "{r}");
+    }
+
+    #[test]
+    fn suggestions_only_for_near_misses() {
+        assert_eq!(suggest("moutn", &["mount", "network"]), Some("mount"));
+        assert_eq!(suggest("xyz", &["mount", "network"]), None);
+        assert_eq!(suggest("ro_bind", &["ro-bind", "bind"]), Some("ro-bind"));
+    }
+}

@@ -1,0 +1,178 @@
+//! Facts about the host that validation and the plan depend on, behind a
+//! trait so that both are testable without privileges (tests pass a
+//! [`FakeHost`]); the executor never asks these, it acts.
+
+use std::path::Path;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PathKind {
+    Missing,
+    Dir,
+    File,
+    Symlink,
+    /// A device, socket or fifo.
+    Other,
+}
+
+pub trait HostFacts {
+    fn uid(&self) -> u32;
+    fn gid(&self) -> u32;
+    fn is_root(&self) -> bool {
+        self.uid() == 0
+    }
+    /// What is at `path` on the host (not following a final symlink).
+    fn path_kind(&self, path: &str) -> PathKind;
+    /// The text of the symlink at `path`, if it is one.
+    fn read_link(&self, path: &str) -> Option<String>;
+    /// Ranges (start, count) /etc/subuid grants the caller.
+    fn subuids(&self) -> Vec<(u32, u32)>;
+    /// Ranges (start, count) /etc/subgid grants the caller.
+    fn subgids(&self) -> Vec<(u32, u32)>;
+    /// Whether a helper program (newuidmap, pasta, ...) is on PATH.
+    fn has_program(&self, name: &str) -> bool;
+}
+
+/// The real machine.
+pub struct RealHost {
+    uid: u32,
+    gid: u32,
+    user: Option<String>,
+}
+
+impl RealHost {
+    pub fn new() -> RealHost {
+        let uid = nix::unistd::getuid().as_raw();
+        RealHost {
+            uid,
+            gid: nix::unistd::getgid().as_raw(),
+            user: nix::unistd::User::from_uid(uid.into()).ok().flatten().map(|u| u.name),
+        }
+    }
+
+    fn subids(&self, file: &str) -> Vec<(u32, u32)> {
+        let Ok(text) = std::fs::read_to_string(file) else { return vec![] };
+        let uid = self.uid.to_string();
+        text.lines()
+            .filter_map(|l| {
+                let mut f = l.split(':');
+                let (who, start, count) = (f.next()?, f.next()?, f.next()?);
+                let mine = who == uid || Some(who) == self.user.as_deref();
+                mine.then(|| Some((start.trim().parse().ok()?, count.trim().parse().ok()?)))?
+            })
+            .collect()
+    }
+}
+
+impl Default for RealHost {
+    fn default() -> Self {
+        RealHost::new()
+    }
+}
+
+impl HostFacts for RealHost {
+    fn uid(&self) -> u32 {
+        self.uid
+    }
+    fn gid(&self) -> u32 {
+        self.gid
+    }
+    fn path_kind(&self, path: &str) -> PathKind {
+        match std::fs::symlink_metadata(path) {
+            Err(_) => PathKind::Missing,
+            Ok(m) if m.file_type().is_symlink() => PathKind::Symlink,
+            Ok(m) if m.is_dir() => PathKind::Dir,
+            Ok(m) if m.is_file() => PathKind::File,
+            Ok(_) => PathKind::Other,
+        }
+    }
+    fn read_link(&self, path: &str) -> Option<String> {
+        std::fs::read_link(path).ok().map(|t| t.to_string_lossy().into_owned())
+    }
+    fn subuids(&self) -> Vec<(u32, u32)> {
+        self.subids("/etc/subuid")
+    }
+    fn subgids(&self) -> Vec<(u32, u32)> {
+        self.subids("/etc/subgid")
+    }
+    fn has_program(&self, name: &str) -> bool {
+        let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin:/usr/sbin:/sbin".into());
+        std::env::split_paths(&path).any(|d| is_executable(&d.join(name)))
+    }
+}
+
+fn is_executable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// A host described by hand, for tests and golden plans.
+#[derive(Clone, Debug, Default)]
+pub struct FakeHost {
+    pub uid: u32,
+    pub gid: u32,
+    /// (path, kind); anything not listed is Missing.
+    pub paths: Vec<(String, PathKind)>,
+    /// (link, target) for the paths listed as Symlink.
+    pub links: Vec<(String, String)>,
+    pub subuids: Vec<(u32, u32)>,
+    pub subgids: Vec<(u32, u32)>,
+    pub programs: Vec<String>,
+}
+
+impl FakeHost {
+    /// An unprivileged user (1000:1000) on a usual merged-/usr Debian.
+    pub fn debian_user() -> FakeHost {
+        let dirs = ["/usr", "/etc", "/home/user", "/tmp", "/opt", "/srv", "/var", "/run", "/dev", "/proc", "/sys", "/home"];
+        let links = [("/bin", "usr/bin"), ("/lib", "usr/lib"), ("/lib64", "usr/lib64"), ("/sbin", "usr/sbin")];
+        let files = [
+            "/etc/passwd",
+            "/etc/group",
+            "/etc/hosts",
+            "/etc/nsswitch.conf",
+            "/etc/resolv.conf",
+            "/etc/ld.so.cache",
+            "/etc/localtime",
+            "/etc/os-release",
+        ];
+        let mut paths: Vec<(String, PathKind)> = dirs.iter().map(|d| (d.to_string(), PathKind::Dir)).collect();
+        paths.extend(links.iter().map(|(d, _)| (d.to_string(), PathKind::Symlink)));
+        paths.extend(files.iter().map(|d| (d.to_string(), PathKind::File)));
+        FakeHost {
+            uid: 1000,
+            gid: 1000,
+            paths,
+            links: links.iter().map(|(l, t)| (l.to_string(), t.to_string())).collect(),
+            subuids: vec![],
+            subgids: vec![],
+            programs: vec![],
+        }
+    }
+}
+
+impl HostFacts for FakeHost {
+    fn uid(&self) -> u32 {
+        self.uid
+    }
+    fn gid(&self) -> u32 {
+        self.gid
+    }
+    fn path_kind(&self, path: &str) -> PathKind {
+        self.paths
+            .iter()
+            .find(|(p, _)| p == path)
+            .map(|(_, k)| *k)
+            .unwrap_or(PathKind::Missing)
+    }
+    fn read_link(&self, path: &str) -> Option<String> {
+        self.links.iter().find(|(l, _)| l == path).map(|(_, t)| t.clone())
+    }
+    fn subuids(&self) -> Vec<(u32, u32)> {
+        self.subuids.clone()
+    }
+    fn subgids(&self) -> Vec<(u32, u32)> {
+        self.subgids.clone()
+    }
+    fn has_program(&self, name: &str) -> bool {
+        self.programs.iter().any(|p| p == name)
+    }
+}

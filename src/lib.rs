@@ -1,0 +1,14 @@
+//! `sandbox`: a declarative Linux sandbox launcher.
+//!
+//! The crate is one pipeline: [`profile`] (TOML text -> validated
+//! [`profile::Profile`]), [`plan`] (profile + host facts + command line ->
+//! ordered [`plan::Plan`], pure), and [`exec`] (applies a plan's steps with
+//! real system calls, then execs the application).
+
+pub mod capabilities;
+pub mod diag;
+pub mod exec;
+pub mod host;
+pub mod plan;
+pub mod profile;
+pub mod syscalls;

@@ -1,0 +1,155 @@
+//! The `sandbox` command line: parse arguments, call the library, map the
+//! outcome to an exit code. No policy lives here.
+
+use clap::{Parser, Subcommand};
+use sandbox::diag::Diagnostic;
+use sandbox::host::RealHost;
+use sandbox::plan::{self, Invocation};
+use sandbox::profile::{self, Loaded, SearchPath, Vars};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Exit code when the sandbox could not be set up (bad profile, failed step).
+const SETUP_FAILED: u8 = 125;
+
+#[derive(Parser)]
+#[command(name = "sandbox", version, about = "Run programs in a sandbox described by a TOML profile")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a command in the sandbox a profile describes.
+    Run {
+        /// A profile name (searched on the profile path) or a path to a .toml file.
+        #[arg(default_value = "default")]
+        profile: String,
+        /// The command and its arguments; default: the profile's `command`.
+        #[arg(last = true)]
+        command: Vec<String>,
+    },
+    /// Check profiles: exit 0 when every one is valid (warnings are printed), 1 otherwise.
+    Check {
+        #[arg(required = true)]
+        profiles: Vec<String>,
+    },
+    /// Print the steps `run` would take, each with the profile line it comes from.
+    Plan {
+        profile: String,
+        /// Print the plan as JSON (format in docs/cli.md).
+        #[arg(long)]
+        json: bool,
+        #[arg(last = true)]
+        command: Vec<String>,
+    },
+    /// List the profiles on the search path, with their descriptions.
+    Profiles,
+}
+
+fn search_path(vars: &Vars) -> SearchPath {
+    let config = vars
+        .expand("${XDG_CONFIG_HOME}", None)
+        .ok()
+        .map(PathBuf::from);
+    SearchPath::standard(config)
+}
+
+fn print_diags(loaded: &Loaded, diags: &[Diagnostic]) {
+    for d in diags {
+        eprint!("{}", d.render(&loaded.sources));
+    }
+}
+
+/// Load and validate; on errors print them all and return None.
+fn load_valid(spec: &str, vars: &Vars, host: &RealHost) -> Result<Loaded, Loaded> {
+    let search = search_path(vars);
+    let loc = match profile::locate(spec, &search) {
+        Ok(l) => l,
+        Err(d) => {
+            let mut l = profile::load_text(spec, None, "", &search);
+            l.diags = vec![d];
+            return Err(l);
+        }
+    };
+    let mut loaded = profile::load(loc, &search);
+    if !loaded.has_errors() {
+        profile::validate(&mut loaded, vars, host);
+    }
+    if loaded.has_errors() { Err(loaded) } else { Ok(loaded) }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let vars = Vars::from_process();
+    let host = RealHost::new();
+    match cli.command {
+        Command::Check { profiles } => {
+            let mut ok = true;
+            for spec in &profiles {
+                match load_valid(spec, &vars, &host) {
+                    Ok(l) => {
+                        print_diags(&l, &l.diags);
+                        // Host-dependent problems (a missing bind source) show in the plan.
+                        if let Err(diags) = plan::compile(&l, &host, &Invocation { command: vec!["true".into()] }) {
+                            print_diags(&l, &diags);
+                            ok = false;
+                        }
+                    }
+                    Err(l) => {
+                        print_diags(&l, &l.diags);
+                        ok = false;
+                    }
+                }
+            }
+            if ok { ExitCode::SUCCESS } else { ExitCode::from(1) }
+        }
+        Command::Plan { profile, json, command } => {
+            let (loaded, p) = match compiled(&profile, command, &vars, &host) {
+                Ok(v) => v,
+                Err(code) => return code,
+            };
+            print_diags(&loaded, &loaded.diags);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&p).expect("plans serialize"));
+            } else {
+                print!("{}", plan::render_text(&p));
+            }
+            ExitCode::SUCCESS
+        }
+        Command::Profiles => {
+            print!("{}", sandbox::profile::resolve::list_text(&search_path(&vars)));
+            ExitCode::SUCCESS
+        }
+        Command::Run { profile, command } => {
+            let (loaded, p) = match compiled(&profile, command, &vars, &host) {
+                Ok(v) => v,
+                Err(code) => return code,
+            };
+            print_diags(&loaded, &loaded.diags);
+            for n in &p.notes {
+                eprintln!("sandbox: note: {n}");
+            }
+            ExitCode::from(sandbox::exec::run(&p))
+        }
+    }
+}
+
+fn compiled(spec: &str, command: Vec<String>, vars: &Vars, host: &RealHost) -> Result<(Loaded, plan::Plan), ExitCode> {
+    let loaded = match load_valid(spec, vars, host) {
+        Ok(l) => l,
+        Err(l) => {
+            print_diags(&l, &l.diags);
+            return Err(ExitCode::from(SETUP_FAILED));
+        }
+    };
+    match plan::compile(&loaded, host, &Invocation { command }) {
+        Ok(p) => Ok((loaded, p)),
+        Err(diags) => {
+            print_diags(&loaded, &loaded.diags);
+            print_diags(&loaded, &diags);
+            Err(ExitCode::from(SETUP_FAILED))
+        }
+    }
+}

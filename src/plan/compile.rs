@@ -1,0 +1,489 @@
+//! Profile + host facts + command line -> Plan. Pure: the only view of the
+//! machine is the [`HostFacts`] trait. The order of the steps is decided
+//! here, phase by phase, and nowhere else.
+
+use super::*;
+use crate::diag::{Diagnostic, Sp, Span};
+use crate::host::{HostFacts, PathKind};
+use crate::profile::types::*;
+use crate::profile::{Loaded, validate::is_under};
+
+/// What the command line adds to a profile.
+#[derive(Clone, Debug, Default)]
+pub struct Invocation {
+    /// Arguments after `--`; empty: the profile's `command`.
+    pub command: Vec<String>,
+}
+
+/// The PATH a cleared environment gets unless the profile sets one.
+pub const DEFAULT_PATH: &str = "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin";
+
+struct Compiler<'a> {
+    loaded: &'a Loaded,
+    host: &'a dyn HostFacts,
+    steps: Vec<Step>,
+    notes: Vec<String>,
+    diags: Vec<Diagnostic>,
+}
+
+/// Build the plan. Errors are problems only the host can reveal (a bind
+/// source that does not exist, no command to run), at their profile line.
+pub fn compile(loaded: &Loaded, host: &dyn HostFacts, inv: &Invocation) -> Result<Plan, Vec<Diagnostic>> {
+    let mut c = Compiler {
+        loaded,
+        host,
+        steps: vec![],
+        notes: vec![],
+        diags: vec![],
+    };
+    c.build(inv);
+    if !c.diags.is_empty() {
+        return Err(c.diags);
+    }
+    let p = &loaded.profile;
+    let profile = p
+        .name
+        .as_ref()
+        .map(|n| n.value.clone())
+        .or_else(|| loaded.location.as_ref().map(|l| l.display()))
+        .unwrap_or_else(|| "profile".into());
+    let plan = Plan {
+        version: 1,
+        profile,
+        steps: c.steps,
+        notes: c.notes,
+    };
+    debug_assert_eq!(check_order(&plan), Ok(()));
+    Ok(plan)
+}
+
+impl Compiler<'_> {
+    fn origin(&self, span: Span) -> Option<Origin> {
+        Some(self.loaded.sources.origin(span))
+    }
+
+    fn origin_of<T>(&self, v: &Option<Sp<T>>) -> Option<Origin> {
+        v.as_ref().and_then(|s| self.origin(s.span))
+    }
+
+    fn push(&mut self, phase: Phase, action: Action, origin: Option<Origin>) {
+        self.steps.push(Step { phase, action, origin });
+    }
+
+    fn build(&mut self, inv: &Invocation) {
+        let p = &self.loaded.profile;
+        let argv = self.command(inv);
+        self.spawn_and_maps();
+        self.joins();
+        if p.ns_private(NsKind::Mount) {
+            self.filesystem();
+        }
+        self.identity();
+        self.sandwich();
+        self.process();
+        self.landlock();
+        if p.ns_new(NsKind::Pid) && flag(&p.process.init, true) {
+            let o = self.origin_of(&p.process.init);
+            self.push(Phase::Init, Action::Init, o);
+        }
+        self.seccomp();
+        let o = p.command.as_ref().filter(|_| inv.command.is_empty()).and_then(|c| self.origin(c.span));
+        self.push(Phase::Exec, Action::Exec { argv }, o);
+    }
+
+    fn command(&mut self, inv: &Invocation) -> Vec<String> {
+        if !inv.command.is_empty() {
+            return inv.command.clone();
+        }
+        match &self.loaded.profile.command {
+            Some(c) => c.value.iter().map(|a| a.value.clone()).collect(),
+            None => {
+                self.diags.push(
+                    Diagnostic::global("no command to run")
+                        .with_hint("give one after '--' (sandbox run PROFILE -- CMD ARGS...), or set 'command' in the profile"),
+                );
+                vec![]
+            }
+        }
+    }
+
+    fn spawn_and_maps(&mut self) {
+        let p = &self.loaded.profile;
+        let new: Vec<NsKind> = NsKind::ALL.into_iter().filter(|k| p.ns_new(*k)).collect();
+        let ns_origin = p.namespaces.first().and_then(|(_, s)| self.origin(s.span));
+        self.push(Phase::Spawn, Action::Spawn { new: new.clone() }, ns_origin);
+        let cg = &p.cgroup;
+        if cg.memory.is_some() || cg.pids.is_some() || cg.cpu.is_some() {
+            let o = self
+                .origin_of(&cg.memory)
+                .or(self.origin_of(&cg.pids))
+                .or(self.origin_of(&cg.cpu));
+            self.push(
+                Phase::Parent,
+                Action::Cgroup {
+                    memory: cg.memory.as_ref().map(|v| v.value),
+                    pids: cg.pids.as_ref().map(|v| v.value),
+                    cpu: cg.cpu.as_ref().map(|v| v.value),
+                },
+                o,
+            );
+        }
+        if new.contains(&NsKind::User) {
+            let (uid, gid) = self.outer_ids();
+            let extra: Vec<IdMapEntry> = p
+                .user
+                .map
+                .iter()
+                .flat_map(|m| m.value.iter())
+                .map(|r| IdMapEntry {
+                    inside: r.value.inside,
+                    outside: r.value.outside,
+                    count: r.value.count,
+                })
+                .collect();
+            let helper = !extra.is_empty() && !self.host.is_root();
+            let map_origin = self.origin_of(&p.user.map);
+            let mut uid_map = vec![IdMapEntry { inside: uid, outside: self.host.uid(), count: 1 }];
+            let mut gid_map = vec![IdMapEntry { inside: gid, outside: self.host.gid(), count: 1 }];
+            uid_map.extend(extra.iter().cloned());
+            gid_map.extend(extra);
+            // setgroups must be denied before an unprivileged gid_map; a
+            // helper (newgidmap) decides for itself.
+            if !helper && !self.host.is_root() {
+                self.push(Phase::Parent, Action::SetgroupsDeny, None);
+            }
+            let uo = map_origin.clone().or(self.origin_of(&p.user.uid));
+            let go = map_origin.or(self.origin_of(&p.user.gid));
+            self.push(Phase::Parent, Action::UidMap { map: uid_map, helper }, uo);
+            self.push(Phase::Parent, Action::GidMap { map: gid_map, helper }, go);
+        }
+        if let Some(t) = &p.process.timeout {
+            let o = self.origin(t.span);
+            self.push(Phase::Parent, Action::Timeout { ms: t.value }, o);
+        }
+        self.push(Phase::Parent, Action::Release, None);
+    }
+
+    /// The ids the setup runs as inside the outer user namespace. With the
+    /// sandwich, setup is root (0) there and the app's ids come later; without
+    /// it, the app's own ids are mapped directly.
+    fn outer_ids(&self) -> (u32, u32) {
+        
+        if self.sandwich_on() {
+            (0, 0)
+        } else {
+            self.app_ids()
+        }
+    }
+
+    fn app_ids(&self) -> (u32, u32) {
+        let u = &self.loaded.profile.user;
+        (
+            u.uid.as_ref().map(|s| s.value).unwrap_or(self.host.uid()),
+            u.gid.as_ref().map(|s| s.value).unwrap_or(self.host.gid()),
+        )
+    }
+
+    fn sandwich_on(&self) -> bool {
+        let p = &self.loaded.profile;
+        p.ns_new(NsKind::User) && flag(&p.user.sandwich, true)
+    }
+
+    fn joins(&mut self) {
+        let p = &self.loaded.profile;
+        for (kind, s) in &p.namespaces {
+            if let NsSetting::Join(path) = &s.value {
+                let o = self.origin(s.span);
+                self.push(Phase::Join, Action::JoinNamespace { kind: *kind, path: path.clone() }, o);
+            }
+        }
+    }
+
+    fn filesystem(&mut self) {
+        let p = &self.loaded.profile;
+        self.push(Phase::Mount, Action::MakeRootPrivate, None);
+        let root = p.filesystem.root.as_ref();
+        let tmpfs_root = root.is_none_or(|r| r.value == "tmpfs");
+        match root {
+            Some(r) if !tmpfs_root => {
+                if self.host.path_kind(&r.value) != PathKind::Dir {
+                    self.diags.push(
+                        Diagnostic::error(r.span, format!("root filesystem '{}' is not a directory", r.value))
+                            .with_hint("build one with: debootstrap --variant=minbase stable DIR (see examples/rootfs)"),
+                    );
+                }
+                let o = self.origin(r.span);
+                self.push(Phase::Mount, Action::RootBind { src: r.value.clone() }, o);
+            }
+            _ => {
+                let o = root.and_then(|r| self.origin(r.span));
+                self.push(Phase::Mount, Action::RootTmpfs, o);
+            }
+        }
+        for m in &p.mounts {
+            self.mount(m);
+        }
+        if flag(&p.filesystem.readonly_root, tmpfs_root) {
+            let o = self.origin_of(&p.filesystem.readonly_root);
+            self.push(Phase::Mount, Action::RemountRootRo, o);
+        }
+        self.push(Phase::Pivot, Action::PivotRoot, None);
+    }
+
+    fn mount(&mut self, m: &Mount) {
+        let o = self.origin(m.kind.span);
+        let dst = m.target().map(|t| t.value.clone()).unwrap_or_default();
+        let mode = m.mode.as_ref().map(|v| v.value);
+        let action = match m.kind.value {
+            MountKind::Bind | MountKind::RoBind | MountKind::DevBind => {
+                let src = m.src.as_ref().expect("validated: binds have src");
+                match self.host.path_kind(&src.value) {
+                    PathKind::Missing if m.is_optional() => {
+                        self.notes.push(format!("{}: skipped optional {} of '{}': it does not exist", o.clone().expect("span"), m.kind.value.name(), src.value));
+                        return;
+                    }
+                    PathKind::Missing => {
+                        self.diags.push(
+                            Diagnostic::error(src.span, format!("bind source '{}' does not exist", src.value))
+                                .with_hint("create it, or add 'optional = true' to skip this mount when it is missing"),
+                        );
+                        return;
+                    }
+                    PathKind::Symlink => match self.host.read_link(&src.value) {
+                        // A link is recreated as the same link, so /bin -> usr/bin
+                        // stays a link in the sandbox, as on the host.
+                        Some(target) => Action::Symlink { target, dst },
+                        None => return,
+                    },
+                    kind => Action::Bind {
+                        src: src.value.clone(),
+                        dst,
+                        readonly: m.kind.value == MountKind::RoBind,
+                        devices: m.kind.value == MountKind::DevBind,
+                        dir: kind == PathKind::Dir,
+                    },
+                }
+            }
+            MountKind::Tmpfs => Action::Tmpfs {
+                dst,
+                size: m.size.as_ref().map(|s| s.value),
+                mode: mode.unwrap_or(0o755),
+            },
+            MountKind::Proc => Action::Proc { dst },
+            MountKind::Dev => Action::Dev { dst },
+            MountKind::Mqueue => Action::Mqueue { dst },
+            MountKind::Symlink => Action::Symlink {
+                target: m.src.as_ref().map(|s| s.value.clone()).unwrap_or_default(),
+                dst,
+            },
+            MountKind::Dir => Action::Dir { dst, mode: mode.unwrap_or(0o755) },
+            MountKind::File => Action::File {
+                dst,
+                content: m.content.as_ref().map(|c| c.value.clone()).unwrap_or_default(),
+                mode: mode.unwrap_or(0o644),
+            },
+            MountKind::RemountRo => Action::RemountRo { dst },
+            MountKind::Overlay => {
+                let mut lower = vec![];
+                for l in &m.lower {
+                    if self.host.path_kind(&l.value) != PathKind::Dir {
+                        if m.is_optional() {
+                            self.notes.push(format!("{}: skipped optional overlay on '{dst}': lower '{}' is not a directory", o.clone().expect("span"), l.value));
+                            return;
+                        }
+                        self.diags.push(Diagnostic::error(l.span, format!("overlay lower '{}' is not a directory", l.value)));
+                    }
+                    lower.push(l.value.clone());
+                }
+                let upper = m.upper.as_ref().map(|u| u.value.clone());
+                let work = upper.as_ref().map(|u| work_dir_for(u));
+                Action::Overlay {
+                    dst,
+                    lower,
+                    upper,
+                    work,
+                    readonly: flag(&m.readonly, false),
+                }
+            }
+        };
+        self.push(Phase::Mount, action, o);
+    }
+
+    fn identity(&mut self) {
+        let p = &self.loaded.profile;
+        if p.ns_new(NsKind::Uts) {
+            let name = p.uts.hostname.as_ref().map(|h| h.value.clone()).unwrap_or_else(|| "sandbox".into());
+            let o = self.origin_of(&p.uts.hostname);
+            self.push(Phase::Identity, Action::SetHostname { name }, o);
+            if let Some(d) = &p.uts.domainname {
+                let o = self.origin(d.span);
+                self.push(Phase::Identity, Action::SetDomainname { name: d.value.clone() }, o);
+            }
+        }
+        if p.ns_new(NsKind::Net) {
+            let o = p.namespace(NsKind::Net).and_then(|s| self.origin(s.span));
+            self.push(Phase::Identity, Action::LoopbackUp, o);
+        }
+    }
+
+    fn sandwich(&mut self) {
+        let p = &self.loaded.profile;
+        if self.sandwich_on() {
+            let (uid, gid) = self.app_ids();
+            let o = self.origin_of(&p.user.sandwich);
+            let nested_userns = flag(&p.user.nested_userns, false);
+            self.push(Phase::Sandwich, Action::Sandwich { uid, gid, nested_userns }, o);
+        }
+        let keep: Vec<String> = p
+            .process
+            .capabilities
+            .iter()
+            .filter_map(|c| crate::capabilities::canonical(&c.value).map(str::to_string))
+            .collect();
+        let o = p.process.capabilities.first().and_then(|c| self.origin(c.span));
+        self.push(Phase::Sandwich, Action::DropCapabilities { keep }, o);
+    }
+
+    fn process(&mut self) {
+        let p = &self.loaded.profile;
+        let pr = &p.process;
+        if flag(&pr.new_session, true) {
+            let o = self.origin_of(&pr.new_session);
+            self.push(Phase::Process, Action::NewSession, o);
+        }
+        let cwd = pr.cwd.as_ref().map(|c| c.value.clone()).unwrap_or_else(|| "/".into());
+        let o = self.origin_of(&pr.cwd);
+        self.push(Phase::Process, Action::Chdir { path: cwd }, o);
+        let clear = flag(&p.env.clear, true);
+        let mut set: Vec<(String, String)> = p.env.set.iter().map(|(k, v)| (k.value.clone(), v.value.clone())).collect();
+        if clear && !set.iter().any(|(k, _)| k == "PATH") && !p.env.keep.iter().any(|k| k.value == "PATH") {
+            set.insert(0, ("PATH".into(), DEFAULT_PATH.into()));
+        }
+        let o = self.origin_of(&p.env.clear).or(p.env.keep.first().and_then(|k| self.origin(k.span)));
+        self.push(
+            Phase::Process,
+            Action::Environment {
+                clear,
+                keep: p.env.keep.iter().map(|k| k.value.clone()).collect(),
+                set,
+            },
+            o,
+        );
+        if !p.limits.values.is_empty() {
+            let limits = p
+                .limits
+                .values
+                .iter()
+                .map(|(k, v)| Rlimit { resource: k, value: v.value })
+                .collect();
+            let o = p.limits.values.first().and_then(|(_, v)| self.origin(v.span));
+            self.push(Phase::Process, Action::SetRlimits { limits }, o);
+        }
+        if flag(&pr.die_with_parent, true) {
+            let o = self.origin_of(&pr.die_with_parent);
+            self.push(Phase::Process, Action::DieWithParent, o);
+        }
+        self.push(Phase::Process, Action::NoNewPrivs, None);
+    }
+
+    fn landlock(&mut self) {
+        let p = &self.loaded.profile;
+        let l = &p.landlock;
+        if !flag(&l.enabled, true) {
+            return;
+        }
+        let paths = |v: &[SpStr]| v.iter().map(|s| s.value.clone()).collect::<Vec<_>>();
+        let (mut read, mut write, mut exec) = (paths(&l.read), paths(&l.write), paths(&l.exec));
+        if flag(&l.from_mounts, true) {
+            for step in &self.steps {
+                match &step.action {
+                    Action::Bind { dst, readonly: true, .. } | Action::Overlay { dst, readonly: true, .. } => {
+                        read.push(dst.clone());
+                        exec.push(dst.clone());
+                    }
+                    Action::Bind { dst, .. } | Action::Tmpfs { dst, .. } | Action::Overlay { dst, .. } | Action::Mqueue { dst } => {
+                        write.push(dst.clone());
+                    }
+                    Action::Dev { dst } => write.push(dst.clone()),
+                    Action::Proc { dst } => read.push(dst.clone()),
+                    Action::File { dst, .. } | Action::Symlink { dst, .. } | Action::Dir { dst, .. } => read.push(dst.clone()),
+                    Action::RootBind { .. } => {
+                        read.push("/".into());
+                        exec.push("/".into());
+                    }
+                    _ => {}
+                }
+            }
+        }
+        // A path already covered by a broader rule of the same kind adds nothing.
+        for list in [&mut read, &mut write, &mut exec] {
+            list.sort();
+            list.dedup();
+            let all = list.clone();
+            list.retain(|p| !all.iter().any(|q| q != p && is_under(p, q)));
+        }
+        let scope = match &l.scope {
+            Some(s) => s.value.iter().map(|v| v.value.clone()).collect(),
+            None => vec!["signal".into(), "abstract-unix-socket".into()],
+        };
+        let o = self
+            .origin_of(&l.enabled)
+            .or(self.origin_of(&l.from_mounts))
+            .or(self.origin_of(&l.compat));
+        self.push(
+            Phase::Landlock,
+            Action::Landlock {
+                read,
+                write,
+                exec,
+                tcp_bind: l.tcp_bind.iter().map(|p| p.value).collect(),
+                tcp_connect: l.tcp_connect.iter().map(|p| p.value).collect(),
+                scope,
+                compat: l.compat.as_ref().map(|c| c.value).unwrap_or(Compat::BestEffort),
+            },
+            o,
+        );
+    }
+
+    fn seccomp(&mut self) {
+        let s = &self.loaded.profile.seccomp;
+        let policy = s.policy.as_ref().map(|p| p.value).unwrap_or(SeccompPolicy::Default);
+        let names = |list: &[SpStr]| -> Vec<&'static str> {
+            list.iter()
+                .flat_map(|n| crate::syscalls::expand(&n.value).unwrap_or_default())
+                .collect()
+        };
+        let (allow, deny) = (names(&s.allow), names(&s.deny));
+        let mut syscalls: Vec<&str> = match policy {
+            SeccompPolicy::None => return,
+            SeccompPolicy::Default => crate::syscalls::DEFAULT_DENY
+                .iter()
+                .flat_map(|g| crate::syscalls::expand(g).unwrap_or_default())
+                .chain(deny)
+                .filter(|n| !allow.contains(n))
+                .collect(),
+            SeccompPolicy::Allowlist => allow.into_iter().filter(|n| !deny.contains(n)).collect(),
+        };
+        let mut seen = std::collections::HashSet::new();
+        syscalls.retain(|n| seen.insert(*n));
+        let o = self.origin_of(&s.policy);
+        self.push(
+            Phase::Seccomp,
+            Action::Seccomp {
+                policy,
+                syscalls: syscalls.into_iter().map(str::to_string).collect(),
+                errno: s.errno.as_ref().map(|e| e.value).unwrap_or(libc::EPERM),
+            },
+            o,
+        );
+    }
+}
+
+/// Overlayfs needs a work directory on the upper's filesystem: a hidden
+/// sibling of the upper directory.
+pub fn work_dir_for(upper: &str) -> String {
+    let p = std::path::Path::new(upper);
+    let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let parent = p.parent().map(|d| d.to_string_lossy().into_owned()).unwrap_or_default();
+    format!("{}/.{name}.work", parent.trim_end_matches('/'))
+}

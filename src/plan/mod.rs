@@ -1,0 +1,200 @@
+//! The plan: what the executor will do, in order, each step with the
+//! profile line it came from. Built by a pure function ([`compile`]) from
+//! a validated profile, host facts and the command line; printed by
+//! `sandbox plan` ([`render`]); applied by [`crate::exec`].
+
+mod compile;
+mod order;
+mod render;
+
+pub use compile::{Invocation, compile};
+pub use order::check_order;
+pub use render::render_text;
+
+use crate::diag::Origin;
+use crate::profile::{Compat, LimitValue, NsKind, SeccompPolicy};
+use serde::Serialize;
+
+/// The stages of a sandbox's life, in the order they run. A plan's steps
+/// never go back to an earlier phase ([`check_order`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    /// The child is created with its new namespaces.
+    Spawn,
+    /// The parent writes the id maps and releases the child.
+    Parent,
+    /// The child joins namespaces given by path.
+    Join,
+    /// The child builds the new root.
+    Mount,
+    /// The child switches to the new root.
+    Pivot,
+    /// Hostname, loopback: needs the outer user namespace's capabilities.
+    Identity,
+    /// The second user namespace; capabilities dropped.
+    Sandwich,
+    /// Session, directory, environment, limits.
+    Process,
+    Landlock,
+    /// PID 1 forks the application and stays to reap and forward signals.
+    Init,
+    Seccomp,
+    Exec,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct IdMapEntry {
+    pub inside: u32,
+    pub outside: u32,
+    pub count: u32,
+}
+
+/// One rlimit to set (both soft and hard).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Rlimit {
+    pub resource: &'static str,
+    pub value: LimitValue,
+}
+
+/// What one step does. Paths inside the sandbox are absolute; sources are
+/// host paths.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "op", rename_all = "kebab-case")]
+pub enum Action {
+    /// Create the child with these namespaces new.
+    Spawn { new: Vec<NsKind> },
+    /// Put the child in a cgroup with these limits (parent side).
+    Cgroup { memory: Option<u64>, pids: Option<u64>, cpu: Option<f64> },
+    /// Write "deny" to the child's /proc/PID/setgroups.
+    SetgroupsDeny,
+    /// Write the child's uid_map (`helper`: through newuidmap).
+    UidMap { map: Vec<IdMapEntry>, helper: bool },
+    GidMap { map: Vec<IdMapEntry>, helper: bool },
+    /// Let the child go on.
+    Release,
+    /// Kill the sandbox after this many milliseconds (TERM, then KILL).
+    Timeout { ms: u64 },
+    /// setns() into the namespace at `path`.
+    JoinNamespace { kind: NsKind, path: String },
+    /// Make every mount under / a slave, so nothing propagates to the host.
+    MakeRootPrivate,
+    /// The new root: an empty tmpfs, or a rootfs directory bound onto itself.
+    RootTmpfs,
+    RootBind { src: String },
+    Bind {
+        src: String,
+        dst: String,
+        readonly: bool,
+        /// Device nodes usable (dev-bind).
+        devices: bool,
+        /// The source is a directory (else a file or device).
+        dir: bool,
+    },
+    Tmpfs { dst: String, size: Option<u64>, mode: u32 },
+    Proc { dst: String },
+    /// A minimal /dev: null zero full random urandom tty, a private devpts, shm.
+    Dev { dst: String },
+    Mqueue { dst: String },
+    Symlink { target: String, dst: String },
+    Dir { dst: String, mode: u32 },
+    File { dst: String, content: String, mode: u32 },
+    RemountRo { dst: String },
+    Overlay {
+        dst: String,
+        lower: Vec<String>,
+        /// None: changes go to a tmpfs and vanish with the sandbox.
+        upper: Option<String>,
+        work: Option<String>,
+        readonly: bool,
+    },
+    /// Make the sandbox's / read-only, once every mount is in place.
+    RemountRootRo,
+    /// pivot_root into the new root and detach the old one.
+    PivotRoot,
+    SetHostname { name: String },
+    SetDomainname { name: String },
+    LoopbackUp,
+    /// A second user namespace in which the app is `uid`/`gid`; the setup
+    /// mounts belong to the outer one and cannot be undone from here.
+    Sandwich { uid: u32, gid: u32, nested_userns: bool },
+    /// Empty every capability set but these.
+    DropCapabilities { keep: Vec<String> },
+    NewSession,
+    Chdir { path: String },
+    /// The environment: cleared (or not), variables kept by name/glob, set.
+    Environment { clear: bool, keep: Vec<String>, set: Vec<(String, String)> },
+    SetRlimits { limits: Vec<Rlimit> },
+    DieWithParent,
+    NoNewPrivs,
+    Landlock {
+        read: Vec<String>,
+        write: Vec<String>,
+        exec: Vec<String>,
+        tcp_bind: Vec<u16>,
+        tcp_connect: Vec<u16>,
+        scope: Vec<String>,
+        compat: Compat,
+    },
+    /// A small PID 1 forks the app, reaps zombies, forwards signals.
+    Init,
+    Seccomp {
+        policy: SeccompPolicy,
+        /// Syscalls denied (policy default) or allowed (allowlist), by name.
+        syscalls: Vec<String>,
+        errno: i32,
+    },
+    Exec { argv: Vec<String> },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Step {
+    pub phase: Phase,
+    #[serde(flatten)]
+    pub action: Action,
+    /// The profile line that asked for this step; None for what the
+    /// sandbox always does or does by default.
+    #[serde(serialize_with = "origin_text")]
+    pub origin: Option<Origin>,
+}
+
+fn origin_text<S: serde::Serializer>(o: &Option<Origin>, s: S) -> Result<S::Ok, S::Error> {
+    match o {
+        Some(o) => s.serialize_str(&o.to_string()),
+        None => s.serialize_none(),
+    }
+}
+
+/// Everything the executor needs, and all `sandbox plan` shows.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Plan {
+    /// The plan format, for `--json` readers.
+    pub version: u32,
+    /// The profile's name, or its file.
+    pub profile: String,
+    pub steps: Vec<Step>,
+    /// Things the plan decided not to do, and why (an optional mount whose
+    /// source is missing, ...), with their origin.
+    pub notes: Vec<String>,
+}
+
+impl Plan {
+    pub fn find(&self, pred: impl Fn(&Action) -> bool) -> Option<&Step> {
+        self.steps.iter().find(|s| pred(&s.action))
+    }
+
+    /// The namespaces the child is created with.
+    pub fn new_namespaces(&self) -> &[NsKind] {
+        match self.find(|a| matches!(a, Action::Spawn { .. })).map(|s| &s.action) {
+            Some(Action::Spawn { new }) => new,
+            _ => &[],
+        }
+    }
+
+    pub fn argv(&self) -> &[String] {
+        match self.steps.last().map(|s| &s.action) {
+            Some(Action::Exec { argv }) => argv,
+            _ => &[],
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! Merging a profile over what it extends.
+//!
+//! The rules (docs/profile-format.md, "extends"):
+//! - scalars: the extending profile's value wins;
+//! - `[[mount]]`: appended, parents' first, in order;
+//! - name lists (`env.keep`, `seccomp.allow`/`deny`, `landlock` paths and
+//!   ports, `process.capabilities`, `network.forward_*`, `network.dns`):
+//!   union, in order of first appearance;
+//! - keyed tables (`namespaces`, `env.set`, `limits`): per key, the
+//!   extending profile's value wins;
+//! - `command`, `user.map`, `landlock.scope`: replaced as a whole.
+
+use super::types::*;
+use crate::diag::Sp;
+
+fn union<T: PartialEq>(mut base: Vec<Sp<T>>, over: Vec<Sp<T>>) -> Vec<Sp<T>> {
+    for v in over {
+        if !base.iter().any(|b| b.value == v.value) {
+            base.push(v);
+        }
+    }
+    base
+}
+
+/// Per-key override for lists of (key, value) pairs.
+fn keyed<K: PartialEq, V>(mut base: Vec<(K, V)>, over: Vec<(K, V)>, eq: impl Fn(&K, &K) -> bool) -> Vec<(K, V)> {
+    for (k, v) in over {
+        base.retain(|(bk, _)| !eq(bk, &k));
+        base.push((k, v));
+    }
+    base
+}
+
+/// `over` applied on top of `base`.
+pub fn merge(base: Profile, over: Profile) -> Profile {
+    let mut mounts = base.mounts;
+    mounts.extend(over.mounts);
+    Profile {
+        name: over.name.or(base.name),
+        description: over.description.or(base.description),
+        extends: vec![],
+        command: over.command.or(base.command),
+        namespaces: keyed(base.namespaces, over.namespaces, |a, b| a == b),
+        user: User {
+            uid: over.user.uid.or(base.user.uid),
+            gid: over.user.gid.or(base.user.gid),
+            sandwich: over.user.sandwich.or(base.user.sandwich),
+            nested_userns: over.user.nested_userns.or(base.user.nested_userns),
+            map: over.user.map.or(base.user.map),
+        },
+        uts: Uts {
+            hostname: over.uts.hostname.or(base.uts.hostname),
+            domainname: over.uts.domainname.or(base.uts.domainname),
+        },
+        filesystem: Filesystem {
+            root: over.filesystem.root.or(base.filesystem.root),
+            readonly_root: over.filesystem.readonly_root.or(base.filesystem.readonly_root),
+        },
+        mounts,
+        network: Network {
+            mode: over.network.mode.or(base.network.mode),
+            forward_tcp: union(base.network.forward_tcp, over.network.forward_tcp),
+            forward_udp: union(base.network.forward_udp, over.network.forward_udp),
+            address: over.network.address.or(base.network.address),
+            host_address: over.network.host_address.or(base.network.host_address),
+            gateway: over.network.gateway.or(base.network.gateway),
+            parent: over.network.parent.or(base.network.parent),
+            dns: union(base.network.dns, over.network.dns),
+        },
+        env: Env {
+            clear: over.env.clear.or(base.env.clear),
+            keep: union(base.env.keep, over.env.keep),
+            set: keyed(base.env.set, over.env.set, |a, b| a.value == b.value),
+        },
+        process: Process {
+            cwd: over.process.cwd.or(base.process.cwd),
+            new_session: over.process.new_session.or(base.process.new_session),
+            die_with_parent: over.process.die_with_parent.or(base.process.die_with_parent),
+            init: over.process.init.or(base.process.init),
+            capabilities: union(base.process.capabilities, over.process.capabilities),
+            timeout: over.process.timeout.or(base.process.timeout),
+        },
+        limits: Limits {
+            values: keyed(base.limits.values, over.limits.values, |a, b| a == b),
+        },
+        cgroup: Cgroup {
+            memory: over.cgroup.memory.or(base.cgroup.memory),
+            pids: over.cgroup.pids.or(base.cgroup.pids),
+            cpu: over.cgroup.cpu.or(base.cgroup.cpu),
+        },
+        seccomp: Seccomp {
+            policy: over.seccomp.policy.or(base.seccomp.policy),
+            deny: union(base.seccomp.deny, over.seccomp.deny),
+            allow: union(base.seccomp.allow, over.seccomp.allow),
+            errno: over.seccomp.errno.or(base.seccomp.errno),
+        },
+        landlock: Landlock {
+            enabled: over.landlock.enabled.or(base.landlock.enabled),
+            from_mounts: over.landlock.from_mounts.or(base.landlock.from_mounts),
+            read: union(base.landlock.read, over.landlock.read),
+            write: union(base.landlock.write, over.landlock.write),
+            exec: union(base.landlock.exec, over.landlock.exec),
+            tcp_bind: union(base.landlock.tcp_bind, over.landlock.tcp_bind),
+            tcp_connect: union(base.landlock.tcp_connect, over.landlock.tcp_connect),
+            scope: over.landlock.scope.or(base.landlock.scope),
+            compat: over.landlock.compat.or(base.landlock.compat),
+        },
+    }
+}

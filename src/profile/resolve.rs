@@ -1,0 +1,333 @@
+//! Finding profiles by name or path, and loading one with everything it
+//! `extends`.
+//!
+//! Search path, first match wins:
+//! 1. for `extends`, the folder of the profile that names it;
+//! 2. `$XDG_CONFIG_HOME/sandbox/profiles` (default `~/.config/...`);
+//! 3. `/etc/sandbox/profiles`;
+//! 4. the profiles built into the binary.
+//!
+//! In each folder NAME is looked up as `NAME.toml`, then `include/NAME.toml`
+//! (where fragments live). A name never resolves to the file that names it:
+//! the search goes on past it, which is how `~/.config/sandbox/profiles/
+//! firefox.toml` can say `extends = ["firefox"]` to refine the shipped one.
+
+use super::decode::decode;
+use super::merge::merge;
+use super::types::Profile;
+use crate::diag::{Diagnostic, Sources, Span};
+use std::path::{Path, PathBuf};
+
+include!(concat!(env!("OUT_DIR"), "/builtin_profiles.rs"));
+
+/// Where a profile's text comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Location {
+    File(PathBuf),
+    /// A shipped profile, by its name under `profiles/` (`include/base`).
+    Builtin(&'static str),
+}
+
+impl Location {
+    pub fn display(&self) -> String {
+        match self {
+            Location::File(p) => p.display().to_string(),
+            Location::Builtin(n) => format!("<builtin>/{n}.toml"),
+        }
+    }
+    fn dir(&self) -> Option<&Path> {
+        match self {
+            Location::File(p) => p.parent(),
+            Location::Builtin(_) => None,
+        }
+    }
+    fn read(&self) -> std::io::Result<String> {
+        match self {
+            Location::File(p) => std::fs::read_to_string(p),
+            Location::Builtin(n) => Ok(builtin_text(n).unwrap_or_default().to_string()),
+        }
+    }
+}
+
+pub fn builtin_text(name: &str) -> Option<&'static str> {
+    BUILTIN.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+}
+
+/// Whether a command-line or `extends` entry names a file rather than a
+/// profile on the search path.
+pub fn is_path(spec: &str) -> bool {
+    spec.contains('/') || spec.ends_with(".toml")
+}
+
+#[derive(Clone, Debug)]
+pub struct SearchPath {
+    /// Folders searched before the built-in profiles.
+    pub dirs: Vec<PathBuf>,
+    /// Whether the built-in profiles are searched (off in some tests).
+    pub builtin: bool,
+}
+
+impl SearchPath {
+    /// The documented search path for the caller.
+    pub fn standard(config_home: Option<PathBuf>) -> SearchPath {
+        let mut dirs = vec![];
+        if let Some(c) = config_home {
+            dirs.push(c.join("sandbox/profiles"));
+        }
+        dirs.push(PathBuf::from("/etc/sandbox/profiles"));
+        SearchPath { dirs, builtin: true }
+    }
+
+    /// Find NAME, looking first in `own_dir`, never returning `skip`.
+    pub fn find(&self, name: &str, own_dir: Option<&Path>, skip: Option<&Location>) -> Option<Location> {
+        let mut candidates = vec![];
+        for dir in own_dir.into_iter().chain(self.dirs.iter().map(PathBuf::as_path)) {
+            candidates.push(Location::File(dir.join(format!("{name}.toml"))));
+            candidates.push(Location::File(dir.join(format!("include/{name}.toml"))));
+        }
+        let found = candidates.into_iter().find(|c| match c {
+            Location::File(p) => p.is_file() && !skip.is_some_and(|s| same(s, c)),
+            Location::Builtin(_) => false,
+        });
+        if found.is_some() || !self.builtin {
+            return found;
+        }
+        [name.to_string(), format!("include/{name}")]
+            .iter()
+            .filter_map(|n| BUILTIN.iter().find(|(b, _)| b == n).map(|(b, _)| Location::Builtin(b)))
+            .find(|l| Some(l) != skip)
+    }
+
+    /// Every folder searched, for error hints.
+    pub fn describe(&self, own_dir: Option<&Path>) -> String {
+        let mut parts: Vec<String> = own_dir
+            .into_iter()
+            .chain(self.dirs.iter().map(PathBuf::as_path))
+            .map(|d| d.display().to_string())
+            .collect();
+        if self.builtin {
+            parts.push("the built-in profiles".into());
+        }
+        parts.join(", ")
+    }
+}
+
+/// A profile with everything it extends, merged, and the files it came from.
+#[derive(Debug)]
+pub struct Loaded {
+    pub profile: Profile,
+    pub sources: Sources,
+    pub diags: Vec<Diagnostic>,
+    /// Where the top profile came from.
+    pub location: Option<Location>,
+}
+
+impl Loaded {
+    pub fn has_errors(&self) -> bool {
+        self.diags.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Resolve a command-line PROFILE (path or name) to a location.
+pub fn locate(spec: &str, search: &SearchPath) -> Result<Location, Diagnostic> {
+    if is_path(spec) {
+        let p = PathBuf::from(spec);
+        if !p.is_file() {
+            return Err(Diagnostic::global(format!("cannot read profile '{spec}': no such file"))
+                .with_hint("a PROFILE containing '/' or ending in '.toml' is a path; give a name to search the profile folders"));
+        }
+        return Ok(Location::File(p));
+    }
+    search.find(spec, None, None).ok_or_else(|| {
+        Diagnostic::global(format!("no profile named '{spec}'"))
+            .with_hint(format!("searched {}; 'sandbox profiles' lists what is there", search.describe(None)))
+    })
+}
+
+/// Load the profile at `loc` and everything it extends.
+pub fn load(loc: Location, search: &SearchPath) -> Loaded {
+    let mut l = Loader {
+        search,
+        sources: Sources::default(),
+        diags: vec![],
+        stack: vec![],
+        done: vec![],
+    };
+    let profile = l.load(&loc, None).unwrap_or_default();
+    Loaded {
+        profile,
+        sources: l.sources,
+        diags: l.diags,
+        location: Some(loc),
+    }
+}
+
+/// Load a profile given as text (tests, fuzzing, `sandbox check -`).
+pub fn load_text(name: &str, dir: Option<&Path>, text: &str, search: &SearchPath) -> Loaded {
+    let mut l = Loader {
+        search,
+        sources: Sources::default(),
+        diags: vec![],
+        stack: vec![],
+        done: vec![],
+    };
+    let fid = l.sources.add(name.to_string(), dir, text.to_string());
+    let loc = Location::File(dir.unwrap_or(Path::new("")).join(name));
+    let profile = l.load_decoded(&loc, fid);
+    Loaded {
+        profile,
+        sources: l.sources,
+        diags: l.diags,
+        location: None,
+    }
+}
+
+struct Loader<'a> {
+    search: &'a SearchPath,
+    sources: Sources,
+    diags: Vec<Diagnostic>,
+    /// The chain being loaded, for cycle detection.
+    stack: Vec<Location>,
+    /// Files already applied: a file reached twice (a diamond) is applied once.
+    done: Vec<Location>,
+}
+
+impl Loader<'_> {
+    fn load(&mut self, loc: &Location, via: Option<Span>) -> Option<Profile> {
+        let text = match loc.read() {
+            Ok(t) => t,
+            Err(e) => {
+                let msg = format!("cannot read profile {}: {e}", loc.display());
+                self.diags.push(match via {
+                    Some(span) => Diagnostic::error(span, msg),
+                    None => Diagnostic::global(msg),
+                });
+                return None;
+            }
+        };
+        let fid = self.sources.add(loc.display(), loc.dir(), text);
+        Some(self.load_decoded(loc, fid))
+    }
+
+    fn load_decoded(&mut self, loc: &Location, fid: crate::diag::FileId) -> Profile {
+        let text = self.sources.file(fid).text.clone();
+        let own = decode(fid, &text, &mut self.diags);
+        self.stack.push(loc.clone());
+        let mut merged = Profile::default();
+        for parent in &own.extends {
+            let found = if is_path(&parent.value) {
+                let base = loc.dir().map(Path::to_path_buf).unwrap_or_default();
+                let p = base.join(&parent.value);
+                p.is_file().then_some(Location::File(p))
+            } else {
+                self.search.find(&parent.value, loc.dir(), Some(loc))
+            };
+            let Some(parent_loc) = found else {
+                self.diags.push(
+                    Diagnostic::error(parent.span, format!("extends '{}': no such profile", parent.value))
+                        .with_hint(format!("searched {}", self.search.describe(loc.dir()))),
+                );
+                continue;
+            };
+            if let Some(pos) = self.stack.iter().position(|l| same(l, &parent_loc)) {
+                let chain: Vec<String> = self.stack[pos..]
+                    .iter()
+                    .chain(std::iter::once(&parent_loc))
+                    .map(Location::display)
+                    .collect();
+                self.diags.push(
+                    Diagnostic::error(parent.span, format!("extends cycle: {}", chain.join(" -> ")))
+                        .with_hint("remove one of these 'extends' entries"),
+                );
+                continue;
+            }
+            if self.done.iter().any(|l| same(l, &parent_loc)) {
+                continue;
+            }
+            if let Some(p) = self.load(&parent_loc, Some(parent.span)) {
+                merged = merge(merged, p);
+            }
+        }
+        self.stack.pop();
+        self.done.push(loc.clone());
+        let name = own.name.clone();
+        let description = own.description.clone();
+        let mut merged = merge(merged, own);
+        merged.name = name;
+        merged.description = description;
+        merged
+    }
+}
+
+fn same(a: &Location, b: &Location) -> bool {
+    match (a, b) {
+        (Location::File(x), Location::File(y)) => match (x.canonicalize(), y.canonicalize()) {
+            (Ok(x), Ok(y)) => x == y,
+            _ => x == y,
+        },
+        _ => a == b,
+    }
+}
+
+/// One profile `sandbox profiles` lists.
+#[derive(Clone, Debug)]
+pub struct Listed {
+    /// The name to give `sandbox run` (`include/NAME` for fragments).
+    pub name: String,
+    pub description: String,
+    pub location: Location,
+    /// Hidden by a profile of the same name earlier on the search path.
+    pub shadowed: bool,
+}
+
+/// Every profile on the search path, in search order.
+pub fn list(search: &SearchPath) -> Vec<Listed> {
+    let mut found: Vec<(String, Location)> = vec![];
+    for dir in &search.dirs {
+        for (sub, prefix) in [("", ""), ("include", "include/")] {
+            let Ok(entries) = std::fs::read_dir(dir.join(sub)) else { continue };
+            let mut names: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+            names.sort();
+            for p in names {
+                if let Some(stem) = p.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".toml")) {
+                    found.push((format!("{prefix}{stem}"), Location::File(p.clone())));
+                }
+            }
+        }
+    }
+    if search.builtin {
+        found.extend(BUILTIN.iter().map(|(n, _)| (n.to_string(), Location::Builtin(n))));
+    }
+    let mut out: Vec<Listed> = vec![];
+    for (name, location) in found {
+        let text = location.read().unwrap_or_default();
+        let mut sources = Sources::default();
+        let fid = sources.add(location.display(), None, text.clone());
+        let mut diags = vec![];
+        let p = decode(fid, &text, &mut diags);
+        let shadowed = out.iter().any(|l| l.name == name);
+        out.push(Listed {
+            description: p.description.map(|d| d.value).unwrap_or_default(),
+            name,
+            location,
+            shadowed,
+        });
+    }
+    out
+}
+
+/// `sandbox profiles` output: profiles, then fragments.
+pub fn list_text(search: &SearchPath) -> String {
+    let all = list(search);
+    let width = all.iter().map(|l| l.name.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for (title, fragments) in [("profiles", false), ("fragments (for extends)", true)] {
+        out.push_str(&format!("{title}:\n"));
+        for l in all.iter().filter(|l| l.name.starts_with("include/") == fragments) {
+            let shadow = if l.shadowed { " (overridden)" } else { "" };
+            out.push_str(&format!("  {:<width$}  {}  [{}]{shadow}\n", l.name, l.description, l.location.display()));
+        }
+    }
+    out.push_str(&format!("search path: {}\n", search.describe(None)));
+    out
+}

@@ -1,0 +1,371 @@
+//! The profile as data: what one file says, or what a file and its
+//! `extends` say together once merged.
+//!
+//! Every field is optional (`None`: this file does not say) or a list, and
+//! every value carries the span it was written at. Defaults are not filled
+//! in here: they belong to the plan, so that merging can tell "not said"
+//! from "said the default".
+
+use crate::diag::{Sp, Span};
+
+pub type SpStr = Sp<String>;
+
+/// What a `[namespaces]` entry asks for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum NsSetting {
+    /// `true`: a new namespace of this kind.
+    New,
+    /// `false`: share the caller's.
+    Host,
+    /// `"PATH"`: join the namespace at PATH (like nsenter), e.g.
+    /// `/proc/1234/ns/net` or a bind-mounted ns file.
+    Join(String),
+}
+
+/// The namespace kinds, in the order they are listed and joined.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NsKind {
+    User,
+    Mount,
+    Pid,
+    Ipc,
+    Uts,
+    Net,
+    Cgroup,
+    Time,
+}
+
+impl NsKind {
+    pub const ALL: [NsKind; 8] = [
+        NsKind::User,
+        NsKind::Mount,
+        NsKind::Pid,
+        NsKind::Ipc,
+        NsKind::Uts,
+        NsKind::Net,
+        NsKind::Cgroup,
+        NsKind::Time,
+    ];
+    pub fn key(self) -> &'static str {
+        match self {
+            NsKind::User => "user",
+            NsKind::Mount => "mount",
+            NsKind::Pid => "pid",
+            NsKind::Ipc => "ipc",
+            NsKind::Uts => "uts",
+            NsKind::Net => "net",
+            NsKind::Cgroup => "cgroup",
+            NsKind::Time => "time",
+        }
+    }
+    /// The file under /proc/PID/ns/ for this kind.
+    pub fn proc_name(self) -> &'static str {
+        match self {
+            NsKind::Mount => "mnt",
+            other => other.key(),
+        }
+    }
+    /// Whether the profile format turns this namespace on when nothing is
+    /// said. Time is off: few applications need it and it costs a fork.
+    pub fn default_new(self) -> bool {
+        self != NsKind::Time
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct IdRange {
+    pub inside: u32,
+    pub outside: u32,
+    pub count: u32,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct User {
+    pub uid: Option<Sp<u32>>,
+    pub gid: Option<Sp<u32>>,
+    pub sandwich: Option<Sp<bool>>,
+    pub nested_userns: Option<Sp<bool>>,
+    /// Extra id ranges, applied to both uids and gids. Replaced as a whole
+    /// by a profile that sets it.
+    pub map: Option<Sp<Vec<Sp<IdRange>>>>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Uts {
+    pub hostname: Option<SpStr>,
+    pub domainname: Option<SpStr>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Filesystem {
+    /// `"tmpfs"` or a rootfs directory.
+    pub root: Option<SpStr>,
+    /// Make `/` of the sandbox read-only once every mount is in place.
+    pub readonly_root: Option<Sp<bool>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MountKind {
+    Bind,
+    RoBind,
+    DevBind,
+    Tmpfs,
+    Proc,
+    Dev,
+    Mqueue,
+    Symlink,
+    Dir,
+    File,
+    RemountRo,
+    Overlay,
+}
+
+impl MountKind {
+    pub const ALL: [(&'static str, MountKind); 12] = [
+        ("bind", MountKind::Bind),
+        ("ro-bind", MountKind::RoBind),
+        ("dev-bind", MountKind::DevBind),
+        ("tmpfs", MountKind::Tmpfs),
+        ("proc", MountKind::Proc),
+        ("dev", MountKind::Dev),
+        ("mqueue", MountKind::Mqueue),
+        ("symlink", MountKind::Symlink),
+        ("dir", MountKind::Dir),
+        ("file", MountKind::File),
+        ("remount-ro", MountKind::RemountRo),
+        ("overlay", MountKind::Overlay),
+    ];
+
+    pub fn name(self) -> &'static str {
+        MountKind::ALL
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map(|(n, _)| *n)
+            .unwrap_or("?")
+    }
+
+    /// Keys a `[[mount]]` of this type accepts, beside `type`.
+    pub fn keys(self) -> &'static [&'static str] {
+        use MountKind::*;
+        match self {
+            Bind | RoBind | DevBind => &["src", "dst", "optional"],
+            Tmpfs => &["dst", "size", "mode"],
+            Proc | Dev | Mqueue | RemountRo => &["dst"],
+            Symlink => &["src", "dst"],
+            Dir => &["dst", "mode"],
+            File => &["dst", "content", "mode"],
+            Overlay => &["dst", "lower", "upper", "readonly", "optional"],
+        }
+    }
+
+    /// Whether `src` may be omitted (then `dst` defaults to nothing) or
+    /// must be given.
+    pub fn needs_src(self) -> bool {
+        matches!(self, MountKind::Bind | MountKind::RoBind | MountKind::DevBind | MountKind::Symlink)
+    }
+}
+
+/// One `[[mount]]` entry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mount {
+    /// The span of the `type = ...` value: where the entry starts.
+    pub kind: Sp<MountKind>,
+    pub src: Option<SpStr>,
+    pub dst: Option<SpStr>,
+    pub optional: Option<Sp<bool>>,
+    pub size: Option<Sp<u64>>,
+    pub mode: Option<Sp<u32>>,
+    pub content: Option<SpStr>,
+    pub lower: Vec<SpStr>,
+    pub upper: Option<SpStr>,
+    pub readonly: Option<Sp<bool>>,
+}
+
+impl Mount {
+    pub fn is_optional(&self) -> bool {
+        self.optional.as_ref().is_some_and(|o| o.value)
+    }
+
+    /// The destination inside the sandbox: `dst`, or `src` for binds.
+    pub fn target(&self) -> Option<&SpStr> {
+        self.dst.as_ref().or(match self.kind.value {
+            MountKind::Bind | MountKind::RoBind | MountKind::DevBind => self.src.as_ref(),
+            _ => None,
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NetMode {
+    None,
+    Pasta,
+    Veth,
+    Macvlan,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Network {
+    pub mode: Option<Sp<NetMode>>,
+    pub forward_tcp: Vec<SpStr>,
+    pub forward_udp: Vec<SpStr>,
+    /// Address of the sandbox's interface (veth, macvlan), CIDR.
+    pub address: Option<SpStr>,
+    /// Address of the host end of a veth pair, CIDR.
+    pub host_address: Option<SpStr>,
+    pub gateway: Option<SpStr>,
+    /// Parent interface of a macvlan.
+    pub parent: Option<SpStr>,
+    /// Name servers written to the sandbox's /etc/resolv.conf.
+    pub dns: Vec<SpStr>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Env {
+    pub clear: Option<Sp<bool>>,
+    /// Names or globs (`LC_*`) of variables passed through from the caller.
+    pub keep: Vec<SpStr>,
+    /// Variables set inside; a later profile's value for a name wins.
+    pub set: Vec<(SpStr, SpStr)>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Process {
+    pub cwd: Option<SpStr>,
+    pub new_session: Option<Sp<bool>>,
+    pub die_with_parent: Option<Sp<bool>>,
+    pub init: Option<Sp<bool>>,
+    pub capabilities: Vec<SpStr>,
+    /// Milliseconds.
+    pub timeout: Option<Sp<u64>>,
+}
+
+/// An rlimit value: a number (both soft and hard) or unlimited.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LimitValue {
+    Value(u64),
+    Unlimited,
+}
+
+/// The `[limits]` keys, in documentation order, with whether they take a
+/// size ("64M") as well as a plain number.
+pub const LIMIT_KEYS: [(&str, bool); 8] = [
+    ("nofile", false),
+    ("nproc", false),
+    ("core", true),
+    ("cpu", false),
+    ("fsize", true),
+    ("stack", true),
+    ("as", true),
+    ("memlock", true),
+];
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Limits {
+    /// (key from [`LIMIT_KEYS`], value); at most one per key.
+    pub values: Vec<(&'static str, Sp<LimitValue>)>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Cgroup {
+    pub memory: Option<Sp<u64>>,
+    pub pids: Option<Sp<u64>>,
+    /// Fraction of one core.
+    pub cpu: Option<Sp<f64>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SeccompPolicy {
+    Default,
+    None,
+    Allowlist,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Seccomp {
+    pub policy: Option<Sp<SeccompPolicy>>,
+    pub deny: Vec<SpStr>,
+    pub allow: Vec<SpStr>,
+    pub errno: Option<Sp<i32>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Compat {
+    BestEffort,
+    Hard,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Landlock {
+    pub enabled: Option<Sp<bool>>,
+    pub from_mounts: Option<Sp<bool>>,
+    pub read: Vec<SpStr>,
+    pub write: Vec<SpStr>,
+    pub exec: Vec<SpStr>,
+    pub tcp_bind: Vec<Sp<u16>>,
+    pub tcp_connect: Vec<Sp<u16>>,
+    /// IPC scopes: "signal", "abstract-unix-socket".
+    pub scope: Option<Sp<Vec<SpStr>>>,
+    pub compat: Option<Sp<Compat>>,
+}
+
+/// One profile file, or a profile merged with everything it extends.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Profile {
+    pub name: Option<SpStr>,
+    pub description: Option<SpStr>,
+    pub extends: Vec<SpStr>,
+    pub command: Option<Sp<Vec<SpStr>>>,
+    pub namespaces: Vec<(NsKind, Sp<NsSetting>)>,
+    pub user: User,
+    pub uts: Uts,
+    pub filesystem: Filesystem,
+    pub mounts: Vec<Mount>,
+    pub network: Network,
+    pub env: Env,
+    pub process: Process,
+    pub limits: Limits,
+    pub cgroup: Cgroup,
+    pub seccomp: Seccomp,
+    pub landlock: Landlock,
+}
+
+impl Profile {
+    /// The namespace setting for `kind`, with the span that set it.
+    pub fn namespace(&self, kind: NsKind) -> Option<&Sp<NsSetting>> {
+        self.namespaces.iter().find(|(k, _)| *k == kind).map(|(_, s)| s)
+    }
+
+    /// Whether the sandbox gets a new namespace of this kind (default: all
+    /// but time).
+    pub fn ns_new(&self, kind: NsKind) -> bool {
+        match self.namespace(kind) {
+            Some(s) => s.value == NsSetting::New,
+            None => kind.default_new(),
+        }
+    }
+
+    /// Whether the sandbox is in a namespace of its own of this kind, new or
+    /// joined (i.e. not the caller's).
+    pub fn ns_private(&self, kind: NsKind) -> bool {
+        match self.namespace(kind) {
+            Some(s) => s.value != NsSetting::Host,
+            None => kind.default_new(),
+        }
+    }
+}
+
+/// Convenience for options of `Sp<bool>`.
+pub fn flag(v: &Option<Sp<bool>>, default: bool) -> bool {
+    v.as_ref().map(|s| s.value).unwrap_or(default)
+}
+
+/// The span of an optional value, or a fallback.
+pub fn span_or<T>(v: &Option<Sp<T>>, fallback: Span) -> Span {
+    v.as_ref().map(|s| s.span).unwrap_or(fallback)
+}
