@@ -5,7 +5,9 @@ use std::fs;
 use std::path::Path;
 
 fn collect(dir: &Path, prefix: &str, out: &mut Vec<(String, String)>) {
-    let Ok(entries) = fs::read_dir(dir) else { return };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
     let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
     entries.sort();
     for path in entries {
@@ -13,7 +15,10 @@ fn collect(dir: &Path, prefix: &str, out: &mut Vec<(String, String)>) {
         if path.is_dir() {
             collect(&path, &format!("{prefix}{name}/"), out);
         } else if let Some(stem) = name.strip_suffix(".toml") {
-            out.push((format!("{prefix}{stem}"), path.canonicalize().unwrap().display().to_string()));
+            out.push((
+                format!("{prefix}{stem}"),
+                path.canonicalize().unwrap().display().to_string(),
+            ));
         }
     }
 }
@@ -23,7 +28,9 @@ fn main() {
     println!("cargo:rerun-if-changed={}", root.display());
     let mut found = vec![];
     collect(&root, "", &mut found);
-    let mut code = String::from("/// (name, text) of every shipped profile, `include/NAME` for fragments.\npub const BUILTIN: &[(&str, &str)] = &[\n");
+    let mut code = String::from(
+        "/// (name, text) of every shipped profile, `include/NAME` for fragments.\npub const BUILTIN: &[(&str, &str)] = &[\n",
+    );
     for (name, path) in &found {
         println!("cargo:rerun-if-changed={path}");
         code.push_str(&format!("    ({name:?}, include_str!({path:?})),\n"));

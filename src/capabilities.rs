@@ -48,8 +48,15 @@ pub const CAPABILITIES: &[(&str, u8)] = &[
 /// The number of a capability, accepting `CAP_NET_RAW`, `net_raw` or `NET_RAW`.
 pub fn number(name: &str) -> Option<u8> {
     let upper = name.to_ascii_uppercase();
-    let full = if upper.starts_with("CAP_") { upper } else { format!("CAP_{upper}") };
-    CAPABILITIES.iter().find(|(n, _)| *n == full).map(|(_, v)| *v)
+    let full = if upper.starts_with("CAP_") {
+        upper
+    } else {
+        format!("CAP_{upper}")
+    };
+    CAPABILITIES
+        .iter()
+        .find(|(n, _)| *n == full)
+        .map(|(_, v)| *v)
 }
 
 pub fn canonical(name: &str) -> Option<&'static str> {

@@ -226,24 +226,35 @@ impl Diagnostic {
 pub fn suggest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     candidates
         .iter()
-        .map(|c| (levenshtein(word, c), *c))
+        .map(|c| (edit_distance(word, c), *c))
         .filter(|(d, c)| *d <= (c.len().max(word.len()) / 3).max(1))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
 }
 
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
+/// Edit distance counting a swap of two neighbours as one edit (optimal
+/// string alignment): "moutn" is one typo away from "mount".
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
     }
-    prev[b.len()]
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    d[a.len()][b.len()]
 }
 
 #[cfg(test)]
@@ -264,9 +275,13 @@ mod tests {
     fn render_shows_line_and_caret() {
         let mut s = Sources::default();
         let f = s.add("p.toml".into(), None, "[mount]\nmoutn = 1\n".into());
-        let d = Diagnostic::error(Span::new(f, 8..13), "unknown key 'moutn'").with_hint("did you mean 'mount'?");
+        let d = Diagnostic::error(Span::new(f, 8..13), "unknown key 'moutn'")
+            .with_hint("did you mean 'mount'?");
         let r = d.render(&s);
-        assert!(r.starts_with("p.toml:2:1: error: unknown key 'moutn'\n"), "{r}");
+        assert!(
+            r.starts_with("p.toml:2:1: error: unknown key 'moutn'\n"),
+            "{r}"
+        );
         assert!(r.contains("2 | moutn = 1\n"), "{r}");
         assert!(r.contains("  | ^^^^^\n"), "{r}");
         assert!(r.contains("= hint: did you mean 'mount'?"), "{r}");

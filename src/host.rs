@@ -45,12 +45,17 @@ impl RealHost {
         RealHost {
             uid,
             gid: nix::unistd::getgid().as_raw(),
-            user: nix::unistd::User::from_uid(uid.into()).ok().flatten().map(|u| u.name),
+            user: nix::unistd::User::from_uid(uid.into())
+                .ok()
+                .flatten()
+                .map(|u| u.name),
         }
     }
 
     fn subids(&self, file: &str) -> Vec<(u32, u32)> {
-        let Ok(text) = std::fs::read_to_string(file) else { return vec![] };
+        let Ok(text) = std::fs::read_to_string(file) else {
+            return vec![];
+        };
         let uid = self.uid.to_string();
         text.lines()
             .filter_map(|l| {
@@ -86,7 +91,9 @@ impl HostFacts for RealHost {
         }
     }
     fn read_link(&self, path: &str) -> Option<String> {
-        std::fs::read_link(path).ok().map(|t| t.to_string_lossy().into_owned())
+        std::fs::read_link(path)
+            .ok()
+            .map(|t| t.to_string_lossy().into_owned())
     }
     fn subuids(&self) -> Vec<(u32, u32)> {
         self.subids("/etc/subuid")
@@ -95,7 +102,8 @@ impl HostFacts for RealHost {
         self.subids("/etc/subgid")
     }
     fn has_program(&self, name: &str) -> bool {
-        let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin:/usr/sbin:/sbin".into());
+        let path =
+            std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin:/usr/sbin:/sbin".into());
         std::env::split_paths(&path).any(|d| is_executable(&d.join(name)))
     }
 }
@@ -122,8 +130,26 @@ pub struct FakeHost {
 impl FakeHost {
     /// An unprivileged user (1000:1000) on a usual merged-/usr Debian.
     pub fn debian_user() -> FakeHost {
-        let dirs = ["/usr", "/etc", "/home/user", "/tmp", "/opt", "/srv", "/var", "/run", "/dev", "/proc", "/sys", "/home"];
-        let links = [("/bin", "usr/bin"), ("/lib", "usr/lib"), ("/lib64", "usr/lib64"), ("/sbin", "usr/sbin")];
+        let dirs = [
+            "/usr",
+            "/etc",
+            "/home/user",
+            "/tmp",
+            "/opt",
+            "/srv",
+            "/var",
+            "/run",
+            "/dev",
+            "/proc",
+            "/sys",
+            "/home",
+        ];
+        let links = [
+            ("/bin", "usr/bin"),
+            ("/lib", "usr/lib"),
+            ("/lib64", "usr/lib64"),
+            ("/sbin", "usr/sbin"),
+        ];
         let files = [
             "/etc/passwd",
             "/etc/group",
@@ -134,14 +160,24 @@ impl FakeHost {
             "/etc/localtime",
             "/etc/os-release",
         ];
-        let mut paths: Vec<(String, PathKind)> = dirs.iter().map(|d| (d.to_string(), PathKind::Dir)).collect();
-        paths.extend(links.iter().map(|(d, _)| (d.to_string(), PathKind::Symlink)));
+        let mut paths: Vec<(String, PathKind)> = dirs
+            .iter()
+            .map(|d| (d.to_string(), PathKind::Dir))
+            .collect();
+        paths.extend(
+            links
+                .iter()
+                .map(|(d, _)| (d.to_string(), PathKind::Symlink)),
+        );
         paths.extend(files.iter().map(|d| (d.to_string(), PathKind::File)));
         FakeHost {
             uid: 1000,
             gid: 1000,
             paths,
-            links: links.iter().map(|(l, t)| (l.to_string(), t.to_string())).collect(),
+            links: links
+                .iter()
+                .map(|(l, t)| (l.to_string(), t.to_string()))
+                .collect(),
             subuids: vec![],
             subgids: vec![],
             programs: vec![],
@@ -164,7 +200,10 @@ impl HostFacts for FakeHost {
             .unwrap_or(PathKind::Missing)
     }
     fn read_link(&self, path: &str) -> Option<String> {
-        self.links.iter().find(|(l, _)| l == path).map(|(_, t)| t.clone())
+        self.links
+            .iter()
+            .find(|(l, _)| l == path)
+            .map(|(_, t)| t.clone())
     }
     fn subuids(&self) -> Vec<(u32, u32)> {
         self.subuids.clone()

@@ -13,7 +13,11 @@ use std::process::ExitCode;
 const SETUP_FAILED: u8 = 125;
 
 #[derive(Parser)]
-#[command(name = "sandbox", version, about = "Run programs in a sandbox described by a TOML profile")]
+#[command(
+    name = "sandbox",
+    version,
+    about = "Run programs in a sandbox described by a TOML profile"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -62,22 +66,22 @@ fn print_diags(loaded: &Loaded, diags: &[Diagnostic]) {
     }
 }
 
-/// Load and validate; on errors print them all and return None.
-fn load_valid(spec: &str, vars: &Vars, host: &RealHost) -> Result<Loaded, Loaded> {
+/// Load and validate; problems, if any, are in the result's `diags`.
+fn load_valid(spec: &str, vars: &Vars, host: &RealHost) -> Loaded {
     let search = search_path(vars);
     let loc = match profile::locate(spec, &search) {
         Ok(l) => l,
         Err(d) => {
             let mut l = profile::load_text(spec, None, "", &search);
             l.diags = vec![d];
-            return Err(l);
+            return l;
         }
     };
     let mut loaded = profile::load(loc, &search);
     if !loaded.has_errors() {
         profile::validate(&mut loaded, vars, host);
     }
-    if loaded.has_errors() { Err(loaded) } else { Ok(loaded) }
+    loaded
 }
 
 fn main() -> ExitCode {
@@ -88,38 +92,55 @@ fn main() -> ExitCode {
         Command::Check { profiles } => {
             let mut ok = true;
             for spec in &profiles {
-                match load_valid(spec, &vars, &host) {
-                    Ok(l) => {
-                        print_diags(&l, &l.diags);
-                        // Host-dependent problems (a missing bind source) show in the plan.
-                        if let Err(diags) = plan::compile(&l, &host, &Invocation { command: vec!["true".into()] }) {
-                            print_diags(&l, &diags);
-                            ok = false;
-                        }
-                    }
-                    Err(l) => {
-                        print_diags(&l, &l.diags);
-                        ok = false;
-                    }
+                let l = load_valid(spec, &vars, &host);
+                print_diags(&l, &l.diags);
+                if l.has_errors() {
+                    ok = false;
+                    continue;
+                }
+                // Host-dependent problems (a missing bind source) show in the plan.
+                if let Err(diags) = plan::compile(
+                    &l,
+                    &host,
+                    &Invocation {
+                        command: vec!["true".into()],
+                    },
+                ) {
+                    print_diags(&l, &diags);
+                    ok = false;
                 }
             }
-            if ok { ExitCode::SUCCESS } else { ExitCode::from(1) }
+            if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
         }
-        Command::Plan { profile, json, command } => {
+        Command::Plan {
+            profile,
+            json,
+            command,
+        } => {
             let (loaded, p) = match compiled(&profile, command, &vars, &host) {
                 Ok(v) => v,
                 Err(code) => return code,
             };
             print_diags(&loaded, &loaded.diags);
             if json {
-                println!("{}", serde_json::to_string_pretty(&p).expect("plans serialize"));
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&p).expect("plans serialize")
+                );
             } else {
                 print!("{}", plan::render_text(&p));
             }
             ExitCode::SUCCESS
         }
         Command::Profiles => {
-            print!("{}", sandbox::profile::resolve::list_text(&search_path(&vars)));
+            print!(
+                "{}",
+                sandbox::profile::resolve::list_text(&search_path(&vars))
+            );
             ExitCode::SUCCESS
         }
         Command::Run { profile, command } => {
@@ -128,22 +149,22 @@ fn main() -> ExitCode {
                 Err(code) => return code,
             };
             print_diags(&loaded, &loaded.diags);
-            for n in &p.notes {
-                eprintln!("sandbox: note: {n}");
-            }
             ExitCode::from(sandbox::exec::run(&p))
         }
     }
 }
 
-fn compiled(spec: &str, command: Vec<String>, vars: &Vars, host: &RealHost) -> Result<(Loaded, plan::Plan), ExitCode> {
-    let loaded = match load_valid(spec, vars, host) {
-        Ok(l) => l,
-        Err(l) => {
-            print_diags(&l, &l.diags);
-            return Err(ExitCode::from(SETUP_FAILED));
-        }
-    };
+fn compiled(
+    spec: &str,
+    command: Vec<String>,
+    vars: &Vars,
+    host: &RealHost,
+) -> Result<(Loaded, plan::Plan), ExitCode> {
+    let loaded = load_valid(spec, vars, host);
+    if loaded.has_errors() {
+        print_diags(&loaded, &loaded.diags);
+        return Err(ExitCode::from(SETUP_FAILED));
+    }
     match plan::compile(&loaded, host, &Invocation { command }) {
         Ok(p) => Ok((loaded, p)),
         Err(diags) => {

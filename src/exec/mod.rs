@@ -1,2 +1,220 @@
-//! The executor.
-pub fn run(_plan: &crate::plan::Plan) -> u8 { 125 }
+//! The executor: applies a plan with real system calls. It decides nothing;
+//! every choice was made by the plan.
+//!
+//! The launcher (parent) spawns the child with its namespaces, writes the
+//! id maps, releases it, then supervises: forwards signals, enforces the
+//! timeout, and turns the child's end into an exit code. The child runs the
+//! steps in order ([`child`]), each mechanism in a file of its own.
+
+mod caps;
+mod child;
+mod idmap;
+mod init;
+mod landlock;
+mod mount;
+mod net;
+mod process;
+mod report;
+mod seccomp;
+pub mod sys;
+mod userns;
+
+pub use report::userns_hint;
+
+use crate::plan::{Action, Phase, Plan};
+use crate::profile::NsKind;
+use nix::sys::signal::{SigmaskHow, Signal, kill, sigprocmask};
+use nix::sys::signalfd::SignalFd;
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::unistd::Pid;
+use report::StepError;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::time::{Duration, Instant};
+
+/// Grace between TERM and KILL when the timeout fires.
+const KILL_GRACE: Duration = Duration::from_secs(2);
+
+fn clone_flags(new: &[NsKind]) -> u64 {
+    new.iter()
+        .map(|k| match k {
+            NsKind::User => libc::CLONE_NEWUSER,
+            NsKind::Mount => libc::CLONE_NEWNS,
+            NsKind::Pid => libc::CLONE_NEWPID,
+            NsKind::Ipc => libc::CLONE_NEWIPC,
+            NsKind::Uts => libc::CLONE_NEWUTS,
+            NsKind::Net => libc::CLONE_NEWNET,
+            NsKind::Cgroup => libc::CLONE_NEWCGROUP,
+            // Not a clone flag: handled below.
+            NsKind::Time => 0,
+        } as u64)
+        .fold(0, |a, b| a | b)
+}
+
+fn pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
+    nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(std::io::Error::from)
+}
+
+/// Apply the plan; returns the exit code for `sandbox run`.
+pub fn run(plan: &Plan) -> u8 {
+    match launch(plan) {
+        Ok(code) => code,
+        Err(e) => {
+            eprint!("{}", report::message(plan, &e));
+            report::exit_code(plan, &e)
+        }
+    }
+}
+
+fn launch(plan: &Plan) -> Result<u8, StepError> {
+    let spawn_step = plan
+        .steps
+        .iter()
+        .position(|s| s.phase == Phase::Spawn)
+        .unwrap_or(0);
+    let fail = |step: usize| move |e: std::io::Error| StepError::new(step, e, "");
+    let new = plan.new_namespaces();
+    if new.contains(&NsKind::Time) {
+        return Err(StepError::new(
+            spawn_step,
+            std::io::Error::from_raw_os_error(libc::EOPNOTSUPP),
+            "a new time namespace is not supported yet",
+        ));
+    }
+    let (go_r, go_w) = pipe().map_err(fail(spawn_step))?;
+    let (report_r, report_w) = pipe().map_err(fail(spawn_step))?;
+    // Signals are blocked from here on and read from a signalfd; the child
+    // inherits the mask and unblocks it just before exec.
+    let forwarded = process::forwarded_signals();
+    let mut old_mask = nix::sys::signal::SigSet::empty();
+    sigprocmask(SigmaskHow::SIG_BLOCK, Some(&forwarded), Some(&mut old_mask))
+        .map_err(|e| fail(spawn_step)(e.into()))?;
+
+    let pid = match sys::clone_fork(clone_flags(new)) {
+        Ok(0) => {
+            drop((go_w, report_r));
+            child::main(
+                plan,
+                child::Pipes {
+                    go: go_r,
+                    report: report_w,
+                },
+            )
+        }
+        Ok(pid) => Pid::from_raw(pid),
+        Err(e) => return Err(StepError::new(spawn_step, e, "clone")),
+    };
+    drop((go_r, report_w));
+    let signals = SignalFd::new(&forwarded).map_err(|e| fail(spawn_step)(e.into()))?;
+
+    // Parent steps: maps, then release. On failure the child is killed
+    // before anything of it could outlive us.
+    let mut deadline = None;
+    for (i, step) in plan
+        .steps
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.phase == Phase::Parent)
+    {
+        let raw = pid.as_raw();
+        let r = match &step.action {
+            Action::SetgroupsDeny => idmap::deny_setgroups(raw),
+            Action::UidMap { map, helper } => idmap::write_map(raw, "uid", map, *helper),
+            Action::GidMap { map, helper } => idmap::write_map(raw, "gid", map, *helper),
+            Action::Timeout { ms } => {
+                deadline = Some(Instant::now() + Duration::from_millis(*ms));
+                Ok(())
+            }
+            Action::Release => nix::unistd::write(go_w.as_fd(), b"g")
+                .map(drop)
+                .map_err(std::io::Error::from),
+            Action::Cgroup { .. } => Err(std::io::Error::new(
+                std::io::ErrorKind::Unsupported,
+                "cgroup limits are not supported yet; remove [cgroup] from the profile",
+            )),
+            _ => Ok(()),
+        };
+        if let Err(e) = r {
+            let _ = kill(pid, Signal::SIGKILL);
+            let _ = waitpid(pid, None);
+            let detail = e.to_string();
+            return Err(StepError::new(i, e, detail));
+        }
+    }
+
+    let (status, timed_out) = supervise(pid, &signals, deadline);
+    // A child that failed a step left a report; one that exec'd did not.
+    let mut rfd = report_r;
+    set_nonblocking(&mut rfd);
+    if let Some(e) = report::receive(rfd.as_fd()) {
+        eprint!("{}", report::message(plan, &e));
+        return Ok(report::exit_code(plan, &e));
+    }
+    drop(go_w);
+    if timed_out {
+        return Ok(TIMED_OUT);
+    }
+    Ok(init::status_code(status).unwrap_or(125).clamp(0, 255) as u8)
+}
+
+fn set_nonblocking(fd: &mut OwnedFd) {
+    // SAFETY: fcntl on a descriptor we own.
+    unsafe {
+        let flags = libc::fcntl(fd.as_raw_fd(), libc::F_GETFL);
+        libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK);
+    }
+}
+
+/// Exit code when the profile's timeout ended the sandbox (as timeout(1)).
+pub const TIMED_OUT: u8 = 124;
+
+/// Forward signals to the child until it exits; at the deadline send TERM,
+/// then KILL after a grace period. Returns the status and whether the
+/// timeout ended it.
+fn supervise(pid: Pid, signals: &SignalFd, mut deadline: Option<Instant>) -> (WaitStatus, bool) {
+    let mut killing_at: Option<Instant> = None;
+    let mut timed_out = false;
+    loop {
+        let now = Instant::now();
+        let wait_until = killing_at.or(deadline);
+        let timeout_ms = wait_until
+            .map(|t| {
+                t.saturating_duration_since(now)
+                    .as_millis()
+                    .min(i32::MAX as u128) as i32
+            })
+            .unwrap_or(-1);
+        let mut pfd = libc::pollfd {
+            fd: signals.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: polling one valid descriptor.
+        let n = unsafe { libc::poll(&mut pfd, 1, timeout_ms) };
+        if n == 0 {
+            if killing_at.is_some() {
+                let _ = kill(pid, Signal::SIGKILL);
+                killing_at = None;
+            } else if deadline.take().is_some() {
+                eprintln!("sandbox: timeout reached, stopping the sandbox");
+                timed_out = true;
+                let _ = kill(pid, Signal::SIGTERM);
+                killing_at = Some(Instant::now() + KILL_GRACE);
+            }
+            continue;
+        }
+        if let Ok(Some(info)) = signals.read_signal() {
+            let sig = info.ssi_signo as i32;
+            if sig != libc::SIGCHLD
+                && let Ok(s) = Signal::try_from(sig)
+            {
+                let _ = kill(pid, s);
+            }
+        }
+        match waitpid(pid, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::StillAlive) => {}
+            Ok(st @ (WaitStatus::Exited(..) | WaitStatus::Signaled(..))) => return (st, timed_out),
+            Ok(_) => {}
+            Err(_) => return (WaitStatus::Exited(pid, 125), timed_out),
+        }
+    }
+}

@@ -28,7 +28,11 @@ struct Compiler<'a> {
 
 /// Build the plan. Errors are problems only the host can reveal (a bind
 /// source that does not exist, no command to run), at their profile line.
-pub fn compile(loaded: &Loaded, host: &dyn HostFacts, inv: &Invocation) -> Result<Plan, Vec<Diagnostic>> {
+pub fn compile(
+    loaded: &Loaded,
+    host: &dyn HostFacts,
+    inv: &Invocation,
+) -> Result<Plan, Vec<Diagnostic>> {
     let mut c = Compiler {
         loaded,
         host,
@@ -67,7 +71,11 @@ impl Compiler<'_> {
     }
 
     fn push(&mut self, phase: Phase, action: Action, origin: Option<Origin>) {
-        self.steps.push(Step { phase, action, origin });
+        self.steps.push(Step {
+            phase,
+            action,
+            origin,
+        });
     }
 
     fn build(&mut self, inv: &Invocation) {
@@ -87,7 +95,11 @@ impl Compiler<'_> {
             self.push(Phase::Init, Action::Init, o);
         }
         self.seccomp();
-        let o = p.command.as_ref().filter(|_| inv.command.is_empty()).and_then(|c| self.origin(c.span));
+        let o = p
+            .command
+            .as_ref()
+            .filter(|_| inv.command.is_empty())
+            .and_then(|c| self.origin(c.span));
         self.push(Phase::Exec, Action::Exec { argv }, o);
     }
 
@@ -143,8 +155,16 @@ impl Compiler<'_> {
                 .collect();
             let helper = !extra.is_empty() && !self.host.is_root();
             let map_origin = self.origin_of(&p.user.map);
-            let mut uid_map = vec![IdMapEntry { inside: uid, outside: self.host.uid(), count: 1 }];
-            let mut gid_map = vec![IdMapEntry { inside: gid, outside: self.host.gid(), count: 1 }];
+            let mut uid_map = vec![IdMapEntry {
+                inside: uid,
+                outside: self.host.uid(),
+                count: 1,
+            }];
+            let mut gid_map = vec![IdMapEntry {
+                inside: gid,
+                outside: self.host.gid(),
+                count: 1,
+            }];
             uid_map.extend(extra.iter().cloned());
             gid_map.extend(extra);
             // setgroups must be denied before an unprivileged gid_map; a
@@ -154,8 +174,22 @@ impl Compiler<'_> {
             }
             let uo = map_origin.clone().or(self.origin_of(&p.user.uid));
             let go = map_origin.or(self.origin_of(&p.user.gid));
-            self.push(Phase::Parent, Action::UidMap { map: uid_map, helper }, uo);
-            self.push(Phase::Parent, Action::GidMap { map: gid_map, helper }, go);
+            self.push(
+                Phase::Parent,
+                Action::UidMap {
+                    map: uid_map,
+                    helper,
+                },
+                uo,
+            );
+            self.push(
+                Phase::Parent,
+                Action::GidMap {
+                    map: gid_map,
+                    helper,
+                },
+                go,
+            );
         }
         if let Some(t) = &p.process.timeout {
             let o = self.origin(t.span);
@@ -168,7 +202,6 @@ impl Compiler<'_> {
     /// sandwich, setup is root (0) there and the app's ids come later; without
     /// it, the app's own ids are mapped directly.
     fn outer_ids(&self) -> (u32, u32) {
-        
         if self.sandwich_on() {
             (0, 0)
         } else {
@@ -194,7 +227,14 @@ impl Compiler<'_> {
         for (kind, s) in &p.namespaces {
             if let NsSetting::Join(path) = &s.value {
                 let o = self.origin(s.span);
-                self.push(Phase::Join, Action::JoinNamespace { kind: *kind, path: path.clone() }, o);
+                self.push(
+                    Phase::Join,
+                    Action::JoinNamespace {
+                        kind: *kind,
+                        path: path.clone(),
+                    },
+                    o,
+                );
             }
         }
     }
@@ -213,7 +253,13 @@ impl Compiler<'_> {
                     );
                 }
                 let o = self.origin(r.span);
-                self.push(Phase::Mount, Action::RootBind { src: r.value.clone() }, o);
+                self.push(
+                    Phase::Mount,
+                    Action::RootBind {
+                        src: r.value.clone(),
+                    },
+                    o,
+                );
             }
             _ => {
                 let o = root.and_then(|r| self.origin(r.span));
@@ -239,7 +285,12 @@ impl Compiler<'_> {
                 let src = m.src.as_ref().expect("validated: binds have src");
                 match self.host.path_kind(&src.value) {
                     PathKind::Missing if m.is_optional() => {
-                        self.notes.push(format!("{}: skipped optional {} of '{}': it does not exist", o.clone().expect("span"), m.kind.value.name(), src.value));
+                        self.notes.push(format!(
+                            "{}: skipped optional {} of '{}': it does not exist",
+                            o.clone().expect("span"),
+                            m.kind.value.name(),
+                            src.value
+                        ));
                         return;
                     }
                     PathKind::Missing => {
@@ -276,10 +327,17 @@ impl Compiler<'_> {
                 target: m.src.as_ref().map(|s| s.value.clone()).unwrap_or_default(),
                 dst,
             },
-            MountKind::Dir => Action::Dir { dst, mode: mode.unwrap_or(0o755) },
+            MountKind::Dir => Action::Dir {
+                dst,
+                mode: mode.unwrap_or(0o755),
+            },
             MountKind::File => Action::File {
                 dst,
-                content: m.content.as_ref().map(|c| c.value.clone()).unwrap_or_default(),
+                content: m
+                    .content
+                    .as_ref()
+                    .map(|c| c.value.clone())
+                    .unwrap_or_default(),
                 mode: mode.unwrap_or(0o644),
             },
             MountKind::RemountRo => Action::RemountRo { dst },
@@ -291,7 +349,10 @@ impl Compiler<'_> {
                             self.notes.push(format!("{}: skipped optional overlay on '{dst}': lower '{}' is not a directory", o.clone().expect("span"), l.value));
                             return;
                         }
-                        self.diags.push(Diagnostic::error(l.span, format!("overlay lower '{}' is not a directory", l.value)));
+                        self.diags.push(Diagnostic::error(
+                            l.span,
+                            format!("overlay lower '{}' is not a directory", l.value),
+                        ));
                     }
                     lower.push(l.value.clone());
                 }
@@ -312,12 +373,23 @@ impl Compiler<'_> {
     fn identity(&mut self) {
         let p = &self.loaded.profile;
         if p.ns_new(NsKind::Uts) {
-            let name = p.uts.hostname.as_ref().map(|h| h.value.clone()).unwrap_or_else(|| "sandbox".into());
+            let name = p
+                .uts
+                .hostname
+                .as_ref()
+                .map(|h| h.value.clone())
+                .unwrap_or_else(|| "sandbox".into());
             let o = self.origin_of(&p.uts.hostname);
             self.push(Phase::Identity, Action::SetHostname { name }, o);
             if let Some(d) = &p.uts.domainname {
                 let o = self.origin(d.span);
-                self.push(Phase::Identity, Action::SetDomainname { name: d.value.clone() }, o);
+                self.push(
+                    Phase::Identity,
+                    Action::SetDomainname {
+                        name: d.value.clone(),
+                    },
+                    o,
+                );
             }
         }
         if p.ns_new(NsKind::Net) {
@@ -332,7 +404,15 @@ impl Compiler<'_> {
             let (uid, gid) = self.app_ids();
             let o = self.origin_of(&p.user.sandwich);
             let nested_userns = flag(&p.user.nested_userns, false);
-            self.push(Phase::Sandwich, Action::Sandwich { uid, gid, nested_userns }, o);
+            self.push(
+                Phase::Sandwich,
+                Action::Sandwich {
+                    uid,
+                    gid,
+                    nested_userns,
+                },
+                o,
+            );
         }
         let keep: Vec<String> = p
             .process
@@ -340,7 +420,11 @@ impl Compiler<'_> {
             .iter()
             .filter_map(|c| crate::capabilities::canonical(&c.value).map(str::to_string))
             .collect();
-        let o = p.process.capabilities.first().and_then(|c| self.origin(c.span));
+        let o = p
+            .process
+            .capabilities
+            .first()
+            .and_then(|c| self.origin(c.span));
         self.push(Phase::Sandwich, Action::DropCapabilities { keep }, o);
     }
 
@@ -351,15 +435,29 @@ impl Compiler<'_> {
             let o = self.origin_of(&pr.new_session);
             self.push(Phase::Process, Action::NewSession, o);
         }
-        let cwd = pr.cwd.as_ref().map(|c| c.value.clone()).unwrap_or_else(|| "/".into());
+        let cwd = pr
+            .cwd
+            .as_ref()
+            .map(|c| c.value.clone())
+            .unwrap_or_else(|| "/".into());
         let o = self.origin_of(&pr.cwd);
         self.push(Phase::Process, Action::Chdir { path: cwd }, o);
         let clear = flag(&p.env.clear, true);
-        let mut set: Vec<(String, String)> = p.env.set.iter().map(|(k, v)| (k.value.clone(), v.value.clone())).collect();
-        if clear && !set.iter().any(|(k, _)| k == "PATH") && !p.env.keep.iter().any(|k| k.value == "PATH") {
+        let mut set: Vec<(String, String)> = p
+            .env
+            .set
+            .iter()
+            .map(|(k, v)| (k.value.clone(), v.value.clone()))
+            .collect();
+        if clear
+            && !set.iter().any(|(k, _)| k == "PATH")
+            && !p.env.keep.iter().any(|k| k.value == "PATH")
+        {
             set.insert(0, ("PATH".into(), DEFAULT_PATH.into()));
         }
-        let o = self.origin_of(&p.env.clear).or(p.env.keep.first().and_then(|k| self.origin(k.span)));
+        let o =
+            self.origin_of(&p.env.clear)
+                .or(p.env.keep.first().and_then(|k| self.origin(k.span)));
         self.push(
             Phase::Process,
             Action::Environment {
@@ -374,9 +472,16 @@ impl Compiler<'_> {
                 .limits
                 .values
                 .iter()
-                .map(|(k, v)| Rlimit { resource: k, value: v.value })
+                .map(|(k, v)| Rlimit {
+                    resource: k,
+                    value: v.value,
+                })
                 .collect();
-            let o = p.limits.values.first().and_then(|(_, v)| self.origin(v.span));
+            let o = p
+                .limits
+                .values
+                .first()
+                .and_then(|(_, v)| self.origin(v.span));
             self.push(Phase::Process, Action::SetRlimits { limits }, o);
         }
         if flag(&pr.die_with_parent, true) {
@@ -395,18 +500,35 @@ impl Compiler<'_> {
         let paths = |v: &[SpStr]| v.iter().map(|s| s.value.clone()).collect::<Vec<_>>();
         let (mut read, mut write, mut exec) = (paths(&l.read), paths(&l.write), paths(&l.exec));
         if flag(&l.from_mounts, true) {
+            // Everything mounted is there to be read: the mounts decide what
+            // the sandbox sees; landlock adds where it may write and execute.
+            read.push("/".into());
             for step in &self.steps {
                 match &step.action {
-                    Action::Bind { dst, readonly: true, .. } | Action::Overlay { dst, readonly: true, .. } => {
+                    Action::Bind {
+                        dst,
+                        readonly: true,
+                        ..
+                    }
+                    | Action::Overlay {
+                        dst,
+                        readonly: true,
+                        ..
+                    } => {
                         read.push(dst.clone());
                         exec.push(dst.clone());
                     }
-                    Action::Bind { dst, .. } | Action::Tmpfs { dst, .. } | Action::Overlay { dst, .. } | Action::Mqueue { dst } => {
+                    Action::Bind { dst, .. }
+                    | Action::Tmpfs { dst, .. }
+                    | Action::Overlay { dst, .. }
+                    | Action::Mqueue { dst } => {
                         write.push(dst.clone());
                     }
                     Action::Dev { dst } => write.push(dst.clone()),
                     Action::Proc { dst } => read.push(dst.clone()),
-                    Action::File { dst, .. } | Action::Symlink { dst, .. } | Action::Dir { dst, .. } => read.push(dst.clone()),
+                    Action::File { dst, .. }
+                    | Action::Symlink { dst, .. }
+                    | Action::Dir { dst, .. } => read.push(dst.clone()),
                     Action::RootBind { .. } => {
                         read.push("/".into());
                         exec.push("/".into());
@@ -439,7 +561,11 @@ impl Compiler<'_> {
                 tcp_bind: l.tcp_bind.iter().map(|p| p.value).collect(),
                 tcp_connect: l.tcp_connect.iter().map(|p| p.value).collect(),
                 scope,
-                compat: l.compat.as_ref().map(|c| c.value).unwrap_or(Compat::BestEffort),
+                compat: l
+                    .compat
+                    .as_ref()
+                    .map(|c| c.value)
+                    .unwrap_or(Compat::BestEffort),
             },
             o,
         );
@@ -447,7 +573,11 @@ impl Compiler<'_> {
 
     fn seccomp(&mut self) {
         let s = &self.loaded.profile.seccomp;
-        let policy = s.policy.as_ref().map(|p| p.value).unwrap_or(SeccompPolicy::Default);
+        let policy = s
+            .policy
+            .as_ref()
+            .map(|p| p.value)
+            .unwrap_or(SeccompPolicy::Default);
         let names = |list: &[SpStr]| -> Vec<&'static str> {
             list.iter()
                 .flat_map(|n| crate::syscalls::expand(&n.value).unwrap_or_default())
@@ -473,6 +603,7 @@ impl Compiler<'_> {
                 policy,
                 syscalls: syscalls.into_iter().map(str::to_string).collect(),
                 errno: s.errno.as_ref().map(|e| e.value).unwrap_or(libc::EPERM),
+                namespaces: flag(&self.loaded.profile.user.nested_userns, false),
             },
             o,
         );
@@ -483,7 +614,13 @@ impl Compiler<'_> {
 /// sibling of the upper directory.
 pub fn work_dir_for(upper: &str) -> String {
     let p = std::path::Path::new(upper);
-    let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let parent = p.parent().map(|d| d.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = p
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let parent = p
+        .parent()
+        .map(|d| d.to_string_lossy().into_owned())
+        .unwrap_or_default();
     format!("{}/.{name}.work", parent.trim_end_matches('/'))
 }

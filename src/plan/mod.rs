@@ -5,9 +5,9 @@
 
 mod compile;
 mod order;
-mod render;
+pub mod render;
 
-pub use compile::{Invocation, compile};
+pub use compile::{DEFAULT_PATH, Invocation, compile, work_dir_for};
 pub use order::check_order;
 pub use render::render_text;
 
@@ -63,25 +63,44 @@ pub struct Rlimit {
 #[serde(tag = "op", rename_all = "kebab-case")]
 pub enum Action {
     /// Create the child with these namespaces new.
-    Spawn { new: Vec<NsKind> },
+    Spawn {
+        new: Vec<NsKind>,
+    },
     /// Put the child in a cgroup with these limits (parent side).
-    Cgroup { memory: Option<u64>, pids: Option<u64>, cpu: Option<f64> },
+    Cgroup {
+        memory: Option<u64>,
+        pids: Option<u64>,
+        cpu: Option<f64>,
+    },
     /// Write "deny" to the child's /proc/PID/setgroups.
     SetgroupsDeny,
     /// Write the child's uid_map (`helper`: through newuidmap).
-    UidMap { map: Vec<IdMapEntry>, helper: bool },
-    GidMap { map: Vec<IdMapEntry>, helper: bool },
+    UidMap {
+        map: Vec<IdMapEntry>,
+        helper: bool,
+    },
+    GidMap {
+        map: Vec<IdMapEntry>,
+        helper: bool,
+    },
     /// Let the child go on.
     Release,
     /// Kill the sandbox after this many milliseconds (TERM, then KILL).
-    Timeout { ms: u64 },
+    Timeout {
+        ms: u64,
+    },
     /// setns() into the namespace at `path`.
-    JoinNamespace { kind: NsKind, path: String },
+    JoinNamespace {
+        kind: NsKind,
+        path: String,
+    },
     /// Make every mount under / a slave, so nothing propagates to the host.
     MakeRootPrivate,
     /// The new root: an empty tmpfs, or a rootfs directory bound onto itself.
     RootTmpfs,
-    RootBind { src: String },
+    RootBind {
+        src: String,
+    },
     Bind {
         src: String,
         dst: String,
@@ -91,15 +110,37 @@ pub enum Action {
         /// The source is a directory (else a file or device).
         dir: bool,
     },
-    Tmpfs { dst: String, size: Option<u64>, mode: u32 },
-    Proc { dst: String },
+    Tmpfs {
+        dst: String,
+        size: Option<u64>,
+        mode: u32,
+    },
+    Proc {
+        dst: String,
+    },
     /// A minimal /dev: null zero full random urandom tty, a private devpts, shm.
-    Dev { dst: String },
-    Mqueue { dst: String },
-    Symlink { target: String, dst: String },
-    Dir { dst: String, mode: u32 },
-    File { dst: String, content: String, mode: u32 },
-    RemountRo { dst: String },
+    Dev {
+        dst: String,
+    },
+    Mqueue {
+        dst: String,
+    },
+    Symlink {
+        target: String,
+        dst: String,
+    },
+    Dir {
+        dst: String,
+        mode: u32,
+    },
+    File {
+        dst: String,
+        content: String,
+        mode: u32,
+    },
+    RemountRo {
+        dst: String,
+    },
     Overlay {
         dst: String,
         lower: Vec<String>,
@@ -112,19 +153,37 @@ pub enum Action {
     RemountRootRo,
     /// pivot_root into the new root and detach the old one.
     PivotRoot,
-    SetHostname { name: String },
-    SetDomainname { name: String },
+    SetHostname {
+        name: String,
+    },
+    SetDomainname {
+        name: String,
+    },
     LoopbackUp,
     /// A second user namespace in which the app is `uid`/`gid`; the setup
     /// mounts belong to the outer one and cannot be undone from here.
-    Sandwich { uid: u32, gid: u32, nested_userns: bool },
+    Sandwich {
+        uid: u32,
+        gid: u32,
+        nested_userns: bool,
+    },
     /// Empty every capability set but these.
-    DropCapabilities { keep: Vec<String> },
+    DropCapabilities {
+        keep: Vec<String>,
+    },
     NewSession,
-    Chdir { path: String },
+    Chdir {
+        path: String,
+    },
     /// The environment: cleared (or not), variables kept by name/glob, set.
-    Environment { clear: bool, keep: Vec<String>, set: Vec<(String, String)> },
-    SetRlimits { limits: Vec<Rlimit> },
+    Environment {
+        clear: bool,
+        keep: Vec<String>,
+        set: Vec<(String, String)>,
+    },
+    SetRlimits {
+        limits: Vec<Rlimit>,
+    },
     DieWithParent,
     NoNewPrivs,
     Landlock {
@@ -143,8 +202,12 @@ pub enum Action {
         /// Syscalls denied (policy default) or allowed (allowlist), by name.
         syscalls: Vec<String>,
         errno: i32,
+        /// Whether clone/unshare may create namespaces and setns join them.
+        namespaces: bool,
     },
-    Exec { argv: Vec<String> },
+    Exec {
+        argv: Vec<String>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -185,7 +248,10 @@ impl Plan {
 
     /// The namespaces the child is created with.
     pub fn new_namespaces(&self) -> &[NsKind] {
-        match self.find(|a| matches!(a, Action::Spawn { .. })).map(|s| &s.action) {
+        match self
+            .find(|a| matches!(a, Action::Spawn { .. }))
+            .map(|s| &s.action)
+        {
             Some(Action::Spawn { new }) => new,
             _ => &[],
         }

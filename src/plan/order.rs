@@ -41,7 +41,10 @@ pub fn check_order(plan: &Plan) -> Result<(), String> {
     // Phases never go back.
     for w in plan.steps.windows(2) {
         if w[1].phase < w[0].phase {
-            return Err(format!("{:?} step after a {:?} step", w[1].phase, w[0].phase));
+            return Err(format!(
+                "{:?} step after a {:?} step",
+                w[1].phase, w[0].phase
+            ));
         }
     }
     // 2. one spawn, first.
@@ -53,9 +56,21 @@ pub fn check_order(plan: &Plan) -> Result<(), String> {
     let gid_map = index(plan, |a| matches!(a, Action::GidMap { .. }));
     let uid_map = index(plan, |a| matches!(a, Action::UidMap { .. }));
     let release = index(plan, |a| matches!(a, Action::Release));
-    before(setgroups, gid_map, "setgroups must be denied before gid_map is written")?;
-    before(uid_map, release, "uid_map must be written before the child is released")?;
-    before(gid_map, release, "gid_map must be written before the child is released")?;
+    before(
+        setgroups,
+        gid_map,
+        "setgroups must be denied before gid_map is written",
+    )?;
+    before(
+        uid_map,
+        release,
+        "uid_map must be written before the child is released",
+    )?;
+    before(
+        gid_map,
+        release,
+        "gid_map must be written before the child is released",
+    )?;
     if release.is_none() {
         return Err("the child is never released".into());
     }
@@ -68,7 +83,11 @@ pub fn check_order(plan: &Plan) -> Result<(), String> {
     if first_mount.is_some() && private.is_none() {
         return Err("mounts without making / private first".into());
     }
-    before(private, first_mount, "/ must be made private before the first mount")?;
+    before(
+        private,
+        first_mount,
+        "/ must be made private before the first mount",
+    )?;
     before(last_mount, pivot, "every mount must come before pivot_root")?;
     if first_mount.is_some() && pivot.is_none() {
         return Err("mounts but no pivot_root".into());
@@ -77,7 +96,9 @@ pub fn check_order(plan: &Plan) -> Result<(), String> {
     if root_ro.is_some() && root_ro != last_mount {
         return Err("/ must be made read-only after every other mount".into());
     }
-    if index(plan, |a| matches!(a, Action::Proc { .. })).is_some() && !plan.new_namespaces().contains(&NsKind::Pid) {
+    if index(plan, |a| matches!(a, Action::Proc { .. })).is_some()
+        && !plan.new_namespaces().contains(&NsKind::Pid)
+    {
         return Err("/proc mounted without a new pid namespace".into());
     }
     // 6. capabilities dropped after the sandwich (the last id change), and
@@ -85,8 +106,16 @@ pub fn check_order(plan: &Plan) -> Result<(), String> {
     let sandwich = index(plan, |a| matches!(a, Action::Sandwich { .. }));
     let drop_caps = index(plan, |a| matches!(a, Action::DropCapabilities { .. }));
     let pdeathsig = index(plan, |a| matches!(a, Action::DieWithParent));
-    before(sandwich, drop_caps, "capabilities must be dropped after the sandwich")?;
-    before(sandwich, pdeathsig, "die-with-parent must be set after the last id change")?;
+    before(
+        sandwich,
+        drop_caps,
+        "capabilities must be dropped after the sandwich",
+    )?;
+    before(
+        sandwich,
+        pdeathsig,
+        "die-with-parent must be set after the last id change",
+    )?;
     // 7/8. no_new_privs before landlock and seccomp; landlock after the pivot.
     let nnp = index(plan, |a| matches!(a, Action::NoNewPrivs));
     let landlock = index(plan, |a| matches!(a, Action::Landlock { .. }));
@@ -101,15 +130,24 @@ pub fn check_order(plan: &Plan) -> Result<(), String> {
     let init = index(plan, |a| matches!(a, Action::Init));
     before(init, seccomp, "the init must fork before seccomp is loaded")?;
     let exec = plan.steps.len().checked_sub(1);
-    if !matches!(plan.steps.last().map(|s| &s.action), Some(Action::Exec { .. })) {
+    if !matches!(
+        plan.steps.last().map(|s| &s.action),
+        Some(Action::Exec { .. })
+    ) {
         return Err("the last step must be exec".into());
     }
-    if let Some(s) = seccomp {
-        if Some(s + 1) != exec {
-            return Err("seccomp must be the step right before exec".into());
-        }
+    if let Some(s) = seccomp
+        && Some(s + 1) != exec
+    {
+        return Err("seccomp must be the step right before exec".into());
     }
-    if plan.steps.iter().filter(|s| s.phase == Phase::Spawn).count() != 1 {
+    if plan
+        .steps
+        .iter()
+        .filter(|s| s.phase == Phase::Spawn)
+        .count()
+        != 1
+    {
         return Err("exactly one step spawns the child".into());
     }
     Ok(())

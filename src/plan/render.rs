@@ -10,7 +10,13 @@ fn ids(map: &[super::IdMapEntry]) -> String {
             if e.count == 1 {
                 format!("{} -> {}", e.inside, e.outside)
             } else {
-                format!("{}..{} -> {}..{}", e.inside, e.inside + e.count - 1, e.outside, e.outside + e.count - 1)
+                format!(
+                    "{}..{} -> {}..{}",
+                    e.inside,
+                    e.inside + e.count - 1,
+                    e.outside,
+                    e.outside + e.count - 1
+                )
             }
         })
         .collect::<Vec<_>>()
@@ -19,7 +25,7 @@ fn ids(map: &[super::IdMapEntry]) -> String {
 
 fn size(bytes: u64) -> String {
     for (unit, shift) in [("G", 30), ("M", 20), ("K", 10)] {
-        if bytes >= 1 << shift && bytes % (1 << shift) == 0 {
+        if bytes >= 1 << shift && bytes.is_multiple_of(1 << shift) {
             return format!("{}{unit}", bytes >> shift);
         }
     }
@@ -39,7 +45,14 @@ pub fn describe(a: &Action) -> String {
     match a {
         Action::Spawn { new } => {
             let names: Vec<&str> = new.iter().map(|k| k.key()).collect();
-            format!("spawn child with new namespaces: {}", if names.is_empty() { "none".into() } else { names.join(" ") })
+            format!(
+                "spawn child with new namespaces: {}",
+                if names.is_empty() {
+                    "none".into()
+                } else {
+                    names.join(" ")
+                }
+            )
         }
         Action::Cgroup { memory, pids, cpu } => {
             let mut parts = vec![];
@@ -55,15 +68,31 @@ pub fn describe(a: &Action) -> String {
             format!("cgroup: {}", parts.join(", "))
         }
         Action::SetgroupsDeny => "write setgroups: deny".into(),
-        Action::UidMap { map, helper } => format!("write uid_map: {}{}", ids(map), if *helper { " (newuidmap)" } else { "" }),
-        Action::GidMap { map, helper } => format!("write gid_map: {}{}", ids(map), if *helper { " (newgidmap)" } else { "" }),
+        Action::UidMap { map, helper } => format!(
+            "write uid_map: {}{}",
+            ids(map),
+            if *helper { " (newuidmap)" } else { "" }
+        ),
+        Action::GidMap { map, helper } => format!(
+            "write gid_map: {}{}",
+            ids(map),
+            if *helper { " (newgidmap)" } else { "" }
+        ),
         Action::Release => "release the child".into(),
         Action::Timeout { ms } => format!("kill the sandbox after {ms} ms (TERM, then KILL)"),
         Action::JoinNamespace { kind, path } => format!("join {} namespace {path}", kind.key()),
-        Action::MakeRootPrivate => "make / recursively slave (nothing propagates to the host)".into(),
+        Action::MakeRootPrivate => {
+            "make / recursively slave (nothing propagates to the host)".into()
+        }
         Action::RootTmpfs => "new root: empty tmpfs".into(),
         Action::RootBind { src } => format!("new root: bind {src}"),
-        Action::Bind { src, dst, readonly, devices, .. } => {
+        Action::Bind {
+            src,
+            dst,
+            readonly,
+            devices,
+            ..
+        } => {
             let kind = if *devices {
                 "dev-bind"
             } else if *readonly {
@@ -73,18 +102,32 @@ pub fn describe(a: &Action) -> String {
             };
             format!("{kind} {src} -> {dst}")
         }
-        Action::Tmpfs { dst, size: sz, mode } => {
+        Action::Tmpfs {
+            dst,
+            size: sz,
+            mode,
+        } => {
             let s = sz.map(|s| format!(" size={}", size(s))).unwrap_or_default();
             format!("tmpfs {dst} (mode {mode:04o}{s})")
         }
         Action::Proc { dst } => format!("proc {dst}"),
-        Action::Dev { dst } => format!("dev {dst} (null zero full random urandom tty, devpts, shm)"),
+        Action::Dev { dst } => {
+            format!("dev {dst} (null zero full random urandom tty, devpts, shm)")
+        }
         Action::Mqueue { dst } => format!("mqueue {dst}"),
         Action::Symlink { target, dst } => format!("symlink {dst} -> {target}"),
         Action::Dir { dst, mode } => format!("dir {dst} (mode {mode:04o})"),
-        Action::File { dst, content, mode } => format!("file {dst} ({} bytes, mode {mode:04o})", content.len()),
+        Action::File { dst, content, mode } => {
+            format!("file {dst} ({} bytes, mode {mode:04o})", content.len())
+        }
         Action::RemountRo { dst } => format!("remount-ro {dst} (recursive)"),
-        Action::Overlay { dst, lower, upper, readonly, .. } => {
+        Action::Overlay {
+            dst,
+            lower,
+            upper,
+            readonly,
+            ..
+        } => {
             let up = match (upper, readonly) {
                 (_, true) => "read-only".to_string(),
                 (Some(u), _) => format!("upper {u}"),
@@ -97,9 +140,17 @@ pub fn describe(a: &Action) -> String {
         Action::SetHostname { name } => format!("hostname {name}"),
         Action::SetDomainname { name } => format!("domainname {name}"),
         Action::LoopbackUp => "bring lo up".into(),
-        Action::Sandwich { uid, gid, nested_userns } => format!(
+        Action::Sandwich {
+            uid,
+            gid,
+            nested_userns,
+        } => format!(
             "sandwich: new user namespace, app runs as {uid}:{gid}{}",
-            if *nested_userns { "" } else { "; nested user namespaces disabled" }
+            if *nested_userns {
+                ""
+            } else {
+                "; nested user namespaces disabled"
+            }
         ),
         Action::DropCapabilities { keep } => format!("drop capabilities, keep: {}", list(keep)),
         Action::NewSession => "new session (setsid)".into(),
@@ -125,7 +176,15 @@ pub fn describe(a: &Action) -> String {
         }
         Action::DieWithParent => "die with parent (PDEATHSIG=KILL)".into(),
         Action::NoNewPrivs => "no_new_privs".into(),
-        Action::Landlock { read, write, exec, tcp_bind, tcp_connect, scope, compat } => {
+        Action::Landlock {
+            read,
+            write,
+            exec,
+            tcp_bind,
+            tcp_connect,
+            scope,
+            compat,
+        } => {
             let ports = |p: &[u16]| p.iter().map(u16::to_string).collect::<Vec<_>>();
             format!(
                 "landlock ({}): read {}; write {}; exec {}; tcp bind {}; tcp connect {}; scope {}",
@@ -142,26 +201,44 @@ pub fn describe(a: &Action) -> String {
             )
         }
         Action::Init => "init: PID 1 forks the app, reaps, forwards signals".into(),
-        Action::Seccomp { policy, syscalls, errno } => {
+        Action::Seccomp {
+            policy,
+            syscalls,
+            errno,
+            namespaces,
+        } => {
             let errno_name = crate::profile::units::ERRNOS
                 .iter()
                 .find(|(_, v)| v == errno)
                 .map(|(n, _)| n.to_string())
                 .unwrap_or_else(|| errno.to_string());
             match policy {
-                SeccompPolicy::Allowlist => format!("seccomp allowlist: {} syscalls allowed, others fail with {errno_name}", syscalls.len()),
-                _ => format!(
-                    "seccomp default policy: {} syscalls fail with {errno_name}, clone3 with ENOSYS; ioctl TIOCSTI/TIOCLINUX, x32 ABI refused",
+                SeccompPolicy::Allowlist => format!(
+                    "seccomp allowlist: {} syscalls allowed, others fail with {errno_name}",
                     syscalls.len()
+                ),
+                _ => format!(
+                    "seccomp default policy: {} syscalls fail with {errno_name}, clone3 with ENOSYS; ioctl TIOCSTI/TIOCLINUX, x32 ABI{} refused",
+                    syscalls.len(),
+                    if *namespaces { "" } else { ", new namespaces" }
                 ),
             }
         }
-        Action::Exec { argv } => format!("exec {}", argv.iter().map(|a| shell_quote(a)).collect::<Vec<_>>().join(" ")),
+        Action::Exec { argv } => format!(
+            "exec {}",
+            argv.iter()
+                .map(|a| shell_quote(a))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
     }
 }
 
 fn shell_quote(s: &str) -> String {
-    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "/._-=:,+@%".contains(c)) {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-=:,+@%".contains(c))
+    {
         s.to_string()
     } else {
         format!("'{}'", s.replace('\'', "'\\''"))
@@ -171,12 +248,28 @@ fn shell_quote(s: &str) -> String {
 /// The plan as `sandbox plan` prints it.
 pub fn render_text(plan: &Plan) -> String {
     let mut out = format!("plan for '{}'\n", plan.profile);
-    let width = plan.steps.iter().map(|s| describe(&s.action).chars().count()).max().unwrap_or(0).min(72);
+    let width = plan
+        .steps
+        .iter()
+        .map(|s| describe(&s.action).chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(72);
     for (i, s) in plan.steps.iter().enumerate() {
         let d = describe(&s.action);
-        let origin = s.origin.as_ref().map(|o| o.to_string()).unwrap_or_else(|| "(default)".into());
-        let phase = serde_json::to_value(s.phase).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
-        out.push_str(&format!("{:>3}. {phase:<9} {d:<width$}  # {origin}\n", i + 1));
+        let origin = s
+            .origin
+            .as_ref()
+            .map(|o| o.to_string())
+            .unwrap_or_else(|| "(default)".into());
+        let phase = serde_json::to_value(s.phase)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "{:>3}. {phase:<9} {d:<width$}  # {origin}\n",
+            i + 1
+        ));
     }
     for n in &plan.notes {
         out.push_str(&format!("note: {n}\n"));

@@ -42,15 +42,21 @@ pub fn decode(file: FileId, text: &str, diags: &mut Vec<Diagnostic>) -> Profile 
     for e in errors {
         let span = e.span().unwrap_or(0..0);
         let msg = e.message().trim_end().to_string();
-        d.diags.push(Diagnostic::error(Span::new(file, span), format!("TOML syntax: {msg}")));
+        d.diags.push(Diagnostic::error(
+            Span::new(file, span),
+            format!("TOML syntax: {msg}"),
+        ));
     }
     let t = doc.get_ref();
     d.check_keys(t, TOP_KEYS, "the top level of a profile");
-    if let Some(v) = d.int::<i64>(t, "version") {
-        if v.value != 1 {
-            d.err(v.span, format!("profile format version {} is not supported", v.value)).hint =
-                Some("this sandbox reads version 1".into());
-        }
+    if let Some(v) = d.int::<i64>(t, "version")
+        && v.value != 1
+    {
+        d.err(
+            v.span,
+            format!("profile format version {} is not supported", v.value),
+        )
+        .hint = Some("this sandbox reads version 1".into());
     }
     let mut p = Profile {
         name: d.string(t, "name"),
@@ -137,7 +143,10 @@ impl Decoder<'_> {
         let span = self.span(node);
         self.err(
             span,
-            format!("'{key}' must be {expected}, found {}", type_name(node.get_ref())),
+            format!(
+                "'{key}' must be {expected}, found {}",
+                type_name(node.get_ref())
+            ),
         );
     }
 
@@ -151,7 +160,8 @@ impl Decoder<'_> {
                     Some(s) => format!("did you mean '{s}'?"),
                     None => format!("{place} accepts: {}", allowed.join(", ")),
                 };
-                self.err(span, format!("unknown key '{name}' in {place}")).hint = Some(hint);
+                self.err(span, format!("unknown key '{name}' in {place}"))
+                    .hint = Some(hint);
             }
         }
     }
@@ -204,11 +214,16 @@ impl Decoder<'_> {
     }
 
     fn strings(&mut self, t: &DeTable, key: &str) -> Vec<SpStr> {
-        let Some(node) = t.get(key) else { return vec![] };
+        let Some(node) = t.get(key) else {
+            return vec![];
+        };
         let Some(items) = self.array(key, node, "strings") else {
             return vec![];
         };
-        items.iter().filter_map(|i| self.as_string(key, i)).collect()
+        items
+            .iter()
+            .filter_map(|i| self.as_string(key, i))
+            .collect()
     }
 
     /// `key = "x"` or `key = ["x", "y"]`.
@@ -256,7 +271,8 @@ impl Decoder<'_> {
             Some(n) => format!("did you mean '{n}'?"),
             None => format!("one of: {}", names.join(", ")),
         };
-        self.err(s.span, format!("'{}' is not a valid '{key}'", s.value)).hint = Some(hint);
+        self.err(s.span, format!("'{}' is not a valid '{key}'", s.value))
+            .hint = Some(hint);
         None
     }
 
@@ -284,13 +300,18 @@ impl Decoder<'_> {
         let node = t.get("command")?;
         if matches!(node.get_ref(), DeValue::String(_)) {
             let span = self.span(node);
-            self.err(span, "'command' must be an array of strings")
-                .hint = Some("split the command into its arguments: command = [\"/usr/bin/app\", \"--flag\"]".into());
+            self.err(span, "'command' must be an array of strings").hint = Some(
+                "split the command into its arguments: command = [\"/usr/bin/app\", \"--flag\"]"
+                    .into(),
+            );
             return None;
         }
         let items = self.array("command", node, "strings")?;
         let span = self.span(node);
-        let argv: Vec<SpStr> = items.iter().filter_map(|i| self.as_string("command", i)).collect();
+        let argv: Vec<SpStr> = items
+            .iter()
+            .filter_map(|i| self.as_string("command", i))
+            .collect();
         if argv.is_empty() {
             self.err(span, "'command' is empty").hint =
                 Some("give the program and its arguments, or leave 'command' out".into());
@@ -304,14 +325,20 @@ impl Decoder<'_> {
         self.check_keys(t, &keys, "[namespaces]");
         let mut out = vec![];
         for kind in NsKind::ALL {
-            let Some(node) = t.get(kind.key()) else { continue };
+            let Some(node) = t.get(kind.key()) else {
+                continue;
+            };
             let span = self.span(node);
             let setting = match node.get_ref() {
                 DeValue::Boolean(true) => NsSetting::New,
                 DeValue::Boolean(false) => NsSetting::Host,
                 DeValue::String(s) => NsSetting::Join(s.to_string()),
                 _ => {
-                    self.wrong_type(kind.key(), node, "true (new), false (the host's) or a path to join");
+                    self.wrong_type(
+                        kind.key(),
+                        node,
+                        "true (new), false (the host's) or a path to join",
+                    );
                     continue;
                 }
             };
@@ -321,7 +348,11 @@ impl Decoder<'_> {
     }
 
     fn user(&mut self, t: &DeTable) -> User {
-        self.check_keys(t, &["uid", "gid", "sandwich", "nested_userns", "map"], "[user]");
+        self.check_keys(
+            t,
+            &["uid", "gid", "sandwich", "nested_userns", "map"],
+            "[user]",
+        );
         let mut u = User {
             uid: self.int(t, "uid"),
             gid: self.int(t, "gid"),
@@ -336,11 +367,19 @@ impl Decoder<'_> {
                 for item in items {
                     let ispan = self.span(item);
                     let DeValue::Table(r) = item.get_ref() else {
-                        self.wrong_type("map", item, "a table { inside = N, outside = N, count = N }");
+                        self.wrong_type(
+                            "map",
+                            item,
+                            "a table { inside = N, outside = N, count = N }",
+                        );
                         continue;
                     };
                     self.check_keys(r, &["inside", "outside", "count"], "a [user] map entry");
-                    let (i, o, c) = (self.int::<u32>(r, "inside"), self.int::<u32>(r, "outside"), self.int::<u32>(r, "count"));
+                    let (i, o, c) = (
+                        self.int::<u32>(r, "inside"),
+                        self.int::<u32>(r, "outside"),
+                        self.int::<u32>(r, "count"),
+                    );
                     match (i, o, c) {
                         (Some(i), Some(o), Some(c)) => ranges.push(Sp::new(
                             IdRange {
@@ -394,17 +433,26 @@ impl Decoder<'_> {
                 let key = k.get_ref().as_ref();
                 if key != "type" && all_keys.contains(&key) && !kind.value.keys().contains(&key) {
                     let span = Span::new(self.file, k.span());
-                    self.err(span, format!("'{key}' does not apply to a '{}' mount", kind.value.name()))
-                        .hint = Some(format!("a '{}' mount takes: {}", kind.value.name(), kind.value.keys().join(", ")));
+                    self.err(
+                        span,
+                        format!("'{key}' does not apply to a '{}' mount", kind.value.name()),
+                    )
+                    .hint = Some(format!(
+                        "a '{}' mount takes: {}",
+                        kind.value.name(),
+                        kind.value.keys().join(", ")
+                    ));
                 }
             }
-            let mode = self.string(t, "mode").and_then(|m| match units::parse_mode(&m.value) {
-                Ok(v) => Some(Sp::new(v, m.span)),
-                Err(e) => {
-                    self.err(m.span, format!("'mode': {e}"));
-                    None
-                }
-            });
+            let mode = self
+                .string(t, "mode")
+                .and_then(|m| match units::parse_mode(&m.value) {
+                    Ok(v) => Some(Sp::new(v, m.span)),
+                    Err(e) => {
+                        self.err(m.span, format!("'mode': {e}"));
+                        None
+                    }
+                });
             let m = Mount {
                 src: self.string(t, "src"),
                 dst: self.string(t, "dst"),
@@ -418,15 +466,24 @@ impl Decoder<'_> {
                 kind,
             };
             if m.kind.value.needs_src() && m.src.is_none() {
-                self.err(m.kind.span, format!("a '{}' mount needs 'src'", m.kind.value.name()));
+                self.err(
+                    m.kind.span,
+                    format!("a '{}' mount needs 'src'", m.kind.value.name()),
+                );
                 continue;
             }
             if m.target().is_none() {
-                self.err(m.kind.span, format!("a '{}' mount needs 'dst'", m.kind.value.name()));
+                self.err(
+                    m.kind.span,
+                    format!("a '{}' mount needs 'dst'", m.kind.value.name()),
+                );
                 continue;
             }
             if m.kind.value == MountKind::Overlay && m.lower.is_empty() {
-                self.err(m.kind.span, "an 'overlay' mount needs at least one 'lower' directory");
+                self.err(
+                    m.kind.span,
+                    "an 'overlay' mount needs at least one 'lower' directory",
+                );
                 continue;
             }
             out.push(m);
@@ -437,14 +494,28 @@ impl Decoder<'_> {
     fn network(&mut self, t: &DeTable) -> Network {
         self.check_keys(
             t,
-            &["mode", "forward_tcp", "forward_udp", "address", "host_address", "gateway", "parent", "dns"],
+            &[
+                "mode",
+                "forward_tcp",
+                "forward_udp",
+                "address",
+                "host_address",
+                "gateway",
+                "parent",
+                "dns",
+            ],
             "[network]",
         );
         Network {
             mode: self.choice(
                 t,
                 "mode",
-                &[("none", NetMode::None), ("pasta", NetMode::Pasta), ("veth", NetMode::Veth), ("macvlan", NetMode::Macvlan)],
+                &[
+                    ("none", NetMode::None),
+                    ("pasta", NetMode::Pasta),
+                    ("veth", NetMode::Veth),
+                    ("macvlan", NetMode::Macvlan),
+                ],
             ),
             forward_tcp: self.strings(t, "forward_tcp"),
             forward_udp: self.strings(t, "forward_udp"),
@@ -482,16 +553,25 @@ impl Decoder<'_> {
     fn process(&mut self, t: &DeTable) -> Process {
         self.check_keys(
             t,
-            &["cwd", "new_session", "die_with_parent", "init", "capabilities", "timeout"],
+            &[
+                "cwd",
+                "new_session",
+                "die_with_parent",
+                "init",
+                "capabilities",
+                "timeout",
+            ],
             "[process]",
         );
-        let timeout = self.string(t, "timeout").and_then(|s| match units::parse_duration(&s.value) {
-            Ok(ms) => Some(Sp::new(ms, s.span)),
-            Err(e) => {
-                self.err(s.span, format!("'timeout': {e}"));
-                None
-            }
-        });
+        let timeout =
+            self.string(t, "timeout")
+                .and_then(|s| match units::parse_duration(&s.value) {
+                    Ok(ms) => Some(Sp::new(ms, s.span)),
+                    Err(e) => {
+                        self.err(s.span, format!("'timeout': {e}"));
+                        None
+                    }
+                });
         Process {
             cwd: self.string(t, "cwd"),
             new_session: self.bool(t, "new_session"),
@@ -511,8 +591,12 @@ impl Decoder<'_> {
             let span = self.span(node);
             let v = match node.get_ref() {
                 DeValue::String(s) if s.as_ref() == "unlimited" => Some(LimitValue::Unlimited),
-                DeValue::String(_) if sized => self.size(t, key).map(|v| LimitValue::Value(v.value)),
-                DeValue::Integer(_) => self.as_int::<u64>(key, node).map(|v| LimitValue::Value(v.value)),
+                DeValue::String(_) if sized => {
+                    self.size(t, key).map(|v| LimitValue::Value(v.value))
+                }
+                DeValue::Integer(_) => self
+                    .as_int::<u64>(key, node)
+                    .map(|v| LimitValue::Value(v.value)),
                 _ => {
                     let what = if sized {
                         "a number, a size such as \"64M\", or \"unlimited\""
@@ -559,20 +643,29 @@ impl Decoder<'_> {
 
     fn seccomp(&mut self, t: &DeTable) -> Seccomp {
         self.check_keys(t, &["policy", "deny", "allow", "errno"], "[seccomp]");
-        let errno = self.string(t, "errno").and_then(|s| match units::parse_errno(&s.value) {
-            Some(e) => Some(Sp::new(e, s.span)),
-            None => {
-                let names: Vec<&str> = units::ERRNOS.iter().map(|(n, _)| *n).collect();
-                self.err(s.span, format!("'{}' is not an errno this sandbox knows", s.value)).hint =
-                    Some(format!("one of: {}", names.join(", ")));
-                None
-            }
-        });
+        let errno = self
+            .string(t, "errno")
+            .and_then(|s| match units::parse_errno(&s.value) {
+                Some(e) => Some(Sp::new(e, s.span)),
+                None => {
+                    let names: Vec<&str> = units::ERRNOS.iter().map(|(n, _)| *n).collect();
+                    self.err(
+                        s.span,
+                        format!("'{}' is not an errno this sandbox knows", s.value),
+                    )
+                    .hint = Some(format!("one of: {}", names.join(", ")));
+                    None
+                }
+            });
         Seccomp {
             policy: self.choice(
                 t,
                 "policy",
-                &[("default", SeccompPolicy::Default), ("none", SeccompPolicy::None), ("allowlist", SeccompPolicy::Allowlist)],
+                &[
+                    ("default", SeccompPolicy::Default),
+                    ("none", SeccompPolicy::None),
+                    ("allowlist", SeccompPolicy::Allowlist),
+                ],
             ),
             deny: self.strings(t, "deny"),
             allow: self.strings(t, "allow"),
@@ -581,17 +674,32 @@ impl Decoder<'_> {
     }
 
     fn ports(&mut self, t: &DeTable, key: &str) -> Vec<Sp<u16>> {
-        let Some(node) = t.get(key) else { return vec![] };
+        let Some(node) = t.get(key) else {
+            return vec![];
+        };
         let Some(items) = self.array(key, node, "port numbers") else {
             return vec![];
         };
-        items.iter().filter_map(|i| self.as_int::<u16>(key, i)).collect()
+        items
+            .iter()
+            .filter_map(|i| self.as_int::<u16>(key, i))
+            .collect()
     }
 
     fn landlock(&mut self, t: &DeTable) -> Landlock {
         self.check_keys(
             t,
-            &["enabled", "from_mounts", "read", "write", "exec", "tcp_bind", "tcp_connect", "scope", "compat"],
+            &[
+                "enabled",
+                "from_mounts",
+                "read",
+                "write",
+                "exec",
+                "tcp_bind",
+                "tcp_connect",
+                "scope",
+                "compat",
+            ],
             "[landlock]",
         );
         let scope = t.get("scope").map(|node| {
@@ -607,7 +715,11 @@ impl Decoder<'_> {
             tcp_bind: self.ports(t, "tcp_bind"),
             tcp_connect: self.ports(t, "tcp_connect"),
             scope,
-            compat: self.choice(t, "compat", &[("best-effort", Compat::BestEffort), ("hard", Compat::Hard)]),
+            compat: self.choice(
+                t,
+                "compat",
+                &[("best-effort", Compat::BestEffort), ("hard", Compat::Hard)],
+            ),
         }
     }
 }

@@ -23,7 +23,11 @@ fn union<T: PartialEq>(mut base: Vec<Sp<T>>, over: Vec<Sp<T>>) -> Vec<Sp<T>> {
 }
 
 /// Per-key override for lists of (key, value) pairs.
-fn keyed<K: PartialEq, V>(mut base: Vec<(K, V)>, over: Vec<(K, V)>, eq: impl Fn(&K, &K) -> bool) -> Vec<(K, V)> {
+fn keyed<K: PartialEq, V>(
+    mut base: Vec<(K, V)>,
+    over: Vec<(K, V)>,
+    eq: impl Fn(&K, &K) -> bool,
+) -> Vec<(K, V)> {
     for (k, v) in over {
         base.retain(|(bk, _)| !eq(bk, &k));
         base.push((k, v));
@@ -54,7 +58,10 @@ pub fn merge(base: Profile, over: Profile) -> Profile {
         },
         filesystem: Filesystem {
             root: over.filesystem.root.or(base.filesystem.root),
-            readonly_root: over.filesystem.readonly_root.or(base.filesystem.readonly_root),
+            readonly_root: over
+                .filesystem
+                .readonly_root
+                .or(base.filesystem.readonly_root),
         },
         mounts,
         network: Network {
@@ -75,7 +82,10 @@ pub fn merge(base: Profile, over: Profile) -> Profile {
         process: Process {
             cwd: over.process.cwd.or(base.process.cwd),
             new_session: over.process.new_session.or(base.process.new_session),
-            die_with_parent: over.process.die_with_parent.or(base.process.die_with_parent),
+            die_with_parent: over
+                .process
+                .die_with_parent
+                .or(base.process.die_with_parent),
             init: over.process.init.or(base.process.init),
             capabilities: union(base.process.capabilities, over.process.capabilities),
             timeout: over.process.timeout.or(base.process.timeout),

@@ -75,13 +75,24 @@ impl SearchPath {
             dirs.push(c.join("sandbox/profiles"));
         }
         dirs.push(PathBuf::from("/etc/sandbox/profiles"));
-        SearchPath { dirs, builtin: true }
+        SearchPath {
+            dirs,
+            builtin: true,
+        }
     }
 
     /// Find NAME, looking first in `own_dir`, never returning `skip`.
-    pub fn find(&self, name: &str, own_dir: Option<&Path>, skip: Option<&Location>) -> Option<Location> {
+    pub fn find(
+        &self,
+        name: &str,
+        own_dir: Option<&Path>,
+        skip: Option<&Location>,
+    ) -> Option<Location> {
         let mut candidates = vec![];
-        for dir in own_dir.into_iter().chain(self.dirs.iter().map(PathBuf::as_path)) {
+        for dir in own_dir
+            .into_iter()
+            .chain(self.dirs.iter().map(PathBuf::as_path))
+        {
             candidates.push(Location::File(dir.join(format!("{name}.toml"))));
             candidates.push(Location::File(dir.join(format!("include/{name}.toml"))));
         }
@@ -94,7 +105,12 @@ impl SearchPath {
         }
         [name.to_string(), format!("include/{name}")]
             .iter()
-            .filter_map(|n| BUILTIN.iter().find(|(b, _)| b == n).map(|(b, _)| Location::Builtin(b)))
+            .filter_map(|n| {
+                BUILTIN
+                    .iter()
+                    .find(|(b, _)| b == n)
+                    .map(|(b, _)| Location::Builtin(b))
+            })
             .find(|l| Some(l) != skip)
     }
 
@@ -139,8 +155,10 @@ pub fn locate(spec: &str, search: &SearchPath) -> Result<Location, Diagnostic> {
         return Ok(Location::File(p));
     }
     search.find(spec, None, None).ok_or_else(|| {
-        Diagnostic::global(format!("no profile named '{spec}'"))
-            .with_hint(format!("searched {}; 'sandbox profiles' lists what is there", search.describe(None)))
+        Diagnostic::global(format!("no profile named '{spec}'")).with_hint(format!(
+            "searched {}; 'sandbox profiles' lists what is there",
+            search.describe(None)
+        ))
     })
 }
 
@@ -224,8 +242,11 @@ impl Loader<'_> {
             };
             let Some(parent_loc) = found else {
                 self.diags.push(
-                    Diagnostic::error(parent.span, format!("extends '{}': no such profile", parent.value))
-                        .with_hint(format!("searched {}", self.search.describe(loc.dir()))),
+                    Diagnostic::error(
+                        parent.span,
+                        format!("extends '{}': no such profile", parent.value),
+                    )
+                    .with_hint(format!("searched {}", self.search.describe(loc.dir()))),
                 );
                 continue;
             };
@@ -236,8 +257,11 @@ impl Loader<'_> {
                     .map(Location::display)
                     .collect();
                 self.diags.push(
-                    Diagnostic::error(parent.span, format!("extends cycle: {}", chain.join(" -> ")))
-                        .with_hint("remove one of these 'extends' entries"),
+                    Diagnostic::error(
+                        parent.span,
+                        format!("extends cycle: {}", chain.join(" -> ")),
+                    )
+                    .with_hint("remove one of these 'extends' entries"),
                 );
                 continue;
             }
@@ -285,18 +309,28 @@ pub fn list(search: &SearchPath) -> Vec<Listed> {
     let mut found: Vec<(String, Location)> = vec![];
     for dir in &search.dirs {
         for (sub, prefix) in [("", ""), ("include", "include/")] {
-            let Ok(entries) = std::fs::read_dir(dir.join(sub)) else { continue };
+            let Ok(entries) = std::fs::read_dir(dir.join(sub)) else {
+                continue;
+            };
             let mut names: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
             names.sort();
             for p in names {
-                if let Some(stem) = p.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".toml")) {
+                if let Some(stem) = p
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .and_then(|n| n.strip_suffix(".toml"))
+                {
                     found.push((format!("{prefix}{stem}"), Location::File(p.clone())));
                 }
             }
         }
     }
     if search.builtin {
-        found.extend(BUILTIN.iter().map(|(n, _)| (n.to_string(), Location::Builtin(n))));
+        found.extend(
+            BUILTIN
+                .iter()
+                .map(|(n, _)| (n.to_string(), Location::Builtin(n))),
+        );
     }
     let mut out: Vec<Listed> = vec![];
     for (name, location) in found {
@@ -323,9 +357,17 @@ pub fn list_text(search: &SearchPath) -> String {
     let mut out = String::new();
     for (title, fragments) in [("profiles", false), ("fragments (for extends)", true)] {
         out.push_str(&format!("{title}:\n"));
-        for l in all.iter().filter(|l| l.name.starts_with("include/") == fragments) {
+        for l in all
+            .iter()
+            .filter(|l| l.name.starts_with("include/") == fragments)
+        {
             let shadow = if l.shadowed { " (overridden)" } else { "" };
-            out.push_str(&format!("  {:<width$}  {}  [{}]{shadow}\n", l.name, l.description, l.location.display()));
+            out.push_str(&format!(
+                "  {:<width$}  {}  [{}]{shadow}\n",
+                l.name,
+                l.description,
+                l.location.display()
+            ));
         }
     }
     out.push_str(&format!("search path: {}\n", search.describe(None)));

@@ -163,7 +163,10 @@ impl MountKind {
     /// Whether `src` may be omitted (then `dst` defaults to nothing) or
     /// must be given.
     pub fn needs_src(self) -> bool {
-        matches!(self, MountKind::Bind | MountKind::RoBind | MountKind::DevBind | MountKind::Symlink)
+        matches!(
+            self,
+            MountKind::Bind | MountKind::RoBind | MountKind::DevBind | MountKind::Symlink
+        )
     }
 }
 
@@ -338,7 +341,10 @@ pub struct Profile {
 impl Profile {
     /// The namespace setting for `kind`, with the span that set it.
     pub fn namespace(&self, kind: NsKind) -> Option<&Sp<NsSetting>> {
-        self.namespaces.iter().find(|(k, _)| *k == kind).map(|(_, s)| s)
+        self.namespaces
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, s)| s)
     }
 
     /// Whether the sandbox gets a new namespace of this kind (default: all

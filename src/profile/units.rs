@@ -31,7 +31,9 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 pub fn parse_mode(s: &str) -> Result<u32, String> {
     let t = s.trim().trim_start_matches("0o");
     if t.is_empty() || t.len() > 5 {
-        return Err(format!("'{s}' is not an octal file mode (e.g. \"0755\", \"1777\")"));
+        return Err(format!(
+            "'{s}' is not an octal file mode (e.g. \"0755\", \"1777\")"
+        ));
     }
     let m = u32::from_str_radix(t, 8)
         .map_err(|_| format!("'{s}' is not an octal file mode (e.g. \"0755\", \"1777\")"))?;
@@ -50,13 +52,17 @@ pub fn parse_duration(s: &str) -> Result<u64, String> {
     }
     let mut total: u64 = 0;
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         if digits == 0 {
             return Err(bad());
         }
         let n: u64 = rest[..digits].parse().map_err(|_| bad())?;
         rest = &rest[digits..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
         let mult = match &rest[..unit_len] {
             "ms" => 1,
             "s" => 1000,

@@ -63,9 +63,15 @@ impl Validator<'_> {
             Err(e) => {
                 if !quiet {
                     let hint = if e.starts_with("unknown variable") {
-                        Some(format!("known variables: {}, and ${{ENV:NAME}}", super::vars::NAMES.join(", ")))
+                        Some(format!(
+                            "known variables: {}, and ${{ENV:NAME}}",
+                            super::vars::NAMES.join(", ")
+                        ))
                     } else {
-                        Some("set it, or mark the mount 'optional = true' to skip it when unset".to_string())
+                        Some(
+                            "set it, or mark the mount 'optional = true' to skip it when unset"
+                                .to_string(),
+                        )
                     };
                     let d = self.error(s.span, e.clone());
                     d.hint = hint;
@@ -103,7 +109,10 @@ impl Validator<'_> {
         p.mounts.retain_mut(|m| {
             let quiet = m.is_optional();
             let mut failed = None;
-            for s in [&mut m.src, &mut m.dst, &mut m.content, &mut m.upper].into_iter().flatten() {
+            for s in [&mut m.src, &mut m.dst, &mut m.content, &mut m.upper]
+                .into_iter()
+                .flatten()
+            {
                 if let Err(e) = self.expand(s, quiet) {
                     failed.get_or_insert(e);
                 }
@@ -115,9 +124,10 @@ impl Validator<'_> {
             }
             match failed {
                 Some(e) if quiet => {
-                    self.diags.push(
-                        Diagnostic::warning(m.kind.span, format!("optional mount skipped: {e}")),
-                    );
+                    self.diags.push(Diagnostic::warning(
+                        m.kind.span,
+                        format!("optional mount skipped: {e}"),
+                    ));
                     false
                 }
                 _ => true,
@@ -144,22 +154,40 @@ impl Validator<'_> {
 
     fn check_namespaces(&mut self, p: &Profile) {
         for (kind, ns) in &p.namespaces {
-            if let NsSetting::Join(path) = &ns.value {
-                if !Path::new(path).is_absolute() {
-                    self.error(ns.span, format!("namespaces.{} = \"{path}\": a namespace to join must be an absolute path", kind.key()))
-                        .hint = Some(format!("e.g. \"/proc/PID/ns/{}\" or a bind-mounted namespace file", kind.proc_name()));
-                }
+            if let NsSetting::Join(path) = &ns.value
+                && !Path::new(path).is_absolute()
+            {
+                self.error(
+                    ns.span,
+                    format!(
+                        "namespaces.{} = \"{path}\": a namespace to join must be an absolute path",
+                        kind.key()
+                    ),
+                )
+                .hint = Some(format!(
+                    "e.g. \"/proc/PID/ns/{}\" or a bind-mounted namespace file",
+                    kind.proc_name()
+                ));
             }
         }
         if !p.ns_private(NsKind::Uts) {
             for s in [&p.uts.hostname, &p.uts.domainname].into_iter().flatten() {
-                self.error(s.span, "setting a hostname needs a UTS namespace of the sandbox's own")
-                    .hint = Some("set namespaces.uts = true, or remove this line".into());
+                self.error(
+                    s.span,
+                    "setting a hostname needs a UTS namespace of the sandbox's own",
+                )
+                .hint = Some("set namespaces.uts = true, or remove this line".into());
             }
         }
         for s in [&p.uts.hostname, &p.uts.domainname].into_iter().flatten() {
             if s.value.is_empty() || s.value.len() > 64 || s.value.contains(['/', '\0', ' ']) {
-                self.error(s.span, format!("'{}' is not a valid host or domain name (1 to 64 characters, no spaces)", s.value));
+                self.error(
+                    s.span,
+                    format!(
+                        "'{}' is not a valid host or domain name (1 to 64 characters, no spaces)",
+                        s.value
+                    ),
+                );
             }
         }
     }
@@ -172,9 +200,15 @@ impl Validator<'_> {
                     .hint = Some("set namespaces.user = true, or sandwich = false".into());
             }
             if !self.host.is_root() {
-                let span = p.namespace(NsKind::User).map(|s| s.span).unwrap_or_default();
-                self.error(span, "without a user namespace the sandbox can only be set up by root")
-                    .hint = Some("keep namespaces.user = true to run unprivileged".into());
+                let span = p
+                    .namespace(NsKind::User)
+                    .map(|s| s.span)
+                    .unwrap_or_default();
+                self.error(
+                    span,
+                    "without a user namespace the sandbox can only be set up by root",
+                )
+                .hint = Some("keep namespaces.user = true to run unprivileged".into());
             }
             if let Some(m) = &p.user.map {
                 self.error(m.span, "id ranges need a user namespace");
@@ -187,12 +221,18 @@ impl Validator<'_> {
                 self.error(r.span, "a map entry with count = 0 maps nothing");
                 continue;
             }
-            if range.inside.checked_add(range.count).is_none() || range.outside.checked_add(range.count).is_none() {
+            if range.inside.checked_add(range.count).is_none()
+                || range.outside.checked_add(range.count).is_none()
+            {
                 self.error(r.span, "this id range runs past the largest id");
                 continue;
             }
             for (which, own) in [("uid", p.user.uid.as_ref()), ("gid", p.user.gid.as_ref())] {
-                let own_inside = own.map(|s| s.value).unwrap_or(if which == "uid" { self.host.uid() } else { self.host.gid() });
+                let own_inside = own.map(|s| s.value).unwrap_or(if which == "uid" {
+                    self.host.uid()
+                } else {
+                    self.host.gid()
+                });
                 if own_inside >= range.inside && own_inside < range.inside + range.count {
                     self.error(r.span, format!("this range covers the sandbox's own {which} {own_inside}, which is already mapped to the caller"))
                         .hint = Some("start the range after it, or change [user] uid/gid".into());
@@ -201,12 +241,18 @@ impl Validator<'_> {
             for other in &map.value[..i] {
                 let o = &other.value;
                 if range.inside < o.inside + o.count && o.inside < range.inside + range.count {
-                    self.error(r.span, "this id range overlaps an earlier one inside the sandbox");
+                    self.error(
+                        r.span,
+                        "this id range overlaps an earlier one inside the sandbox",
+                    );
                 }
             }
             if !self.host.is_root() {
                 let granted = |subs: &[(u32, u32)]| {
-                    subs.iter().any(|(s, c)| range.outside >= *s && range.outside as u64 + range.count as u64 <= *s as u64 + *c as u64)
+                    subs.iter().any(|(s, c)| {
+                        range.outside >= *s
+                            && range.outside as u64 + range.count as u64 <= *s as u64 + *c as u64
+                    })
                 };
                 let (subuids, subgids) = (self.host.subuids(), self.host.subgids());
                 if !granted(&subuids) || !granted(&subgids) {
@@ -219,7 +265,8 @@ impl Validator<'_> {
                         ),
                     )
                     .hint = Some("ask an administrator for a subordinate id range (usermod --add-subuids/--add-subgids), or run as root".into());
-                } else if !self.host.has_program("newuidmap") || !self.host.has_program("newgidmap") {
+                } else if !self.host.has_program("newuidmap") || !self.host.has_program("newgidmap")
+                {
                     self.error(r.span, "id ranges need newuidmap and newgidmap")
                         .hint = Some("install Debian's 'uidmap' package".into());
                 }
@@ -230,52 +277,86 @@ impl Validator<'_> {
     fn check_mounts(&mut self, p: &Profile) {
         let mountns = p.ns_private(NsKind::Mount);
         if !mountns {
-            let span = p.namespace(NsKind::Mount).map(|s| s.span).unwrap_or_default();
+            let span = p
+                .namespace(NsKind::Mount)
+                .map(|s| s.span)
+                .unwrap_or_default();
             if let Some(m) = p.mounts.first() {
-                self.error(m.kind.span, "mounts need a mount namespace of the sandbox's own")
-                    .hint = Some(format!(
+                self.error(
+                    m.kind.span,
+                    "mounts need a mount namespace of the sandbox's own",
+                )
+                .hint = Some(format!(
                     "namespaces.mount is false at {}; set it to true or remove the [[mount]] entries",
                     self.sources.origin(span)
                 ));
             }
             if let Some(r) = &p.filesystem.root {
-                self.error(r.span, "a root filesystem needs a mount namespace of the sandbox's own");
+                self.error(
+                    r.span,
+                    "a root filesystem needs a mount namespace of the sandbox's own",
+                );
             }
         }
-        if let Some(r) = &p.filesystem.root {
-            if r.value != "tmpfs" && !is_absolute_clean(&r.value) {
-                self.error(r.span, format!("root = \"{}\": give \"tmpfs\" or an absolute path to a root filesystem", r.value));
-            }
+        if let Some(r) = &p.filesystem.root
+            && r.value != "tmpfs"
+            && !is_absolute_clean(&r.value)
+        {
+            self.error(
+                r.span,
+                format!(
+                    "root = \"{}\": give \"tmpfs\" or an absolute path to a root filesystem",
+                    r.value
+                ),
+            );
         }
         let pidns = p.ns_private(NsKind::Pid);
         for m in &p.mounts {
             let kind = m.kind.value;
             let Some(target) = m.target() else { continue };
             if !is_absolute_clean(&target.value) {
-                self.error(target.span, format!("destination '{}' must be an absolute path without '..'", target.value))
-                    .hint = Some("paths inside the sandbox start with '/'".into());
+                self.error(
+                    target.span,
+                    format!(
+                        "destination '{}' must be an absolute path without '..'",
+                        target.value
+                    ),
+                )
+                .hint = Some("paths inside the sandbox start with '/'".into());
             }
-            if matches!(kind, MountKind::Bind | MountKind::RoBind | MountKind::DevBind) {
-                if let Some(src) = &m.src {
-                    if !is_absolute_clean(&src.value) {
-                        self.error(src.span, format!("source '{}' must be an absolute path without '..'", src.value))
-                            .hint = Some("use ${PROFILE_DIR}/... for a path beside the profile, or ~/... for your home".into());
-                    }
-                }
+            if matches!(
+                kind,
+                MountKind::Bind | MountKind::RoBind | MountKind::DevBind
+            ) && let Some(src) = &m.src
+                && !is_absolute_clean(&src.value)
+            {
+                self.error(
+                    src.span,
+                    format!(
+                        "source '{}' must be an absolute path without '..'",
+                        src.value
+                    ),
+                )
+                .hint = Some(
+                    "use ${PROFILE_DIR}/... for a path beside the profile, or ~/... for your home"
+                        .into(),
+                );
             }
             if kind == MountKind::Proc && !pidns {
                 self.error(m.kind.span, "a 'proc' mount needs a pid namespace of the sandbox's own")
                     .hint = Some("a /proc of the host's pid namespace would show every host process; set namespaces.pid = true".into());
             }
             if kind == MountKind::Mqueue && !p.ns_private(NsKind::Ipc) {
-                self.error(m.kind.span, "an 'mqueue' mount needs an IPC namespace of the sandbox's own");
+                self.error(
+                    m.kind.span,
+                    "an 'mqueue' mount needs an IPC namespace of the sandbox's own",
+                );
             }
-            if kind == MountKind::Symlink {
-                if let Some(src) = &m.src {
-                    if src.value.is_empty() {
-                        self.error(src.span, "a symlink needs a non-empty target in 'src'");
-                    }
-                }
+            if kind == MountKind::Symlink
+                && let Some(src) = &m.src
+                && src.value.is_empty()
+            {
+                self.error(src.span, "a symlink needs a non-empty target in 'src'");
             }
             if kind == MountKind::Overlay {
                 self.check_overlay(m);
@@ -290,38 +371,63 @@ impl Validator<'_> {
         layers.extend(m.upper.iter());
         for l in &layers {
             if !is_absolute_clean(&l.value) {
-                self.error(l.span, format!("overlay layer '{}' must be an absolute path without '..'", l.value));
+                self.error(
+                    l.span,
+                    format!(
+                        "overlay layer '{}' must be an absolute path without '..'",
+                        l.value
+                    ),
+                );
             }
         }
         for (i, a) in layers.iter().enumerate() {
             for b in &layers[..i] {
                 if is_under(&a.value, &b.value) || is_under(&b.value, &a.value) {
-                    self.error(a.span, format!("overlay layers '{}' and '{}' overlap", b.value, a.value))
-                        .hint = Some("overlayfs refuses layers inside one another; use separate directories".into());
+                    self.error(
+                        a.span,
+                        format!("overlay layers '{}' and '{}' overlap", b.value, a.value),
+                    )
+                    .hint = Some(
+                        "overlayfs refuses layers inside one another; use separate directories"
+                            .into(),
+                    );
                 }
             }
         }
         if let (Some(u), Some(ro)) = (&m.upper, m.readonly.as_ref().filter(|r| r.value)) {
-            self.error(ro.span, format!("a read-only overlay cannot have an upper directory ('{}')", u.value));
+            self.error(
+                ro.span,
+                format!(
+                    "a read-only overlay cannot have an upper directory ('{}')",
+                    u.value
+                ),
+            );
         }
     }
 
     /// A mount hidden by a later mount over it or over a parent of it.
     fn warn_hidden_mounts(&mut self, p: &Profile) {
         let covers = |k: MountKind| {
-            !matches!(k, MountKind::RemountRo | MountKind::Dir | MountKind::File | MountKind::Symlink)
+            !matches!(
+                k,
+                MountKind::RemountRo | MountKind::Dir | MountKind::File | MountKind::Symlink
+            )
         };
         for (i, m) in p.mounts.iter().enumerate() {
             let Some(t) = m.target() else { continue };
-            if let Some(later) = p.mounts[i + 1..]
-                .iter()
-                .find(|l| covers(l.kind.value) && l.target().is_some_and(|lt| is_under(&t.value, &lt.value)))
-            {
+            if let Some(later) = p.mounts[i + 1..].iter().find(|l| {
+                covers(l.kind.value) && l.target().is_some_and(|lt| is_under(&t.value, &lt.value))
+            }) {
                 let lt = later.target().expect("filtered");
                 let origin = self.sources.origin(later.kind.span);
                 self.warn(
                     m.kind.span,
-                    format!("this mount at '{}' is hidden by the later '{}' mount at '{}' ({origin})", t.value, later.kind.value.name(), lt.value),
+                    format!(
+                        "this mount at '{}' is hidden by the later '{}' mount at '{}' ({origin})",
+                        t.value,
+                        later.kind.value.name(),
+                        lt.value
+                    ),
                 )
                 .hint = Some("move this entry after the one that covers it".into());
             }
@@ -350,7 +456,10 @@ impl Validator<'_> {
         .filter(|_| !home.is_empty())
         .map(|f| format!("{home}/{f}"))
         .collect();
-        let config = self.vars.expand("${XDG_CONFIG_HOME}", None).unwrap_or_default();
+        let config = self
+            .vars
+            .expand("${XDG_CONFIG_HOME}", None)
+            .unwrap_or_default();
         if !config.is_empty() {
             danger.push(format!("{config}/sandbox/profiles"));
         }
@@ -376,11 +485,17 @@ impl Validator<'_> {
                     .hint = Some("set namespaces.net = true; with namespaces.net = false the sandbox shares the host's network".into());
             }
             if matches!(mode.value, NetMode::Veth | NetMode::Macvlan) && !self.host.is_root() {
-                self.error(mode.span, format!("network mode '{}' needs root", name_of_net(mode.value)))
-                    .hint = Some("use mode = \"pasta\" for networking without root".into());
+                self.error(
+                    mode.span,
+                    format!("network mode '{}' needs root", name_of_net(mode.value)),
+                )
+                .hint = Some("use mode = \"pasta\" for networking without root".into());
             }
             if mode.value == NetMode::Macvlan && n.parent.is_none() {
-                self.error(mode.span, "a macvlan needs 'parent', the host interface it sits on");
+                self.error(
+                    mode.span,
+                    "a macvlan needs 'parent', the host interface it sits on",
+                );
             }
         }
         let mode = n.mode.as_ref().map(|m| m.value).unwrap_or(NetMode::None);
@@ -388,12 +503,20 @@ impl Validator<'_> {
             if mode != NetMode::Pasta {
                 self.error(f.span, "port forwards need mode = \"pasta\"");
             } else if let Err(e) = parse_forward(&f.value) {
-                self.error(f.span, e).hint = Some("write \"HOST:SANDBOX\", e.g. \"8080:80\", or \"127.0.0.1:8080:80\"".into());
+                self.error(f.span, e).hint = Some(
+                    "write \"HOST:SANDBOX\", e.g. \"8080:80\", or \"127.0.0.1:8080:80\"".into(),
+                );
             }
         }
         for a in [&n.address, &n.host_address].into_iter().flatten() {
             if parse_cidr(&a.value).is_none() {
-                self.error(a.span, format!("'{}' is not an address with a prefix length (e.g. \"10.0.0.2/24\")", a.value));
+                self.error(
+                    a.span,
+                    format!(
+                        "'{}' is not an address with a prefix length (e.g. \"10.0.0.2/24\")",
+                        a.value
+                    ),
+                );
             }
         }
         for a in n.gateway.iter().chain(&n.dns) {
@@ -401,47 +524,66 @@ impl Validator<'_> {
                 self.error(a.span, format!("'{}' is not an IP address", a.value));
             }
         }
-        if let Some(p) = &n.parent {
-            if !matches!(mode, NetMode::Macvlan) {
-                self.error(p.span, "'parent' applies to mode = \"macvlan\" only");
-            }
+        if let Some(p) = &n.parent
+            && !matches!(mode, NetMode::Macvlan)
+        {
+            self.error(p.span, "'parent' applies to mode = \"macvlan\" only");
         }
     }
 
     fn check_env_process(&mut self, p: &Profile) {
         for (k, _) in &p.env.set {
             if k.value.is_empty() || k.value.contains(['=', '\0']) {
-                self.error(k.span, format!("'{}' is not a valid environment variable name", k.value));
+                self.error(
+                    k.span,
+                    format!("'{}' is not a valid environment variable name", k.value),
+                );
             }
         }
         for k in &p.env.keep {
             if k.value.is_empty() || k.value.contains(['=', '\0']) {
-                self.error(k.span, format!("'{}' is not a variable name or glob", k.value));
+                self.error(
+                    k.span,
+                    format!("'{}' is not a variable name or glob", k.value),
+                );
             }
         }
-        if let Some(c) = &p.process.cwd {
-            if !Path::new(&c.value).is_absolute() {
-                self.error(c.span, format!("cwd '{}' must be an absolute path inside the sandbox", c.value));
-            }
+        if let Some(c) = &p.process.cwd
+            && !Path::new(&c.value).is_absolute()
+        {
+            self.error(
+                c.span,
+                format!(
+                    "cwd '{}' must be an absolute path inside the sandbox",
+                    c.value
+                ),
+            );
         }
-        if let Some(i) = p.process.init.as_ref().filter(|i| i.value) {
-            if !p.ns_new(NsKind::Pid) {
-                self.error(i.span, "init = true needs a new pid namespace")
-                    .hint = Some("the init reaps orphans as PID 1, which it is only in a pid namespace of its own".into());
-            }
+        if let Some(i) = p.process.init.as_ref().filter(|i| i.value)
+            && !p.ns_new(NsKind::Pid)
+        {
+            self.error(i.span, "init = true needs a new pid namespace")
+                .hint = Some(
+                "the init reaps orphans as PID 1, which it is only in a pid namespace of its own"
+                    .into(),
+            );
         }
         for c in &p.process.capabilities {
             if crate::capabilities::number(&c.value).is_none() {
-                let names: Vec<&str> = crate::capabilities::CAPABILITIES.iter().map(|(n, _)| *n).collect();
+                let names: Vec<&str> = crate::capabilities::CAPABILITIES
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect();
                 let upper = c.value.to_ascii_uppercase();
                 let hint = suggest(&upper, &names).map(|s| format!("did you mean '{s}'?"));
-                self.error(c.span, format!("unknown capability '{}'", c.value)).hint = hint;
+                self.error(c.span, format!("unknown capability '{}'", c.value))
+                    .hint = hint;
             }
         }
-        if let Some(t) = &p.process.timeout {
-            if t.value == 0 {
-                self.error(t.span, "a timeout of zero would kill the sandbox at once");
-            }
+        if let Some(t) = &p.process.timeout
+            && t.value == 0
+        {
+            self.error(t.span, "a timeout of zero would kill the sandbox at once");
         }
     }
 
@@ -450,28 +592,47 @@ impl Validator<'_> {
         let names: Vec<&str> = crate::syscalls::all_names().collect();
         for n in s.allow.iter().chain(&s.deny) {
             if crate::syscalls::expand(&n.value).is_none() {
-                let what = if n.value.starts_with('@') { "syscall group" } else { "system call" };
+                let what = if n.value.starts_with('@') {
+                    "syscall group"
+                } else {
+                    "system call"
+                };
                 let hint = match suggest(&n.value, &names) {
                     Some(s) => format!("did you mean '{s}'?"),
                     None if n.value.starts_with('@') => {
-                        let groups: Vec<&str> = crate::syscalls::GROUPS.iter().map(|g| g.name).collect();
+                        let groups: Vec<&str> =
+                            crate::syscalls::GROUPS.iter().map(|g| g.name).collect();
                         format!("groups: {}", groups.join(", "))
                     }
                     None => "see docs/seccomp.md for the names this sandbox knows".into(),
                 };
-                self.error(n.span, format!("unknown {what} '{}'", n.value)).hint = Some(hint);
+                self.error(n.span, format!("unknown {what} '{}'", n.value))
+                    .hint = Some(hint);
             }
         }
         for a in &s.allow {
             if let Some(d) = s.deny.iter().find(|d| d.value == a.value) {
                 let origin = self.sources.origin(d.span);
-                self.error(a.span, format!("'{}' is both allowed and denied (denied at {origin})", a.value));
+                self.error(
+                    a.span,
+                    format!(
+                        "'{}' is both allowed and denied (denied at {origin})",
+                        a.value
+                    ),
+                );
             }
         }
-        let policy = s.policy.as_ref().map(|p| p.value).unwrap_or(SeccompPolicy::Default);
+        let policy = s
+            .policy
+            .as_ref()
+            .map(|p| p.value)
+            .unwrap_or(SeccompPolicy::Default);
         if let Some(pol) = &s.policy {
             if policy == SeccompPolicy::None && !(s.allow.is_empty() && s.deny.is_empty()) {
-                self.warn(pol.span, "policy = \"none\": the 'allow' and 'deny' lists are ignored");
+                self.warn(
+                    pol.span,
+                    "policy = \"none\": the 'allow' and 'deny' lists are ignored",
+                );
             }
             if policy == SeccompPolicy::Allowlist && s.allow.is_empty() {
                 self.error(pol.span, "an allowlist that allows nothing: no program could run")
@@ -484,22 +645,33 @@ impl Validator<'_> {
         let l = &p.landlock;
         for path in l.read.iter().chain(&l.write).chain(&l.exec) {
             if !Path::new(&path.value).is_absolute() {
-                self.error(path.span, format!("landlock path '{}' must be absolute", path.value));
+                self.error(
+                    path.span,
+                    format!("landlock path '{}' must be absolute", path.value),
+                );
             }
         }
         if let Some(scope) = &l.scope {
             for s in &scope.value {
                 if !["signal", "abstract-unix-socket"].contains(&s.value.as_str()) {
-                    let hint = suggest(&s.value, &["signal", "abstract-unix-socket"]).map(|s| format!("did you mean '{s}'?"));
-                    self.error(s.span, format!("unknown landlock scope '{}'", s.value)).hint =
-                        hint.or(Some("scopes: signal, abstract-unix-socket".into()));
+                    let hint = suggest(&s.value, &["signal", "abstract-unix-socket"])
+                        .map(|s| format!("did you mean '{s}'?"));
+                    self.error(s.span, format!("unknown landlock scope '{}'", s.value))
+                        .hint = hint.or(Some("scopes: signal, abstract-unix-socket".into()));
                 }
             }
         }
         if let Some(e) = l.enabled.as_ref().filter(|e| !e.value) {
-            let has_rules = !(l.read.is_empty() && l.write.is_empty() && l.exec.is_empty() && l.tcp_bind.is_empty() && l.tcp_connect.is_empty());
+            let has_rules = !(l.read.is_empty()
+                && l.write.is_empty()
+                && l.exec.is_empty()
+                && l.tcp_bind.is_empty()
+                && l.tcp_connect.is_empty());
             if has_rules {
-                self.warn(e.span, "landlock is disabled: its path and port rules are ignored");
+                self.warn(
+                    e.span,
+                    "landlock is disabled: its path and port rules are ignored",
+                );
             }
         }
     }
@@ -519,12 +691,20 @@ pub fn parse_forward(s: &str) -> Result<(Option<std::net::IpAddr>, u16, u16), St
     let (addr, ports) = match s.rsplitn(3, ':').collect::<Vec<_>>().as_slice() {
         [sb, host] => (None, (*host, *sb)),
         [sb, host, addr] => {
-            let a = addr.trim_matches(['[', ']']).parse().map_err(|_| format!("'{addr}' is not an IP address"))?;
+            let a = addr
+                .trim_matches(['[', ']'])
+                .parse()
+                .map_err(|_| format!("'{addr}' is not an IP address"))?;
             (Some(a), (*host, *sb))
         }
         _ => return Err(format!("'{s}' is not a port forward")),
     };
-    let port = |p: &str| p.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| format!("'{p}' is not a port number (1-65535)"));
+    let port = |p: &str| {
+        p.parse::<u16>()
+            .ok()
+            .filter(|p| *p > 0)
+            .ok_or_else(|| format!("'{p}' is not a port number (1-65535)"))
+    };
     Ok((addr, port(ports.0)?, port(ports.1)?))
 }
 
@@ -544,7 +724,10 @@ mod tests {
     #[test]
     fn forwards() {
         assert_eq!(parse_forward("8080:80"), Ok((None, 8080, 80)));
-        assert_eq!(parse_forward("127.0.0.1:8080:80").unwrap().0, Some("127.0.0.1".parse().unwrap()));
+        assert_eq!(
+            parse_forward("127.0.0.1:8080:80").unwrap().0,
+            Some("127.0.0.1".parse().unwrap())
+        );
         assert!(parse_forward("80").is_err());
         assert!(parse_forward("0:80").is_err());
         assert!(parse_forward("x:1:2").is_err());

@@ -83,7 +83,9 @@ impl Vars {
             "XDG_CACHE_HOME" => self.xdg(name, ".cache"),
             "PROFILE_DIR" => profile_dir
                 .map(|d| d.to_string_lossy().into_owned())
-                .ok_or_else(|| "${PROFILE_DIR} has no meaning in a profile built into the binary".to_string()),
+                .ok_or_else(|| {
+                    "${PROFILE_DIR} has no meaning in a profile built into the binary".to_string()
+                }),
             _ => match name.strip_prefix("ENV:") {
                 Some(var) => self.env.get(var).cloned().ok_or_else(|| unset(var)),
                 None => Err(format!("unknown variable ${{{name}}}")),
@@ -110,9 +112,9 @@ impl Vars {
                 out.push('$');
                 rest = r;
             } else if let Some(r) = after.strip_prefix('{') {
-                let end = r
-                    .find('}')
-                    .ok_or_else(|| "unterminated '${' (write '$$' for a literal '$')".to_string())?;
+                let end = r.find('}').ok_or_else(|| {
+                    "unterminated '${' (write '$$' for a literal '$')".to_string()
+                })?;
                 out.push_str(&self.lookup(&r[..end], profile_dir)?);
                 rest = &r[end + 1..];
             } else {
@@ -136,10 +138,13 @@ mod tests {
             user: Some("ada".into()),
             home: Some("/home/ada".into()),
             pwd: Some("/work".into()),
-            env: [("XDG_RUNTIME_DIR", "/run/user/1000"), ("WAYLAND_DISPLAY", "wayland-0")]
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
+            env: [
+                ("XDG_RUNTIME_DIR", "/run/user/1000"),
+                ("WAYLAND_DISPLAY", "wayland-0"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
         }
     }
 
@@ -147,23 +152,45 @@ mod tests {
     fn expands_builtins_env_and_tilde() {
         let v = vars();
         assert_eq!(v.expand("${HOME}/x", None).unwrap(), "/home/ada/x");
-        assert_eq!(v.expand("~/Downloads", None).unwrap(), "/home/ada/Downloads");
         assert_eq!(
-            v.expand("${XDG_RUNTIME_DIR}/${ENV:WAYLAND_DISPLAY}", None).unwrap(),
+            v.expand("~/Downloads", None).unwrap(),
+            "/home/ada/Downloads"
+        );
+        assert_eq!(
+            v.expand("${XDG_RUNTIME_DIR}/${ENV:WAYLAND_DISPLAY}", None)
+                .unwrap(),
             "/run/user/1000/wayland-0"
         );
-        assert_eq!(v.expand("${XDG_CONFIG_HOME}", None).unwrap(), "/home/ada/.config");
+        assert_eq!(
+            v.expand("${XDG_CONFIG_HOME}", None).unwrap(),
+            "/home/ada/.config"
+        );
         assert_eq!(v.expand("u${UID}g${GID}", None).unwrap(), "u1000g100");
-        assert_eq!(v.expand("${PROFILE_DIR}/a", Some(Path::new("/p"))).unwrap(), "/p/a");
+        assert_eq!(
+            v.expand("${PROFILE_DIR}/a", Some(Path::new("/p"))).unwrap(),
+            "/p/a"
+        );
         assert_eq!(v.expand("cost: $$5 or $x", None).unwrap(), "cost: $5 or $x");
     }
 
     #[test]
     fn unknown_and_unset_are_errors() {
         let v = vars();
-        assert!(v.expand("${NOPE}", None).unwrap_err().contains("unknown variable"));
-        assert!(v.expand("${ENV:NOPE}", None).unwrap_err().contains("not set"));
-        assert!(v.expand("${HOME", None).unwrap_err().contains("unterminated"));
+        assert!(
+            v.expand("${NOPE}", None)
+                .unwrap_err()
+                .contains("unknown variable")
+        );
+        assert!(
+            v.expand("${ENV:NOPE}", None)
+                .unwrap_err()
+                .contains("not set")
+        );
+        assert!(
+            v.expand("${HOME", None)
+                .unwrap_err()
+                .contains("unterminated")
+        );
         assert!(v.expand("${PROFILE_DIR}", None).is_err());
     }
 }

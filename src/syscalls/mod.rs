@@ -183,9 +183,18 @@ pub fn all_names() -> impl Iterator<Item = &'static str> {
 /// The syscalls a name stands for: itself, or a group's members.
 pub fn expand(name: &str) -> Option<Vec<&'static str>> {
     if let Some(g) = group(name) {
-        return Some(g.members.iter().copied().filter(|m| number(m).is_some()).collect());
+        return Some(
+            g.members
+                .iter()
+                .copied()
+                .filter(|m| number(m).is_some())
+                .collect(),
+        );
     }
-    SYSCALLS.iter().find(|(n, _)| *n == name).map(|(n, _)| vec![*n])
+    SYSCALLS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(n, _)| vec![*n])
 }
 
 #[cfg(all(test, target_arch = "x86_64"))]
@@ -208,7 +217,10 @@ mod tests {
     fn numbers_match_libc() {
         assert_eq!(number("read"), Some(libc::SYS_read as u32));
         assert_eq!(number("clone3"), Some(libc::SYS_clone3 as u32));
-        assert_eq!(number("mount_setattr"), Some(libc::SYS_mount_setattr as u32));
+        assert_eq!(
+            number("mount_setattr"),
+            Some(libc::SYS_mount_setattr as u32)
+        );
         assert_eq!(number("nonsense"), None);
     }
 }

@@ -1,0 +1,187 @@
+//! The child: one loop over the plan's steps, like bubblewrap's SetupOp
+//! list. Each step either succeeds or ends the child with a report naming
+//! the step, so the parent can point at the profile line.
+
+use super::mount::{self, Detached, NewRoot};
+use super::report::{self, StepError};
+use super::{caps, init, net, process, seccomp, sys, userns};
+use crate::plan::{Action, Phase, Plan};
+use nix::unistd::{ForkResult, fork};
+use std::ffi::CString;
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+
+/// Descriptors the child keeps from the launcher.
+pub struct Pipes {
+    /// Read end of the launcher's "go" pipe; also tells whether it lives.
+    pub go: OwnedFd,
+    /// Write end of the report pipe (close-on-exec).
+    pub report: OwnedFd,
+}
+
+/// Run the child's steps; never returns (exec, or _exit with a report).
+pub fn main(plan: &Plan, pipes: Pipes) -> ! {
+    let code = match run(plan, &pipes) {
+        Ok(()) => 0,
+        Err(e) => {
+            report::send(pipes.report.as_fd(), &e);
+            report::exit_code(plan, &e) as i32
+        }
+    };
+    // SAFETY: leaving the child without the parent's destructors.
+    unsafe { libc::_exit(code) }
+}
+
+fn wait_for_go(go: &OwnedFd) -> bool {
+    let mut b = [0u8; 1];
+    matches!(nix::unistd::read(go.as_fd(), &mut b), Ok(1))
+}
+
+fn run(plan: &Plan, pipes: &Pipes) -> Result<(), StepError> {
+    if !wait_for_go(&pipes.go) {
+        // The launcher failed to set us up and has said so itself.
+        // SAFETY: exit quietly.
+        unsafe { libc::_exit(125) }
+    }
+    let fail = |step: usize| move |(e, what): (io::Error, String)| StepError::new(step, e, what);
+    // Only 0, 1 and 2 may reach the app.
+    sys::cloexec_from(3).map_err(|e| StepError::new(usize::MAX, e, "close-on-exec"))?;
+    // Root callers may carry supplementary groups; drop them where allowed.
+    let _ = nix::unistd::setgroups(&[]);
+
+    let mut prepared: Vec<Option<Detached>> = plan.steps.iter().map(|_| None).collect();
+    let mut root: Option<NewRoot> = None;
+    let mut env: Vec<CString> = vec![];
+    for (i, step) in plan.steps.iter().enumerate() {
+        let os = |r: io::Result<()>, what: &str| r.map_err(|e| StepError::new(i, e, what));
+        match &step.action {
+            Action::Spawn { .. }
+            | Action::Cgroup { .. }
+            | Action::SetgroupsDeny
+            | Action::UidMap { .. }
+            | Action::GidMap { .. }
+            | Action::Release
+            | Action::Timeout { .. } => {}
+            Action::MakeRootPrivate => {
+                mount::make_root_slave().map_err(fail(i))?;
+                // Pass 1 over the mount steps, while host paths still resolve
+                // (after any join of a mount namespace, before the new root).
+                for (j, s) in plan.steps.iter().enumerate().skip(i + 1) {
+                    if s.phase == Phase::Mount {
+                        prepared[j] = mount::prepare(&s.action).map_err(fail(j))?;
+                    }
+                }
+            }
+            Action::JoinNamespace { kind, path } => os(join(*kind, path), path)?,
+            Action::RootTmpfs | Action::RootBind { .. } => {
+                root = Some(NewRoot::attach(prepared[i].take()).map_err(fail(i))?);
+            }
+            Action::PivotRoot => {
+                let r = root.take().ok_or_else(|| {
+                    StepError::new(i, io::Error::from_raw_os_error(libc::EINVAL), "no new root")
+                })?;
+                r.pivot().map_err(fail(i))?;
+            }
+            a if step.phase == Phase::Mount => {
+                let r = root.as_ref().ok_or_else(|| {
+                    StepError::new(i, io::Error::from_raw_os_error(libc::EINVAL), "no new root")
+                })?;
+                r.apply(a, prepared[i].take()).map_err(fail(i))?;
+            }
+            Action::SetHostname { name } => os(
+                nix::unistd::sethostname(name).map_err(io::Error::from),
+                "sethostname",
+            )?,
+            Action::SetDomainname { name } => {
+                let c = CString::new(name.as_str()).unwrap_or_default();
+                // SAFETY: setdomainname with a valid buffer and length.
+                let r = unsafe { libc::setdomainname(c.as_ptr(), name.len()) };
+                os(
+                    if r < 0 {
+                        Err(io::Error::last_os_error())
+                    } else {
+                        Ok(())
+                    },
+                    "setdomainname",
+                )?;
+            }
+            Action::LoopbackUp => os(net::loopback_up(), "lo")?,
+            Action::Sandwich {
+                uid,
+                gid,
+                nested_userns,
+            } => {
+                if !nested_userns {
+                    // The inner namespace is the last one allowed below this one.
+                    os(userns::limit_user_namespaces(1), "user.max_user_namespaces")?;
+                }
+                os(userns::enter_inner(*uid, *gid), "unshare(CLONE_NEWUSER)")?;
+            }
+            Action::DropCapabilities { keep } => {
+                let nums: Vec<u8> = keep
+                    .iter()
+                    .filter_map(|c| crate::capabilities::number(c))
+                    .collect();
+                os(caps::drop_all_but(&nums), "capabilities")?;
+            }
+            Action::NewSession => os(
+                nix::unistd::setsid().map(drop).map_err(io::Error::from),
+                "setsid",
+            )?,
+            Action::Chdir { path } => os(std::env::set_current_dir(path), path)?,
+            Action::Environment { clear, keep, set } => {
+                env = process::environment(*clear, keep, set)
+            }
+            Action::SetRlimits { limits } => process::set_rlimits(limits).map_err(fail(i))?,
+            Action::DieWithParent => {
+                os(process::die_with_parent(pipes.go.as_fd()), "parent is gone")?
+            }
+            Action::NoNewPrivs => os(process::no_new_privs(), "prctl(PR_SET_NO_NEW_PRIVS)")?,
+            Action::Landlock { .. } => super::landlock::apply(&step.action).map_err(fail(i))?,
+            Action::Init => match unsafe { fork() } {
+                // SAFETY: single-threaded; the child goes on with the steps.
+                Ok(ForkResult::Child) => {}
+                Ok(ForkResult::Parent { child }) => {
+                    // The init must not hold the report pipe: only the app
+                    // reports. supervise() never returns, so nothing closes it twice.
+                    // SAFETY: closing a descriptor this process owns.
+                    unsafe { libc::close(pipes.report.as_raw_fd()) };
+                    init::supervise(child)
+                }
+                Err(e) => return Err(StepError::new(i, e.into(), "fork")),
+            },
+            Action::Seccomp { .. } => {
+                process::reset_signals();
+                seccomp::apply(&step.action).map_err(fail(i))?;
+            }
+            Action::Exec { argv } => {
+                process::reset_signals();
+                let e = process::exec(argv, &env);
+                return Err(StepError::new(
+                    i,
+                    e,
+                    argv.first().cloned().unwrap_or_default(),
+                ));
+            }
+            other => unreachable!("step {other:?} in phase {:?}", step.phase),
+        }
+    }
+    unreachable!("a plan ends with exec")
+}
+
+fn join(kind: crate::profile::NsKind, path: &str) -> io::Result<()> {
+    use crate::profile::NsKind::*;
+    use nix::sched::CloneFlags as F;
+    let flag = match kind {
+        User => F::CLONE_NEWUSER,
+        Mount => F::CLONE_NEWNS,
+        Pid => F::CLONE_NEWPID,
+        Ipc => F::CLONE_NEWIPC,
+        Uts => F::CLONE_NEWUTS,
+        Net => F::CLONE_NEWNET,
+        Cgroup => F::CLONE_NEWCGROUP,
+        Time => F::from_bits_retain(libc::CLONE_NEWTIME),
+    };
+    let f = std::fs::File::open(path)?;
+    nix::sched::setns(f, flag).map_err(io::Error::from)
+}

@@ -1,0 +1,518 @@
+//! Building the new root with the new mount API.
+//!
+//! Two passes over the mount steps:
+//! 1. [`prepare`]: while the host's paths still resolve as the user wrote
+//!    them, every source is cloned into a detached mount (`open_tree`), or a
+//!    filesystem created (`fsopen`/`fsmount`), with its read-only / nosuid /
+//!    nodev attributes already set, recursively, before anyone can see it.
+//! 2. [`attach`]: each detached mount is moved onto its destination, in
+//!    plan order. Destinations are opened relative to the new root with
+//!    `openat2(RESOLVE_IN_ROOT)`, so a symlink planted in a source cannot
+//!    send a mount outside the sandbox.
+//!
+//! Nothing here is visible on the host: the child runs in a mount
+//! namespace of its own whose root was made a slave first.
+
+use super::sys;
+use crate::plan::Action;
+use std::ffi::{CStr, CString};
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::path::Path;
+
+/// Device nodes a `dev` mount gets from the host.
+const DEV_NODES: [&str; 6] = ["null", "zero", "full", "random", "urandom", "tty"];
+
+/// A mount made ready before the new root exists.
+pub enum Detached {
+    Tree(OwnedFd),
+    Dev(Vec<(&'static str, OwnedFd)>),
+}
+
+fn cstr(s: &str) -> io::Result<CString> {
+    CString::new(s).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))
+}
+
+/// Context string for error reports.
+pub type Failed = (io::Error, String);
+
+fn ctx<T>(r: io::Result<T>, what: impl FnOnce() -> String) -> Result<T, Failed> {
+    r.map_err(|e| (e, what()))
+}
+
+pub fn make_root_slave() -> Result<(), Failed> {
+    use nix::mount::{MsFlags, mount};
+    ctx(
+        mount(
+            None::<&str>,
+            "/",
+            None::<&str>,
+            MsFlags::MS_SLAVE | MsFlags::MS_REC,
+            None::<&str>,
+        )
+        .map_err(io::Error::from),
+        || "mount --make-rslave /".into(),
+    )
+}
+
+fn clone_tree(src: &str, attrs: u64) -> Result<OwnedFd, Failed> {
+    let c = ctx(cstr(src), || src.into())?;
+    let fd = ctx(sys::open_tree_clone(None, &c), || {
+        format!("open_tree {src}")
+    })?;
+    if attrs != 0 {
+        ctx(sys::mount_setattr(fd.as_fd(), attrs, true), || {
+            format!("mount_setattr {src}")
+        })?;
+    }
+    Ok(fd)
+}
+
+/// A new filesystem of `fstype` as a detached mount.
+fn new_fs(
+    fstype: &CStr,
+    options: &[(&CStr, Option<String>)],
+    attrs: u64,
+) -> Result<OwnedFd, Failed> {
+    let name = fstype.to_string_lossy().into_owned();
+    let fs = ctx(sys::fsopen(fstype), || format!("fsopen {name}"))?;
+    for (key, value) in options {
+        let r = match value {
+            Some(v) => sys::fsconfig_string(fs.as_fd(), key, &cstr(v).map_err(|e| (e, v.clone()))?),
+            None => sys::fsconfig_flag(fs.as_fd(), key),
+        };
+        ctx(r, || {
+            format!(
+                "{name} option {}{}",
+                key.to_string_lossy(),
+                value.as_ref().map(|v| format!("={v}")).unwrap_or_default()
+            )
+        })?;
+    }
+    ctx(sys::fsmount(fs.as_fd(), attrs), || format!("create {name}"))
+}
+
+/// Pass 1: the detached mount for a step, if it has one.
+pub fn prepare(action: &Action) -> Result<Option<Detached>, Failed> {
+    let tree = match action {
+        Action::RootBind { src } => clone_tree(src, 0)?,
+        Action::Bind {
+            src,
+            readonly,
+            devices,
+            ..
+        } => {
+            let mut attrs = sys::MOUNT_ATTR_NOSUID;
+            if !devices {
+                attrs |= sys::MOUNT_ATTR_NODEV;
+            }
+            if *readonly {
+                attrs |= sys::MOUNT_ATTR_RDONLY;
+            }
+            clone_tree(src, attrs)?
+        }
+        Action::Dev { .. } => {
+            let mut nodes = vec![];
+            for n in DEV_NODES {
+                nodes.push((n, clone_tree(&format!("/dev/{n}"), sys::MOUNT_ATTR_NOSUID)?));
+            }
+            return Ok(Some(Detached::Dev(nodes)));
+        }
+        Action::Overlay {
+            lower,
+            upper,
+            work,
+            readonly,
+            ..
+        } => overlay(lower, upper.as_deref(), work.as_deref(), *readonly)?,
+        _ => return Ok(None),
+    };
+    Ok(Some(Detached::Tree(tree)))
+}
+
+fn overlay(
+    lower: &[String],
+    upper: Option<&str>,
+    work: Option<&str>,
+    readonly: bool,
+) -> Result<OwnedFd, Failed> {
+    let mut opts: Vec<(&CStr, Option<String>)> = lower
+        .iter()
+        .map(|l| (c"lowerdir+", Some(l.clone())))
+        .collect();
+    // The tmpfs that holds a throw-away upper layer lives until the
+    // overlay is mounted; the overlay keeps its own reference.
+    let _scratch;
+    match (upper, work, readonly) {
+        (_, _, true) => {}
+        (Some(u), Some(w), false) => {
+            for d in [u, w] {
+                ctx(std::fs::create_dir_all(d), || {
+                    format!("create overlay directory {d}")
+                })?;
+            }
+            opts.push((c"upperdir", Some(u.to_string())));
+            opts.push((c"workdir", Some(w.to_string())));
+        }
+        _ => {
+            let tmp = new_fs(
+                c"tmpfs",
+                &[(c"mode", Some("0755".into()))],
+                sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV,
+            )?;
+            for d in [c"upper", c"work"] {
+                // SAFETY: mkdirat on a directory fd we own.
+                let r = unsafe { libc::mkdirat(tmp.as_raw_fd(), d.as_ptr(), 0o755) };
+                ctx(
+                    if r < 0 {
+                        Err(io::Error::last_os_error())
+                    } else {
+                        Ok(())
+                    },
+                    || "overlay scratch directory".into(),
+                )?;
+            }
+            let base = format!("/proc/self/fd/{}", tmp.as_raw_fd());
+            opts.push((c"upperdir", Some(format!("{base}/upper"))));
+            opts.push((c"workdir", Some(format!("{base}/work"))));
+            _scratch = tmp;
+        }
+    }
+    // Unprivileged overlay needs user.* xattrs instead of trusted.*.
+    opts.push((c"userxattr", None));
+    let attrs = sys::MOUNT_ATTR_NOSUID
+        | sys::MOUNT_ATTR_NODEV
+        | if readonly { sys::MOUNT_ATTR_RDONLY } else { 0 };
+    new_fs(c"overlay", &opts, attrs)
+}
+
+/// What a destination must be when it has to be created.
+#[derive(Clone, Copy, PartialEq)]
+enum Want {
+    Dir,
+    File,
+}
+
+/// The new root, attached at a staging point and built through its fd.
+pub struct NewRoot {
+    root: OwnedFd,
+}
+
+fn last_err() -> io::Error {
+    io::Error::last_os_error()
+}
+
+impl NewRoot {
+    /// Attach the root mount (a fresh tmpfs, or a prepared rootfs tree)
+    /// over /tmp of this private mount namespace: every source is already
+    /// cloned, so covering host paths no longer matters.
+    pub fn attach(prepared: Option<Detached>) -> Result<NewRoot, Failed> {
+        let root = match prepared {
+            Some(Detached::Tree(t)) => t,
+            _ => new_fs(
+                c"tmpfs",
+                &[(c"mode", Some("0755".into()))],
+                sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV,
+            )?,
+        };
+        let staging = ctx(open_path(c"/tmp"), || {
+            "open /tmp to stage the new root".into()
+        })?;
+        ctx(sys::move_mount(root.as_fd(), staging.as_fd()), || {
+            "attach the new root".into()
+        })?;
+        Ok(NewRoot { root })
+    }
+
+    fn open(&self, path: &str, flags: i32) -> io::Result<OwnedFd> {
+        sys::open_in_root(self.root.as_fd(), &cstr(path)?, flags, 0)
+    }
+
+    /// Open `path` inside the root, creating it and its parents as needed.
+    fn ensure(&self, path: &str, want: Want) -> Result<OwnedFd, Failed> {
+        match self.open(path, libc::O_PATH) {
+            Ok(fd) => return Ok(fd),
+            Err(e) if e.raw_os_error() != Some(libc::ENOENT) => {
+                return Err((e, format!("open {path}")));
+            }
+            Err(_) => {}
+        }
+        let (parent, name) = self.ensure_parent(path)?;
+        let cname = ctx(cstr(&name), || name.clone())?;
+        // SAFETY: *at calls on a directory fd we own, with a C string name.
+        let r = unsafe {
+            match want {
+                Want::Dir => libc::mkdirat(parent.as_raw_fd(), cname.as_ptr(), 0o755),
+                Want::File => {
+                    let fd = libc::openat(
+                        parent.as_raw_fd(),
+                        cname.as_ptr(),
+                        libc::O_CREAT
+                            | libc::O_EXCL
+                            | libc::O_WRONLY
+                            | libc::O_NOFOLLOW
+                            | libc::O_CLOEXEC,
+                        0o644,
+                    );
+                    if fd >= 0 {
+                        libc::close(fd);
+                    }
+                    fd
+                }
+            }
+        };
+        if r < 0 && last_err().raw_os_error() != Some(libc::EEXIST) {
+            return Err((last_err(), format!("create {path}")));
+        }
+        ctx(self.open(path, libc::O_PATH), || format!("open {path}"))
+    }
+
+    /// The parent directory of `path` (created if missing) and the last name.
+    fn ensure_parent(&self, path: &str) -> Result<(OwnedFd, String), Failed> {
+        let p = Path::new(path);
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let parent = p
+            .parent()
+            .map(|d| d.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "/".into());
+        let fd = if parent == "/" {
+            ctx(self.open("/", libc::O_PATH | libc::O_DIRECTORY), || {
+                "open /".into()
+            })?
+        } else {
+            self.ensure(&parent, Want::Dir)?
+        };
+        Ok((fd, name))
+    }
+
+    fn mount_on(&self, tree: &OwnedFd, dst: &str, want: Want) -> Result<(), Failed> {
+        let target = self.ensure(dst, want)?;
+        ctx(sys::move_mount(tree.as_fd(), target.as_fd()), || {
+            format!("mount on {dst}")
+        })
+    }
+
+    fn symlink(&self, target: &str, dst: &str) -> Result<(), Failed> {
+        let (parent, name) = self.ensure_parent(dst)?;
+        let (t, n) = (
+            ctx(cstr(target), || target.into())?,
+            ctx(cstr(&name), || name.clone())?,
+        );
+        // SAFETY: symlinkat with a directory fd we own.
+        if unsafe { libc::symlinkat(t.as_ptr(), parent.as_raw_fd(), n.as_ptr()) } == 0 {
+            return Ok(());
+        }
+        let err = last_err();
+        // The same link made twice (two profiles both add /bin) is fine.
+        let mut buf = [0u8; 4096];
+        // SAFETY: readlinkat into a local buffer.
+        let len = unsafe {
+            libc::readlinkat(
+                parent.as_raw_fd(),
+                n.as_ptr(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+            )
+        };
+        if err.raw_os_error() == Some(libc::EEXIST)
+            && len >= 0
+            && &buf[..len as usize] == target.as_bytes()
+        {
+            return Ok(());
+        }
+        Err((err, format!("symlink {dst}")))
+    }
+
+    fn write_file(&self, dst: &str, content: &str, mode: u32) -> Result<(), Failed> {
+        let (parent, name) = self.ensure_parent(dst)?;
+        let n = ctx(cstr(&name), || name.clone())?;
+        // SAFETY: openat on a directory fd we own; O_NOFOLLOW refuses a planted link.
+        let fd = unsafe {
+            libc::openat(
+                parent.as_raw_fd(),
+                n.as_ptr(),
+                libc::O_CREAT | libc::O_TRUNC | libc::O_WRONLY | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+                mode,
+            )
+        };
+        if fd < 0 {
+            return Err((last_err(), format!("create {dst}")));
+        }
+        // SAFETY: fd was just opened by us.
+        let file = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) });
+        use std::io::Write;
+        use std::os::unix::fs::PermissionsExt;
+        let mut f = &file;
+        ctx(f.write_all(content.as_bytes()), || format!("write {dst}"))?;
+        ctx(
+            file.set_permissions(std::fs::Permissions::from_mode(mode)),
+            || format!("chmod {dst}"),
+        )
+    }
+
+    fn dir(&self, dst: &str, mode: u32) -> Result<(), Failed> {
+        self.ensure(dst, Want::Dir)?;
+        let fd = ctx(self.open(dst, libc::O_RDONLY | libc::O_DIRECTORY), || {
+            format!("open {dst}")
+        })?;
+        // SAFETY: fchmod on a descriptor we own.
+        if unsafe { libc::fchmod(fd.as_raw_fd(), mode) } < 0 {
+            return Err((last_err(), format!("chmod {dst}")));
+        }
+        Ok(())
+    }
+
+    fn tmpfs(&self, dst: &str, size: Option<u64>, mode: u32, attrs: u64) -> Result<(), Failed> {
+        let mut opts = vec![(c"mode", Some(format!("{mode:o}")))];
+        if let Some(s) = size {
+            opts.push((c"size", Some(s.to_string())));
+        }
+        let fs = new_fs(c"tmpfs", &opts, attrs)?;
+        self.mount_on(&fs, dst, Want::Dir)
+    }
+
+    fn dev(&self, dst: &str, nodes: &[(&'static str, OwnedFd)]) -> Result<(), Failed> {
+        // Device nodes need a filesystem without nodev; nothing here is
+        // executable or setuid.
+        self.tmpfs(
+            dst,
+            Some(1 << 20),
+            0o755,
+            sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NOEXEC,
+        )?;
+        for (name, tree) in nodes {
+            self.mount_on(tree, &format!("{dst}/{name}"), Want::File)?;
+        }
+        let pts = new_fs(
+            c"devpts",
+            &[
+                (c"newinstance", None),
+                (c"ptmxmode", Some("0666".into())),
+                (c"mode", Some("0620".into())),
+            ],
+            sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NOEXEC,
+        )?;
+        self.mount_on(&pts, &format!("{dst}/pts"), Want::Dir)?;
+        self.symlink("pts/ptmx", &format!("{dst}/ptmx"))?;
+        self.tmpfs(
+            &format!("{dst}/shm"),
+            None,
+            0o1777,
+            sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV,
+        )?;
+        for (link, target) in [
+            ("fd", "/proc/self/fd"),
+            ("stdin", "/proc/self/fd/0"),
+            ("stdout", "/proc/self/fd/1"),
+            ("stderr", "/proc/self/fd/2"),
+        ] {
+            self.symlink(target, &format!("{dst}/{link}"))?;
+        }
+        Ok(())
+    }
+
+    /// A read-only copy of what is at `dst` (with its submounts) on top of it.
+    fn remount_ro(&self, dst: &str) -> Result<(), Failed> {
+        let at = ctx(self.open(dst, libc::O_PATH), || format!("open {dst}"))?;
+        let copy = ctx(sys::open_tree_clone(Some(at.as_fd()), c""), || {
+            format!("open_tree {dst}")
+        })?;
+        ctx(
+            sys::mount_setattr(copy.as_fd(), sys::MOUNT_ATTR_RDONLY, true),
+            || format!("mount_setattr {dst}"),
+        )?;
+        ctx(sys::move_mount(copy.as_fd(), at.as_fd()), || {
+            format!("mount on {dst}")
+        })
+    }
+
+    /// Pass 2: apply one mount step.
+    pub fn apply(&self, action: &Action, prepared: Option<Detached>) -> Result<(), Failed> {
+        let tree = |p: Option<Detached>| match p {
+            Some(Detached::Tree(t)) => Ok(t),
+            _ => Err((
+                io::Error::from_raw_os_error(libc::EINVAL),
+                "not prepared".to_string(),
+            )),
+        };
+        match action {
+            Action::Bind { dst, dir, .. } => self.mount_on(
+                &tree(prepared)?,
+                dst,
+                if *dir { Want::Dir } else { Want::File },
+            ),
+            Action::Overlay { dst, .. } => self.mount_on(&tree(prepared)?, dst, Want::Dir),
+            Action::Tmpfs { dst, size, mode } => self.tmpfs(
+                dst,
+                *size,
+                *mode,
+                sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV,
+            ),
+            Action::Proc { dst } => {
+                let fs = new_fs(
+                    c"proc",
+                    &[],
+                    sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV | sys::MOUNT_ATTR_NOEXEC,
+                )?;
+                self.mount_on(&fs, dst, Want::Dir)
+            }
+            Action::Mqueue { dst } => {
+                let fs = new_fs(
+                    c"mqueue",
+                    &[],
+                    sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV | sys::MOUNT_ATTR_NOEXEC,
+                )?;
+                self.mount_on(&fs, dst, Want::Dir)
+            }
+            Action::Dev { dst } => match prepared {
+                Some(Detached::Dev(nodes)) => self.dev(dst, &nodes),
+                _ => Err((
+                    io::Error::from_raw_os_error(libc::EINVAL),
+                    "not prepared".into(),
+                )),
+            },
+            Action::Symlink { target, dst } => self.symlink(target, dst),
+            Action::Dir { dst, mode } => self.dir(dst, *mode),
+            Action::File { dst, content, mode } => self.write_file(dst, content, *mode),
+            Action::RemountRo { dst } => self.remount_ro(dst),
+            Action::RemountRootRo => ctx(
+                sys::mount_setattr(self.root.as_fd(), sys::MOUNT_ATTR_RDONLY, false),
+                || "remount / read-only".into(),
+            ),
+            _ => Ok(()),
+        }
+    }
+
+    /// Make the new root `/` and detach the old one, so that nothing of the
+    /// host's mount table stays reachable.
+    pub fn pivot(self) -> Result<(), Failed> {
+        // SAFETY: fchdir to a directory fd we own.
+        if unsafe { libc::fchdir(self.root.as_raw_fd()) } < 0 {
+            return Err((last_err(), "chdir into the new root".into()));
+        }
+        ctx(sys::pivot_root(c".", c"."), || "pivot_root".into())?;
+        ctx(
+            nix::mount::umount2(".", nix::mount::MntFlags::MNT_DETACH).map_err(io::Error::from),
+            || "detach the old root".into(),
+        )?;
+        ctx(std::env::set_current_dir("/"), || "chdir /".into())
+    }
+}
+
+fn open_path(path: &CStr) -> io::Result<OwnedFd> {
+    // SAFETY: open with a C string; the result is checked.
+    let fd = unsafe {
+        libc::open(
+            path.as_ptr(),
+            libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        return Err(last_err());
+    }
+    // SAFETY: just opened.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}

@@ -1,0 +1,177 @@
+//! The process the app will be: session, environment, limits, the parent
+//! death signal, no_new_privs, and finally execve.
+
+use crate::plan::Rlimit;
+use crate::profile::LimitValue;
+use crate::profile::units::glob_match;
+use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, SigmaskHow, Signal, sigaction};
+use std::ffi::{CString, OsStr};
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::unix::ffi::OsStrExt;
+
+/// The environment the app gets: the caller's variables if not cleared, or
+/// those matching `keep`; then `set` on top.
+pub fn environment(clear: bool, keep: &[String], set: &[(String, String)]) -> Vec<CString> {
+    let mut vars: Vec<(Vec<u8>, Vec<u8>)> = std::env::vars_os()
+        .filter(|(k, _)| {
+            let name = k.to_string_lossy();
+            !clear || keep.iter().any(|p| glob_match(p, &name))
+        })
+        .map(|(k, v)| (k.as_bytes().to_vec(), v.as_bytes().to_vec()))
+        .collect();
+    for (k, v) in set {
+        vars.retain(|(n, _)| n != k.as_bytes());
+        vars.push((k.as_bytes().to_vec(), v.as_bytes().to_vec()));
+    }
+    vars.into_iter()
+        .filter_map(|(k, v)| CString::new([k, b"=".to_vec(), v].concat()).ok())
+        .collect()
+}
+
+fn resource(name: &str) -> Option<libc::__rlimit_resource_t> {
+    Some(match name {
+        "nofile" => libc::RLIMIT_NOFILE,
+        "nproc" => libc::RLIMIT_NPROC,
+        "core" => libc::RLIMIT_CORE,
+        "cpu" => libc::RLIMIT_CPU,
+        "fsize" => libc::RLIMIT_FSIZE,
+        "stack" => libc::RLIMIT_STACK,
+        "as" => libc::RLIMIT_AS,
+        "memlock" => libc::RLIMIT_MEMLOCK,
+        _ => return None,
+    })
+}
+
+pub fn set_rlimits(limits: &[Rlimit]) -> Result<(), (io::Error, String)> {
+    for l in limits {
+        let v = match l.value {
+            LimitValue::Value(v) => v,
+            LimitValue::Unlimited => libc::RLIM_INFINITY,
+        };
+        let r = libc::rlimit {
+            rlim_cur: v,
+            rlim_max: v,
+        };
+        let res = resource(l.resource).ok_or_else(|| {
+            (
+                io::Error::from_raw_os_error(libc::EINVAL),
+                l.resource.to_string(),
+            )
+        })?;
+        // SAFETY: setrlimit with a valid resource and struct.
+        if unsafe { libc::setrlimit(res, &r) } < 0 {
+            return Err((io::Error::last_os_error(), format!("{}={v}", l.resource)));
+        }
+    }
+    Ok(())
+}
+
+/// Ask for SIGKILL when the launcher dies, then make sure it has not
+/// already died: the launcher holds the other end of `alive` until it exits.
+pub fn die_with_parent(alive: BorrowedFd) -> io::Result<()> {
+    // SAFETY: prctl with integer arguments.
+    if unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let mut pfd = libc::pollfd {
+        fd: alive.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: polling one valid descriptor without waiting.
+    unsafe { libc::poll(&mut pfd, 1, 0) };
+    if pfd.revents & (libc::POLLHUP | libc::POLLERR) != 0 {
+        return Err(io::Error::from_raw_os_error(libc::ESRCH));
+    }
+    Ok(())
+}
+
+pub fn no_new_privs() -> io::Result<()> {
+    // SAFETY: prctl with integer arguments.
+    if unsafe {
+        libc::prctl(
+            libc::PR_SET_NO_NEW_PRIVS,
+            1 as libc::c_ulong,
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+        )
+    } < 0
+    {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// The signals the launcher and the init forward to the app.
+pub fn forwarded_signals() -> SigSet {
+    let mut s = SigSet::empty();
+    for sig in [
+        Signal::SIGINT,
+        Signal::SIGTERM,
+        Signal::SIGHUP,
+        Signal::SIGQUIT,
+        Signal::SIGUSR1,
+        Signal::SIGUSR2,
+        Signal::SIGWINCH,
+        Signal::SIGCHLD,
+    ] {
+        s.add(sig);
+    }
+    s
+}
+
+/// Give the app a clean signal state: nothing blocked, SIGPIPE default
+/// (the Rust runtime ignores it, and an ignored signal survives exec).
+pub fn reset_signals() {
+    let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None);
+    let dfl = SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());
+    // SAFETY: restoring the default disposition.
+    let _ = unsafe { sigaction(Signal::SIGPIPE, &dfl) };
+}
+
+/// execve the command, searching PATH from `env` when argv[0] has no '/'.
+/// Returns only on failure, with the most telling error (as execvp does:
+/// EACCES over ENOENT).
+pub fn exec(argv: &[String], env: &[CString]) -> io::Error {
+    let Some(cargv) = argv
+        .iter()
+        .map(|a| CString::new(a.as_bytes()).ok())
+        .collect::<Option<Vec<_>>>()
+    else {
+        return io::Error::from_raw_os_error(libc::EINVAL);
+    };
+    if cargv.is_empty() {
+        return io::Error::from_raw_os_error(libc::ENOENT);
+    }
+    let mut argp: Vec<*const libc::c_char> = cargv.iter().map(|a| a.as_ptr()).collect();
+    argp.push(std::ptr::null());
+    let mut envp: Vec<*const libc::c_char> = env.iter().map(|e| e.as_ptr()).collect();
+    envp.push(std::ptr::null());
+    let try_exec = |path: &CString| {
+        // SAFETY: null-terminated arrays of valid C strings that outlive the call.
+        unsafe { libc::execve(path.as_ptr(), argp.as_ptr(), envp.as_ptr()) };
+        io::Error::last_os_error()
+    };
+    if argv[0].contains('/') {
+        return try_exec(&cargv[0]);
+    }
+    let path = env
+        .iter()
+        .find_map(|e| e.as_bytes().strip_prefix(b"PATH=").map(<[u8]>::to_vec))
+        .unwrap_or_else(|| crate::plan::DEFAULT_PATH.as_bytes().to_vec());
+    let mut best = io::Error::from_raw_os_error(libc::ENOENT);
+    for dir in path.split(|b| *b == b':').filter(|d| !d.is_empty()) {
+        let full = std::path::Path::new(OsStr::from_bytes(dir)).join(&argv[0]);
+        let Ok(c) = CString::new(full.as_os_str().as_bytes()) else {
+            continue;
+        };
+        let e = try_exec(&c);
+        match e.raw_os_error() {
+            Some(libc::ENOENT) | Some(libc::ENOTDIR) => {}
+            _ => best = e,
+        }
+    }
+    best
+}

@@ -1,0 +1,142 @@
+//! How a failure inside the sandbox reaches the user: the child sends
+//! (step index, errno, detail) over a close-on-exec pipe; the parent prints
+//! it as `ORIGIN: error: <step as in 'sandbox plan'>: <errno text>` with a
+//! hint where one is known. A successful exec closes the pipe unseen.
+
+use crate::plan::{Action, Plan, render};
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd};
+
+/// A failed step: which one, the OS error, and what it was doing.
+#[derive(Debug)]
+pub struct StepError {
+    pub step: usize,
+    pub errno: i32,
+    pub detail: String,
+}
+
+impl StepError {
+    pub fn new(step: usize, err: io::Error, detail: impl Into<String>) -> Self {
+        StepError {
+            step,
+            errno: err.raw_os_error().unwrap_or(libc::EIO),
+            detail: detail.into(),
+        }
+    }
+}
+
+/// Child side: write the report in one write(2) (atomic under PIPE_BUF).
+pub fn send(pipe: BorrowedFd, e: &StepError) {
+    let mut buf = Vec::with_capacity(12 + e.detail.len());
+    buf.extend_from_slice(&(e.step as u32).to_ne_bytes());
+    buf.extend_from_slice(&e.errno.to_ne_bytes());
+    let detail = &e.detail.as_bytes()[..e.detail.len().min(3000)];
+    buf.extend_from_slice(&(detail.len() as u32).to_ne_bytes());
+    buf.extend_from_slice(detail);
+    // SAFETY: writing a local buffer to a pipe we own.
+    unsafe { libc::write(pipe.as_raw_fd(), buf.as_ptr().cast(), buf.len()) };
+}
+
+/// Parent side: read a report if the child sent one.
+pub fn receive(pipe: BorrowedFd) -> Option<StepError> {
+    let mut buf = vec![0u8; 4096];
+    // SAFETY: reading into a local buffer.
+    let n = unsafe { libc::read(pipe.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+    if n < 12 {
+        return None;
+    }
+    let n = n as usize;
+    let word = |i: usize| <[u8; 4]>::try_from(&buf[i..i + 4]).expect("4 bytes");
+    let len = (u32::from_ne_bytes(word(8)) as usize).min(n - 12);
+    Some(StepError {
+        step: u32::from_ne_bytes(word(0)) as usize,
+        errno: i32::from_ne_bytes(word(4)),
+        detail: String::from_utf8_lossy(&buf[12..12 + len]).into_owned(),
+    })
+}
+
+/// The exit code for a failed step: 127 for a command not found, 126 for
+/// one that cannot be executed, 125 for any other setup failure.
+pub fn exit_code(plan: &Plan, e: &StepError) -> u8 {
+    match plan.steps.get(e.step).map(|s| &s.action) {
+        Some(Action::Exec { .. }) if e.errno == libc::ENOENT => 127,
+        Some(Action::Exec { .. }) => 126,
+        _ => 125,
+    }
+}
+
+fn errno_text(errno: i32) -> String {
+    let s = io::Error::from_raw_os_error(errno).to_string();
+    // "No such file or directory (os error 2)" -> without the suffix.
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+fn read_sysctl(path: &str) -> Option<String> {
+    std::fs::read_to_string(path)
+        .ok()
+        .map(|s| s.trim().to_string())
+}
+
+/// Why creating namespaces may fail on this machine, if we can tell.
+pub fn userns_hint() -> Option<String> {
+    if read_sysctl("/proc/sys/kernel/apparmor_restrict_unprivileged_userns").as_deref() == Some("1")
+    {
+        return Some("AppArmor restricts unprivileged user namespaces (sysctl kernel.apparmor_restrict_unprivileged_userns = 1); an administrator can set it to 0 or add an AppArmor profile for sandbox".into());
+    }
+    if read_sysctl("/proc/sys/kernel/unprivileged_userns_clone").as_deref() == Some("0") {
+        return Some("unprivileged user namespaces are disabled (sysctl kernel.unprivileged_userns_clone = 0)".into());
+    }
+    if read_sysctl("/proc/sys/user/max_user_namespaces").as_deref() == Some("0") {
+        return Some("user namespaces are disabled (sysctl user.max_user_namespaces = 0)".into());
+    }
+    None
+}
+
+fn hint(action: &Action, errno: i32) -> Option<String> {
+    match (action, errno) {
+        (Action::Spawn { .. }, libc::EPERM | libc::ENOSPC | libc::EINVAL | libc::EACCES) => userns_hint(),
+        (Action::Exec { argv }, libc::ENOENT) => Some(format!(
+            "'{}' is not inside the sandbox: bind the folder it lives in, or check PATH",
+            argv.first().map(String::as_str).unwrap_or("")
+        )),
+        (Action::Exec { .. }, libc::EACCES) => Some("the file is not executable, or its filesystem is mounted noexec".into()),
+        (Action::Bind { .. } | Action::Tmpfs { .. } | Action::Dir { .. } | Action::File { .. } | Action::Symlink { .. }, libc::EROFS) => {
+            Some("the destination lies inside a read-only mount: create it in the source, or mount a tmpfs or dir there first".into())
+        }
+        (Action::Chdir { .. }, libc::ENOENT) => Some("mount something at that path, or change [process] cwd".into()),
+        _ => None,
+    }
+}
+
+/// The message for a failed step, as the user sees it.
+pub fn message(plan: &Plan, e: &StepError) -> String {
+    let Some(step) = plan.steps.get(e.step) else {
+        return format!(
+            "sandbox: error: setup failed: {}: {}\n",
+            e.detail,
+            errno_text(e.errno)
+        );
+    };
+    let origin = match &step.origin {
+        Some(o) => format!("{o}: error"),
+        None => "sandbox: error".into(),
+    };
+    let detail = if e.detail.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", e.detail)
+    };
+    let mut out = format!(
+        "{origin}: step {} '{}'{detail}: {}\n",
+        e.step + 1,
+        render::describe(&step.action),
+        errno_text(e.errno)
+    );
+    if let Some(h) = hint(&step.action, e.errno) {
+        out.push_str(&format!("  = hint: {h}\n"));
+    }
+    out
+}

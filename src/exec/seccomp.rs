@@ -1,0 +1,419 @@
+//! The seccomp filter, generated as classic BPF and loaded with
+//! `seccompiler::apply_filter`.
+//!
+//! seccompiler's own compiler lays rules out as a linear chain; the kernel
+//! runs a new filter once per syscall number when it is attached (to build
+//! its allow-cache), so a chain costs more to attach and more per denied
+//! call. This module lays the syscall numbers out as a binary search.
+//!
+//! Shape of the program:
+//! 1. wrong architecture: kill (a 32-bit or foreign ABI would bypass every
+//!    number below);
+//! 2. x32 ABI (number with bit 30 set): refused;
+//! 3. binary search over the numbers that have a verdict; each leaf
+//!    returns, possibly after checking an argument (ioctl, clone, unshare,
+//!    personality); numbers without a verdict get the default.
+
+use crate::plan::Action;
+use crate::profile::SeccompPolicy;
+use seccompiler::sock_filter;
+use std::io;
+
+const BPF_LD_W_ABS: u16 = 0x20;
+const BPF_JEQ_K: u16 = 0x15;
+const BPF_JGE_K: u16 = 0x35;
+const BPF_JSET_K: u16 = 0x45;
+const BPF_JA: u16 = 0x05;
+const BPF_RET_K: u16 = 0x06;
+
+const SECCOMP_RET_KILL_PROCESS: u32 = 0x8000_0000;
+const SECCOMP_RET_ERRNO: u32 = 0x0005_0000;
+const SECCOMP_RET_ALLOW: u32 = 0x7fff_0000;
+
+#[cfg(target_arch = "x86_64")]
+const AUDIT_ARCH: u32 = 0xc000_003e;
+#[cfg(target_arch = "aarch64")]
+const AUDIT_ARCH: u32 = 0xc000_00b7;
+const X32_SYSCALL_BIT: u32 = 0x4000_0000;
+
+/// Offsets in struct seccomp_data.
+const OFF_NR: u32 = 0;
+const OFF_ARCH: u32 = 4;
+/// Low 32 bits of argument `n` (little-endian): ioctl requests and flags
+/// are compared on these only, as the kernel itself truncates them.
+const fn off_arg(n: u32) -> u32 {
+    16 + 8 * n
+}
+
+/// Namespace flags refused to clone/unshare unless the profile allows
+/// nested namespaces.
+const CLONE_NS_FLAGS: u32 = (libc::CLONE_NEWNS
+    | libc::CLONE_NEWCGROUP
+    | libc::CLONE_NEWUTS
+    | libc::CLONE_NEWIPC
+    | libc::CLONE_NEWUSER
+    | libc::CLONE_NEWPID
+    | libc::CLONE_NEWNET
+    | libc::CLONE_NEWTIME) as u32;
+
+/// personality() bits that weaken address-space randomization or W^X.
+const UNSAFE_PERSONALITY: u32 = 0x0004_0000 /* ADDR_NO_RANDOMIZE */
+    | 0x0040_0000 /* READ_IMPLIES_EXEC */
+    | 0x0020_0000 /* ADDR_COMPAT_LAYOUT */
+    | 0x0010_0000 /* MMAP_PAGE_ZERO */;
+
+fn stmt(code: u16, k: u32) -> sock_filter {
+    sock_filter {
+        code,
+        jt: 0,
+        jf: 0,
+        k,
+    }
+}
+fn jump(code: u16, k: u32, jt: u8, jf: u8) -> sock_filter {
+    sock_filter { code, jt, jf, k }
+}
+
+/// What happens to one syscall number.
+#[derive(Clone, Debug, PartialEq)]
+enum Verdict {
+    Ret(u32),
+    /// Refuse (with the given return) when the argument has any of `mask`.
+    ArgMask {
+        arg: u32,
+        mask: u32,
+        refuse: u32,
+        otherwise: u32,
+    },
+    /// Refuse when the argument's low 32 bits equal one of `values`.
+    ArgIn {
+        arg: u32,
+        values: Vec<u32>,
+        refuse: u32,
+        otherwise: u32,
+    },
+}
+
+impl Verdict {
+    fn code(&self) -> Vec<sock_filter> {
+        match self {
+            Verdict::Ret(r) => vec![stmt(BPF_RET_K, *r)],
+            Verdict::ArgMask {
+                arg,
+                mask,
+                refuse,
+                otherwise,
+            } => vec![
+                stmt(BPF_LD_W_ABS, off_arg(*arg)),
+                jump(BPF_JSET_K, *mask, 0, 1),
+                stmt(BPF_RET_K, *refuse),
+                stmt(BPF_RET_K, *otherwise),
+            ],
+            Verdict::ArgIn {
+                arg,
+                values,
+                refuse,
+                otherwise,
+            } => {
+                let mut c = vec![stmt(BPF_LD_W_ABS, off_arg(*arg))];
+                for v in values {
+                    c.push(jump(BPF_JEQ_K, *v, 0, 1));
+                    c.push(stmt(BPF_RET_K, *refuse));
+                }
+                c.push(stmt(BPF_RET_K, *otherwise));
+                c
+            }
+        }
+    }
+}
+
+/// Binary search over sorted (number, verdict) pairs; falls to `default`.
+fn search(rules: &[(u32, Verdict)], default: u32) -> Vec<sock_filter> {
+    if rules.len() <= 4 {
+        let mut c = vec![];
+        for (nr, v) in rules {
+            let body = v.code();
+            // Not this number: jump over the verdict's code.
+            if body.len() <= 255 {
+                c.push(jump(BPF_JEQ_K, *nr, 0, body.len() as u8));
+            } else {
+                c.push(jump(BPF_JEQ_K, *nr, 1, 0));
+                c.push(stmt(BPF_JA, body.len() as u32));
+            }
+            c.extend(body);
+        }
+        c.push(stmt(BPF_RET_K, default));
+        return c;
+    }
+    let mid = rules.len() / 2;
+    let left = search(&rules[..mid], default);
+    let right = search(&rules[mid..], default);
+    // nr >= pivot: take the `ja` over the left half; else skip the `ja`.
+    let mut c = vec![
+        jump(BPF_JGE_K, rules[mid].0, 0, 1),
+        stmt(BPF_JA, left.len() as u32),
+    ];
+    c.extend(left);
+    c.extend(right);
+    c
+}
+
+/// Build the program for a plan's seccomp step.
+pub fn program(
+    policy: SeccompPolicy,
+    syscalls: &[String],
+    errno: i32,
+    namespaces: bool,
+) -> Vec<sock_filter> {
+    let refuse = SECCOMP_RET_ERRNO | (errno as u32 & 0xffff);
+    let enosys = SECCOMP_RET_ERRNO | libc::ENOSYS as u32;
+    let nr = |n: &str| crate::syscalls::number(n);
+    let mut rules: Vec<(u32, Verdict)> = vec![];
+    let default = match policy {
+        SeccompPolicy::Allowlist => {
+            for s in syscalls.iter().map(String::as_str).chain(["execve"]) {
+                if let Some(n) = nr(s) {
+                    rules.push((n, Verdict::Ret(SECCOMP_RET_ALLOW)));
+                }
+            }
+            refuse
+        }
+        _ => {
+            for s in syscalls {
+                if let Some(n) = nr(s) {
+                    rules.push((n, Verdict::Ret(refuse)));
+                }
+            }
+            // Keystrokes injected into the caller's terminal.
+            rules.push((
+                libc::SYS_ioctl as u32,
+                Verdict::ArgIn {
+                    arg: 1,
+                    values: vec![libc::TIOCSTI as u32, libc::TIOCLINUX as u32],
+                    refuse,
+                    otherwise: SECCOMP_RET_ALLOW,
+                },
+            ));
+            // clone3 passes flags in memory a filter cannot read: answer
+            // ENOSYS so that libc falls back to clone, whose flags we check.
+            rules.push((libc::SYS_clone3 as u32, Verdict::Ret(enosys)));
+            if !namespaces {
+                for call in [libc::SYS_clone, libc::SYS_unshare] {
+                    rules.push((
+                        call as u32,
+                        Verdict::ArgMask {
+                            arg: 0,
+                            mask: CLONE_NS_FLAGS,
+                            refuse,
+                            otherwise: SECCOMP_RET_ALLOW,
+                        },
+                    ));
+                }
+                rules.push((libc::SYS_setns as u32, Verdict::Ret(refuse)));
+            }
+            rules.push((
+                libc::SYS_personality as u32,
+                Verdict::ArgMask {
+                    arg: 0,
+                    mask: UNSAFE_PERSONALITY,
+                    refuse,
+                    otherwise: SECCOMP_RET_ALLOW,
+                },
+            ));
+            SECCOMP_RET_ALLOW
+        }
+    };
+    // A number named twice keeps its first (most specific) verdict.
+    rules.sort_by_key(|(n, _)| *n);
+    rules.dedup_by_key(|(n, _)| *n);
+    let mut prog = vec![
+        stmt(BPF_LD_W_ABS, OFF_ARCH),
+        jump(BPF_JEQ_K, AUDIT_ARCH, 1, 0),
+        stmt(BPF_RET_K, SECCOMP_RET_KILL_PROCESS),
+        stmt(BPF_LD_W_ABS, OFF_NR),
+        jump(BPF_JGE_K, X32_SYSCALL_BIT, 0, 1),
+        stmt(BPF_RET_K, refuse),
+    ];
+    prog.extend(search(&rules, default));
+    prog
+}
+
+pub fn apply(action: &Action) -> Result<(), (io::Error, String)> {
+    let Action::Seccomp {
+        policy,
+        syscalls,
+        errno,
+        namespaces,
+    } = action
+    else {
+        return Ok(());
+    };
+    let prog = program(*policy, syscalls, *errno, *namespaces);
+    seccompiler::apply_filter(&prog).map_err(|e| {
+        (
+            io::Error::other(e.to_string()),
+            "load the seccomp filter".to_string(),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A classic-BPF interpreter for the subset we emit, to check verdicts
+    /// without loading anything into the kernel.
+    fn run(prog: &[sock_filter], arch: u32, nr: u32, args: [u64; 6]) -> u32 {
+        let mut data = vec![];
+        data.extend_from_slice(&nr.to_le_bytes());
+        data.extend_from_slice(&arch.to_le_bytes());
+        data.extend_from_slice(&0u64.to_le_bytes());
+        for a in args {
+            data.extend_from_slice(&a.to_le_bytes());
+        }
+        let (mut pc, mut acc) = (0usize, 0u32);
+        loop {
+            let i = &prog[pc];
+            pc += 1;
+            match i.code {
+                BPF_LD_W_ABS => {
+                    acc =
+                        u32::from_le_bytes(data[i.k as usize..i.k as usize + 4].try_into().unwrap())
+                }
+                BPF_RET_K => return i.k,
+                BPF_JA => pc += i.k as usize,
+                BPF_JEQ_K | BPF_JGE_K | BPF_JSET_K => {
+                    let t = match i.code {
+                        BPF_JEQ_K => acc == i.k,
+                        BPF_JGE_K => acc >= i.k,
+                        _ => acc & i.k != 0,
+                    };
+                    pc += if t { i.jt } else { i.jf } as usize;
+                }
+                c => panic!("unexpected opcode {c:#x}"),
+            }
+        }
+    }
+
+    fn default_prog() -> Vec<sock_filter> {
+        let deny: Vec<String> = crate::syscalls::DEFAULT_DENY
+            .iter()
+            .flat_map(|g| crate::syscalls::expand(g).unwrap())
+            .map(str::to_string)
+            .collect();
+        program(SeccompPolicy::Default, &deny, libc::EPERM, false)
+    }
+
+    const EPERM: u32 = SECCOMP_RET_ERRNO | libc::EPERM as u32;
+
+    #[test]
+    fn default_policy_verdicts() {
+        let p = default_prog();
+        let v = |nr: i64, a0: u64, a1: u64| run(&p, AUDIT_ARCH, nr as u32, [a0, a1, 0, 0, 0, 0]);
+        assert_eq!(v(libc::SYS_getppid, 0, 0), SECCOMP_RET_ALLOW);
+        assert_eq!(v(libc::SYS_read, 0, 0), SECCOMP_RET_ALLOW);
+        for denied in [
+            libc::SYS_mount,
+            libc::SYS_bpf,
+            libc::SYS_keyctl,
+            libc::SYS_kexec_load,
+            libc::SYS_reboot,
+            libc::SYS_userfaultfd,
+        ] {
+            assert_eq!(v(denied, 0, 0), EPERM, "syscall {denied}");
+        }
+        assert_eq!(v(libc::SYS_ioctl, 0, libc::TIOCSTI), EPERM);
+        // Upper bits set: still TIOCSTI to the kernel, still refused.
+        assert_eq!(
+            v(libc::SYS_ioctl, 0, 0xdead_0000_0000_0000 | libc::TIOCSTI),
+            EPERM
+        );
+        assert_eq!(v(libc::SYS_ioctl, 0, libc::TIOCLINUX), EPERM);
+        assert_eq!(v(libc::SYS_ioctl, 0, libc::TCGETS), SECCOMP_RET_ALLOW);
+        assert_eq!(
+            v(libc::SYS_clone3, 0, 0),
+            SECCOMP_RET_ERRNO | libc::ENOSYS as u32
+        );
+        assert_eq!(
+            v(libc::SYS_clone, libc::SIGCHLD as u64, 0),
+            SECCOMP_RET_ALLOW
+        );
+        assert_eq!(v(libc::SYS_clone, libc::CLONE_NEWUSER as u64, 0), EPERM);
+        assert_eq!(v(libc::SYS_unshare, libc::CLONE_NEWNS as u64, 0), EPERM);
+        assert_eq!(
+            v(libc::SYS_personality, 0xffff_ffff & !0x0004_0000, 0),
+            EPERM
+        );
+        assert_eq!(v(libc::SYS_personality, 0, 0), SECCOMP_RET_ALLOW);
+        assert_eq!(v(libc::SYS_personality, 0x0004_0000, 0), EPERM);
+        // x32 ABI and foreign architectures.
+        assert_eq!(v(libc::SYS_getppid | X32_SYSCALL_BIT as i64, 0, 0), EPERM);
+        assert_eq!(run(&p, 0x4000_0003, 20, [0; 6]), SECCOMP_RET_KILL_PROCESS);
+    }
+
+    #[test]
+    fn every_number_gets_the_verdict_of_a_linear_scan() {
+        let p = default_prog();
+        let denied: Vec<u32> = crate::syscalls::DEFAULT_DENY
+            .iter()
+            .flat_map(|g| crate::syscalls::expand(g).unwrap())
+            .filter_map(crate::syscalls::number)
+            .collect();
+        let special = [
+            libc::SYS_ioctl,
+            libc::SYS_clone3,
+            libc::SYS_clone,
+            libc::SYS_unshare,
+            libc::SYS_setns,
+            libc::SYS_personality,
+        ];
+        for nr in 0..500u32 {
+            if special.contains(&(nr as i64)) {
+                continue;
+            }
+            let want = if denied.contains(&nr) {
+                EPERM
+            } else {
+                SECCOMP_RET_ALLOW
+            };
+            assert_eq!(run(&p, AUDIT_ARCH, nr, [0; 6]), want, "syscall {nr}");
+        }
+    }
+
+    #[test]
+    fn allowlist_refuses_the_rest_but_allows_execve() {
+        let p = program(
+            SeccompPolicy::Allowlist,
+            &["read".into(), "write".into()],
+            libc::EACCES,
+            false,
+        );
+        let acc = SECCOMP_RET_ERRNO | libc::EACCES as u32;
+        assert_eq!(
+            run(&p, AUDIT_ARCH, libc::SYS_read as u32, [0; 6]),
+            SECCOMP_RET_ALLOW
+        );
+        assert_eq!(
+            run(&p, AUDIT_ARCH, libc::SYS_execve as u32, [0; 6]),
+            SECCOMP_RET_ALLOW
+        );
+        assert_eq!(run(&p, AUDIT_ARCH, libc::SYS_getppid as u32, [0; 6]), acc);
+    }
+
+    #[test]
+    fn a_long_allowlist_still_searches_correctly() {
+        let all: Vec<String> = crate::syscalls::SYSCALLS
+            .iter()
+            .map(|(n, _)| n.to_string())
+            .collect();
+        let p = program(SeccompPolicy::Allowlist, &all, libc::EPERM, false);
+        for (name, nr) in crate::syscalls::SYSCALLS {
+            assert_eq!(
+                run(&p, AUDIT_ARCH, *nr, [0; 6]),
+                SECCOMP_RET_ALLOW,
+                "{name}"
+            );
+        }
+        assert_eq!(run(&p, AUDIT_ARCH, 1000, [0; 6]), EPERM);
+    }
+}

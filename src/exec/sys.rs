@@ -1,0 +1,257 @@
+//! Thin wrappers over the system calls the executor needs that `nix` does
+//! not wrap (the new mount API, pivot_root, openat2, capset, clone). Each
+//! returns `io::Result` and does nothing else, so the mechanism files read
+//! as what they do.
+
+use std::ffi::CStr;
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+
+fn check(ret: libc::c_long) -> io::Result<libc::c_long> {
+    if ret < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(ret)
+    }
+}
+
+fn fd(ret: libc::c_long) -> io::Result<OwnedFd> {
+    // SAFETY: the kernel just returned this descriptor to us.
+    check(ret).map(|r| unsafe { OwnedFd::from_raw_fd(r as RawFd) })
+}
+
+pub const OPEN_TREE_CLONE: u32 = 1;
+pub const OPEN_TREE_CLOEXEC: u32 = libc::O_CLOEXEC as u32;
+pub const AT_RECURSIVE: u32 = 0x8000;
+pub const AT_EMPTY_PATH: u32 = libc::AT_EMPTY_PATH as u32;
+pub const MOVE_MOUNT_F_EMPTY_PATH: u32 = 0x4;
+pub const MOVE_MOUNT_T_EMPTY_PATH: u32 = 0x40;
+pub const FSOPEN_CLOEXEC: u32 = 1;
+pub const FSMOUNT_CLOEXEC: u32 = 1;
+pub const FSCONFIG_SET_FLAG: u32 = 0;
+pub const FSCONFIG_SET_STRING: u32 = 1;
+pub const FSCONFIG_CMD_CREATE: u32 = 6;
+
+pub const MOUNT_ATTR_RDONLY: u64 = 0x1;
+pub const MOUNT_ATTR_NOSUID: u64 = 0x2;
+pub const MOUNT_ATTR_NODEV: u64 = 0x4;
+pub const MOUNT_ATTR_NOEXEC: u64 = 0x8;
+
+#[repr(C)]
+struct MountAttr {
+    attr_set: u64,
+    attr_clr: u64,
+    propagation: u64,
+    userns_fd: u64,
+}
+
+/// A detached copy of the mount tree at `path` (recursive).
+pub fn open_tree_clone(dirfd: Option<BorrowedFd>, path: &CStr) -> io::Result<OwnedFd> {
+    let (dfd, flags) = match dirfd {
+        Some(d) => (d.as_raw_fd(), AT_EMPTY_PATH),
+        None => (libc::AT_FDCWD, 0),
+    };
+    // SAFETY: valid C string, flags as documented in open_tree(2).
+    fd(unsafe {
+        libc::syscall(
+            libc::SYS_open_tree,
+            dfd,
+            path.as_ptr(),
+            OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | flags,
+        )
+    })
+}
+
+/// Set mount attributes on the mount at `fd` (and below it if `recursive`).
+/// Flags not named are kept, so flags the kernel locked stay as they are.
+pub fn mount_setattr(fd: BorrowedFd, attr_set: u64, recursive: bool) -> io::Result<()> {
+    let attr = MountAttr {
+        attr_set,
+        attr_clr: 0,
+        propagation: 0,
+        userns_fd: 0,
+    };
+    let flags = AT_EMPTY_PATH | if recursive { AT_RECURSIVE } else { 0 };
+    // SAFETY: attr is a valid mount_attr of the size passed.
+    check(unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            fd.as_raw_fd(),
+            c"".as_ptr(),
+            flags,
+            &attr as *const MountAttr,
+            std::mem::size_of::<MountAttr>(),
+        )
+    })
+    .map(drop)
+}
+
+/// Attach the detached mount `from` on top of the object `to` refers to.
+pub fn move_mount(from: BorrowedFd, to: BorrowedFd) -> io::Result<()> {
+    // SAFETY: both fds are valid; empty paths with the EMPTY_PATH flags.
+    check(unsafe {
+        libc::syscall(
+            libc::SYS_move_mount,
+            from.as_raw_fd(),
+            c"".as_ptr(),
+            to.as_raw_fd(),
+            c"".as_ptr(),
+            MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH,
+        )
+    })
+    .map(drop)
+}
+
+/// A filesystem context for `fstype` (fsopen(2)).
+pub fn fsopen(fstype: &CStr) -> io::Result<OwnedFd> {
+    // SAFETY: valid C string.
+    fd(unsafe { libc::syscall(libc::SYS_fsopen, fstype.as_ptr(), FSOPEN_CLOEXEC) })
+}
+
+pub fn fsconfig_string(fs: BorrowedFd, key: &CStr, value: &CStr) -> io::Result<()> {
+    // SAFETY: valid fd and C strings.
+    check(unsafe {
+        libc::syscall(
+            libc::SYS_fsconfig,
+            fs.as_raw_fd(),
+            FSCONFIG_SET_STRING,
+            key.as_ptr(),
+            value.as_ptr(),
+            0,
+        )
+    })
+    .map(drop)
+}
+
+pub fn fsconfig_flag(fs: BorrowedFd, key: &CStr) -> io::Result<()> {
+    // SAFETY: valid fd and C string; a flag takes no value.
+    check(unsafe {
+        libc::syscall(
+            libc::SYS_fsconfig,
+            fs.as_raw_fd(),
+            FSCONFIG_SET_FLAG,
+            key.as_ptr(),
+            std::ptr::null::<u8>(),
+            0,
+        )
+    })
+    .map(drop)
+}
+
+/// Create the filesystem and return it as a detached mount with `attrs`.
+pub fn fsmount(fs: BorrowedFd, attrs: u64) -> io::Result<OwnedFd> {
+    // SAFETY: valid fd; CMD_CREATE takes no key or value.
+    check(unsafe {
+        libc::syscall(
+            libc::SYS_fsconfig,
+            fs.as_raw_fd(),
+            FSCONFIG_CMD_CREATE,
+            std::ptr::null::<u8>(),
+            std::ptr::null::<u8>(),
+            0,
+        )
+    })?;
+    // SAFETY: valid fd.
+    fd(unsafe { libc::syscall(libc::SYS_fsmount, fs.as_raw_fd(), FSMOUNT_CLOEXEC, attrs) })
+}
+
+#[repr(C)]
+struct OpenHow {
+    flags: u64,
+    mode: u64,
+    resolve: u64,
+}
+
+pub const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
+pub const RESOLVE_IN_ROOT: u64 = 0x10;
+
+/// openat2(2) with RESOLVE_IN_ROOT: `path` is looked up as if `root` were
+/// `/`, so neither `..` nor a symlink can lead outside it.
+pub fn open_in_root(root: BorrowedFd, path: &CStr, flags: i32, mode: u32) -> io::Result<OwnedFd> {
+    let how = OpenHow {
+        flags: (flags | libc::O_CLOEXEC) as u64,
+        mode: mode as u64,
+        resolve: RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+    };
+    // SAFETY: how is a valid open_how of the size passed.
+    fd(unsafe {
+        libc::syscall(
+            libc::SYS_openat2,
+            root.as_raw_fd(),
+            path.as_ptr(),
+            &how as *const OpenHow,
+            std::mem::size_of::<OpenHow>(),
+        )
+    })
+}
+
+pub fn pivot_root(new_root: &CStr, put_old: &CStr) -> io::Result<()> {
+    // SAFETY: valid C strings.
+    check(unsafe { libc::syscall(libc::SYS_pivot_root, new_root.as_ptr(), put_old.as_ptr()) })
+        .map(drop)
+}
+
+/// clone(2) with fork semantics (no new stack): returns 0 in the child and
+/// the child's pid in the parent. The caller must be single-threaded.
+pub fn clone_fork(flags: u64) -> io::Result<libc::pid_t> {
+    // SAFETY: without CLONE_VM the child gets a copy of the address space,
+    // like fork(); the launcher has only one thread.
+    check(unsafe {
+        libc::syscall(
+            libc::SYS_clone,
+            flags | libc::SIGCHLD as u64,
+            0usize,
+            0usize,
+            0usize,
+            0usize,
+        )
+    })
+    .map(|p| p as libc::pid_t)
+}
+
+#[repr(C)]
+struct CapHeader {
+    version: u32,
+    pid: i32,
+}
+
+#[repr(C)]
+#[derive(Default, Clone, Copy)]
+struct CapData {
+    effective: u32,
+    permitted: u32,
+    inheritable: u32,
+}
+
+/// Set this thread's effective, permitted and inheritable sets to `caps`.
+pub fn capset(caps: u64) -> io::Result<()> {
+    let header = CapHeader {
+        version: 0x2008_0522, // _LINUX_CAPABILITY_VERSION_3
+        pid: 0,
+    };
+    let lo = caps as u32;
+    let hi = (caps >> 32) as u32;
+    let data = [
+        CapData {
+            effective: lo,
+            permitted: lo,
+            inheritable: lo,
+        },
+        CapData {
+            effective: hi,
+            permitted: hi,
+            inheritable: hi,
+        },
+    ];
+    // SAFETY: header and two data words, as capset(2) version 3 expects.
+    check(unsafe { libc::syscall(libc::SYS_capset, &header as *const CapHeader, data.as_ptr()) })
+        .map(drop)
+}
+
+/// Mark every descriptor from `first` up close-on-exec.
+pub fn cloexec_from(first: u32) -> io::Result<()> {
+    const CLOSE_RANGE_CLOEXEC: u32 = 1 << 2;
+    // SAFETY: close_range with the CLOEXEC flag closes nothing.
+    check(unsafe { libc::syscall(libc::SYS_close_range, first, u32::MAX, CLOSE_RANGE_CLOEXEC) })
+        .map(drop)
+}
