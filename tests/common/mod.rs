@@ -1,0 +1,237 @@
+//! Helpers for tests that run the built `sandbox` binary for real.
+//!
+//! Every executor test runs twice: as root and as an unprivileged user.
+//! As root, the unprivileged run goes through `runuser -u $SANDBOX_TEST_USER`;
+//! as a normal user, the root run cannot happen. A run that cannot happen
+//! is skipped with a message, or fails when SANDBOX_MUST_WORK=1 (CI).
+#![allow(dead_code)]
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Who {
+    Root,
+    User,
+}
+
+pub fn is_root() -> bool {
+    nix::unistd::geteuid().is_root()
+}
+
+/// Skip (return None) or, under SANDBOX_MUST_WORK=1, fail.
+pub fn cannot(reason: &str) -> Option<Command> {
+    if std::env::var("SANDBOX_MUST_WORK").as_deref() == Ok("1") {
+        panic!("cannot run this test here: {reason} (SANDBOX_MUST_WORK=1)");
+    }
+    eprintln!("SKIPPED: {reason}");
+    None
+}
+
+/// The binary, copied where any user can run it (the build tree may be in
+/// a home directory other users cannot enter).
+pub fn binary() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let built = PathBuf::from(env!("CARGO_BIN_EXE_sandbox"));
+        if !is_root() {
+            return built;
+        }
+        let dir = std::env::temp_dir().join(format!("sandbox-test-bin-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let copy = dir.join("sandbox");
+        std::fs::copy(&built, &copy).unwrap();
+        std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).unwrap();
+        copy
+    })
+    .clone()
+}
+
+pub struct TestUser {
+    pub name: String,
+    pub uid: u32,
+    pub gid: u32,
+    pub home: String,
+}
+
+pub fn test_user() -> Option<TestUser> {
+    let name = std::env::var("SANDBOX_TEST_USER").ok()?;
+    let u = nix::unistd::User::from_name(&name).ok()??;
+    Some(TestUser {
+        uid: u.uid.as_raw(),
+        gid: u.gid.as_raw(),
+        home: u.dir.to_string_lossy().into_owned(),
+        name,
+    })
+}
+
+/// A `sandbox` command run as `who`, or None when that cannot be done here.
+pub fn sandbox(who: Who) -> Option<Command> {
+    match (who, is_root()) {
+        (Who::Root, true) => {
+            let mut c = Command::new(binary());
+            c.env("HOME", "/root").env("USER", "root");
+            Some(c)
+        }
+        (Who::Root, false) => cannot("the root variant needs the tests to run as root"),
+        (Who::User, false) => Some(Command::new(binary())),
+        (Who::User, true) => {
+            let Some(u) = test_user() else {
+                return cannot(
+                    "set SANDBOX_TEST_USER to an unprivileged user to run the unprivileged variant",
+                );
+            };
+            let mut c = Command::new("runuser");
+            c.args(["-u", &u.name, "--", "env", "-i"])
+                .arg(format!("HOME={}", u.home))
+                .arg(format!("USER={}", u.name))
+                .arg("PATH=/usr/local/bin:/usr/bin:/bin")
+                .arg("LANG=C.UTF-8")
+                .arg(binary())
+                .current_dir("/");
+            Some(c)
+        }
+    }
+}
+
+/// The uid/gid the sandbox's caller has.
+pub fn caller_ids(who: Who) -> (u32, u32) {
+    match (who, is_root()) {
+        (Who::Root, _) => (0, 0),
+        (Who::User, true) => test_user()
+            .map(|u| (u.uid, u.gid))
+            .unwrap_or((65534, 65534)),
+        (Who::User, false) => (
+            nix::unistd::getuid().as_raw(),
+            nix::unistd::getgid().as_raw(),
+        ),
+    }
+}
+
+pub fn caller_home(who: Who) -> String {
+    match (who, is_root()) {
+        (Who::Root, _) => "/root".into(),
+        (Who::User, true) => test_user().map(|u| u.home).unwrap_or_default(),
+        (Who::User, false) => std::env::var("HOME").unwrap_or_default(),
+    }
+}
+
+/// `sandbox run PROFILE -- sh -c SCRIPT` as `who`.
+pub fn run_sh(who: Who, profile: &str, script: &str) -> Option<Output> {
+    let mut c = sandbox(who)?;
+    c.args(["run", profile, "--", "/bin/sh", "-c", script]);
+    Some(c.stdin(Stdio::null()).output().expect("spawn sandbox"))
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Assert success and return stdout.
+pub fn ok(o: Output) -> String {
+    assert!(
+        o.status.success(),
+        "sandbox failed: {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status,
+        stdout(&o),
+        stderr(&o)
+    );
+    stdout(&o)
+}
+
+/// A directory for one test, readable by the unprivileged test user, and
+/// removed when dropped.
+pub struct Scratch {
+    pub path: PathBuf,
+}
+
+impl Scratch {
+    pub fn new(tag: &str) -> Scratch {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let path =
+            std::env::temp_dir().join(format!("sandbox-test-{tag}-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&path).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        Scratch { path }
+    }
+    /// Write a file (a profile, usually) and return its path as a string.
+    pub fn write(&self, name: &str, text: &str) -> String {
+        let p = self.path.join(name);
+        if let Some(d) = p.parent() {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        std::fs::write(&p, text).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+        p.to_string_lossy().into_owned()
+    }
+    pub fn dir(&self, name: &str, mode: u32) -> String {
+        let p = self.path.join(name);
+        std::fs::create_dir_all(&p).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+        p.to_string_lossy().into_owned()
+    }
+    /// Give the directory tree to `who`'s caller, so the sandbox can write.
+    pub fn chown_to(&self, who: Who, rel: &str) {
+        let (uid, gid) = caller_ids(who);
+        let p = self.path.join(rel);
+        let _ = std::os::unix::fs::chown(&p, Some(uid), Some(gid));
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// The host's mount table, to check that a failed run left nothing behind.
+pub fn host_mounts() -> String {
+    std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap()
+        .lines()
+        .map(|l| l.split(' ').skip(4).take(1).collect::<String>())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub fn tmp_entries() -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with("sandbox-test"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Define one test per caller kind: `both!(name, |who| { ... })`.
+#[macro_export]
+macro_rules! both {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[test]
+            fn as_root() {
+                let f: fn(Who) = $body;
+                f(Who::Root)
+            }
+            #[test]
+            fn as_user() {
+                let f: fn(Who) = $body;
+                f(Who::User)
+            }
+        }
+    };
+}
+
+pub fn exists(p: &str) -> bool {
+    Path::new(p).exists()
+}

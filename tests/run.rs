@@ -1,0 +1,525 @@
+//! `sandbox run` for real: each test starts the built binary and asserts
+//! what a program inside observes. Every test runs as root and as an
+//! unprivileged user (see tests/common).
+
+mod common;
+use common::*;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+both!(every_namespace_is_new, |who| {
+    let Some(out) = run_sh(
+        who,
+        "default",
+        "for n in user mnt pid ipc uts net cgroup; do echo $n $(readlink /proc/self/ns/$n); done",
+    ) else {
+        return;
+    };
+    let inside = ok(out);
+    for line in inside.lines() {
+        let (kind, id) = line.split_once(' ').unwrap();
+        let host = std::fs::read_link(format!("/proc/self/ns/{kind}")).unwrap();
+        assert_ne!(id, host.to_string_lossy(), "{kind} namespace is the host's");
+    }
+    assert_eq!(inside.lines().count(), 7);
+});
+
+both!(ids_are_the_callers_and_mapped_to_one_id, |who| {
+    let Some(out) = run_sh(
+        who,
+        "default",
+        "id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map",
+    ) else {
+        return;
+    };
+    let text = ok(out);
+    let lines: Vec<&str> = text.lines().collect();
+    let (uid, gid) = caller_ids(who);
+    assert_eq!(lines[0], uid.to_string());
+    assert_eq!(lines[1], gid.to_string());
+    let uid_map: Vec<&str> = lines[2].split_whitespace().collect();
+    let gid_map: Vec<&str> = lines[3].split_whitespace().collect();
+    assert_eq!(uid_map[0], uid.to_string());
+    assert_eq!(uid_map[2], "1", "one id mapped: {text}");
+    assert_eq!(gid_map[0], gid.to_string());
+    assert_eq!(gid_map[2], "1");
+});
+
+both!(hostname_and_pid_one, |who| {
+    let Some(out) = run_sh(
+        who,
+        "default",
+        "hostname; echo $$; cat /proc/1/cmdline | tr '\\0' ' '; echo; ls /proc | grep -c '^[0-9]'",
+    ) else {
+        return;
+    };
+    let text = ok(out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "sandbox");
+    assert_eq!(lines[1], "2", "the app is PID 2 under the init");
+    assert!(
+        lines[2].contains("sandbox"),
+        "PID 1 is the sandbox's init: {}",
+        lines[2]
+    );
+    let procs: usize = lines[3].parse().unwrap();
+    assert!(
+        procs <= 4,
+        "only the sandbox's processes are visible, saw {procs}"
+    );
+});
+
+both!(only_planned_mounts_are_visible, |who| {
+    let Some(out) = run_sh(who, "default", "cut -d' ' -f5 /proc/self/mountinfo") else {
+        return;
+    };
+    let home = caller_home(who);
+    let text = ok(out);
+    let mut seen: Vec<&str> = text.lines().collect();
+    seen.sort();
+    let mut want = vec![
+        "/",
+        "/dev",
+        "/dev/full",
+        "/dev/null",
+        "/dev/pts",
+        "/dev/random",
+        "/dev/shm",
+        "/dev/tty",
+        "/dev/urandom",
+        "/dev/zero",
+        "/etc/ld.so.cache",
+        "/proc",
+        "/tmp",
+        "/usr",
+        home.as_str(),
+    ];
+    want.sort();
+    assert_eq!(seen, want);
+});
+
+both!(
+    read_only_binds_refuse_writes_and_tmpfs_accepts_them,
+    |who| {
+        let Some(out) = run_sh(
+            who,
+            "default",
+            "touch /usr/x 2>&1; touch /x 2>&1; echo hi > /tmp/f && cat /tmp/f; echo data > ~/f && cat ~/f",
+        ) else {
+            return;
+        };
+        let text = ok(out);
+        assert!(
+            text.contains("touch: cannot touch '/usr/x': Read-only file system"),
+            "{text}"
+        );
+        assert!(
+            text.contains("touch: cannot touch '/x': Read-only file system"),
+            "{text}"
+        );
+        assert!(text.contains("hi\n") && text.contains("data\n"), "{text}");
+    }
+);
+
+both!(each_mount_type_has_its_effect, |who| {
+    let s = Scratch::new("types");
+    let ro = s.dir("ro", 0o755);
+    let rw = s.dir("ro/rw", 0o777);
+    s.write("ro/file.txt", "from the host\n");
+    let profile = s.write(
+        "p.toml",
+        &format!(
+            r#"
+extends = ["default"]
+[[mount]]
+type = "ro-bind"
+src = "{ro}"
+dst = "/data"
+[[mount]]
+type = "bind"
+src = "{rw}"
+dst = "/data/rw"
+[[mount]]
+type = "tmpfs"
+dst = "/small"
+size = "1M"
+mode = "0700"
+[[mount]]
+type = "symlink"
+src = "/data/file.txt"
+dst = "/link"
+[[mount]]
+type = "file"
+dst = "/etc/motd"
+content = "hello ${{USER}}\n"
+mode = "0600"
+[[mount]]
+type = "dir"
+dst = "/opt/empty"
+mode = "0750"
+[[mount]]
+type = "mqueue"
+dst = "/dev/mqueue"
+"#
+        ),
+    );
+    let script = "cat /data/file.txt; touch /data/x 2>&1; echo w > /data/rw/out && echo rw-ok; \
+                  stat -c '%a' /small; dd if=/dev/zero of=/small/big bs=1M count=2 2>&1 | grep -o 'No space left on device' | head -1; \
+                  readlink /link; cat /link; cat /etc/motd; stat -c '%a' /etc/motd /opt/empty; \
+                  grep -c ' /dev/mqueue ' /proc/self/mountinfo; ls /dev | tr '\\n' ' '";
+    let Some(out) = run_sh(who, &profile, script) else {
+        return;
+    };
+    let text = ok(out);
+    let user = if who == Who::Root {
+        "root".to_string()
+    } else {
+        test_user()
+            .map(|u| u.name)
+            .unwrap_or_else(|| std::env::var("USER").unwrap_or_default())
+    };
+    let expected = format!(
+        "from the host\ntouch: cannot touch '/data/x': Read-only file system\nrw-ok\n700\nNo space left on device\n/data/file.txt\nfrom the host\nhello {user}\n600\n750\n1\n"
+    );
+    assert!(
+        text.starts_with(&expected),
+        "got:\n{text}\nwanted to start with:\n{expected}"
+    );
+    let devs = text.lines().last().unwrap();
+    assert_eq!(
+        devs.trim(),
+        "fd full mqueue null ptmx pts random shm stderr stdin stdout tty urandom zero"
+    );
+    assert_eq!(
+        std::fs::read_to_string(s.path.join("ro/rw/out")).unwrap(),
+        "w\n",
+        "the writable sub-bind wrote to the host"
+    );
+});
+
+both!(exit_codes, |who| {
+    let code = |profile: &str, args: &[&str]| {
+        let mut c = sandbox(who)?;
+        c.arg("run").arg(profile).arg("--").args(args);
+        Some(c.stdin(Stdio::null()).output().unwrap())
+    };
+    let Some(o) = code("default", &["/bin/true"]) else {
+        return;
+    };
+    assert_eq!(o.status.code(), Some(0));
+    let o = code("default", &["/bin/sh", "-c", "exit 42"]).unwrap();
+    assert_eq!(o.status.code(), Some(42));
+    let o = code("default", &["/bin/sh", "-c", "kill -TERM $$"]).unwrap();
+    assert_eq!(o.status.code(), Some(128 + 15));
+    let o = code("default", &["/no/such/program"]).unwrap();
+    assert_eq!(o.status.code(), Some(127), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("No such file or directory"),
+        "{}",
+        stderr(&o)
+    );
+    let o = code("default", &["no-such-program-anywhere"]).unwrap();
+    assert_eq!(o.status.code(), Some(127));
+    let o = code("default", &["/etc/passwd"]).unwrap();
+    assert_eq!(o.status.code(), Some(126), "{}", stderr(&o));
+    let o = code("/nonexistent/profile.toml", &["/bin/true"]).unwrap();
+    assert_eq!(o.status.code(), Some(125));
+});
+
+both!(signals_are_forwarded_to_the_app, |who| {
+    let Some(mut c) = sandbox(who) else { return };
+    c.args([
+        "run",
+        "default",
+        "--",
+        "/bin/sh",
+        "-c",
+        "trap 'echo got-term; exit 7' TERM; echo ready; while :; do sleep 0.05; done",
+    ]);
+    let mut child = c
+        .stdout(Stdio::piped())
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut buf = [0u8; 6];
+    std::io::Read::read_exact(&mut out, &mut buf).unwrap();
+    assert_eq!(&buf, b"ready\n");
+    // runuser sits between us and the launcher when run as the test user.
+    signal_tree(child.id(), libc::SIGTERM);
+    let status = child.wait().unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    assert!(rest.contains("got-term"), "the app saw TERM: {rest:?}");
+    assert_eq!(status.code(), Some(7));
+});
+
+/// Send `sig` to the sandbox launcher under `pid` (itself, or its child
+/// when `pid` is runuser).
+fn signal_tree(pid: u32, sig: i32) {
+    let launcher = launcher_pid(pid);
+    // SAFETY: kill with a pid we started.
+    unsafe { libc::kill(launcher as i32, sig) };
+}
+
+fn launcher_pid(pid: u32) -> u32 {
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+    if comm.trim() == "runuser" {
+        for _ in 0..100 {
+            if let Ok(children) =
+                std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+            {
+                if let Some(c) = children.split_whitespace().next() {
+                    return c.parse().unwrap();
+                }
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    pid
+}
+
+both!(zombies_are_reaped_by_the_init, |who| {
+    let script = "sh -c 'sleep 0.1 & sleep 0.1 & exit 0'; sleep 0.6; grep -l '^State:.*Z' /proc/[0-9]*/status | wc -l";
+    let Some(out) = run_sh(who, "default", script) else {
+        return;
+    };
+    assert_eq!(ok(out).trim(), "0", "orphans left as zombies");
+});
+
+both!(the_app_dies_with_the_launcher, |who| {
+    let marker = format!("sleep 3{}", std::process::id() % 1000);
+    let Some(mut c) = sandbox(who) else { return };
+    c.args([
+        "run",
+        "default",
+        "--",
+        "/bin/sh",
+        "-c",
+        &format!("echo ready; exec {marker}"),
+    ]);
+    let mut child = c
+        .stdout(Stdio::piped())
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut buf = [0u8; 6];
+    std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut buf).unwrap();
+    let launcher = launcher_pid(child.id());
+    // SAFETY: killing the launcher we started.
+    unsafe { libc::kill(launcher as i32, libc::SIGKILL) };
+    let _ = child.wait();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let alive = std::process::Command::new("pgrep")
+            .args(["-f", &format!("^{marker}$")])
+            .output()
+            .unwrap();
+        if !alive.status.success() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the app outlived the launcher: {}",
+            stdout(&alive)
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+});
+
+both!(environment_and_cwd, |who| {
+    let Some(mut c) = sandbox(who) else { return };
+    c.env("SECRET_TOKEN", "leak")
+        .env("TERM", "xterm-test")
+        .env("LC_PAPER", "fr_FR.UTF-8");
+    if who == Who::User && is_root() {
+        // runuser's env -i drops the variables: pass them through it.
+        let args: Vec<String> = c
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        c = std::process::Command::new("runuser");
+        c.args(&args[..5])
+            .args([
+                "SECRET_TOKEN=leak",
+                "TERM=xterm-test",
+                "LC_PAPER=fr_FR.UTF-8",
+            ])
+            .args(&args[5..]);
+    }
+    c.args([
+        "run",
+        "default",
+        "--",
+        "/bin/sh",
+        "-c",
+        "pwd; echo \"${SECRET_TOKEN:-unset} $TERM $LC_PAPER $HOME\"; echo $PATH",
+    ]);
+    let text = ok(c.stdin(Stdio::null()).output().unwrap());
+    let home = caller_home(who);
+    assert_eq!(
+        text,
+        format!(
+            "{home}\nunset xterm-test fr_FR.UTF-8 {home}\n/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin\n"
+        )
+    );
+});
+
+both!(no_descriptor_leaks_into_the_sandbox, |who| {
+    use std::os::unix::process::CommandExt;
+    let Some(mut c) = sandbox(who) else { return };
+    c.args([
+        "run",
+        "default",
+        "--",
+        "/bin/sh",
+        "-c",
+        "ls /proc/self/fd | sort -n | tr '\\n' ' '",
+    ]);
+    // SAFETY: dup2 in the child before exec; fd 9 is left open on purpose.
+    unsafe {
+        c.pre_exec(|| {
+            libc::dup2(2, 9);
+            Ok(())
+        });
+    }
+    let text = ok(c.stdin(Stdio::null()).output().unwrap());
+    // ls itself holds one descriptor for the directory it reads.
+    assert_eq!(text.trim(), "0 1 2 3", "descriptors inside: {text}");
+});
+
+both!(security_status_of_the_app, |who| {
+    let Some(out) = run_sh(
+        who,
+        "default",
+        "grep -E '^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):' /proc/self/status | tr -s '\\t' ' '",
+    ) else {
+        return;
+    };
+    let text = ok(out);
+    for cap in ["CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"] {
+        assert!(
+            text.contains(&format!("{cap}: 0000000000000000")),
+            "{cap} not empty:\n{text}"
+        );
+    }
+    assert!(text.contains("NoNewPrivs: 1"), "{text}");
+    assert!(text.contains("Seccomp: 2"), "{text}");
+});
+
+both!(
+    a_missing_bind_source_fails_at_its_line_and_leaves_nothing,
+    |who| {
+        let s = Scratch::new("missing");
+        let profile = s.write("p.toml", "extends = [\"default\"]\n\n[[mount]]\ntype = \"bind\"\nsrc = \"/no/such/dir\"\ndst = \"/x\"\n");
+        let (mounts, tmp) = (host_mounts(), tmp_entries());
+        let Some(out) = run_sh(who, &profile, "true") else {
+            return;
+        };
+        assert_eq!(out.status.code(), Some(125));
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!(
+                "{profile}:5:7: error: bind source '/no/such/dir' does not exist"
+            )),
+            "{err}"
+        );
+        assert_eq!(host_mounts(), mounts);
+        assert_eq!(tmp_entries(), tmp);
+    }
+);
+
+both!(
+    a_destination_inside_a_read_only_mount_fails_with_the_step,
+    |who| {
+        let s = Scratch::new("rodst");
+        let data = s.dir("data", 0o755);
+        let profile = s.write(
+        "p.toml",
+        &format!("extends = [\"default\"]\n[[mount]]\ntype = \"ro-bind\"\nsrc = \"{data}\"\ndst = \"/data\"\n[[mount]]\ntype = \"tmpfs\"\ndst = \"/data/new/sub\"\n"),
+    );
+        let mounts = host_mounts();
+        let Some(out) = run_sh(who, &profile, "true") else {
+            return;
+        };
+        assert_eq!(out.status.code(), Some(125));
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!("{profile}:7:8: error: step")),
+            "{err}"
+        );
+        assert!(
+            err.contains("hint: the destination lies inside a read-only mount"),
+            "{err}"
+        );
+        assert!(
+            err.contains("tmpfs /data/new/sub") && err.contains("Read-only file system"),
+            "{err}"
+        );
+        assert!(
+            !s.path.join("data/new").exists(),
+            "created a directory on the host"
+        );
+        assert_eq!(host_mounts(), mounts);
+    }
+);
+
+both!(a_bad_rootfs_fails_cleanly, |who| {
+    let s = Scratch::new("badroot");
+    let file = s.write("not-a-dir", "x");
+    let profile = s.write("p.toml", &format!("[filesystem]\nroot = \"{file}\"\n"));
+    let Some(out) = run_sh(who, &profile, "true") else {
+        return;
+    };
+    assert_eq!(out.status.code(), Some(125));
+    assert!(
+        stderr(&out).contains(&format!(
+            "{profile}:2:8: error: root filesystem '{file}' is not a directory"
+        )),
+        "{}",
+        stderr(&out)
+    );
+});
+
+both!(a_rootfs_directory_becomes_the_root, |who| {
+    let Some(busybox) = ["/bin/busybox", "/usr/bin/busybox"]
+        .into_iter()
+        .find(|p| exists(p))
+    else {
+        cannot("needs busybox-static (apt-get install busybox-static)");
+        return;
+    };
+    let s = Scratch::new("rootfs");
+    let root = s.dir("root", 0o755);
+    s.dir("root/bin", 0o755);
+    std::fs::copy(busybox, s.path.join("root/bin/busybox")).unwrap();
+    std::os::unix::fs::symlink("busybox", s.path.join("root/bin/sh")).unwrap();
+    s.write("root/etc/os-release", "NAME=tiny\n");
+    let profile = s.write(
+        "p.toml",
+        &format!("[filesystem]\nroot = \"{root}\"\n[uts]\nhostname = \"tiny\"\n[[mount]]\ntype = \"proc\"\ndst = \"/proc\"\n[[mount]]\ntype = \"tmpfs\"\ndst = \"/tmp\"\n"),
+    );
+    let Some(out) = run_sh(
+        who,
+        &profile,
+        "/bin/busybox cat /etc/os-release; /bin/busybox hostname; echo $$; /bin/busybox ls /",
+    ) else {
+        return;
+    };
+    let text = ok(out);
+    assert_eq!(text, "NAME=tiny\ntiny\n2\nbin\netc\nproc\ntmp\n");
+});
+
+both!(timeout_stops_the_sandbox, |who| {
+    let s = Scratch::new("timeout");
+    let profile = s.write(
+        "p.toml",
+        "extends = [\"default\"]\n[process]\ntimeout = \"300ms\"\n",
+    );
+    let start = Instant::now();
+    let Some(out) = run_sh(who, &profile, "sleep 20") else {
+        return;
+    };
+    assert_eq!(out.status.code(), Some(124), "{}", stderr(&out));
+    assert!(start.elapsed() < Duration::from_secs(10));
+});
