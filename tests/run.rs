@@ -268,10 +268,9 @@ fn launcher_pid(pid: u32) -> u32 {
         for _ in 0..100 {
             if let Ok(children) =
                 std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+                && let Some(c) = children.split_whitespace().next()
             {
-                if let Some(c) = children.split_whitespace().next() {
-                    return c.parse().unwrap();
-                }
+                return c.parse().unwrap();
             }
             std::thread::sleep(Duration::from_millis(20));
         }
