@@ -78,9 +78,8 @@ fn load_valid(spec: &str, vars: &Vars, host: &RealHost) -> Loaded {
         }
     };
     let mut loaded = profile::load(loc, &search);
-    if !loaded.has_errors() {
-        profile::validate(&mut loaded, vars, host);
-    }
+    // Semantic checks run even after syntax problems: every problem at once.
+    profile::validate(&mut loaded, vars, host);
     loaded
 }
 

@@ -505,34 +505,25 @@ impl Compiler<'_> {
             read.push("/".into());
             for step in &self.steps {
                 match &step.action {
+                    // Read-only code: readable (by the rule on /) and executable.
                     Action::Bind {
                         dst,
                         readonly: true,
+                        dir: true,
                         ..
                     }
                     | Action::Overlay {
                         dst,
                         readonly: true,
                         ..
-                    } => {
-                        read.push(dst.clone());
-                        exec.push(dst.clone());
-                    }
+                    } => exec.push(dst.clone()),
+                    Action::Bind { readonly: true, .. } => {}
                     Action::Bind { dst, .. }
                     | Action::Tmpfs { dst, .. }
                     | Action::Overlay { dst, .. }
-                    | Action::Mqueue { dst } => {
-                        write.push(dst.clone());
-                    }
-                    Action::Dev { dst } => write.push(dst.clone()),
-                    Action::Proc { dst } => read.push(dst.clone()),
-                    Action::File { dst, .. }
-                    | Action::Symlink { dst, .. }
-                    | Action::Dir { dst, .. } => read.push(dst.clone()),
-                    Action::RootBind { .. } => {
-                        read.push("/".into());
-                        exec.push("/".into());
-                    }
+                    | Action::Mqueue { dst }
+                    | Action::Dev { dst } => write.push(dst.clone()),
+                    Action::RootBind { .. } => exec.push("/".into()),
                     _ => {}
                 }
             }

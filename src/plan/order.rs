@@ -152,3 +152,179 @@ pub fn check_order(plan: &Plan) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::FakeHost;
+    use crate::plan::{Invocation, Step, compile};
+    use crate::profile::{SearchPath, Vars, load_text, validate};
+
+    fn plan_of(text: &str) -> Plan {
+        let search = SearchPath {
+            dirs: vec![],
+            builtin: true,
+        };
+        let mut l = load_text("t.toml", None, text, &search);
+        let vars = Vars {
+            uid: 1000,
+            gid: 1000,
+            user: Some("u".into()),
+            home: Some("/home/u".into()),
+            ..Vars::default()
+        };
+        validate(&mut l, &vars, &FakeHost::debian_user());
+        assert!(!l.has_errors(), "{:?}", l.diags);
+        compile(
+            &l,
+            &FakeHost::debian_user(),
+            &Invocation {
+                command: vec!["/bin/true".into()],
+            },
+        )
+        .unwrap()
+    }
+
+    fn default_plan() -> Plan {
+        plan_of("extends = [\"default\"]")
+    }
+
+    fn pos(p: &Plan, f: impl Fn(&Action) -> bool) -> usize {
+        p.steps
+            .iter()
+            .position(|s| f(&s.action))
+            .expect("step present")
+    }
+
+    /// Move the step matching `what` to just before the one matching `before`.
+    fn move_before(p: &mut Plan, what: impl Fn(&Action) -> bool, before: impl Fn(&Action) -> bool) {
+        let step = p.steps.remove(pos(p, what));
+        let at = pos(p, before);
+        p.steps.insert(at, step);
+    }
+
+    fn broken(p: &Plan, rule: &str) {
+        let e = check_order(p).expect_err("the rule should fire");
+        assert!(e.contains(rule), "wanted {rule:?}, got {e:?}");
+    }
+
+    #[test]
+    fn compiled_plans_respect_every_rule() {
+        assert_eq!(check_order(&default_plan()), Ok(()));
+        assert_eq!(
+            check_order(&plan_of(
+                "[namespaces]\npid = false\n[process]\ninit = false"
+            )),
+            Ok(())
+        );
+        assert_eq!(
+            check_order(&plan_of(
+                "[seccomp]\npolicy = \"none\"\n[landlock]\nenabled = false"
+            )),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn setgroups_before_gid_map() {
+        let mut p = default_plan();
+        move_before(
+            &mut p,
+            |a| matches!(a, Action::SetgroupsDeny),
+            |a| matches!(a, Action::Release),
+        );
+        broken(&p, "setgroups must be denied before gid_map");
+    }
+
+    #[test]
+    fn maps_before_release() {
+        let mut p = default_plan();
+        move_before(
+            &mut p,
+            |a| matches!(a, Action::Release),
+            |a| matches!(a, Action::UidMap { .. }),
+        );
+        broken(&p, "before the child is released");
+    }
+
+    #[test]
+    fn root_private_before_the_first_mount() {
+        let mut p = default_plan();
+        let i = pos(&p, |a| matches!(a, Action::MakeRootPrivate));
+        p.steps.remove(i);
+        broken(&p, "without making / private");
+    }
+
+    #[test]
+    fn mounts_before_the_pivot() {
+        let mut p = default_plan();
+        move_before(
+            &mut p,
+            |a| matches!(a, Action::PivotRoot),
+            |a| matches!(a, Action::Tmpfs { .. }),
+        );
+        broken(&p, "step after a");
+    }
+
+    #[test]
+    fn proc_needs_a_pid_namespace() {
+        let mut p = default_plan();
+        if let Action::Spawn { new } = &mut p.steps[0].action {
+            new.retain(|k| *k != NsKind::Pid);
+        }
+        broken(&p, "/proc mounted without a new pid namespace");
+    }
+
+    #[test]
+    fn capabilities_and_pdeathsig_after_the_sandwich() {
+        let mut p = default_plan();
+        let i = pos(&p, |a| matches!(a, Action::DropCapabilities { .. }));
+        let j = pos(&p, |a| matches!(a, Action::Sandwich { .. }));
+        p.steps.swap(i, j);
+        broken(&p, "capabilities must be dropped after the sandwich");
+    }
+
+    #[test]
+    fn no_new_privs_before_landlock() {
+        let mut p = default_plan();
+        let nnp = p.steps.remove(pos(&p, |a| matches!(a, Action::NoNewPrivs)));
+        let at = pos(&p, |a| matches!(a, Action::Landlock { .. })) + 1;
+        p.steps.insert(
+            at,
+            Step {
+                phase: Phase::Landlock,
+                ..nnp
+            },
+        );
+        broken(&p, "no_new_privs must be set before landlock");
+    }
+
+    #[test]
+    fn seccomp_is_last_before_exec() {
+        let mut p = default_plan();
+        let i = pos(&p, |a| matches!(a, Action::Seccomp { .. }));
+        let init = pos(&p, |a| matches!(a, Action::Init));
+        p.steps.swap(i, init);
+        p.steps[init].phase = Phase::Init;
+        p.steps[i].phase = Phase::Init;
+        broken(&p, "the init must fork before seccomp");
+    }
+
+    #[test]
+    fn exec_is_last() {
+        let mut p = default_plan();
+        p.steps.pop();
+        broken(&p, "the last step must be exec");
+    }
+
+    #[test]
+    fn read_only_root_after_every_mount() {
+        let mut p = default_plan();
+        move_before(
+            &mut p,
+            |a| matches!(a, Action::RemountRootRo),
+            |a| matches!(a, Action::Proc { .. }),
+        );
+        broken(&p, "read-only after every other mount");
+    }
+}

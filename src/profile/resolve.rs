@@ -18,7 +18,10 @@ use super::types::Profile;
 use crate::diag::{Diagnostic, Sources, Span};
 use std::path::{Path, PathBuf};
 
-include!(concat!(env!("OUT_DIR"), "/builtin_profiles.rs"));
+pub use builtin::BUILTIN;
+mod builtin {
+    include!(concat!(env!("OUT_DIR"), "/builtin_profiles.rs"));
+}
 
 /// Where a profile's text comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -223,7 +226,9 @@ impl Loader<'_> {
                 return None;
             }
         };
-        let fid = self.sources.add(loc.display(), loc.dir(), text);
+        // ${PROFILE_DIR} is absolute even for a profile named by a relative path.
+        let dir = loc.dir().and_then(|d| std::path::absolute(d).ok());
+        let fid = self.sources.add(loc.display(), dir.as_deref(), text);
         Some(self.load_decoded(loc, fid))
     }
 

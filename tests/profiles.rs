@@ -1,0 +1,319 @@
+//! Profile and plan tests, without privileges: malformed profiles must fail
+//! at the exact line and column with the right message, warnings must be
+//! warnings, and the plan of every shipped and example profile is pinned by
+//! a golden file (UPDATE_GOLDEN=1 rewrites them).
+
+use sandbox::diag::Diagnostic;
+use sandbox::host::FakeHost;
+use sandbox::plan::{self, Invocation};
+use sandbox::profile::{self, Loaded, Location, SearchPath, Vars};
+use std::path::{Path, PathBuf};
+
+fn vars() -> Vars {
+    Vars {
+        uid: 1000,
+        gid: 1000,
+        user: Some("user".into()),
+        home: Some("/home/user".into()),
+        pwd: Some("/home/user/project".into()),
+        env: [("XDG_RUNTIME_DIR", "/run/user/1000"), ("TERM", "xterm")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    }
+}
+
+fn search() -> SearchPath {
+    SearchPath {
+        dirs: vec![],
+        builtin: true,
+    }
+}
+
+fn host() -> FakeHost {
+    let mut h = FakeHost::debian_user();
+    h.paths
+        .push(("/home/user/project".into(), sandbox::host::PathKind::Dir));
+    h
+}
+
+fn load_checked(path: &Path) -> Loaded {
+    let mut l = profile::load(Location::File(path.to_path_buf()), &search());
+    profile::validate(&mut l, &vars(), &host());
+    l
+}
+
+fn render(l: &Loaded, diags: &[Diagnostic]) -> String {
+    diags.iter().map(|d| d.render(&l.sources)).collect()
+}
+
+fn expectations(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.strip_prefix("# expect: "))
+        .map(|e| {
+            let name = path.file_name().unwrap().to_string_lossy();
+            if e.starts_with(|c: char| c.is_ascii_digit()) {
+                format!("{name}:{e}")
+            } else {
+                e.to_string()
+            }
+        })
+        .collect()
+}
+
+fn files(dir: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn malformed_profiles_fail_at_the_right_place() {
+    let cases = files("tests/malformed");
+    assert!(
+        cases.len() >= 25,
+        "at least 25 malformed profiles, found {}",
+        cases.len()
+    );
+    let mut failures = vec![];
+    for path in &cases {
+        let l = load_checked(path);
+        let mut text = render(&l, &l.diags);
+        // Problems only the host can reveal come from the plan.
+        if !l.has_errors() {
+            if let Err(d) = plan::compile(
+                &l,
+                &host(),
+                &Invocation {
+                    command: vec!["true".into()],
+                },
+            ) {
+                text.push_str(&render(&l, &d));
+            }
+        }
+        let wanted = expectations(path);
+        assert!(
+            !wanted.is_empty(),
+            "{} has no '# expect:' line",
+            path.display()
+        );
+        if !text.contains(": error: ") {
+            failures.push(format!("{}: no error reported", path.display()));
+        }
+        for w in wanted {
+            if !text.contains(&w) {
+                failures.push(format!("{}: wanted {w:?} in:\n{text}", path.display()));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn likely_mistakes_are_warnings_not_errors() {
+    for path in files("tests/warnings") {
+        let l = load_checked(&path);
+        let text = render(&l, &l.diags);
+        assert!(
+            !l.has_errors(),
+            "{}: errors where warnings were expected:\n{text}",
+            path.display()
+        );
+        for w in expectations(&path) {
+            assert!(
+                text.contains(&w),
+                "{}: wanted {w:?} in:\n{text}",
+                path.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn every_problem_is_reported_in_one_pass() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/malformed/many-problems.toml");
+    let l = load_checked(&path);
+    assert_eq!(
+        l.diags.iter().filter(|d| d.is_error()).count(),
+        3,
+        "{}",
+        render(&l, &l.diags)
+    );
+}
+
+/// Every profile shipped in the binary and every example.
+fn all_profiles() -> Vec<(String, Location)> {
+    let mut v: Vec<(String, Location)> = sandbox::profile::resolve::BUILTIN
+        .iter()
+        .map(|(n, _)| (n.replace('/', "-"), Location::Builtin(n)))
+        .collect();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for dir in ["examples", "examples/rootfs"] {
+        let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
+            continue;
+        };
+        let mut paths: Vec<PathBuf> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+            .collect();
+        paths.sort();
+        for p in paths {
+            let rel = p.strip_prefix(root).unwrap().to_path_buf();
+            v.push((
+                format!("{}", rel.display()).replace(['/', '.'], "-"),
+                Location::File(rel),
+            ));
+        }
+    }
+    v
+}
+
+#[test]
+fn golden_plans() {
+    // Relative example paths keep the origins in the golden files stable.
+    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
+    let host = host();
+    let update = std::env::var("UPDATE_GOLDEN").is_ok();
+    let mut failures = vec![];
+    for (name, loc) in all_profiles() {
+        let mut l = profile::load(loc.clone(), &search());
+        profile::validate(&mut l, &vars(), &host);
+        let diags = render(&l, &l.diags);
+        assert!(!l.has_errors(), "{name} does not validate:\n{diags}");
+        let inv = Invocation {
+            command: if l.profile.command.is_some() {
+                vec![]
+            } else {
+                vec!["/bin/true".into()]
+            },
+        };
+        let text = match plan::compile(&l, &host, &inv) {
+            Ok(p) => {
+                assert_eq!(plan::check_order(&p), Ok(()), "{name}");
+                format!("{diags}{}", plan::render_text(&p))
+            }
+            // Fragments may need more than a fake host has; pin that too.
+            Err(d) => format!("{diags}{}", render(&l, &d)),
+        };
+        // ${PROFILE_DIR} is absolute: show the checkout as <repo>.
+        let text = text.replace(env!("CARGO_MANIFEST_DIR"), "<repo>");
+        let file = Path::new("tests/golden").join(format!("{name}.plan"));
+        if update {
+            std::fs::create_dir_all("tests/golden").unwrap();
+            std::fs::write(&file, &text).unwrap();
+            continue;
+        }
+        match std::fs::read_to_string(&file) {
+            Ok(want) if want == text => {}
+            Ok(want) => failures.push(format!(
+                "{name}: plan changed\n--- golden\n{want}\n--- now\n{text}"
+            )),
+            Err(_) => failures.push(format!(
+                "{name}: no golden file {} (run with UPDATE_GOLDEN=1)",
+                file.display()
+            )),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn plan_json_is_stable_and_complete() {
+    let mut l = profile::load(Location::Builtin("default"), &search());
+    profile::validate(&mut l, &vars(), &host());
+    let p = plan::compile(&l, &host(), &Invocation::default()).unwrap();
+    let json: serde_json::Value = serde_json::to_value(&p).unwrap();
+    assert_eq!(json["version"], 1);
+    assert_eq!(json["profile"], "default");
+    let steps = json["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), p.steps.len());
+    assert_eq!(steps[0]["op"], "spawn");
+    assert_eq!(steps[0]["phase"], "spawn");
+    let bind = steps.iter().find(|s| s["op"] == "bind").unwrap();
+    assert_eq!(bind["src"], "/usr");
+    assert_eq!(bind["readonly"], true);
+    assert_eq!(bind["origin"], "<builtin>/default.toml:16:8");
+    assert_eq!(steps.last().unwrap()["op"], "exec");
+    assert_eq!(steps.last().unwrap()["argv"][0], "/bin/sh");
+}
+
+#[test]
+fn extends_merges_by_the_documented_rules() {
+    let dir = std::env::temp_dir().join(format!("sandbox-merge-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("parent.toml"),
+        "command = [\"/a\"]\n[uts]\nhostname = \"parent\"\n[env]\nkeep = [\"A\", \"B\"]\nset = { X = \"1\", Y = \"1\" }\n[[mount]]\ntype = \"tmpfs\"\ndst = \"/one\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("child.toml"),
+        "extends = [\"parent\"]\n[uts]\nhostname = \"child\"\n[env]\nkeep = [\"B\", \"C\"]\nset = { Y = \"2\" }\n[[mount]]\ntype = \"tmpfs\"\ndst = \"/two\"\n",
+    )
+    .unwrap();
+    let l = profile::load(Location::File(dir.join("child.toml")), &search());
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(!l.has_errors(), "{}", render(&l, &l.diags));
+    let p = &l.profile;
+    assert_eq!(
+        p.uts.hostname.as_ref().unwrap().value,
+        "child",
+        "scalars: the child wins"
+    );
+    assert_eq!(
+        p.command.as_ref().unwrap().value[0].value,
+        "/a",
+        "unset in the child: the parent's"
+    );
+    let keep: Vec<&str> = p.env.keep.iter().map(|k| k.value.as_str()).collect();
+    assert_eq!(keep, ["A", "B", "C"], "lists: union in order");
+    let set: Vec<(&str, &str)> = p
+        .env
+        .set
+        .iter()
+        .map(|(k, v)| (k.value.as_str(), v.value.as_str()))
+        .collect();
+    assert_eq!(
+        set,
+        [("X", "1"), ("Y", "2")],
+        "tables: per key, the child wins"
+    );
+    let dsts: Vec<&str> = p
+        .mounts
+        .iter()
+        .map(|m| m.dst.as_ref().unwrap().value.as_str())
+        .collect();
+    assert_eq!(dsts, ["/one", "/two"], "mounts: parents' first");
+}
+
+#[test]
+fn a_user_profile_can_extend_the_shipped_one_of_the_same_name() {
+    let dir = std::env::temp_dir().join(format!("sandbox-override-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("default.toml"),
+        "extends = [\"default\"]\n[uts]\nhostname = \"mine\"\n",
+    )
+    .unwrap();
+    let s = SearchPath {
+        dirs: vec![dir.clone()],
+        builtin: true,
+    };
+    let loc = profile::locate("default", &s).unwrap();
+    assert_eq!(loc, Location::File(dir.join("default.toml")));
+    let l = profile::load(loc, &s);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(!l.has_errors(), "{}", render(&l, &l.diags));
+    assert_eq!(l.profile.uts.hostname.as_ref().unwrap().value, "mine");
+    assert!(
+        !l.profile.mounts.is_empty(),
+        "the shipped default's mounts came along"
+    );
+}
