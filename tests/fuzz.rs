@@ -24,17 +24,17 @@ fn exercise(text: &str) {
     for d in &l.diags {
         let _ = d.render(&l.sources);
     }
-    if !l.has_errors() {
-        if let Ok(p) = compile(
+    if !l.has_errors()
+        && let Ok(p) = compile(
             &l,
             &FakeHost::debian_user(),
             &Invocation {
                 command: vec!["x".into()],
             },
-        ) {
-            assert_eq!(sandbox::plan::check_order(&p), Ok(()));
-            let _ = sandbox::plan::render_text(&p);
-        }
+        )
+    {
+        assert_eq!(sandbox::plan::check_order(&p), Ok(()));
+        let _ = sandbox::plan::render_text(&p);
     }
 }
 

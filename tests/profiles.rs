@@ -86,16 +86,16 @@ fn malformed_profiles_fail_at_the_right_place() {
         let l = load_checked(path);
         let mut text = render(&l, &l.diags);
         // Problems only the host can reveal come from the plan.
-        if !l.has_errors() {
-            if let Err(d) = plan::compile(
+        if !l.has_errors()
+            && let Err(d) = plan::compile(
                 &l,
                 &host(),
                 &Invocation {
                     command: vec!["true".into()],
                 },
-            ) {
-                text.push_str(&render(&l, &d));
-            }
+            )
+        {
+            text.push_str(&render(&l, &d));
         }
         let wanted = expectations(path);
         assert!(
