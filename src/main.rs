@@ -84,6 +84,10 @@ fn load_valid(spec: &str, vars: &Vars, host: &RealHost) -> Loaded {
 }
 
 fn main() -> ExitCode {
+    // A closed pipe (`sandbox plan | head`) ends the program quietly, as for
+    // any Unix tool; the Rust runtime would otherwise ignore SIGPIPE and panic.
+    // SAFETY: restoring the default disposition before anything else runs.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
     let cli = Cli::parse();
     let vars = Vars::from_process();
     let host = RealHost::new();

@@ -1,0 +1,107 @@
+//! The documentation is part of the feature: its examples must be valid
+//! profiles, and every name the code accepts must be documented.
+
+use sandbox::host::FakeHost;
+use sandbox::profile::{MountKind, NsKind, SearchPath, Vars, load_text, validate};
+
+fn doc(name: &str) -> String {
+    std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("docs")
+            .join(name),
+    )
+    .unwrap()
+}
+
+fn toml_blocks(text: &str) -> Vec<String> {
+    text.split("```toml\n")
+        .skip(1)
+        .map(|b| b.split("```").next().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn every_profile_format_example_is_valid() {
+    let text = doc("profile-format.md");
+    let blocks = toml_blocks(&text);
+    assert!(blocks.len() >= 10, "examples found: {}", blocks.len());
+    let vars = Vars {
+        uid: 1000,
+        gid: 1000,
+        user: Some("user".into()),
+        home: Some("/home/user".into()),
+        ..Vars::default()
+    };
+    for b in blocks {
+        let mut l = load_text(
+            "doc-example.toml",
+            None,
+            &b,
+            &SearchPath {
+                dirs: vec![],
+                builtin: true,
+            },
+        );
+        validate(&mut l, &vars, &FakeHost::debian_user());
+        let errors: Vec<String> = l
+            .diags
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| d.render(&l.sources))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "example is not valid:\n{b}\n{}",
+            errors.join("")
+        );
+    }
+}
+
+#[test]
+fn every_name_the_code_accepts_is_documented() {
+    let format = doc("profile-format.md");
+    for (name, _) in MountKind::ALL {
+        assert!(
+            format.contains(&format!("| `{name}` |")),
+            "mount type {name} missing from the table"
+        );
+    }
+    for k in NsKind::ALL {
+        assert!(
+            format.contains(&format!("| `{}` |", k.key())),
+            "namespace {} undocumented",
+            k.key()
+        );
+    }
+    for (key, _) in sandbox::profile::LIMIT_KEYS {
+        assert!(
+            format.contains(&format!("| `{key}` |")),
+            "limit {key} undocumented"
+        );
+    }
+    let seccomp = doc("seccomp.md");
+    for g in sandbox::syscalls::GROUPS {
+        let members = g.members.join(", ");
+        assert!(
+            seccomp.contains(&format!("| `{}` |", g.name)),
+            "group {} undocumented",
+            g.name
+        );
+        assert!(
+            seccomp.contains(&members),
+            "members of {} differ from the docs: {members}",
+            g.name
+        );
+        let default = sandbox::syscalls::DEFAULT_DENY.contains(&g.name);
+        let row = seccomp
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{}` |", g.name)))
+            .unwrap();
+        assert_eq!(
+            row.contains("| yes |"),
+            default,
+            "default flag of {} differs from the docs",
+            g.name
+        );
+    }
+}
