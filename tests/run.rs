@@ -494,6 +494,7 @@ both!(a_rootfs_directory_becomes_the_root, |who| {
     std::fs::copy(busybox, s.path.join("root/bin/busybox")).unwrap();
     std::os::unix::fs::symlink("busybox", s.path.join("root/bin/sh")).unwrap();
     s.write("root/etc/os-release", "NAME=tiny\n");
+    s.chown_to(who, "root");
     let profile = s.write(
         "p.toml",
         &format!("[filesystem]\nroot = \"{root}\"\n[uts]\nhostname = \"tiny\"\n[[mount]]\ntype = \"proc\"\ndst = \"/proc\"\n[[mount]]\ntype = \"tmpfs\"\ndst = \"/tmp\"\n"),
@@ -521,4 +522,54 @@ both!(timeout_stops_the_sandbox, |who| {
     };
     assert_eq!(out.status.code(), Some(124), "{}", stderr(&out));
     assert!(start.elapsed() < Duration::from_secs(10));
+});
+
+both!(
+    without_a_user_namespace_root_drops_to_the_profile_ids,
+    |who| {
+        let s = Scratch::new("nouserns");
+        let profile = s.write(
+        "p.toml",
+        "extends = [\"default\"]\n[namespaces]\nuser = false\n[user]\nuid = 65534\ngid = 65534\n[process]\ncwd = \"/\"\ncapabilities = [\"CAP_NET_BIND_SERVICE\"]\n",
+    );
+        let script = "id -u; id -g; id -G; head -1 /proc/self/uid_map | tr -s ' '; grep -E '^Cap(Eff|Prm|Bnd|Amb):' /proc/self/status | tr -s '\\t' ' '";
+        let Some(out) = run_sh(who, &profile, script) else {
+            return;
+        };
+        if who == Who::User {
+            assert_eq!(out.status.code(), Some(125));
+            assert!(
+                stderr(&out)
+                    .contains("without a user namespace the sandbox can only be set up by root"),
+                "{}",
+                stderr(&out)
+            );
+            return;
+        }
+        let text = ok(out);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(&lines[..3], ["65534", "65534", "65534"], "{text}");
+        assert_eq!(
+            lines[3].trim(),
+            "0 0 4294967295",
+            "no user namespace: the host's map"
+        );
+        for l in &lines[4..] {
+            assert!(
+                l.ends_with("0000000000000400"),
+                "only CAP_NET_BIND_SERVICE kept: {text}"
+            );
+        }
+    }
+);
+
+both!(nested_user_namespaces_are_refused, |who| {
+    let Some(out) = run_sh(who, "default", "unshare -U true 2>&1; echo rc=$?") else {
+        return;
+    };
+    let text = ok(out);
+    assert!(
+        text.contains("Operation not permitted") && text.contains("rc=1"),
+        "{text}"
+    );
 });

@@ -1,9 +1,12 @@
-//! Capabilities: every set emptied except what the profile keeps. The
-//! bounding set goes first (it needs CAP_SETPCAP, which goes last), then
-//! ambient, then effective/permitted/inheritable; kept capabilities are
-//! raised in the ambient set so that they survive exec for a non-root app.
+//! Capabilities: every set emptied except what the profile keeps.
+//!
+//! Order matters: the effective set is first raised to the permitted one
+//! (after a uid change it is empty), the bounding set is cut while
+//! CAP_SETPCAP is still effective, then ambient is cleared and the
+//! remaining sets reduced to what is kept; kept capabilities are raised in
+//! the ambient set so that they survive exec for a non-root app.
 
-use super::sys;
+use super::sys::{self, CapSets};
 use std::io;
 
 fn prctl(op: libc::c_int, a: libc::c_ulong, b: libc::c_ulong) -> io::Result<libc::c_int> {
@@ -18,6 +21,11 @@ fn prctl(op: libc::c_int, a: libc::c_ulong, b: libc::c_ulong) -> io::Result<libc
 
 pub fn drop_all_but(keep: &[u8]) -> io::Result<()> {
     let mask = keep.iter().fold(0u64, |m, c| m | (1u64 << c));
+    let now = sys::capget()?;
+    sys::capset(CapSets {
+        effective: now.permitted,
+        ..now
+    })?;
     // The kernel's last capability: probe the bounding set until EINVAL.
     let mut cap = 0;
     while prctl(libc::PR_CAPBSET_READ, cap, 0).is_ok() {
@@ -31,7 +39,12 @@ pub fn drop_all_but(keep: &[u8]) -> io::Result<()> {
         libc::PR_CAP_AMBIENT_CLEAR_ALL as libc::c_ulong,
         0,
     )?;
-    sys::capset(mask)?;
+    let kept = mask & now.permitted;
+    sys::capset(CapSets {
+        effective: kept,
+        permitted: kept,
+        inheritable: kept,
+    })?;
     for c in keep {
         prctl(
             libc::PR_CAP_AMBIENT,
@@ -39,5 +52,19 @@ pub fn drop_all_but(keep: &[u8]) -> io::Result<()> {
             *c as libc::c_ulong,
         )?;
     }
+    Ok(())
+}
+
+/// Become `uid`/`gid` for real (no user namespace: root hardening a
+/// service). Capabilities are kept across the change, in the permitted set
+/// only, so that the next step can drop them in order.
+pub fn become_ids(uid: u32, gid: u32) -> io::Result<()> {
+    prctl(libc::PR_SET_KEEPCAPS, 1, 0)?;
+    let g = nix::unistd::Gid::from_raw(gid);
+    nix::unistd::setgroups(&[g])?;
+    nix::unistd::setresgid(g, g, g)?;
+    let u = nix::unistd::Uid::from_raw(uid);
+    nix::unistd::setresuid(u, u, u)?;
+    prctl(libc::PR_SET_KEEPCAPS, 0, 0)?;
     Ok(())
 }

@@ -117,6 +117,7 @@ fn run(plan: &Plan, pipes: &Pipes) -> Result<(), StepError> {
                 }
                 os(userns::enter_inner(*uid, *gid), "unshare(CLONE_NEWUSER)")?;
             }
+            Action::SetIds { uid, gid } => os(caps::become_ids(*uid, *gid), "setresuid/setresgid")?,
             Action::DropCapabilities { keep } => {
                 let nums: Vec<u8> = keep
                     .iter()

@@ -223,24 +223,55 @@ struct CapData {
     inheritable: u32,
 }
 
-/// Set this thread's effective, permitted and inheritable sets to `caps`.
-pub fn capset(caps: u64) -> io::Result<()> {
-    let header = CapHeader {
-        version: 0x2008_0522, // _LINUX_CAPABILITY_VERSION_3
+/// This thread's capability sets as 64-bit masks.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct CapSets {
+    pub effective: u64,
+    pub permitted: u64,
+    pub inheritable: u64,
+}
+
+const CAP_VERSION_3: u32 = 0x2008_0522;
+
+pub fn capget() -> io::Result<CapSets> {
+    let mut header = CapHeader {
+        version: CAP_VERSION_3,
         pid: 0,
     };
-    let lo = caps as u32;
-    let hi = (caps >> 32) as u32;
+    let mut data = [CapData::default(); 2];
+    // SAFETY: header and two data words, as capget(2) version 3 expects.
+    check(unsafe {
+        libc::syscall(
+            libc::SYS_capget,
+            &mut header as *mut CapHeader,
+            data.as_mut_ptr(),
+        )
+    })?;
+    let join = |lo: u32, hi: u32| lo as u64 | ((hi as u64) << 32);
+    Ok(CapSets {
+        effective: join(data[0].effective, data[1].effective),
+        permitted: join(data[0].permitted, data[1].permitted),
+        inheritable: join(data[0].inheritable, data[1].inheritable),
+    })
+}
+
+/// Set this thread's effective, permitted and inheritable sets.
+pub fn capset(sets: CapSets) -> io::Result<()> {
+    let header = CapHeader {
+        version: CAP_VERSION_3,
+        pid: 0,
+    };
+    let (e, p, i) = (sets.effective, sets.permitted, sets.inheritable);
     let data = [
         CapData {
-            effective: lo,
-            permitted: lo,
-            inheritable: lo,
+            effective: e as u32,
+            permitted: p as u32,
+            inheritable: i as u32,
         },
         CapData {
-            effective: hi,
-            permitted: hi,
-            inheritable: hi,
+            effective: (e >> 32) as u32,
+            permitted: (p >> 32) as u32,
+            inheritable: (i >> 32) as u32,
         },
     ];
     // SAFETY: header and two data words, as capset(2) version 3 expects.

@@ -414,6 +414,11 @@ impl Compiler<'_> {
                 o,
             );
         }
+        if !p.ns_private(NsKind::User) && (p.user.uid.is_some() || p.user.gid.is_some()) {
+            let (uid, gid) = self.app_ids();
+            let o = self.origin_of(&p.user.uid).or(self.origin_of(&p.user.gid));
+            self.push(Phase::Sandwich, Action::SetIds { uid, gid }, o);
+        }
         let keep: Vec<String> = p
             .process
             .capabilities

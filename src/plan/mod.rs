@@ -167,6 +167,11 @@ pub enum Action {
         gid: u32,
         nested_userns: bool,
     },
+    /// Without a user namespace (root only): become `uid`/`gid` for real.
+    SetIds {
+        uid: u32,
+        gid: u32,
+    },
     /// Empty every capability set but these.
     DropCapabilities {
         keep: Vec<String>,

@@ -116,6 +116,17 @@ pub fn check_order(plan: &Plan) -> Result<(), String> {
         pdeathsig,
         "die-with-parent must be set after the last id change",
     )?;
+    let set_ids = index(plan, |a| matches!(a, Action::SetIds { .. }));
+    before(
+        set_ids,
+        pdeathsig,
+        "die-with-parent must be set after the last id change",
+    )?;
+    before(
+        set_ids,
+        drop_caps,
+        "capabilities must be dropped after the id change",
+    )?;
     // 7/8. no_new_privs before landlock and seccomp; landlock after the pivot.
     let nnp = index(plan, |a| matches!(a, Action::NoNewPrivs));
     let landlock = index(plan, |a| matches!(a, Action::Landlock { .. }));

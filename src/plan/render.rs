@@ -152,6 +152,9 @@ pub fn describe(a: &Action) -> String {
                 "; nested user namespaces disabled"
             }
         ),
+        Action::SetIds { uid, gid } => {
+            format!("become {uid}:{gid} (setgroups, setresgid, setresuid)")
+        }
         Action::DropCapabilities { keep } => format!("drop capabilities, keep: {}", list(keep)),
         Action::NewSession => "new session (setsid)".into(),
         Action::Chdir { path } => format!("chdir {path}"),

@@ -177,11 +177,20 @@ impl Scratch {
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
         p.to_string_lossy().into_owned()
     }
-    /// Give the directory tree to `who`'s caller, so the sandbox can write.
+    /// Give the tree at `rel` to `who`'s caller, as a user's own files are.
     pub fn chown_to(&self, who: Who, rel: &str) {
-        let (uid, gid) = caller_ids(who);
-        let p = self.path.join(rel);
-        let _ = std::os::unix::fs::chown(&p, Some(uid), Some(gid));
+        fn walk(p: &Path, uid: u32, gid: u32) {
+            std::os::unix::fs::lchown(p, Some(uid), Some(gid)).unwrap();
+            if p.is_dir() && !p.is_symlink() {
+                for e in std::fs::read_dir(p).unwrap().flatten() {
+                    walk(&e.path(), uid, gid);
+                }
+            }
+        }
+        if is_root() {
+            let (uid, gid) = caller_ids(who);
+            walk(&self.path.join(rel), uid, gid);
+        }
     }
 }
 
