@@ -90,6 +90,9 @@ both!(only_planned_mounts_are_visible, |who| {
         "/dev/zero",
         "/etc/ld.so.cache",
         "/proc",
+        "/proc/bus",
+        "/proc/irq",
+        "/proc/sys",
         "/tmp",
         "/usr",
         home.as_str(),
@@ -562,6 +565,18 @@ both!(
         }
     }
 );
+
+both!(kernel_settings_in_proc_are_read_only, |who| {
+    let Some(out) = run_sh(
+        who,
+        "default",
+        "echo 1 > /proc/sys/kernel/core_pattern 2>&1; echo 1 > /proc/sys/vm/drop_caches 2>&1; true",
+    ) else {
+        return;
+    };
+    let text = stdout(&out) + &stderr(&out);
+    assert_eq!(text.matches("Read-only file system").count(), 2, "{text}");
+});
 
 both!(nested_user_namespaces_are_refused, |who| {
     let Some(out) = run_sh(who, "default", "unshare -U true 2>&1; echo rc=$?") else {

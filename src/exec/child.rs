@@ -52,6 +52,28 @@ fn run(plan: &Plan, pipes: &Pipes) -> Result<(), StepError> {
     let mut prepared: Vec<Option<Detached>> = plan.steps.iter().map(|_| None).collect();
     let mut root: Option<NewRoot> = None;
     let mut env: Vec<CString> = vec![];
+    let mut userns_limit = match plan.find(|a| {
+        matches!(
+            a,
+            Action::Sandwich {
+                nested_userns: false,
+                ..
+            }
+        )
+    }) {
+        Some(_) => {
+            let i = plan
+                .steps
+                .iter()
+                .position(|s| matches!(s.action, Action::Sandwich { .. }))
+                .unwrap_or(0);
+            Some(
+                userns::open_user_namespace_limit()
+                    .map_err(|e| StepError::new(i, e, "open user.max_user_namespaces"))?,
+            )
+        }
+        None => None,
+    };
     for (i, step) in plan.steps.iter().enumerate() {
         let os = |r: io::Result<()>, what: &str| r.map_err(|e| StepError::new(i, e, what));
         match &step.action {
@@ -113,7 +135,17 @@ fn run(plan: &Plan, pipes: &Pipes) -> Result<(), StepError> {
             } => {
                 if !nested_userns {
                     // The inner namespace is the last one allowed below this one.
-                    os(userns::limit_user_namespaces(1), "user.max_user_namespaces")?;
+                    let limit = userns_limit.as_mut().ok_or_else(|| {
+                        StepError::new(
+                            i,
+                            io::Error::from_raw_os_error(libc::EBADF),
+                            "user.max_user_namespaces",
+                        )
+                    })?;
+                    os(
+                        userns::limit_user_namespaces(limit, 1),
+                        "user.max_user_namespaces",
+                    )?;
                 }
                 os(userns::enter_inner(*uid, *gid), "unshare(CLONE_NEWUSER)")?;
             }

@@ -20,6 +20,9 @@ use std::io;
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::path::Path;
 
+/// Parts of a new /proc made read-only.
+pub const PROC_READ_ONLY: [&str; 4] = ["sys", "sysrq-trigger", "irq", "bus"];
+
 /// Device nodes a `dev` mount gets from the host.
 const DEV_NODES: [&str; 6] = ["null", "zero", "full", "random", "urandom", "tty"];
 
@@ -76,6 +79,10 @@ fn new_fs(
 ) -> Result<OwnedFd, Failed> {
     let name = fstype.to_string_lossy().into_owned();
     let fs = ctx(sys::fsopen(fstype), || format!("fsopen {name}"))?;
+    // The mount table then says "tmpfs", "proc", ... where `df` shows a source.
+    ctx(sys::fsconfig_string(fs.as_fd(), c"source", fstype), || {
+        format!("{name} source")
+    })?;
     for (key, value) in options {
         let r = match value {
             Some(v) => sys::fsconfig_string(fs.as_fd(), key, &cstr(v).map_err(|e| (e, v.clone()))?),
@@ -414,6 +421,25 @@ impl NewRoot {
         Ok(())
     }
 
+    /// A new /proc, with the parts that change the kernel itself (sysctls,
+    /// sysrq, IRQ affinity, bus devices) read-only: without a user
+    /// namespace, a uid-0 app with no capabilities could otherwise still
+    /// write the root-owned files there.
+    fn proc(&self, dst: &str) -> Result<(), Failed> {
+        let attrs = sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV | sys::MOUNT_ATTR_NOEXEC;
+        let fs = new_fs(c"proc", &[], attrs)?;
+        self.mount_on(&fs, dst, Want::Dir)?;
+        for part in PROC_READ_ONLY {
+            let path = format!("{dst}/{part}");
+            match self.open(&path, libc::O_PATH) {
+                Ok(_) => self.remount_ro(&path)?,
+                Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {}
+                Err(e) => return Err((e, format!("open {path}"))),
+            }
+        }
+        Ok(())
+    }
+
     /// A read-only copy of what is at `dst` (with its submounts) on top of it.
     fn remount_ro(&self, dst: &str) -> Result<(), Failed> {
         let at = ctx(self.open(dst, libc::O_PATH), || format!("open {dst}"))?;
@@ -451,14 +477,7 @@ impl NewRoot {
                 *mode,
                 sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV,
             ),
-            Action::Proc { dst } => {
-                let fs = new_fs(
-                    c"proc",
-                    &[],
-                    sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV | sys::MOUNT_ATTR_NOEXEC,
-                )?;
-                self.mount_on(&fs, dst, Want::Dir)
-            }
+            Action::Proc { dst } => self.proc(dst),
             Action::Mqueue { dst } => {
                 let fs = new_fs(
                     c"mqueue",

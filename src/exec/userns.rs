@@ -5,9 +5,20 @@
 
 use std::io;
 
-/// Limit user namespaces that may still be created below the current one.
-pub fn limit_user_namespaces(max: u32) -> io::Result<()> {
-    std::fs::write("/proc/sys/user/max_user_namespaces", max.to_string())
+/// The user-namespace limit of the namespace we are in, opened while the
+/// host's /proc is still reachable and writable (the sandbox's own /proc
+/// has /proc/sys read-only). The file writes to the namespace of whoever
+/// opened it, so it can be written later, after the mounts.
+pub fn open_user_namespace_limit() -> io::Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open("/proc/sys/user/max_user_namespaces")
+}
+
+/// Allow at most `max` more user namespaces below the current one.
+pub fn limit_user_namespaces(limit: &mut std::fs::File, max: u32) -> io::Result<()> {
+    use std::io::Write;
+    limit.write_all(max.to_string().as_bytes())
 }
 
 /// Enter a new user namespace mapping `uid`/`gid` onto our current ids.

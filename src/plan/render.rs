@@ -110,7 +110,7 @@ pub fn describe(a: &Action) -> String {
             let s = sz.map(|s| format!(" size={}", size(s))).unwrap_or_default();
             format!("tmpfs {dst} (mode {mode:04o}{s})")
         }
-        Action::Proc { dst } => format!("proc {dst}"),
+        Action::Proc { dst } => format!("proc {dst} (sys sysrq-trigger irq bus read-only)"),
         Action::Dev { dst } => {
             format!("dev {dst} (null zero full random urandom tty, devpts, shm)")
         }
