@@ -588,3 +588,129 @@ both!(nested_user_namespaces_are_refused, |who| {
         "{text}"
     );
 });
+
+both!(namespaces_given_by_path_are_joined, |who| {
+    let s = Scratch::new("join");
+    // A namespace to join: as root a named network namespace; as a user, a
+    // user+network namespace pair held open by a sleeping process of theirs.
+    let (profile, holder, netns) = if who == Who::Root {
+        if !is_root() {
+            cannot("joining as root needs root");
+            return;
+        }
+        let name = format!("sandbox-test-{}", std::process::id());
+        assert!(
+            std::process::Command::new("ip")
+                .args(["netns", "add", &name])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let path = format!("/run/netns/{name}");
+        let p = s.write(
+            "p.toml",
+            &format!("extends = [\"default\"]\n[namespaces]\nuser = false\nnet = \"{path}\"\n"),
+        );
+        (p, None, path)
+    } else {
+        let mut hold = if is_root() {
+            let Some(u) = test_user() else {
+                cannot("set SANDBOX_TEST_USER");
+                return;
+            };
+            let mut c = std::process::Command::new("runuser");
+            c.args([
+                "-u", &u.name, "--", "unshare", "-U", "-r", "-n", "sleep", "30",
+            ]);
+            c
+        } else {
+            let mut c = std::process::Command::new("unshare");
+            c.args(["-U", "-r", "-n", "sleep", "30"]);
+            c
+        };
+        let child = hold.spawn().unwrap();
+        let pid = launcher_pid(child.id());
+        // Wait until the holder is inside its namespaces.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while std::fs::read_link(format!("/proc/{pid}/ns/user")).ok()
+            == std::fs::read_link("/proc/self/ns/user").ok()
+        {
+            assert!(
+                Instant::now() < deadline,
+                "the holder never entered its namespace"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let p = s.write(
+            "p.toml",
+            &format!("extends = [\"default\"]\n[namespaces]\nuser = \"/proc/{pid}/ns/user\"\nnet = \"/proc/{pid}/ns/net\"\n[user]\nsandwich = false\n"),
+        );
+        (p, Some(child), format!("/proc/{pid}/ns/net"))
+    };
+    let out = run_sh(who, &profile, "readlink /proc/self/ns/net");
+    let want = std::fs::read_link(&netns)
+        .map(|l| l.to_string_lossy().into_owned())
+        .unwrap_or_else(|_| {
+            use std::os::unix::fs::MetadataExt;
+            format!("net:[{}]", std::fs::metadata(&netns).unwrap().ino())
+        });
+    if let Some(mut h) = holder {
+        let _ = h.kill();
+        let _ = h.wait();
+    } else {
+        let name = netns.trim_start_matches("/run/netns/");
+        let _ = std::process::Command::new("ip")
+            .args(["netns", "del", name])
+            .status();
+    }
+    let Some(out) = out else { return };
+    assert_eq!(ok(out).trim(), want);
+});
+
+both!(id_ranges_are_usable_inside, |who| {
+    // As root any range may be mapped; a user needs one granted in
+    // /etc/subuid and /etc/subgid (useradd grants one) and newuidmap.
+    let start = if who == Who::Root {
+        100_000
+    } else {
+        let user = match (is_root(), test_user()) {
+            (true, Some(u)) => u.name,
+            (true, None) => {
+                cannot("set SANDBOX_TEST_USER");
+                return;
+            }
+            (false, _) => std::env::var("USER").unwrap_or_default(),
+        };
+        let granted = std::fs::read_to_string("/etc/subuid").unwrap_or_default();
+        let Some(start) = granted.lines().find_map(|l| {
+            let f: Vec<&str> = l.split(':').collect();
+            (f.len() == 3 && f[0] == user && f[2].parse::<u32>().is_ok_and(|c| c >= 1000))
+                .then(|| f[1].parse::<u32>().ok())
+                .flatten()
+        }) else {
+            cannot(&format!(
+                "needs a subordinate id range for {user} in /etc/subuid"
+            ));
+            return;
+        };
+        if !exists("/usr/bin/newuidmap") {
+            cannot("needs newuidmap (apt-get install uidmap)");
+            return;
+        }
+        start
+    };
+    let s = Scratch::new("ranges");
+    let profile = s.write(
+        "p.toml",
+        &format!("extends = [\"default\"]\n[user]\nuid = 0\ngid = 0\nmap = [{{ inside = 1, outside = {start}, count = 1000 }}]\n[process]\ncapabilities = [\"CAP_CHOWN\"]\n"),
+    );
+    let Some(out) = run_sh(
+        who,
+        &profile,
+        "tr -s ' ' < /proc/self/uid_map; touch /tmp/f; chown 5:7 /tmp/f && stat -c '%u %g' /tmp/f",
+    ) else {
+        return;
+    };
+    let text = ok(out);
+    assert_eq!(text, " 0 0 1\n 1 1 1000\n5 7\n");
+});

@@ -94,7 +94,7 @@ fn run(plan: &Plan, pipes: &Pipes) -> Result<(), StepError> {
                     }
                 }
             }
-            Action::JoinNamespace { kind, path } => os(join(*kind, path), path)?,
+            Action::JoinNamespace { .. } => {}
             Action::RootTmpfs | Action::RootBind { .. } => {
                 root = Some(NewRoot::attach(prepared[i].take()).map_err(fail(i))?);
             }
@@ -132,6 +132,7 @@ fn run(plan: &Plan, pipes: &Pipes) -> Result<(), StepError> {
                 uid,
                 gid,
                 nested_userns,
+                ranges,
             } => {
                 if !nested_userns {
                     // The inner namespace is the last one allowed below this one.
@@ -147,7 +148,10 @@ fn run(plan: &Plan, pipes: &Pipes) -> Result<(), StepError> {
                         "user.max_user_namespaces",
                     )?;
                 }
-                os(userns::enter_inner(*uid, *gid), "unshare(CLONE_NEWUSER)")?;
+                os(
+                    userns::enter_inner(*uid, *gid, ranges),
+                    "enter the inner user namespace",
+                )?;
             }
             Action::SetIds { uid, gid } => os(caps::become_ids(*uid, *gid), "setresuid/setresgid")?,
             Action::DropCapabilities { keep } => {
@@ -200,21 +204,4 @@ fn run(plan: &Plan, pipes: &Pipes) -> Result<(), StepError> {
         }
     }
     unreachable!("a plan ends with exec")
-}
-
-fn join(kind: crate::profile::NsKind, path: &str) -> io::Result<()> {
-    use crate::profile::NsKind::*;
-    use nix::sched::CloneFlags as F;
-    let flag = match kind {
-        User => F::CLONE_NEWUSER,
-        Mount => F::CLONE_NEWNS,
-        Pid => F::CLONE_NEWPID,
-        Ipc => F::CLONE_NEWIPC,
-        Uts => F::CLONE_NEWUTS,
-        Net => F::CLONE_NEWNET,
-        Cgroup => F::CLONE_NEWCGROUP,
-        Time => F::from_bits_retain(libc::CLONE_NEWTIME),
-    };
-    let f = std::fs::File::open(path)?;
-    nix::sched::setns(f, flag).map_err(io::Error::from)
 }

@@ -80,6 +80,14 @@ fn launch(plan: &Plan) -> Result<u8, StepError> {
             "a new time namespace is not supported yet",
         ));
     }
+    // Joins first (the user namespace before the others), in the launcher:
+    // the child is then created inside them, and a joined pid namespace
+    // applies to it.
+    for (i, step) in plan.steps.iter().enumerate() {
+        if let Action::JoinNamespace { kind, path } = &step.action {
+            join(*kind, path).map_err(|e| StepError::new(i, e, path.clone()))?;
+        }
+    }
     let (go_r, go_w) = pipe().map_err(fail(spawn_step))?;
     let (report_r, report_w) = pipe().map_err(fail(spawn_step))?;
     // Signals are blocked from here on and read from a signalfd; the child
@@ -217,4 +225,22 @@ fn supervise(pid: Pid, signals: &SignalFd, mut deadline: Option<Instant>) -> (Wa
             Err(_) => return (WaitStatus::Exited(pid, 125), timed_out),
         }
     }
+}
+
+/// setns() into the namespace of `kind` at `path`.
+fn join(kind: crate::profile::NsKind, path: &str) -> std::io::Result<()> {
+    use crate::profile::NsKind::*;
+    use nix::sched::CloneFlags as F;
+    let flag = match kind {
+        User => F::CLONE_NEWUSER,
+        Mount => F::CLONE_NEWNS,
+        Pid => F::CLONE_NEWPID,
+        Ipc => F::CLONE_NEWIPC,
+        Uts => F::CLONE_NEWUTS,
+        Net => F::CLONE_NEWNET,
+        Cgroup => F::CLONE_NEWCGROUP,
+        Time => F::from_bits_retain(libc::CLONE_NEWTIME),
+    };
+    let f = std::fs::File::open(path)?;
+    nix::sched::setns(f, flag).map_err(std::io::Error::from)
 }

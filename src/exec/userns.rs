@@ -3,6 +3,7 @@
 //! Every mount made during setup belongs to the outer namespace, so even
 //! root in the inner one cannot unmount, remount or move it.
 
+use crate::plan::IdMapEntry;
 use std::io;
 
 /// The user-namespace limit of the namespace we are in, opened while the
@@ -22,14 +23,74 @@ pub fn limit_user_namespaces(limit: &mut std::fs::File, max: u32) -> io::Result<
 }
 
 /// Enter a new user namespace mapping `uid`/`gid` onto our current ids.
-pub fn enter_inner(uid: u32, gid: u32) -> io::Result<()> {
+/// Enter a new user namespace in which this process is `uid`/`gid`, mapped
+/// onto its current ids; `ranges` (the profile's extra ids) are mapped onto
+/// the same ids of the outer namespace.
+///
+/// A map of more than the writer's own id needs CAP_SETUID in the parent
+/// namespace when the map file is opened, which this process loses by
+/// entering the new namespace: so with ranges, a helper forked beforehand
+/// (still outside, still capable) writes the maps.
+pub fn enter_inner(uid: u32, gid: u32, ranges: &[IdMapEntry]) -> io::Result<()> {
     let (outer_uid, outer_gid) = (
         nix::unistd::geteuid().as_raw(),
         nix::unistd::getegid().as_raw(),
     );
-    nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWUSER)?;
-    std::fs::write("/proc/self/uid_map", format!("{uid} {outer_uid} 1\n"))?;
-    std::fs::write("/proc/self/setgroups", "deny")?;
-    std::fs::write("/proc/self/gid_map", format!("{gid} {outer_gid} 1\n"))?;
-    Ok(())
+    let extra: String = ranges
+        .iter()
+        .map(|r| format!("{} {} {}\n", r.inside, r.outside, r.count))
+        .collect();
+    let uid_map = format!("{uid} {outer_uid} 1\n{extra}");
+    let gid_map = format!("{gid} {outer_gid} 1\n{extra}");
+    if ranges.is_empty() {
+        nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWUSER)?;
+        write_maps("self", &uid_map, &gid_map, true)
+    } else {
+        with_helper(|target| write_maps(target, &uid_map, &gid_map, false))
+    }
+}
+
+fn write_maps(target: &str, uid_map: &str, gid_map: &str, deny_setgroups: bool) -> io::Result<()> {
+    let file = |name: &str| format!("/proc/{target}/{name}");
+    std::fs::write(file("uid_map"), uid_map)
+        .map_err(|e| io::Error::new(e.kind(), format!("uid_map: {e}")))?;
+    if deny_setgroups {
+        std::fs::write(file("setgroups"), "deny")?;
+    }
+    std::fs::write(file("gid_map"), gid_map)
+        .map_err(|e| io::Error::new(e.kind(), format!("gid_map: {e}")))
+}
+
+/// Fork a helper that waits for us to unshare, then runs `write` for our pid.
+fn with_helper(write: impl Fn(&str) -> io::Result<()>) -> io::Result<()> {
+    use nix::unistd::{ForkResult, fork, read};
+    let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+    let me = nix::unistd::getpid().as_raw().to_string();
+    // SAFETY: single-threaded; the helper only writes two files and exits.
+    match unsafe { fork() }? {
+        ForkResult::Child => {
+            drop(w);
+            let mut b = [0u8; 1];
+            let ok = matches!(read(&r, &mut b), Ok(1)) && write(&me).is_ok();
+            // SAFETY: leaving the helper without running the parent's destructors.
+            unsafe { libc::_exit(if ok { 0 } else { 1 }) }
+        }
+        ForkResult::Parent { child } => {
+            drop(r);
+            let unshared = nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWUSER);
+            if unshared.is_ok() {
+                nix::unistd::write(&w, b"g")?;
+            }
+            drop(w);
+            let status = nix::sys::wait::waitpid(child, None)?;
+            unshared?;
+            match status {
+                nix::sys::wait::WaitStatus::Exited(_, 0) => Ok(()),
+                _ => Err(io::Error::new(
+                    io::ErrorKind::PermissionDenied,
+                    "writing the inner id maps failed",
+                )),
+            }
+        }
+    }
 }

@@ -81,8 +81,8 @@ impl Compiler<'_> {
     fn build(&mut self, inv: &Invocation) {
         let p = &self.loaded.profile;
         let argv = self.command(inv);
-        self.spawn_and_maps();
         self.joins();
+        self.spawn_and_maps();
         if p.ns_private(NsKind::Mount) {
             self.filesystem();
         }
@@ -224,7 +224,10 @@ impl Compiler<'_> {
 
     fn joins(&mut self) {
         let p = &self.loaded.profile;
-        for (kind, s) in &p.namespaces {
+        // The user namespace first: joining it gives the rights the others need.
+        let mut joins: Vec<&(NsKind, Sp<NsSetting>)> = p.namespaces.iter().collect();
+        joins.sort_by_key(|(k, _)| *k);
+        for (kind, s) in joins {
             if let NsSetting::Join(path) = &s.value {
                 let o = self.origin(s.span);
                 self.push(
@@ -404,12 +407,24 @@ impl Compiler<'_> {
             let (uid, gid) = self.app_ids();
             let o = self.origin_of(&p.user.sandwich);
             let nested_userns = flag(&p.user.nested_userns, false);
+            let ranges = p
+                .user
+                .map
+                .iter()
+                .flat_map(|m| m.value.iter())
+                .map(|r| IdMapEntry {
+                    inside: r.value.inside,
+                    outside: r.value.inside,
+                    count: r.value.count,
+                })
+                .collect();
             self.push(
                 Phase::Sandwich,
                 Action::Sandwich {
                     uid,
                     gid,
                     nested_userns,
+                    ranges,
                 },
                 o,
             );

@@ -20,12 +20,13 @@ use serde::Serialize;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Phase {
+    /// The launcher joins namespaces given by path (user first), as
+    /// nsenter does, so the child is created inside them.
+    Join,
     /// The child is created with its new namespaces.
     Spawn,
     /// The parent writes the id maps and releases the child.
     Parent,
-    /// The child joins namespaces given by path.
-    Join,
     /// The child builds the new root.
     Mount,
     /// The child switches to the new root.
@@ -166,6 +167,9 @@ pub enum Action {
         uid: u32,
         gid: u32,
         nested_userns: bool,
+        /// The profile's extra id ranges, mapped onto themselves in the
+        /// outer namespace so that the app can use them.
+        ranges: Vec<IdMapEntry>,
     },
     /// Without a user namespace (root only): become `uid`/`gid` for real.
     SetIds {

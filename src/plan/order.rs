@@ -47,9 +47,14 @@ pub fn check_order(plan: &Plan) -> Result<(), String> {
             ));
         }
     }
-    // 2. one spawn, first.
-    if index(plan, |a| matches!(a, Action::Spawn { .. })) != Some(0) {
-        return Err("the spawn must be the first step".into());
+    // 2. one spawn, first after the joins.
+    let joins = plan
+        .steps
+        .iter()
+        .take_while(|s| matches!(s.action, Action::JoinNamespace { .. }))
+        .count();
+    if index(plan, |a| matches!(a, Action::Spawn { .. })) != Some(joins) {
+        return Err("the spawn must be the first step after the joins".into());
     }
     // 3. setgroups deny before gid_map; maps before the child is released.
     let setgroups = index(plan, |a| matches!(a, Action::SetgroupsDeny));

@@ -144,8 +144,14 @@ pub fn describe(a: &Action) -> String {
             uid,
             gid,
             nested_userns,
+            ranges,
         } => format!(
-            "sandwich: new user namespace, app runs as {uid}:{gid}{}",
+            "sandwich: new user namespace, app runs as {uid}:{gid}{}{}",
+            if ranges.is_empty() {
+                String::new()
+            } else {
+                format!(", with {}", ids(ranges))
+            },
             if *nested_userns {
                 ""
             } else {
