@@ -629,18 +629,29 @@ both!(namespaces_given_by_path_are_joined, |who| {
             c
         };
         let child = hold.spawn().unwrap();
-        let pid = launcher_pid(child.id());
-        // Wait until the holder is inside its namespaces.
+        // The holder is the spawned process or (under runuser) its child:
+        // whichever has entered a user namespace other than ours.
+        let ours = std::fs::read_link("/proc/self/ns/user").ok();
         let deadline = Instant::now() + Duration::from_secs(5);
-        while std::fs::read_link(format!("/proc/{pid}/ns/user")).ok()
-            == std::fs::read_link("/proc/self/ns/user").ok()
-        {
+        let pid = loop {
+            let id = child.id();
+            let children = std::fs::read_to_string(format!("/proc/{id}/task/{id}/children"))
+                .unwrap_or_default();
+            let candidates = std::iter::once(id.to_string())
+                .chain(children.split_whitespace().map(str::to_string));
+            let found = candidates.into_iter().find(|p| {
+                let ns = std::fs::read_link(format!("/proc/{p}/ns/user")).ok();
+                ns.is_some() && ns != ours
+            });
+            if let Some(p) = found {
+                break p;
+            }
             assert!(
                 Instant::now() < deadline,
                 "the holder never entered its namespace"
             );
             std::thread::sleep(Duration::from_millis(20));
-        }
+        };
         let p = s.write(
             "p.toml",
             &format!("extends = [\"default\"]\n[namespaces]\nuser = \"/proc/{pid}/ns/user\"\nnet = \"/proc/{pid}/ns/net\"\n[user]\nsandwich = false\n"),
