@@ -725,3 +725,46 @@ both!(id_ranges_are_usable_inside, |who| {
     let text = ok(out);
     assert_eq!(text, " 0 0 1\n 1 1 1000\n5 7\n");
 });
+
+/// `sandbox(who)` as one shell command line, for `script -c`.
+fn command_line(c: &std::process::Command) -> String {
+    let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
+    std::iter::once(c.get_program().to_string_lossy().into_owned())
+        .chain(c.get_args().map(|a| a.to_string_lossy().into_owned()))
+        .map(|a| quote(&a))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Run `sandbox ARGS` on a fresh pseudo-terminal (util-linux `script`),
+/// typing `input`; returns (exit code, what the terminal showed).
+fn on_a_terminal(who: Who, args: &[&str], input: &str) -> Option<(Option<i32>, String)> {
+    use std::io::Write;
+    let mut c = sandbox(who)?;
+    c.args(args);
+    let mut s = std::process::Command::new("script")
+        .args(["-qec", &command_line(&c), "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    s.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let out = s.wait_with_output().unwrap();
+    Some((out.status.code(), stdout(&out)))
+}
+
+both!(an_interactive_shell_works_on_the_callers_terminal, |who| {
+    let Some((code, screen)) = on_a_terminal(who, &["run", "default", "--", "/bin/sh", "-i"], "test -t 0 && echo stdin-is-a-tty\necho sum-$((40+2))\nexit 3\n") else { return };
+    assert!(screen.contains("stdin-is-a-tty"), "{screen}");
+    assert!(screen.contains("sum-42"), "{screen}");
+    assert_eq!(code, Some(3), "{screen}");
+});
+
+both!(the_app_cannot_push_keystrokes_into_the_callers_terminal, |who| {
+    let inject = "import fcntl, termios\nfor req in (termios.TIOCSTI, getattr(termios, 'TIOCLINUX', 0x541C)):\n    try:\n        fcntl.ioctl(0, req, b'x')\n        print('injected')\n    except OSError as e:\n        print('refused', e.errno)\n";
+    let Some((code, screen)) = on_a_terminal(who, &["run", "default", "--", "/usr/bin/python3", "-c", inject], "") else { return };
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(!screen.contains("injected"), "{screen}");
+    assert_eq!(screen.matches(&format!("refused {}", libc::EPERM)).count(), 2, "{screen}");
+});
