@@ -214,8 +214,14 @@ both!(exit_codes, |who| {
     assert_eq!(o.status.code(), Some(42));
     let o = code("default", &["/bin/sh", "-c", "kill -TERM $$"]).unwrap();
     assert_eq!(o.status.code(), Some(128 + 15));
+    let (mounts, tmp) = (host_mounts(), tmp_entries());
     let o = code("default", &["/no/such/program"]).unwrap();
     assert_eq!(o.status.code(), Some(127), "{}", stderr(&o));
+    assert_eq!(
+        (host_mounts(), tmp_entries()),
+        (mounts, tmp),
+        "a failed exec left something behind"
+    );
     assert!(
         stderr(&o).contains("No such file or directory"),
         "{}",
@@ -755,16 +761,74 @@ fn on_a_terminal(who: Who, args: &[&str], input: &str) -> Option<(Option<i32>, S
 }
 
 both!(an_interactive_shell_works_on_the_callers_terminal, |who| {
-    let Some((code, screen)) = on_a_terminal(who, &["run", "default", "--", "/bin/sh", "-i"], "test -t 0 && echo stdin-is-a-tty\necho sum-$((40+2))\nexit 3\n") else { return };
+    let Some((code, screen)) = on_a_terminal(
+        who,
+        &["run", "default", "--", "/bin/sh", "-i"],
+        "test -t 0 && echo stdin-is-a-tty\necho sum-$((40+2))\nexit 3\n",
+    ) else {
+        return;
+    };
     assert!(screen.contains("stdin-is-a-tty"), "{screen}");
     assert!(screen.contains("sum-42"), "{screen}");
     assert_eq!(code, Some(3), "{screen}");
 });
 
-both!(the_app_cannot_push_keystrokes_into_the_callers_terminal, |who| {
-    let inject = "import fcntl, termios\nfor req in (termios.TIOCSTI, getattr(termios, 'TIOCLINUX', 0x541C)):\n    try:\n        fcntl.ioctl(0, req, b'x')\n        print('injected')\n    except OSError as e:\n        print('refused', e.errno)\n";
-    let Some((code, screen)) = on_a_terminal(who, &["run", "default", "--", "/usr/bin/python3", "-c", inject], "") else { return };
-    assert_eq!(code, Some(0), "{screen}");
-    assert!(!screen.contains("injected"), "{screen}");
-    assert_eq!(screen.matches(&format!("refused {}", libc::EPERM)).count(), 2, "{screen}");
+both!(
+    the_app_cannot_push_keystrokes_into_the_callers_terminal,
+    |who| {
+        let inject = "import fcntl, termios\nfor req in (termios.TIOCSTI, getattr(termios, 'TIOCLINUX', 0x541C)):\n    try:\n        fcntl.ioctl(0, req, b'x')\n        print('injected')\n    except OSError as e:\n        print('refused', e.errno)\n";
+        let Some((code, screen)) = on_a_terminal(
+            who,
+            &["run", "default", "--", "/usr/bin/python3", "-c", inject],
+            "",
+        ) else {
+            return;
+        };
+        assert_eq!(code, Some(0), "{screen}");
+        assert!(!screen.contains("injected"), "{screen}");
+        assert_eq!(
+            screen.matches(&format!("refused {}", libc::EPERM)).count(),
+            2,
+            "{screen}"
+        );
+    }
+);
+
+both!(a_time_namespace_moves_the_clocks, |who| {
+    let s = Scratch::new("time");
+    let profile = s.write(
+        "p.toml",
+        "extends = [\"default\"]\n[namespaces]\ntime = true\n[time]\nboottime = \"100h\"\n",
+    );
+    let host_uptime = || -> f64 {
+        std::fs::read_to_string("/proc/uptime")
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let before = host_uptime();
+    let Some(out) = run_sh(
+        who,
+        &profile,
+        "cut -d' ' -f1 /proc/uptime; readlink /proc/self/ns/time",
+    ) else {
+        return;
+    };
+    let after = host_uptime();
+    let text = ok(out);
+    let mut lines = text.lines();
+    let inside: f64 = lines.next().unwrap().parse().unwrap();
+    assert!(
+        inside >= before + 360_000.0 && inside <= after + 360_000.0 + 1.0,
+        "uptime inside {inside}, host {before}..{after}"
+    );
+    assert_ne!(
+        lines.next().unwrap(),
+        std::fs::read_link("/proc/self/ns/time")
+            .unwrap()
+            .to_string_lossy()
+    );
 });

@@ -128,6 +128,13 @@ fn run(plan: &Plan, pipes: &Pipes) -> Result<(), StepError> {
                 )?;
             }
             Action::LoopbackUp => os(net::loopback_up(), "lo")?,
+            Action::TimeNamespace {
+                monotonic_ms,
+                boottime_ms,
+            } => os(
+                userns::new_time_namespace(*monotonic_ms, *boottime_ms),
+                "time namespace",
+            )?,
             Action::Sandwich {
                 uid,
                 gid,

@@ -94,3 +94,20 @@ fn with_helper(write: impl Fn(&str) -> io::Result<()>) -> io::Result<()> {
         }
     }
 }
+
+/// A new time namespace for the children created from now on, with the
+/// monotonic and boottime clocks moved by the given offsets.
+pub fn new_time_namespace(monotonic_ms: i64, boottime_ms: i64) -> io::Result<()> {
+    nix::sched::unshare(nix::sched::CloneFlags::from_bits_retain(
+        libc::CLONE_NEWTIME,
+    ))?;
+    let line = |clock: &str, ms: i64| {
+        format!(
+            "{clock} {} {}\n",
+            ms.div_euclid(1000),
+            ms.rem_euclid(1000) * 1_000_000
+        )
+    };
+    let offsets = line("monotonic", monotonic_ms) + &line("boottime", boottime_ms);
+    std::fs::write("/proc/self/timens_offsets", offsets)
+}

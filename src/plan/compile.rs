@@ -121,7 +121,11 @@ impl Compiler<'_> {
 
     fn spawn_and_maps(&mut self) {
         let p = &self.loaded.profile;
-        let new: Vec<NsKind> = NsKind::ALL.into_iter().filter(|k| p.ns_new(*k)).collect();
+        // A time namespace cannot be asked of clone(): it is its own step.
+        let new: Vec<NsKind> = NsKind::ALL
+            .into_iter()
+            .filter(|k| *k != NsKind::Time && p.ns_new(*k))
+            .collect();
         let ns_origin = p.namespaces.first().and_then(|(_, s)| self.origin(s.span));
         self.push(Phase::Spawn, Action::Spawn { new: new.clone() }, ns_origin);
         let cg = &p.cgroup;
@@ -394,6 +398,18 @@ impl Compiler<'_> {
                     o,
                 );
             }
+        }
+        if p.ns_new(NsKind::Time) {
+            let o = p.namespace(NsKind::Time).and_then(|s| self.origin(s.span));
+            let ms = |v: &Option<Sp<i64>>| v.as_ref().map(|s| s.value).unwrap_or(0);
+            self.push(
+                Phase::Identity,
+                Action::TimeNamespace {
+                    monotonic_ms: ms(&p.time.monotonic),
+                    boottime_ms: ms(&p.time.boottime),
+                },
+                o,
+            );
         }
         if p.ns_new(NsKind::Net) {
             let o = p.namespace(NsKind::Net).and_then(|s| self.origin(s.span));

@@ -161,6 +161,12 @@ pub enum Action {
         name: String,
     },
     LoopbackUp,
+    /// A new time namespace with these clock offsets (milliseconds); the
+    /// app, forked by the init, lives in it.
+    TimeNamespace {
+        monotonic_ms: i64,
+        boottime_ms: i64,
+    },
     /// A second user namespace in which the app is `uid`/`gid`; the setup
     /// mounts belong to the outer one and cannot be undone from here.
     Sandwich {

@@ -144,6 +144,15 @@ pub fn check_order(plan: &Plan) -> Result<(), String> {
     before(pivot, landlock, "landlock must come after pivot_root")?;
     // 9/10. the init forks before the filter; seccomp is last before exec.
     let init = index(plan, |a| matches!(a, Action::Init));
+    let time = index(plan, |a| matches!(a, Action::TimeNamespace { .. }));
+    if time.is_some() && init.is_none() {
+        return Err("a time namespace needs the init to fork the app into it".into());
+    }
+    before(
+        time,
+        init,
+        "the time namespace must exist before the init forks",
+    )?;
     before(init, seccomp, "the init must fork before seccomp is loaded")?;
     let exec = plan.steps.len().checked_sub(1);
     if !matches!(

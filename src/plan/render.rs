@@ -140,6 +140,14 @@ pub fn describe(a: &Action) -> String {
         Action::SetHostname { name } => format!("hostname {name}"),
         Action::SetDomainname { name } => format!("domainname {name}"),
         Action::LoopbackUp => "bring lo up".into(),
+        Action::TimeNamespace {
+            monotonic_ms,
+            boottime_ms,
+        } => {
+            format!(
+                "new time namespace: monotonic {monotonic_ms:+} ms, boottime {boottime_ms:+} ms"
+            )
+        }
         Action::Sandwich {
             uid,
             gid,

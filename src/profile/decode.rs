@@ -23,6 +23,7 @@ const TOP_KEYS: &[&str] = &[
     "namespaces",
     "user",
     "uts",
+    "time",
     "filesystem",
     "mount",
     "network",
@@ -76,6 +77,13 @@ pub fn decode(file: FileId, text: &str, diags: &mut Vec<Diagnostic>) -> Profile 
         p.uts = Uts {
             hostname: d.string(u, "hostname"),
             domainname: d.string(u, "domainname"),
+        };
+    }
+    if let Some(tm) = d.section(t, "time") {
+        d.check_keys(tm, &["monotonic", "boottime"], "[time]");
+        p.time = Time {
+            monotonic: d.offset(tm, "monotonic"),
+            boottime: d.offset(tm, "boottime"),
         };
     }
     if let Some(f) = d.section(t, "filesystem") {
@@ -291,6 +299,18 @@ impl Decoder<'_> {
             DeValue::Integer(_) => self.as_int(key, node),
             _ => {
                 self.wrong_type(key, node, "a size such as \"64M\" or a number of bytes");
+                None
+            }
+        }
+    }
+
+    /// A clock offset: a duration with an optional sign ("-1h").
+    fn offset(&mut self, t: &DeTable, key: &str) -> Option<Sp<i64>> {
+        let s = self.string(t, key)?;
+        match units::parse_signed_duration(&s.value) {
+            Ok(ms) => Some(Sp::new(ms, s.span)),
+            Err(e) => {
+                self.err(s.span, format!("'{key}': {e}"));
                 None
             }
         }

@@ -56,6 +56,10 @@ pub fn merge(base: Profile, over: Profile) -> Profile {
             hostname: over.uts.hostname.or(base.uts.hostname),
             domainname: over.uts.domainname.or(base.uts.domainname),
         },
+        time: Time {
+            monotonic: over.time.monotonic.or(base.time.monotonic),
+            boottime: over.time.boottime.or(base.time.boottime),
+        },
         filesystem: Filesystem {
             root: over.filesystem.root.or(base.filesystem.root),
             readonly_root: over

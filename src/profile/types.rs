@@ -97,6 +97,13 @@ pub struct Uts {
     pub domainname: Option<SpStr>,
 }
 
+/// Clock offsets of a new time namespace, in milliseconds (may be negative).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Time {
+    pub monotonic: Option<Sp<i64>>,
+    pub boottime: Option<Sp<i64>>,
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Filesystem {
     /// `"tmpfs"` or a rootfs directory.
@@ -327,6 +334,7 @@ pub struct Profile {
     pub namespaces: Vec<(NsKind, Sp<NsSetting>)>,
     pub user: User,
     pub uts: Uts,
+    pub time: Time,
     pub filesystem: Filesystem,
     pub mounts: Vec<Mount>,
     pub network: Network,

@@ -79,6 +79,17 @@ pub fn parse_duration(s: &str) -> Result<u64, String> {
     Ok(total)
 }
 
+/// `"1h"`, `"-30s"` -> signed milliseconds (clock offsets).
+pub fn parse_signed_duration(s: &str) -> Result<i64, String> {
+    let t = s.trim();
+    let (neg, rest) = match t.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    let ms = i64::try_from(parse_duration(rest)?).map_err(|_| format!("'{s}' is too large"))?;
+    Ok(if neg { -ms } else { ms })
+}
+
 /// The errno names a seccomp rule may return.
 pub const ERRNOS: [(&str, i32); 8] = [
     ("EPERM", libc::EPERM),

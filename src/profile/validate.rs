@@ -170,6 +170,21 @@ impl Validator<'_> {
                 ));
             }
         }
+        let time_new = p.ns_new(NsKind::Time);
+        if !time_new {
+            for s in [&p.time.monotonic, &p.time.boottime].into_iter().flatten() {
+                self.error(s.span, "clock offsets need a new time namespace")
+                    .hint = Some("set namespaces.time = true".into());
+            }
+        }
+        if time_new && !(p.ns_new(NsKind::Pid) && flag(&p.process.init, true)) {
+            let span = p
+                .namespace(NsKind::Time)
+                .map(|s| s.span)
+                .unwrap_or_default();
+            self.error(span, "a new time namespace needs the init (namespaces.pid = true, process.init = true)")
+                .hint = Some("a time namespace applies to the processes created after it: the init forks the app into it".into());
+        }
         if !p.ns_private(NsKind::Uts) {
             for s in [&p.uts.hostname, &p.uts.domainname].into_iter().flatten() {
                 self.error(
