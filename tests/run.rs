@@ -288,7 +288,7 @@ fn launcher_pid(pid: u32) -> u32 {
 }
 
 both!(zombies_are_reaped_by_the_init, |who| {
-    let script = "sh -c 'sleep 0.1 & sleep 0.1 & exit 0'; sleep 0.6; grep -l '^State:.*Z' /proc/[0-9]*/status | wc -l";
+    let script = "sh -c 'sleep 0.1 & sleep 0.1 & exit 0'; sleep 1; grep -l '^State:.*Z' /proc/[0-9]*/status | wc -l";
     let Some(out) = run_sh(who, "default", script) else {
         return;
     };
@@ -520,13 +520,9 @@ both!(a_rootfs_directory_becomes_the_root, |who| {
 });
 
 both!(timeout_stops_the_sandbox, |who| {
-    let s = Scratch::new("timeout");
-    let profile = s.write(
-        "p.toml",
-        "extends = [\"default\"]\n[process]\ntimeout = \"300ms\"\n",
-    );
+    let profile = "extends = [\"default\"]\n[process]\ntimeout = \"300ms\"\n";
     let start = Instant::now();
-    let Some(out) = run_sh(who, &profile, "sleep 20") else {
+    let Some(out) = run_profile(who, profile, "sleep 20") else {
         return;
     };
     assert_eq!(out.status.code(), Some(124), "{}", stderr(&out));
@@ -536,13 +532,9 @@ both!(timeout_stops_the_sandbox, |who| {
 both!(
     without_a_user_namespace_root_drops_to_the_profile_ids,
     |who| {
-        let s = Scratch::new("nouserns");
-        let profile = s.write(
-        "p.toml",
-        "extends = [\"default\"]\n[namespaces]\nuser = false\n[user]\nuid = 65534\ngid = 65534\n[process]\ncwd = \"/\"\ncapabilities = [\"CAP_NET_BIND_SERVICE\"]\n",
-    );
+        let profile = "extends = [\"default\"]\n[namespaces]\nuser = false\n[user]\nuid = 65534\ngid = 65534\n[process]\ncwd = \"/\"\ncapabilities = [\"CAP_NET_BIND_SERVICE\"]\n";
         let script = "id -u; id -g; id -G; head -1 /proc/self/uid_map | tr -s ' '; grep -E '^Cap(Eff|Prm|Bnd|Amb):' /proc/self/status | tr -s '\\t' ' '";
-        let Some(out) = run_sh(who, &profile, script) else {
+        let Some(out) = run_profile(who, profile, script) else {
             return;
         };
         if who == Who::User {
@@ -716,14 +708,12 @@ both!(id_ranges_are_usable_inside, |who| {
         }
         start
     };
-    let s = Scratch::new("ranges");
-    let profile = s.write(
-        "p.toml",
-        &format!("extends = [\"default\"]\n[user]\nuid = 0\ngid = 0\nmap = [{{ inside = 1, outside = {start}, count = 1000 }}]\n[process]\ncapabilities = [\"CAP_CHOWN\"]\n"),
+    let profile = &format!(
+        "extends = [\"default\"]\n[user]\nuid = 0\ngid = 0\nmap = [{{ inside = 1, outside = {start}, count = 1000 }}]\n[process]\ncapabilities = [\"CAP_CHOWN\"]\n"
     );
-    let Some(out) = run_sh(
+    let Some(out) = run_profile(
         who,
-        &profile,
+        profile,
         "tr -s ' ' < /proc/self/uid_map; touch /tmp/f; chown 5:7 /tmp/f && stat -c '%u %g' /tmp/f",
     ) else {
         return;
@@ -795,11 +785,8 @@ both!(
 );
 
 both!(a_time_namespace_moves_the_clocks, |who| {
-    let s = Scratch::new("time");
-    let profile = s.write(
-        "p.toml",
-        "extends = [\"default\"]\n[namespaces]\ntime = true\n[time]\nboottime = \"100h\"\n",
-    );
+    let profile =
+        "extends = [\"default\"]\n[namespaces]\ntime = true\n[time]\nboottime = \"100h\"\n";
     let host_uptime = || -> f64 {
         std::fs::read_to_string("/proc/uptime")
             .unwrap()
@@ -810,9 +797,9 @@ both!(a_time_namespace_moves_the_clocks, |who| {
             .unwrap()
     };
     let before = host_uptime();
-    let Some(out) = run_sh(
+    let Some(out) = run_profile(
         who,
-        &profile,
+        profile,
         "cut -d' ' -f1 /proc/uptime; readlink /proc/self/ns/time",
     ) else {
         return;

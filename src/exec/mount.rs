@@ -18,7 +18,6 @@ use crate::plan::Action;
 use std::ffi::{CStr, CString};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
-use std::path::Path;
 
 /// Parts of a new /proc made read-only.
 pub const PROC_READ_ONLY: [&str; 4] = ["sys", "sysrq-trigger", "irq", "bus"];
@@ -276,15 +275,7 @@ impl NewRoot {
 
     /// The parent directory of `path` (created if missing) and the last name.
     fn ensure_parent(&self, path: &str) -> Result<(OwnedFd, String), Failed> {
-        let p = Path::new(path);
-        let name = p
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let parent = p
-            .parent()
-            .map(|d| d.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "/".into());
+        let (parent, name) = crate::plan::split_parent(path);
         let fd = if parent == "/" {
             ctx(self.open("/", libc::O_PATH | libc::O_DIRECTORY), || {
                 "open /".into()

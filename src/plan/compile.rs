@@ -146,17 +146,7 @@ impl Compiler<'_> {
         }
         if new.contains(&NsKind::User) {
             let (uid, gid) = self.outer_ids();
-            let extra: Vec<IdMapEntry> = p
-                .user
-                .map
-                .iter()
-                .flat_map(|m| m.value.iter())
-                .map(|r| IdMapEntry {
-                    inside: r.value.inside,
-                    outside: r.value.outside,
-                    count: r.value.count,
-                })
-                .collect();
+            let extra = self.id_ranges();
             let helper = !extra.is_empty() && !self.host.is_root();
             let map_origin = self.origin_of(&p.user.map);
             let mut uid_map = vec![IdMapEntry {
@@ -219,6 +209,23 @@ impl Compiler<'_> {
             u.uid.as_ref().map(|s| s.value).unwrap_or(self.host.uid()),
             u.gid.as_ref().map(|s| s.value).unwrap_or(self.host.gid()),
         )
+    }
+
+    /// The profile's extra id ranges, as written.
+    fn id_ranges(&self) -> Vec<IdMapEntry> {
+        let map = self
+            .loaded
+            .profile
+            .user
+            .map
+            .iter()
+            .flat_map(|m| m.value.iter());
+        map.map(|r| IdMapEntry {
+            inside: r.value.inside,
+            outside: r.value.outside,
+            count: r.value.count,
+        })
+        .collect()
     }
 
     fn sandwich_on(&self) -> bool {
@@ -423,15 +430,13 @@ impl Compiler<'_> {
             let (uid, gid) = self.app_ids();
             let o = self.origin_of(&p.user.sandwich);
             let nested_userns = flag(&p.user.nested_userns, false);
-            let ranges = p
-                .user
-                .map
-                .iter()
-                .flat_map(|m| m.value.iter())
+            // Inside the sandwich the ranges map onto the same ids outside it.
+            let ranges = self
+                .id_ranges()
+                .into_iter()
                 .map(|r| IdMapEntry {
-                    inside: r.value.inside,
-                    outside: r.value.inside,
-                    count: r.value.count,
+                    outside: r.inside,
+                    ..r
                 })
                 .collect();
             self.push(
@@ -637,10 +642,9 @@ impl Compiler<'_> {
     }
 }
 
-/// Overlayfs needs a work directory on the upper's filesystem: a hidden
-/// sibling of the upper directory.
-pub fn work_dir_for(upper: &str) -> String {
-    let p = std::path::Path::new(upper);
+/// An absolute path's parent folder ("/" at the top) and last name.
+pub fn split_parent(path: &str) -> (String, String) {
+    let p = std::path::Path::new(path);
     let name = p
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -648,6 +652,13 @@ pub fn work_dir_for(upper: &str) -> String {
     let parent = p
         .parent()
         .map(|d| d.to_string_lossy().into_owned())
-        .unwrap_or_default();
+        .unwrap_or_else(|| "/".into());
+    (parent, name)
+}
+
+/// Overlayfs needs a work directory on the upper's filesystem: a hidden
+/// sibling of the upper directory.
+pub fn work_dir_for(upper: &str) -> String {
+    let (parent, name) = split_parent(upper);
     format!("{}/.{name}.work", parent.trim_end_matches('/'))
 }

@@ -7,7 +7,7 @@ mod compile;
 mod order;
 pub mod render;
 
-pub use compile::{DEFAULT_PATH, Invocation, compile, work_dir_for};
+pub use compile::{DEFAULT_PATH, Invocation, compile, split_parent, work_dir_for};
 pub use order::check_order;
 pub use render::render_text;
 

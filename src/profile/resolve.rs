@@ -167,13 +167,7 @@ pub fn locate(spec: &str, search: &SearchPath) -> Result<Location, Diagnostic> {
 
 /// Load the profile at `loc` and everything it extends.
 pub fn load(loc: Location, search: &SearchPath) -> Loaded {
-    let mut l = Loader {
-        search,
-        sources: Sources::default(),
-        diags: vec![],
-        stack: vec![],
-        done: vec![],
-    };
+    let mut l = Loader::new(search);
     let profile = l.load(&loc, None).unwrap_or_default();
     Loaded {
         profile,
@@ -185,13 +179,7 @@ pub fn load(loc: Location, search: &SearchPath) -> Loaded {
 
 /// Load a profile given as text (tests, fuzzing, `sandbox check -`).
 pub fn load_text(name: &str, dir: Option<&Path>, text: &str, search: &SearchPath) -> Loaded {
-    let mut l = Loader {
-        search,
-        sources: Sources::default(),
-        diags: vec![],
-        stack: vec![],
-        done: vec![],
-    };
+    let mut l = Loader::new(search);
     let fid = l.sources.add(name.to_string(), dir, text.to_string());
     let loc = Location::File(dir.unwrap_or(Path::new("")).join(name));
     let profile = l.load_decoded(&loc, fid);
@@ -213,7 +201,17 @@ struct Loader<'a> {
     done: Vec<Location>,
 }
 
-impl Loader<'_> {
+impl<'a> Loader<'a> {
+    fn new(search: &'a SearchPath) -> Self {
+        Loader {
+            search,
+            sources: Sources::default(),
+            diags: vec![],
+            stack: vec![],
+            done: vec![],
+        }
+    }
+
     fn load(&mut self, loc: &Location, via: Option<Span>) -> Option<Profile> {
         let text = match loc.read() {
             Ok(t) => t,

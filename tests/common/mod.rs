@@ -133,6 +133,14 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// Run `script` as `who` under a profile given as text (written to a
+/// scratch folder that lives as long as the run).
+pub fn run_profile(who: Who, profile: &str, script: &str) -> Option<Output> {
+    let s = Scratch::new("profile");
+    let path = s.write("p.toml", profile);
+    run_sh(who, &path, script)
+}
+
 /// Assert success and return stdout.
 pub fn ok(o: Output) -> String {
     assert!(
