@@ -151,7 +151,8 @@ impl Loaded {
 pub fn locate(spec: &str, search: &SearchPath) -> Result<Location, Diagnostic> {
     if is_path(spec) {
         let p = PathBuf::from(spec);
-        if !p.is_file() {
+        // Not only regular files: a pipe (`<(...)`, `/dev/stdin`) holds a profile too.
+        if !p.exists() || p.is_dir() {
             return Err(Diagnostic::global(format!("cannot read profile '{spec}': no such file"))
                 .with_hint("a PROFILE containing '/' or ending in '.toml' is a path; give a name to search the profile folders"));
         }
