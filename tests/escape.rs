@@ -202,9 +202,9 @@ escape!(
     "EPERM"
 );
 
-/// The control: without the sandwich, the same capability does unmount.
-/// This is what `sandwich = false` exposes, and it shows the cases above
-/// can fail.
+// The control: without the sandwich, the same capability does unmount.
+// This is what `sandwich = false` exposes, and it shows the cases above
+// can fail.
 both!(without_the_sandwich_cap_sys_admin_can_unmount, |who| {
     let profile = BARE_ADMIN.replace("gid = 0\n", "gid = 0\nsandwich = false\n");
     assert!(profile.contains("sandwich = false"));
