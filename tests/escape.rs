@@ -48,6 +48,20 @@ cwd = "/"
 capabilities = ["CAP_SYS_ADMIN"]
 "#;
 
+/// uid 0 inside, owning new mount, uts and net namespaces of its own under
+/// the sandwich, with the default seccomp filter.
+const OWN: &str = r#"
+extends = ["default"]
+[user]
+uid = 0
+gid = 0
+own_namespaces = ["mount", "uts", "net"]
+[landlock]
+enabled = false
+[process]
+cwd = "/"
+"#;
+
 /// The shipped default: seccomp and Landlock on.
 const DEFAULT: &str = "extends = [\"default\"]\n[process]\ncwd = \"/\"\n";
 
@@ -217,6 +231,39 @@ both!(without_the_sandwich_cap_sys_admin_can_unmount, |who| {
     };
     assert_eq!(got, "OK False");
 });
+
+// --- Namespaces the app owns: its own things work, the profile's stay locked
+
+escape!(
+    owned_namespaces_can_be_administered,
+    OWN,
+    "os.mkdir('/tmp/m')\nprint(sc('sethostname', b'mine', 4), sc('mount', b'none', b'/tmp/m', b'tmpfs', 0, 0), socket.gethostname())",
+    "OK OK mine"
+);
+escape!(
+    owned_mount_namespace_cannot_unmount_profile_mounts,
+    OWN,
+    "print(sc('umount2', b'/usr', 0), sc('umount2', b'/usr', 2))",
+    "EINVAL EINVAL"
+);
+escape!(
+    owned_mount_namespace_cannot_remount_profile_mounts_read_write,
+    OWN,
+    "print(sc('mount', b'none', b'/usr', b'', 0x20 | 0x1000, 0), ok(lambda: open('/usr/x', 'w')))",
+    "EPERM EROFS"
+);
+escape!(
+    owned_mount_namespace_cannot_move_profile_mounts,
+    OWN,
+    "os.mkdir('/tmp/m')\nprint(sc('mount', b'/usr', b'/tmp/m', b'', 0x2000, 0))",
+    "EINVAL"
+);
+escape!(
+    owned_mount_namespace_still_has_no_chroot_or_pivot_root,
+    OWN,
+    "print(sc('chroot', b'/tmp'), sc('pivot_root', b'/tmp', b'/tmp'))",
+    "EPERM EPERM"
+);
 
 // --- Reaching host files -------------------------------------------------
 

@@ -140,6 +140,7 @@ fn run(plan: &Plan, pipes: &Pipes) -> Result<(), StepError> {
                 gid,
                 nested_userns,
                 ranges,
+                own,
             } => {
                 if !nested_userns {
                     // The inner namespace is the last one allowed below this one.
@@ -156,7 +157,7 @@ fn run(plan: &Plan, pipes: &Pipes) -> Result<(), StepError> {
                     )?;
                 }
                 os(
-                    userns::enter_inner(*uid, *gid, ranges),
+                    userns::enter_inner(*uid, *gid, ranges, own),
                     "enter the inner user namespace",
                 )?;
             }

@@ -4,6 +4,7 @@
 //! root in the inner one cannot unmount, remount or move it.
 
 use crate::plan::IdMapEntry;
+use crate::profile::NsKind;
 use std::io;
 
 /// The user-namespace limit of the namespace we are in, opened while the
@@ -31,7 +32,7 @@ pub fn limit_user_namespaces(limit: &mut std::fs::File, max: u32) -> io::Result<
 /// namespace when the map file is opened, which this process loses by
 /// entering the new namespace: so with ranges, a helper forked beforehand
 /// (still outside, still capable) writes the maps.
-pub fn enter_inner(uid: u32, gid: u32, ranges: &[IdMapEntry]) -> io::Result<()> {
+pub fn enter_inner(uid: u32, gid: u32, ranges: &[IdMapEntry], own: &[NsKind]) -> io::Result<()> {
     let (outer_uid, outer_gid) = (
         nix::unistd::geteuid().as_raw(),
         nix::unistd::getegid().as_raw(),
@@ -44,10 +45,27 @@ pub fn enter_inner(uid: u32, gid: u32, ranges: &[IdMapEntry]) -> io::Result<()> 
     let gid_map = format!("{gid} {outer_gid} 1\n{extra}");
     if ranges.is_empty() {
         nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWUSER)?;
-        write_maps("self", &uid_map, &gid_map, true)
+        write_maps("self", &uid_map, &gid_map, true)?;
     } else {
-        with_helper(|target| write_maps(target, &uid_map, &gid_map, false))
+        with_helper(|target| write_maps(target, &uid_map, &gid_map, false))?;
     }
+    // The namespaces the app administers belong to the inner user namespace.
+    use nix::sched::CloneFlags as F;
+    let flags = own.iter().fold(F::empty(), |f, k| {
+        f | match k {
+            NsKind::Mount => F::CLONE_NEWNS,
+            NsKind::Uts => F::CLONE_NEWUTS,
+            NsKind::Net => F::CLONE_NEWNET,
+            NsKind::Ipc => F::CLONE_NEWIPC,
+            _ => F::empty(),
+        }
+    });
+    if !flags.is_empty() {
+        nix::sched::unshare(flags).map_err(|e| {
+            io::Error::new(io::Error::from(e).kind(), format!("own namespaces: {e}"))
+        })?;
+    }
+    Ok(())
 }
 
 fn write_maps(target: &str, uid_map: &str, gid_map: &str, deny_setgroups: bool) -> io::Result<()> {

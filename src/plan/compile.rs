@@ -228,6 +228,21 @@ impl Compiler<'_> {
         .collect()
     }
 
+    /// The namespaces the app administers, in a fixed order, once each.
+    fn own_namespaces(&self) -> Vec<NsKind> {
+        let mut own: Vec<NsKind> = self
+            .loaded
+            .profile
+            .user
+            .own_namespaces
+            .iter()
+            .map(|k| k.value)
+            .collect();
+        own.sort();
+        own.dedup();
+        own
+    }
+
     fn sandwich_on(&self) -> bool {
         let p = &self.loaded.profile;
         p.ns_new(NsKind::User) && flag(&p.user.sandwich, true)
@@ -428,7 +443,12 @@ impl Compiler<'_> {
         let p = &self.loaded.profile;
         if self.sandwich_on() {
             let (uid, gid) = self.app_ids();
-            let o = self.origin_of(&p.user.sandwich);
+            let own_origin = p
+                .user
+                .own_namespaces
+                .first()
+                .and_then(|k| self.origin(k.span));
+            let o = self.origin_of(&p.user.sandwich).or(own_origin);
             let nested_userns = flag(&p.user.nested_userns, false);
             // Inside the sandwich the ranges map onto the same ids outside it.
             let ranges = self
@@ -446,6 +466,7 @@ impl Compiler<'_> {
                     gid,
                     nested_userns,
                     ranges,
+                    own: self.own_namespaces(),
                 },
                 o,
             );
@@ -455,12 +476,24 @@ impl Compiler<'_> {
             let o = self.origin_of(&p.user.uid).or(self.origin_of(&p.user.gid));
             self.push(Phase::Sandwich, Action::SetIds { uid, gid }, o);
         }
-        let keep: Vec<String> = p
+        let mut keep: Vec<String> = p
             .process
             .capabilities
             .iter()
             .filter_map(|c| crate::capabilities::canonical(&c.value).map(str::to_string))
             .collect();
+        // Administering its own namespaces takes these capabilities; in the
+        // inner user namespace they reach nothing the profile set up.
+        for k in self.own_namespaces() {
+            let cap = if k == NsKind::Net {
+                "CAP_NET_ADMIN"
+            } else {
+                "CAP_SYS_ADMIN"
+            };
+            if !keep.iter().any(|c| c == cap) {
+                keep.push(cap.to_string());
+            }
+        }
         let o = p
             .process
             .capabilities
@@ -618,12 +651,23 @@ impl Compiler<'_> {
         let (allow, deny) = (names(&s.allow), names(&s.deny));
         let mut syscalls: Vec<&str> = match policy {
             SeccompPolicy::None => return,
-            SeccompPolicy::Default => crate::syscalls::DEFAULT_DENY
-                .iter()
-                .flat_map(|g| crate::syscalls::expand(g).unwrap_or_default())
-                .chain(deny)
-                .filter(|n| !allow.contains(n))
-                .collect(),
+            SeccompPolicy::Default => {
+                // An app that owns a mount namespace needs the mount calls
+                // (they reach only that namespace); not chroot or pivot_root.
+                let owns_mounts = self.own_namespaces().contains(&NsKind::Mount);
+                let mount_calls = crate::syscalls::expand("@mount").unwrap_or_default();
+                crate::syscalls::DEFAULT_DENY
+                    .iter()
+                    .flat_map(|g| crate::syscalls::expand(g).unwrap_or_default())
+                    .filter(|n| {
+                        !(owns_mounts
+                            && mount_calls.contains(n)
+                            && !["chroot", "pivot_root"].contains(n))
+                    })
+                    .chain(deny)
+                    .filter(|n| !allow.contains(n))
+                    .collect()
+            }
             SeccompPolicy::Allowlist => allow.into_iter().filter(|n| !deny.contains(n)).collect(),
         };
         let mut seen = std::collections::HashSet::new();

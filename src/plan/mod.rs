@@ -176,6 +176,9 @@ pub enum Action {
         /// The profile's extra id ranges, mapped onto themselves in the
         /// outer namespace so that the app can use them.
         ranges: Vec<IdMapEntry>,
+        /// Namespaces created under the inner user namespace, for the app
+        /// to administer ([user] own_namespaces).
+        own: Vec<NsKind>,
     },
     /// Without a user namespace (root only): become `uid`/`gid` for real.
     SetIds {

@@ -153,8 +153,9 @@ pub fn describe(a: &Action) -> String {
             gid,
             nested_userns,
             ranges,
+            own,
         } => format!(
-            "sandwich: new user namespace, app runs as {uid}:{gid}{}{}",
+            "sandwich: new user namespace, app runs as {uid}:{gid}{}{}{}",
             if ranges.is_empty() {
                 String::new()
             } else {
@@ -164,6 +165,12 @@ pub fn describe(a: &Action) -> String {
                 ""
             } else {
                 "; nested user namespaces disabled"
+            },
+            if own.is_empty() {
+                String::new()
+            } else {
+                let names: Vec<&str> = own.iter().map(|k| k.key()).collect();
+                format!("; the app owns new {}", names.join(" "))
             }
         ),
         Action::SetIds { uid, gid } => {

@@ -370,7 +370,14 @@ impl Decoder<'_> {
     fn user(&mut self, t: &DeTable) -> User {
         self.check_keys(
             t,
-            &["uid", "gid", "sandwich", "nested_userns", "map"],
+            &[
+                "uid",
+                "gid",
+                "sandwich",
+                "nested_userns",
+                "map",
+                "own_namespaces",
+            ],
             "[user]",
         );
         let mut u = User {
@@ -378,6 +385,34 @@ impl Decoder<'_> {
             gid: self.int(t, "gid"),
             sandwich: self.bool(t, "sandwich"),
             nested_userns: self.bool(t, "nested_userns"),
+            own_namespaces: self
+                .strings(t, "own_namespaces")
+                .into_iter()
+                .filter_map(|s| {
+                    const OWN: [(&str, NsKind); 4] = [
+                        ("mount", NsKind::Mount),
+                        ("uts", NsKind::Uts),
+                        ("net", NsKind::Net),
+                        ("ipc", NsKind::Ipc),
+                    ];
+                    match OWN.iter().find(|(n, _)| *n == s.value) {
+                        Some((_, k)) => Some(Sp::new(*k, s.span)),
+                        None => {
+                            let names: Vec<&str> = OWN.iter().map(|(n, _)| *n).collect();
+                            let hint = match suggest(&s.value, &names) {
+                                Some(n) => format!("did you mean '{n}'?"),
+                                None => "the app can own: mount, uts, net, ipc".into(),
+                            };
+                            self.err(
+                                s.span,
+                                format!("'{}' is not a namespace the app can own", s.value),
+                            )
+                            .hint = Some(hint);
+                            None
+                        }
+                    }
+                })
+                .collect(),
             map: None,
         };
         if let Some(node) = t.get("map") {

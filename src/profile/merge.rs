@@ -50,6 +50,7 @@ pub fn merge(base: Profile, over: Profile) -> Profile {
             gid: over.user.gid.or(base.user.gid),
             sandwich: over.user.sandwich.or(base.user.sandwich),
             nested_userns: over.user.nested_userns.or(base.user.nested_userns),
+            own_namespaces: union(base.user.own_namespaces, over.user.own_namespaces),
             map: over.user.map.or(base.user.map),
         },
         uts: Uts {

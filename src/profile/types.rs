@@ -86,6 +86,9 @@ pub struct User {
     pub gid: Option<Sp<u32>>,
     pub sandwich: Option<Sp<bool>>,
     pub nested_userns: Option<Sp<bool>>,
+    /// Namespaces created under the inner user namespace of the sandwich,
+    /// which the app (root there) administers itself.
+    pub own_namespaces: Vec<Sp<NsKind>>,
     /// Extra id ranges, applied to both uids and gids. Replaced as a whole
     /// by a profile that sets it.
     pub map: Option<Sp<Vec<Sp<IdRange>>>>,

@@ -229,6 +229,26 @@ impl Validator<'_> {
                 self.error(m.span, "id ranges need a user namespace");
             }
         }
+        if let Some(first) = p.user.own_namespaces.first() {
+            if !(userns && flag(&p.user.sandwich, true)) {
+                self.error(
+                    first.span,
+                    "own_namespaces are created under the sandwich's inner user namespace",
+                )
+                .hint = Some("keep namespaces.user = true and sandwich = true".into());
+            }
+            let landlock = flag(&p.landlock.enabled, true);
+            if let Some(m) = p
+                .user
+                .own_namespaces
+                .iter()
+                .find(|k| k.value == NsKind::Mount)
+                .filter(|_| landlock)
+            {
+                self.error(m.span, "a Landlock-restricted process may not mount: owning a mount namespace needs landlock.enabled = false")
+                    .hint = Some("add [landlock] enabled = false; the sandwich keeps the profile's mounts locked".into());
+            }
+        }
         let Some(map) = &p.user.map else { return };
         for (i, r) in map.value.iter().enumerate() {
             let range = &r.value;
