@@ -128,6 +128,11 @@ fn run(plan: &Plan, pipes: &Pipes) -> Result<(), StepError> {
                 )?;
             }
             Action::LoopbackUp => os(net::loopback_up(), "lo")?,
+            Action::NewCgroupNamespace => os(
+                nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWCGROUP)
+                    .map_err(io::Error::from),
+                "unshare(CLONE_NEWCGROUP)",
+            )?,
             Action::TimeNamespace {
                 monotonic_ms,
                 boottime_ms,

@@ -7,6 +7,7 @@
 //! steps in order ([`child`]), each mechanism in a file of its own.
 
 mod caps;
+pub mod cgroup;
 mod child;
 mod idmap;
 mod init;
@@ -43,7 +44,8 @@ fn clone_flags(new: &[NsKind]) -> u64 {
             NsKind::Ipc => libc::CLONE_NEWIPC,
             NsKind::Uts => libc::CLONE_NEWUTS,
             NsKind::Net => libc::CLONE_NEWNET,
-            NsKind::Cgroup => libc::CLONE_NEWCGROUP,
+            // Made by the child once it is in its own cgroup.
+            NsKind::Cgroup => 0,
             // Not a clone() flag: a step of its own (TimeNamespace).
             NsKind::Time => 0,
         } as u64)
@@ -110,6 +112,7 @@ fn launch(plan: &Plan) -> Result<u8, StepError> {
     // Parent steps: maps, then release. On failure the child is killed
     // before anything of it could outlive us.
     let mut deadline = None;
+    let mut cgroups = cgroup::Made::default();
     for (i, step) in plan
         .steps
         .iter()
@@ -128,21 +131,37 @@ fn launch(plan: &Plan) -> Result<u8, StepError> {
             Action::Release => nix::unistd::write(go_w.as_fd(), b"g")
                 .map(drop)
                 .map_err(std::io::Error::from),
-            Action::Cgroup { .. } => Err(std::io::Error::new(
-                std::io::ErrorKind::Unsupported,
-                "cgroup limits are not supported yet; remove [cgroup] from the profile",
-            )),
+            Action::Cgroup { memory, pids, cpu } => {
+                let limits = cgroup::Limits {
+                    memory: *memory,
+                    pids: *pids,
+                    cpu: *cpu,
+                };
+                match cgroup::Made::create(raw, limits) {
+                    Ok(m) => {
+                        cgroups = m;
+                        Ok(())
+                    }
+                    Err((e, what)) => {
+                        let _ = kill(pid, Signal::SIGKILL);
+                        let _ = waitpid(pid, None);
+                        return Err(StepError::new(i, e, what));
+                    }
+                }
+            }
             _ => Ok(()),
         };
         if let Err(e) = r {
             let _ = kill(pid, Signal::SIGKILL);
             let _ = waitpid(pid, None);
+            cgroups.remove();
             let detail = e.to_string();
             return Err(StepError::new(i, e, detail));
         }
     }
 
     let (status, timed_out) = supervise(pid, &signals, deadline);
+    cgroups.remove();
     // A child that failed a step left a report; one that exec'd did not.
     let mut rfd = report_r;
     set_nonblocking(&mut rfd);

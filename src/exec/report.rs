@@ -106,6 +106,9 @@ fn hint(action: &Action, errno: i32) -> Option<String> {
         (Action::Bind { .. } | Action::Tmpfs { .. } | Action::Dir { .. } | Action::File { .. } | Action::Symlink { .. }, libc::EROFS) => {
             Some("the destination lies inside a read-only mount: create it in the source, or mount a tmpfs or dir there first".into())
         }
+        (Action::Cgroup { .. }, libc::EACCES | libc::EPERM | libc::EROFS) => Some(
+            "creating a cgroup needs root or a delegated cgroup: run from one, e.g. systemd-run --user --scope -p Delegate=yes sandbox run ...".into(),
+        ),
         (Action::Chdir { .. }, libc::ENOENT) => Some("mount something at that path, or change [process] cwd".into()),
         _ => None,
     }

@@ -122,9 +122,12 @@ impl Compiler<'_> {
     fn spawn_and_maps(&mut self) {
         let p = &self.loaded.profile;
         // A time namespace cannot be asked of clone(): it is its own step.
+        // Nor a cgroup namespace rooted in the sandbox's own cgroup, which
+        // the parent creates after the spawn.
+        let later = [NsKind::Time, NsKind::Cgroup];
         let new: Vec<NsKind> = NsKind::ALL
             .into_iter()
-            .filter(|k| *k != NsKind::Time && p.ns_new(*k))
+            .filter(|k| !later.contains(k) && p.ns_new(*k))
             .collect();
         let ns_origin = p.namespaces.first().and_then(|(_, s)| self.origin(s.span));
         self.push(Phase::Spawn, Action::Spawn { new: new.clone() }, ns_origin);
@@ -420,6 +423,12 @@ impl Compiler<'_> {
                     o,
                 );
             }
+        }
+        if p.ns_new(NsKind::Cgroup) {
+            let o = p
+                .namespace(NsKind::Cgroup)
+                .and_then(|s| self.origin(s.span));
+            self.push(Phase::Identity, Action::NewCgroupNamespace, o);
         }
         if p.ns_new(NsKind::Time) {
             let o = p.namespace(NsKind::Time).and_then(|s| self.origin(s.span));

@@ -161,6 +161,9 @@ pub enum Action {
         name: String,
     },
     LoopbackUp,
+    /// A new cgroup namespace, made by the child once it is in its own
+    /// cgroup, so that the app sees that cgroup as the root.
+    NewCgroupNamespace,
     /// A new time namespace with these clock offsets (milliseconds); the
     /// app, forked by the init, lives in it.
     TimeNamespace {

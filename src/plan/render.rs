@@ -140,6 +140,9 @@ pub fn describe(a: &Action) -> String {
         Action::SetHostname { name } => format!("hostname {name}"),
         Action::SetDomainname { name } => format!("domainname {name}"),
         Action::LoopbackUp => "bring lo up".into(),
+        Action::NewCgroupNamespace => {
+            "new cgroup namespace (rooted at the sandbox's cgroup)".into()
+        }
         Action::TimeNamespace {
             monotonic_ms,
             boottime_ms,

@@ -1,0 +1,195 @@
+//! cgroup limits: enforced as root, on whichever hierarchy holds each
+//! controller (this machine's kind has memory, pids and cpu on v1 and the
+//! unified hierarchy beside them); refused with a clear error for a user
+//! without a delegated cgroup. Nothing is left behind either way.
+
+mod common;
+use common::*;
+
+/// sandbox-PID cgroups below the launcher's own cgroups whose sandbox has
+/// ended (PID gone): what a run must never leave behind. Those of sandboxes
+/// still running in parallel tests are not counted.
+fn leftover_cgroups() -> Vec<String> {
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    let proc_cgroup = std::fs::read_to_string("/proc/self/cgroup").unwrap();
+    let mut found = vec![];
+    for h in sandbox::exec::cgroup::hierarchies(&mountinfo) {
+        let Some(own) = sandbox::exec::cgroup::own_path(&h, &proc_cgroup) else {
+            continue;
+        };
+        let dir = h.mount.join(own.trim_start_matches('/'));
+        for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if let Some(pid) = name.strip_prefix("sandbox-")
+                && !std::path::Path::new(&format!("/proc/{pid}")).exists()
+            {
+                found.push(e.path().display().to_string());
+            }
+        }
+    }
+    found
+}
+
+fn limited(who: Who, limits: &str, script: &str) -> Option<std::process::Output> {
+    run_profile(
+        who,
+        &format!("extends = [\"default\"]\n[cgroup]\n{limits}\n"),
+        script,
+    )
+}
+
+both!(a_memory_hog_is_killed_at_the_limit, |who| {
+    let hog = "python3 -c 'b = []\nwhile True: b.append(bytearray(8 << 20))'";
+    let Some(out) = limited(who, "memory = \"64M\"", hog) else {
+        return;
+    };
+    if who == Who::User && is_root() {
+        // Not delegated here: refused, with what to do.
+        assert_eq!(out.status.code(), Some(125));
+        assert!(
+            stderr(&out).contains("hint: creating a cgroup needs root or a delegated cgroup"),
+            "{}",
+            stderr(&out)
+        );
+    } else {
+        assert_eq!(
+            out.status.code(),
+            Some(128 + 9),
+            "the hog was not killed: {}",
+            stderr(&out)
+        );
+    }
+    assert_eq!(
+        leftover_cgroups(),
+        Vec::<String>::new(),
+        "a cgroup was left behind"
+    );
+});
+
+both!(a_fork_bomb_stops_at_the_pids_limit, |who| {
+    // dash gives up on a failed fork: count successful forks in python.
+    let script = "python3 -c 'import os, time\nn = 0\nfor i in range(60):\n    try:\n        if os.fork() == 0:\n            time.sleep(2)\n            os._exit(0)\n        n += 1\n    except OSError:\n        break\nprint(n)'";
+    let Some(out) = limited(who, "pids = 16", script) else {
+        return;
+    };
+    if who == Who::User && is_root() {
+        assert_eq!(out.status.code(), Some(125));
+        return;
+    }
+    let n: usize = ok(out).trim().parse().unwrap();
+    // The init, sh and python count too.
+    assert!((5..=13).contains(&n), "{n} forks succeeded under pids = 16");
+});
+
+both!(cpu_time_is_capped, |who| {
+    let burn = "python3 -c 'import os, time\nt = time.time()\nwhile time.time() < t + 1.5: pass\nprint(os.times().user + os.times().system)'";
+    let Some(out) = limited(who, "cpu = 0.2", burn) else {
+        return;
+    };
+    if who == Who::User && is_root() {
+        assert_eq!(out.status.code(), Some(125));
+        return;
+    }
+    let used: f64 = ok(out).trim().parse().unwrap();
+    assert!(used < 0.6, "used {used} s of CPU in 1.5 s under cpu = 0.2");
+});
+
+both!(
+    the_app_sees_its_cgroup_as_the_root_and_it_is_removed_after,
+    |who| {
+        let Some(out) = limited(who, "pids = 100", "cut -d: -f3 /proc/self/cgroup | sort -u")
+        else {
+            return;
+        };
+        if who == Who::User && is_root() {
+            assert_eq!(out.status.code(), Some(125));
+        } else {
+            assert_eq!(ok(out), "/\n");
+        }
+        assert_eq!(
+            leftover_cgroups(),
+            Vec::<String>::new(),
+            "a cgroup was left behind"
+        );
+    }
+);
+
+/// Watched from the host while the sandbox runs: its cgroups exist on the
+/// hierarchies that hold the controllers and on the unified one, hold the
+/// sandbox's init, carry the limits; and they are gone after.
+#[test]
+fn cgroups_are_created_moved_into_and_removed() {
+    if !is_root() {
+        cannot("needs root to create cgroups");
+        return;
+    }
+    let s = Scratch::new("cg-watch");
+    let profile = s.write(
+        "p.toml",
+        "extends = [\"default\"]\n[cgroup]\nmemory = \"96M\"\npids = 50\n",
+    );
+    let mut c = std::process::Command::new(binary());
+    c.args([
+        "run",
+        &profile,
+        "--",
+        "/bin/sh",
+        "-c",
+        "echo ready; sleep 2",
+    ]);
+    let mut child = c.stdout(std::process::Stdio::piped()).spawn().unwrap();
+    let mut buf = [0u8; 6];
+    std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut buf).unwrap();
+    let launcher = child.id();
+    let init: String =
+        std::fs::read_to_string(format!("/proc/{launcher}/task/{launcher}/children"))
+            .unwrap()
+            .trim()
+            .to_string();
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    let proc_cgroup = std::fs::read_to_string("/proc/self/cgroup").unwrap();
+    let mut seen = vec![];
+    for h in sandbox::exec::cgroup::hierarchies(&mountinfo) {
+        let own = sandbox::exec::cgroup::own_path(&h, &proc_cgroup).unwrap();
+        let dir = h
+            .mount
+            .join(own.trim_start_matches('/'))
+            .join(format!("sandbox-{init}"));
+        if !dir.exists() {
+            continue;
+        }
+        let procs = std::fs::read_to_string(dir.join("cgroup.procs")).unwrap();
+        assert!(
+            procs.lines().any(|p| p == init),
+            "the init is not in {}",
+            dir.display()
+        );
+        if let Ok(limit) = std::fs::read_to_string(dir.join("memory.limit_in_bytes"))
+            .or_else(|_| std::fs::read_to_string(dir.join("memory.max")))
+        {
+            assert_eq!(limit.trim(), (96u64 << 20).to_string());
+        }
+        if let Ok(max) = std::fs::read_to_string(dir.join("pids.max")) {
+            assert_eq!(max.trim(), "50");
+        }
+        seen.push(dir);
+    }
+    assert!(
+        seen.iter().any(|d| d.to_string_lossy().contains("memory"))
+            || seen.iter().any(|d| d.join("memory.max").exists()),
+        "no memory cgroup: {seen:?}"
+    );
+    let unified = sandbox::exec::cgroup::hierarchies(&mountinfo)
+        .into_iter()
+        .any(|h| h.v1.is_none());
+    assert_eq!(
+        seen.iter()
+            .any(|d| std::fs::read_to_string(d.join("cgroup.controllers")).is_ok()),
+        unified,
+        "placement on the unified hierarchy: {seen:?}"
+    );
+    assert!(child.wait().unwrap().success());
+    for d in seen {
+        assert!(!d.exists(), "{} was left behind", d.display());
+    }
+}
