@@ -30,6 +30,8 @@ pub trait HostFacts {
     fn subgids(&self) -> Vec<(u32, u32)>;
     /// Whether a helper program (newuidmap, pasta, ...) is on PATH.
     fn has_program(&self, name: &str) -> bool;
+    /// The Landlock ABI version the running kernel offers (0: none).
+    fn landlock_abi(&self) -> u32;
 }
 
 /// The real machine.
@@ -101,6 +103,14 @@ impl HostFacts for RealHost {
     fn subgids(&self) -> Vec<(u32, u32)> {
         self.subids("/etc/subgid")
     }
+    fn landlock_abi(&self) -> u32 {
+        const LANDLOCK_CREATE_RULESET_VERSION: u32 = 1;
+        // SAFETY: the version query takes no ruleset and writes nothing.
+        let v = unsafe {
+            libc::syscall(libc::SYS_landlock_create_ruleset, std::ptr::null::<u8>(), 0usize, LANDLOCK_CREATE_RULESET_VERSION)
+        };
+        v.max(0) as u32
+    }
     fn has_program(&self, name: &str) -> bool {
         let path =
             std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin:/usr/sbin:/sbin".into());
@@ -125,6 +135,7 @@ pub struct FakeHost {
     pub subuids: Vec<(u32, u32)>,
     pub subgids: Vec<(u32, u32)>,
     pub programs: Vec<String>,
+    pub landlock_abi: u32,
 }
 
 impl FakeHost {
@@ -181,6 +192,7 @@ impl FakeHost {
             subuids: vec![],
             subgids: vec![],
             programs: vec![],
+            landlock_abi: 6,
         }
     }
 }
@@ -213,5 +225,8 @@ impl HostFacts for FakeHost {
     }
     fn has_program(&self, name: &str) -> bool {
         self.programs.iter().any(|p| p == name)
+    }
+    fn landlock_abi(&self) -> u32 {
+        self.landlock_abi
     }
 }

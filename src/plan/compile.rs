@@ -626,6 +626,30 @@ impl Compiler<'_> {
             .origin_of(&l.enabled)
             .or(self.origin_of(&l.from_mounts))
             .or(self.origin_of(&l.compat));
+        let compat = l.compat.as_ref().map(|c| c.value).unwrap_or(Compat::BestEffort);
+        // What this kernel cannot enforce: an error with compat = "hard",
+        // a note (and a warning at run time) with best-effort.
+        let abi = self.host.landlock_abi();
+        let mut missing: Vec<String> = LANDLOCK_FEATURES
+            .iter()
+            .filter(|(_, need, used)| abi < *need && used(&l.tcp_bind, &l.tcp_connect, &scope))
+            .map(|(what, need, _)| format!("{what} (ABI {need})"))
+            .collect();
+        if abi == 0 {
+            missing = vec!["everything: this kernel has no Landlock".into()];
+        }
+        if !missing.is_empty() {
+            let what = format!("this kernel's Landlock ABI is {abi}; it cannot enforce {}", missing.join(", "));
+            match (compat, &l.compat) {
+                (Compat::Hard, Some(c)) => {
+                    self.diags.push(
+                        Diagnostic::error(c.span, format!("landlock: {what}"))
+                            .with_hint("use compat = \"best-effort\" to apply what the kernel supports"),
+                    );
+                }
+                _ => self.notes.push(format!("landlock (best-effort): {what}")),
+            }
+        }
         self.push(
             Phase::Landlock,
             Action::Landlock {
@@ -635,11 +659,7 @@ impl Compiler<'_> {
                 tcp_bind: l.tcp_bind.iter().map(|p| p.value).collect(),
                 tcp_connect: l.tcp_connect.iter().map(|p| p.value).collect(),
                 scope,
-                compat: l
-                    .compat
-                    .as_ref()
-                    .map(|c| c.value)
-                    .unwrap_or(Compat::BestEffort),
+                compat,
             },
             o,
         );
@@ -708,6 +728,18 @@ pub fn split_parent(path: &str) -> (String, String) {
         .unwrap_or_else(|| "/".into());
     (parent, name)
 }
+
+/// Landlock features, the ABI that brought them, and whether a profile uses
+/// them (filesystem rights are always asked for).
+type Uses = fn(&[Sp<u16>], &[Sp<u16>], &[String]) -> bool;
+const LANDLOCK_FEATURES: [(&str, u32, Uses); 6] = [
+    ("file system rights", 1, |_, _, _| true),
+    ("renaming and linking across folders (refer)", 2, |_, _, _| true),
+    ("truncate", 3, |_, _, _| true),
+    ("TCP ports", 4, |b, c, _| !b.is_empty() || !c.is_empty()),
+    ("device ioctls", 5, |_, _, _| true),
+    ("signal and abstract unix socket scopes", 6, |_, _, s| !s.is_empty()),
+];
 
 /// Overlayfs needs a work directory on the upper's filesystem: a hidden
 /// sibling of the upper directory.
