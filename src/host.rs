@@ -107,7 +107,12 @@ impl HostFacts for RealHost {
         const LANDLOCK_CREATE_RULESET_VERSION: u32 = 1;
         // SAFETY: the version query takes no ruleset and writes nothing.
         let v = unsafe {
-            libc::syscall(libc::SYS_landlock_create_ruleset, std::ptr::null::<u8>(), 0usize, LANDLOCK_CREATE_RULESET_VERSION)
+            libc::syscall(
+                libc::SYS_landlock_create_ruleset,
+                std::ptr::null::<u8>(),
+                0usize,
+                LANDLOCK_CREATE_RULESET_VERSION,
+            )
         };
         v.max(0) as u32
     }

@@ -322,7 +322,14 @@ fn plan_on(host: &FakeHost, text: &str) -> Result<sandbox::plan::Plan, String> {
     let mut l = profile::load_text("p.toml", None, text, &search());
     profile::validate(&mut l, &vars(), host);
     assert!(!l.has_errors(), "{}", render(&l, &l.diags));
-    plan::compile(&l, host, &Invocation { command: vec!["/bin/true".into()] }).map_err(|d| render(&l, &d))
+    plan::compile(
+        &l,
+        host,
+        &Invocation {
+            command: vec!["/bin/true".into()],
+        },
+    )
+    .map_err(|d| render(&l, &d))
 }
 
 #[test]
@@ -335,12 +342,27 @@ fn landlock_gaps_of_an_older_kernel_are_noted_or_refused() {
     assert!(notes.contains("Landlock ABI is 3; it cannot enforce TCP ports (ABI 4), device ioctls (ABI 5), signal and abstract unix socket scopes (ABI 6)"), "{notes}");
     // Hard: refused at the compat line before anything runs.
     let err = plan_on(&old, "[landlock]\ncompat = \"hard\"\n").unwrap_err();
-    assert!(err.contains("p.toml:2:10: error: landlock: this kernel's Landlock ABI is 3"), "{err}");
+    assert!(
+        err.contains("p.toml:2:10: error: landlock: this kernel's Landlock ABI is 3"),
+        "{err}"
+    );
     // A kernel with everything: nothing to say.
-    let p = plan_on(&host(), "[landlock]\ncompat = \"hard\"\ntcp_bind = [8080]\n").unwrap();
-    assert!(p.notes.iter().all(|n| !n.contains("landlock")), "{:?}", p.notes);
+    let p = plan_on(
+        &host(),
+        "[landlock]\ncompat = \"hard\"\ntcp_bind = [8080]\n",
+    )
+    .unwrap();
+    assert!(
+        p.notes.iter().all(|n| !n.contains("landlock")),
+        "{:?}",
+        p.notes
+    );
     // No Landlock at all.
     old.landlock_abi = 0;
     let p = plan_on(&old, "").unwrap();
-    assert!(p.notes.join("\n").contains("it cannot enforce everything: this kernel has no Landlock"));
+    assert!(
+        p.notes
+            .join("\n")
+            .contains("it cannot enforce everything: this kernel has no Landlock")
+    );
 }

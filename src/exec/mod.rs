@@ -16,7 +16,7 @@ mod mount;
 mod net;
 mod process;
 mod report;
-mod seccomp;
+pub mod seccomp;
 pub mod sys;
 mod userns;
 

@@ -626,7 +626,11 @@ impl Compiler<'_> {
             .origin_of(&l.enabled)
             .or(self.origin_of(&l.from_mounts))
             .or(self.origin_of(&l.compat));
-        let compat = l.compat.as_ref().map(|c| c.value).unwrap_or(Compat::BestEffort);
+        let compat = l
+            .compat
+            .as_ref()
+            .map(|c| c.value)
+            .unwrap_or(Compat::BestEffort);
         // What this kernel cannot enforce: an error with compat = "hard",
         // a note (and a warning at run time) with best-effort.
         let abi = self.host.landlock_abi();
@@ -639,12 +643,16 @@ impl Compiler<'_> {
             missing = vec!["everything: this kernel has no Landlock".into()];
         }
         if !missing.is_empty() {
-            let what = format!("this kernel's Landlock ABI is {abi}; it cannot enforce {}", missing.join(", "));
+            let what = format!(
+                "this kernel's Landlock ABI is {abi}; it cannot enforce {}",
+                missing.join(", ")
+            );
             match (compat, &l.compat) {
                 (Compat::Hard, Some(c)) => {
                     self.diags.push(
-                        Diagnostic::error(c.span, format!("landlock: {what}"))
-                            .with_hint("use compat = \"best-effort\" to apply what the kernel supports"),
+                        Diagnostic::error(c.span, format!("landlock: {what}")).with_hint(
+                            "use compat = \"best-effort\" to apply what the kernel supports",
+                        ),
                     );
                 }
                 _ => self.notes.push(format!("landlock (best-effort): {what}")),
@@ -734,11 +742,17 @@ pub fn split_parent(path: &str) -> (String, String) {
 type Uses = fn(&[Sp<u16>], &[Sp<u16>], &[String]) -> bool;
 const LANDLOCK_FEATURES: [(&str, u32, Uses); 6] = [
     ("file system rights", 1, |_, _, _| true),
-    ("renaming and linking across folders (refer)", 2, |_, _, _| true),
+    (
+        "renaming and linking across folders (refer)",
+        2,
+        |_, _, _| true,
+    ),
     ("truncate", 3, |_, _, _| true),
     ("TCP ports", 4, |b, c, _| !b.is_empty() || !c.is_empty()),
     ("device ioctls", 5, |_, _, _| true),
-    ("signal and abstract unix socket scopes", 6, |_, _, s| !s.is_empty()),
+    ("signal and abstract unix socket scopes", 6, |_, _, s| {
+        !s.is_empty()
+    }),
 ];
 
 /// Overlayfs needs a work directory on the upper's filesystem: a hidden
