@@ -113,7 +113,7 @@ fn main() {
         .map(|(n, _)| n.to_string())
         .collect();
     let cases = [
-        ("default filter", format!("{base}")),
+        ("default filter", base.clone()),
         (
             "allowlist (every call)",
             format!("{base}[seccomp]\npolicy = \"allowlist\"\nallow = {all:?}\n"),
