@@ -442,6 +442,16 @@ impl Compiler<'_> {
                 o,
             );
         }
+        if let Some(mode) = p.network.mode.as_ref().filter(|m| m.value != NetMode::None) {
+            // Refused rather than run with less network than asked for.
+            self.diags.push(
+                Diagnostic::error(
+                    mode.span,
+                    format!("network mode '{}' is not supported by this version of sandbox yet", crate::profile::validate::name_of_net(mode.value)),
+                )
+                .with_hint("use mode = \"none\" (loopback only) or namespaces.net = false (the host's network)"),
+            );
+        }
         if p.ns_new(NsKind::Net) {
             let o = p.namespace(NsKind::Net).and_then(|s| self.origin(s.span));
             self.push(Phase::Identity, Action::LoopbackUp, o);
