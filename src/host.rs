@@ -38,7 +38,6 @@ pub trait HostFacts {
 pub struct RealHost {
     uid: u32,
     gid: u32,
-    user: Option<String>,
 }
 
 impl RealHost {
@@ -47,10 +46,6 @@ impl RealHost {
         RealHost {
             uid,
             gid: nix::unistd::getgid().as_raw(),
-            user: nix::unistd::User::from_uid(uid.into())
-                .ok()
-                .flatten()
-                .map(|u| u.name),
         }
     }
 
@@ -59,11 +54,17 @@ impl RealHost {
             return vec![];
         };
         let uid = self.uid.to_string();
+        // The user database is asked only here, for profiles with id ranges:
+        // a name service lookup would cost every other run for nothing.
+        let user = nix::unistd::User::from_uid(self.uid.into())
+            .ok()
+            .flatten()
+            .map(|u| u.name);
         text.lines()
             .filter_map(|l| {
                 let mut f = l.split(':');
                 let (who, start, count) = (f.next()?, f.next()?, f.next()?);
-                let mine = who == uid || Some(who) == self.user.as_deref();
+                let mine = who == uid || Some(who) == user.as_deref();
                 mine.then(|| Some((start.trim().parse().ok()?, count.trim().parse().ok()?)))?
             })
             .collect()
