@@ -26,10 +26,7 @@ fn once(name: &'static str, vars: &Vars, host: &RealHost, search: &SearchPath) -
 fn main() {
     let vars = Vars::from_process();
     let host = RealHost::new();
-    let search = SearchPath {
-        dirs: vec![],
-        builtin: true,
-    };
+    let search = SearchPath::builtin_only();
     println!("| profile | bytes | mean | min | max |");
     println!("|---|---:|---:|---:|---:|");
     for (name, text) in sandbox::profile::resolve::BUILTIN {

@@ -25,23 +25,9 @@ fn every_profile_format_example_is_valid() {
     let text = doc("profile-format.md");
     let blocks = toml_blocks(&text);
     assert!(blocks.len() >= 10, "examples found: {}", blocks.len());
-    let vars = Vars {
-        uid: 1000,
-        gid: 1000,
-        user: Some("user".into()),
-        home: Some("/home/user".into()),
-        ..Vars::default()
-    };
+    let vars = Vars::example_user();
     for b in blocks {
-        let mut l = load_text(
-            "doc-example.toml",
-            None,
-            &b,
-            &SearchPath {
-                dirs: vec![],
-                builtin: true,
-            },
-        );
+        let mut l = load_text("doc-example.toml", None, &b, &SearchPath::builtin_only());
         validate(&mut l, &vars, &FakeHost::debian_user());
         let errors: Vec<String> = l
             .diags

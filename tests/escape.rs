@@ -9,7 +9,6 @@
 
 mod common;
 use common::*;
-use std::process::Stdio;
 
 /// uid 0 inside, no seccomp, no Landlock: only namespaces, the sandwich,
 /// capabilities and the mount flags stand in the way.
@@ -90,19 +89,7 @@ def ok(f):
 "#;
 
 fn probe(who: Who, profile: &str, code: &str) -> Option<String> {
-    let script = format!("{PRELUDE}\n{code}");
-    let s = Scratch::new("escape");
-    let path = s.write("p.toml", profile);
-    let mut c = sandbox(who)?;
-    c.args(["run", &path, "--", "/usr/bin/python3", "-c", &script]);
-    let out = c.stdin(Stdio::null()).output().unwrap();
-    assert!(
-        out.status.success(),
-        "probe failed to run: {}\n{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    Some(stdout(&out).trim().to_string())
+    run_python(who, profile, &format!("{PRELUDE}\n{code}"))
 }
 
 /// `escape!(name, PROFILE, "python", "expected output")`

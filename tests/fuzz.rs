@@ -8,19 +8,8 @@ use sandbox::plan::{Invocation, compile};
 use sandbox::profile::{SearchPath, Vars, load_text, validate};
 
 fn exercise(text: &str) {
-    let search = SearchPath {
-        dirs: vec![],
-        builtin: true,
-    };
-    let mut l = load_text("fuzz.toml", None, text, &search);
-    let vars = Vars {
-        uid: 1000,
-        gid: 1000,
-        user: Some("u".into()),
-        home: Some("/home/u".into()),
-        ..Vars::default()
-    };
-    validate(&mut l, &vars, &FakeHost::debian_user());
+    let mut l = load_text("fuzz.toml", None, text, &SearchPath::builtin_only());
+    validate(&mut l, &Vars::example_user(), &FakeHost::debian_user());
     for d in &l.diags {
         let _ = d.render(&l.sources);
     }

@@ -24,10 +24,7 @@ fn vars() -> Vars {
 }
 
 fn search() -> SearchPath {
-    SearchPath {
-        dirs: vec![],
-        builtin: true,
-    }
+    SearchPath::builtin_only()
 }
 
 fn host() -> FakeHost {

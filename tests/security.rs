@@ -3,22 +3,6 @@
 
 mod common;
 use common::*;
-use std::process::Stdio;
-
-fn python(who: Who, profile: &str, code: &str) -> Option<String> {
-    let s = Scratch::new("sec");
-    let path = s.write("p.toml", profile);
-    let mut c = sandbox(who)?;
-    c.args(["run", &path, "--", "/usr/bin/python3", "-c", code]);
-    let out = c.stdin(Stdio::null()).output().unwrap();
-    assert!(
-        out.status.success(),
-        "python failed: {}\n{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    Some(stdout(&out).trim().to_string())
-}
 
 const SYSCALL: &str = "import ctypes, errno, os, sys\nlibc = ctypes.CDLL(None, use_errno=True)\n\
 def sc(nr, *a):\n    r = libc.syscall(nr, *[ctypes.c_long(x) for x in a])\n    return 'OK' if r >= 0 else errno.errorcode[ctypes.get_errno()]\n";
@@ -56,7 +40,7 @@ both!(
         );
         let code =
             format!("{SYSCALL}print(sorted(set(sc(nr, 0, 0, 0, 0, 0, 0) for nr in {numbers:?})))");
-        let Some(got) = python(who, profile, &code) else {
+        let Some(got) = run_python(who, profile, &code) else {
             return;
         };
         assert_eq!(got, "['EACCES']");
@@ -91,7 +75,7 @@ both!(an_allowlist_refuses_what_it_does_not_list, |who| {
         libc::SYS_getppid,
         libc::SYS_getpid
     );
-    let Some(got) = python(who, &profile, &code) else {
+    let Some(got) = run_python(who, &profile, &code) else {
         return;
     };
     assert_eq!(got, "EACCES OK");
@@ -109,7 +93,7 @@ both!(
                 print(ok(lambda: open('/shared/new', 'w')), ok(lambda: open('/shared/file').read()), ok(lambda: open('/etc/passwd').read()))";
         // Rules from the mounts: the writable bind is writable.
         let derived = format!("extends = [\"default\"]\n{mounts}[process]\ncwd = \"/\"\n");
-        let Some(got) = python(who, &derived, code) else {
+        let Some(got) = run_python(who, &derived, code) else {
             return;
         };
         assert_eq!(got, "OK OK OK");
@@ -118,7 +102,7 @@ both!(
         let explicit = format!(
             "extends = [\"default\"]\n{mounts}[landlock]\nfrom_mounts = false\nread = [\"/proc\", \"/dev\", \"/shared\"]\nexec = [\"/usr\"]\ncompat = \"hard\"\n[process]\ncwd = \"/\"\n"
         );
-        let got = python(who, &explicit, code).unwrap();
+        let got = run_python(who, &explicit, code).unwrap();
         assert_eq!(
             got, "EACCES OK EACCES",
             "writes to a writable bind and reads outside the rules must be refused"
@@ -140,7 +124,7 @@ both!(landlock_confines_tcp_connections_to_listed_ports, |who| {
     let code = format!(
         "import socket, errno\ndef c(p):\n    try:\n        socket.create_connection(('127.0.0.1', p), timeout=5).close(); return 'OK'\n    except OSError as e:\n        return errno.errorcode[e.errno]\nprint(c({a}), c({r}))"
     );
-    let Some(got) = python(who, &profile, &code) else {
+    let Some(got) = run_python(who, &profile, &code) else {
         return;
     };
     assert_eq!(got, "OK EACCES");

@@ -186,19 +186,8 @@ mod tests {
     use crate::profile::{SearchPath, Vars, load_text, validate};
 
     fn plan_of(text: &str) -> Plan {
-        let search = SearchPath {
-            dirs: vec![],
-            builtin: true,
-        };
-        let mut l = load_text("t.toml", None, text, &search);
-        let vars = Vars {
-            uid: 1000,
-            gid: 1000,
-            user: Some("u".into()),
-            home: Some("/home/u".into()),
-            ..Vars::default()
-        };
-        validate(&mut l, &vars, &FakeHost::debian_user());
+        let mut l = load_text("t.toml", None, text, &SearchPath::builtin_only());
+        validate(&mut l, &Vars::example_user(), &FakeHost::debian_user());
         assert!(!l.has_errors(), "{:?}", l.diags);
         compile(
             &l,

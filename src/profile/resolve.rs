@@ -84,6 +84,14 @@ impl SearchPath {
         }
     }
 
+    /// Only the profiles built into the binary (tests, benchmarks).
+    pub fn builtin_only() -> SearchPath {
+        SearchPath {
+            dirs: vec![],
+            builtin: true,
+        }
+    }
+
     /// Find NAME, looking first in `own_dir`, never returning `skip`.
     pub fn find(
         &self,

@@ -53,6 +53,18 @@ impl Vars {
         }
     }
 
+    /// A fixed caller, uid/gid 1000 'user' at /home/user, for tests and
+    /// golden plans (the counterpart of `host::FakeHost::debian_user`).
+    pub fn example_user() -> Vars {
+        Vars {
+            uid: 1000,
+            gid: 1000,
+            user: Some("user".into()),
+            home: Some("/home/user".into()),
+            ..Vars::default()
+        }
+    }
+
     fn xdg(&self, name: &str, default_under_home: &str) -> Result<String, String> {
         match self.env.get(name) {
             Some(v) if !v.is_empty() => Ok(v.clone()),

@@ -141,6 +141,23 @@ pub fn run_profile(who: Who, profile: &str, script: &str) -> Option<Output> {
     run_sh(who, &path, script)
 }
 
+/// Run Python `code` with /usr/bin/python3 inside the sandbox a profile
+/// (given as text) describes; its trimmed output. The run must succeed.
+pub fn run_python(who: Who, profile: &str, code: &str) -> Option<String> {
+    let s = Scratch::new("python");
+    let path = s.write("p.toml", profile);
+    let mut c = sandbox(who)?;
+    c.args(["run", &path, "--", "/usr/bin/python3", "-c", code]);
+    let out = c.stdin(Stdio::null()).output().unwrap();
+    assert!(
+        out.status.success(),
+        "python inside failed: {}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    Some(stdout(&out).trim().to_string())
+}
+
 /// Assert success and return stdout.
 pub fn ok(o: Output) -> String {
     assert!(
