@@ -42,12 +42,6 @@ impl<T> Sp<T> {
     pub fn new(value: T, span: Span) -> Self {
         Sp { value, span }
     }
-    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Sp<U> {
-        Sp {
-            value: f(self.value),
-            span: self.span,
-        }
-    }
 }
 
 /// One loaded profile file.

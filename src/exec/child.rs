@@ -52,26 +52,21 @@ fn run(plan: &Plan, pipes: &Pipes) -> Result<(), StepError> {
     let mut prepared: Vec<Option<Detached>> = plan.steps.iter().map(|_| None).collect();
     let mut root: Option<NewRoot> = None;
     let mut env: Vec<CString> = vec![];
-    let mut userns_limit = match plan.find(|a| {
+    // Opened now, while the host's /proc is writable (see userns.rs).
+    let sandwich_limits = plan.steps.iter().position(|s| {
         matches!(
-            a,
+            s.action,
             Action::Sandwich {
                 nested_userns: false,
                 ..
             }
         )
-    }) {
-        Some(_) => {
-            let i = plan
-                .steps
-                .iter()
-                .position(|s| matches!(s.action, Action::Sandwich { .. }))
-                .unwrap_or(0);
-            Some(
-                userns::open_user_namespace_limit()
-                    .map_err(|e| StepError::new(i, e, "open user.max_user_namespaces"))?,
-            )
-        }
+    });
+    let mut userns_limit = match sandwich_limits {
+        Some(i) => Some(
+            userns::open_user_namespace_limit()
+                .map_err(|e| StepError::new(i, e, "open user.max_user_namespaces"))?,
+        ),
         None => None,
     };
     for (i, step) in plan.steps.iter().enumerate() {
@@ -83,7 +78,8 @@ fn run(plan: &Plan, pipes: &Pipes) -> Result<(), StepError> {
             | Action::UidMap { .. }
             | Action::GidMap { .. }
             | Action::Release
-            | Action::Timeout { .. } => {}
+            | Action::Timeout { .. }
+            | Action::JoinNamespace { .. } => {} // the launcher's steps
             Action::MakeRootPrivate => {
                 mount::make_root_slave().map_err(fail(i))?;
                 // Pass 1 over the mount steps, while host paths still resolve
@@ -94,7 +90,6 @@ fn run(plan: &Plan, pipes: &Pipes) -> Result<(), StepError> {
                     }
                 }
             }
-            Action::JoinNamespace { .. } => {}
             Action::RootTmpfs | Action::RootBind { .. } => {
                 root = Some(NewRoot::attach(prepared[i].take()).map_err(fail(i))?);
             }

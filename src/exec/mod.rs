@@ -20,8 +20,6 @@ pub mod seccomp;
 pub mod sys;
 mod userns;
 
-pub use report::userns_hint;
-
 use crate::plan::{Action, Phase, Plan};
 use crate::profile::NsKind;
 use nix::sys::signal::{SigmaskHow, Signal, kill, sigprocmask};
@@ -88,8 +86,7 @@ fn launch(plan: &Plan) -> Result<u8, StepError> {
     // Signals are blocked from here on and read from a signalfd; the child
     // inherits the mask and unblocks it just before exec.
     let forwarded = process::forwarded_signals();
-    let mut old_mask = nix::sys::signal::SigSet::empty();
-    sigprocmask(SigmaskHow::SIG_BLOCK, Some(&forwarded), Some(&mut old_mask))
+    sigprocmask(SigmaskHow::SIG_BLOCK, Some(&forwarded), None)
         .map_err(|e| fail(spawn_step)(e.into()))?;
 
     let pid = match sys::clone_fork(clone_flags(new)) {
@@ -120,42 +117,38 @@ fn launch(plan: &Plan) -> Result<u8, StepError> {
         .filter(|(_, s)| s.phase == Phase::Parent)
     {
         let raw = pid.as_raw();
+        // Each step's error with what it was doing.
+        let io = |r: std::io::Result<()>| {
+            r.map_err(|e| {
+                let detail = e.to_string();
+                (e, detail)
+            })
+        };
         let r = match &step.action {
-            Action::SetgroupsDeny => idmap::deny_setgroups(raw),
-            Action::UidMap { map, helper } => idmap::write_map(raw, "uid", map, *helper),
-            Action::GidMap { map, helper } => idmap::write_map(raw, "gid", map, *helper),
+            Action::SetgroupsDeny => io(idmap::deny_setgroups(raw)),
+            Action::UidMap { map, helper } => io(idmap::write_map(raw, "uid", map, *helper)),
+            Action::GidMap { map, helper } => io(idmap::write_map(raw, "gid", map, *helper)),
             Action::Timeout { ms } => {
                 deadline = Some(Instant::now() + Duration::from_millis(*ms));
                 Ok(())
             }
-            Action::Release => nix::unistd::write(go_w.as_fd(), b"g")
+            Action::Release => io(nix::unistd::write(go_w.as_fd(), b"g")
                 .map(drop)
-                .map_err(std::io::Error::from),
+                .map_err(std::io::Error::from)),
             Action::Cgroup { memory, pids, cpu } => {
                 let limits = cgroup::Limits {
                     memory: *memory,
                     pids: *pids,
                     cpu: *cpu,
                 };
-                match cgroup::Made::create(raw, limits) {
-                    Ok(m) => {
-                        cgroups = m;
-                        Ok(())
-                    }
-                    Err((e, what)) => {
-                        let _ = kill(pid, Signal::SIGKILL);
-                        let _ = waitpid(pid, None);
-                        return Err(StepError::new(i, e, what));
-                    }
-                }
+                cgroup::Made::create(raw, limits).map(|made| cgroups = made)
             }
             _ => Ok(()),
         };
-        if let Err(e) = r {
+        if let Err((e, detail)) = r {
             let _ = kill(pid, Signal::SIGKILL);
             let _ = waitpid(pid, None);
             cgroups.remove();
-            let detail = e.to_string();
             return Err(StepError::new(i, e, detail));
         }
     }
@@ -163,9 +156,8 @@ fn launch(plan: &Plan) -> Result<u8, StepError> {
     let (status, timed_out) = supervise(pid, &signals, deadline);
     cgroups.remove();
     // A child that failed a step left a report; one that exec'd did not.
-    let mut rfd = report_r;
-    set_nonblocking(&mut rfd);
-    if let Some(e) = report::receive(rfd.as_fd()) {
+    set_nonblocking(&report_r);
+    if let Some(e) = report::receive(report_r.as_fd()) {
         eprint!("{}", report::message(plan, &e));
         return Ok(report::exit_code(plan, &e));
     }
@@ -176,7 +168,7 @@ fn launch(plan: &Plan) -> Result<u8, StepError> {
     Ok(init::status_code(status).unwrap_or(125).clamp(0, 255) as u8)
 }
 
-fn set_nonblocking(fd: &mut OwnedFd) {
+fn set_nonblocking(fd: &OwnedFd) {
     // SAFETY: fcntl on a descriptor we own.
     unsafe {
         let flags = libc::fcntl(fd.as_raw_fd(), libc::F_GETFL);

@@ -277,11 +277,4 @@ impl Plan {
             _ => &[],
         }
     }
-
-    pub fn argv(&self) -> &[String] {
-        match self.steps.last().map(|s| &s.action) {
-            Some(Action::Exec { argv }) => argv,
-            _ => &[],
-        }
-    }
 }

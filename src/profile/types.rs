@@ -6,7 +6,7 @@
 //! in here: they belong to the plan, so that merging can tell "not said"
 //! from "said the default".
 
-use crate::diag::{Sp, Span};
+use crate::diag::Sp;
 
 pub type SpStr = Sp<String>;
 
@@ -380,9 +380,4 @@ impl Profile {
 /// Convenience for options of `Sp<bool>`.
 pub fn flag(v: &Option<Sp<bool>>, default: bool) -> bool {
     v.as_ref().map(|s| s.value).unwrap_or(default)
-}
-
-/// The span of an optional value, or a fallback.
-pub fn span_or<T>(v: &Option<Sp<T>>, fallback: Span) -> Span {
-    v.as_ref().map(|s| s.span).unwrap_or(fallback)
 }
