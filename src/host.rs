@@ -197,7 +197,7 @@ impl FakeHost {
                 .collect(),
             subuids: vec![],
             subgids: vec![],
-            programs: vec![],
+            programs: vec!["pasta".into(), "xdg-dbus-proxy".into()],
             landlock_abi: 6,
         }
     }

@@ -79,6 +79,9 @@ fn run(plan: &Plan, pipes: &Pipes) -> Result<(), StepError> {
             | Action::GidMap { .. }
             | Action::Release
             | Action::Timeout { .. }
+            | Action::Pasta { .. }
+            | Action::Veth { .. }
+            | Action::Macvlan { .. }
             | Action::JoinNamespace { .. } => {} // the launcher's steps
             Action::MakeRootPrivate => {
                 mount::make_root_slave().map_err(fail(i))?;
@@ -90,6 +93,7 @@ fn run(plan: &Plan, pipes: &Pipes) -> Result<(), StepError> {
                     }
                 }
             }
+            Action::NetSysctls => os(net::app_sysctls(), "/proc/sys/net/ipv4")?,
             Action::RootTmpfs | Action::RootBind { .. } => {
                 root = Some(NewRoot::attach(prepared[i].take()).map_err(fail(i))?);
             }
@@ -123,6 +127,10 @@ fn run(plan: &Plan, pipes: &Pipes) -> Result<(), StepError> {
                 )?;
             }
             Action::LoopbackUp => os(net::loopback_up(), "lo")?,
+            Action::ConfigureInterface { address, gateway } => os(
+                net::configure_interface(address, gateway.as_deref()),
+                net::INTERFACE,
+            )?,
             Action::NewCgroupNamespace => os(
                 nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWCGROUP)
                     .map_err(io::Error::from),

@@ -6,6 +6,7 @@
 //! timeout, and turns the child's end into an exit code. The child runs the
 //! steps in order ([`child`]), each mechanism in a file of its own.
 
+mod attach;
 mod caps;
 pub mod cgroup;
 mod child;
@@ -14,6 +15,8 @@ mod init;
 mod landlock;
 mod mount;
 mod net;
+mod netlink;
+mod pasta;
 mod process;
 mod report;
 pub mod seccomp;
@@ -110,6 +113,8 @@ fn launch(plan: &Plan) -> Result<u8, StepError> {
     // before anything of it could outlive us.
     let mut deadline = None;
     let mut cgroups = cgroup::Made::default();
+    // Undone when dropped: on a failed step's return, or after the child.
+    let mut attached = attach::Attached::default();
     for (i, step) in plan
         .steps
         .iter()
@@ -143,6 +148,10 @@ fn launch(plan: &Plan) -> Result<u8, StepError> {
                 };
                 cgroup::Made::create(raw, limits).map(|made| cgroups = made)
             }
+            Action::Pasta { .. } | Action::Veth { .. } | Action::Macvlan { .. } => {
+                let root = nix::unistd::geteuid().is_root();
+                attach::attach(&step.action, raw, root).map(|a| attached = a)
+            }
             _ => Ok(()),
         };
         if let Err((e, detail)) = r {
@@ -154,6 +163,7 @@ fn launch(plan: &Plan) -> Result<u8, StepError> {
     }
 
     let (status, timed_out) = supervise(pid, &signals, deadline);
+    drop(attached);
     cgroups.remove();
     // A child that failed a step left a report; one that exec'd did not.
     set_nonblocking(&report_r);

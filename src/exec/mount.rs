@@ -351,6 +351,46 @@ impl NewRoot {
         )
     }
 
+    /// `content` in a file of a small private tmpfs, bound read-only over
+    /// `dst` (made if missing): what is underneath, perhaps a host file
+    /// bound read-only, is neither written nor needed writable.
+    fn bind_data(&self, dst: &str, content: &str) -> Result<(), Failed> {
+        let fs = new_fs(
+            c"tmpfs",
+            &[
+                (c"mode", Some("0755".into())),
+                (c"size", Some("64k".into())),
+            ],
+            sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV | sys::MOUNT_ATTR_NOEXEC,
+        )?;
+        // SAFETY: openat relative to the detached tmpfs we just made.
+        let fd = unsafe {
+            libc::openat(
+                fs.as_raw_fd(),
+                c"data".as_ptr(),
+                libc::O_CREAT | libc::O_WRONLY | libc::O_CLOEXEC,
+                0o644,
+            )
+        };
+        if fd < 0 {
+            return Err((last_err(), format!("stage {dst}")));
+        }
+        // SAFETY: fd was just opened by us.
+        let file = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) });
+        use std::io::Write;
+        ctx((&file).write_all(content.as_bytes()), || {
+            format!("stage {dst}")
+        })?;
+        let copy = ctx(sys::open_tree_clone(Some(fs.as_fd()), c"data"), || {
+            format!("stage {dst}")
+        })?;
+        ctx(
+            sys::mount_setattr(copy.as_fd(), sys::MOUNT_ATTR_RDONLY, false),
+            || format!("mount_setattr {dst}"),
+        )?;
+        self.mount_on(&copy, dst, Want::File)
+    }
+
     fn dir(&self, dst: &str, mode: u32) -> Result<(), Failed> {
         self.ensure(dst, Want::Dir)?;
         let fd = ctx(self.open(dst, libc::O_RDONLY | libc::O_DIRECTORY), || {
@@ -488,6 +528,13 @@ impl NewRoot {
             Action::Dir { dst, mode } => self.dir(dst, *mode),
             Action::File { dst, content, mode } => self.write_file(dst, content, *mode),
             Action::RemountRo { dst } => self.remount_ro(dst),
+            Action::ResolvConf { nameservers } => {
+                let text: String = nameservers
+                    .iter()
+                    .map(|n| format!("nameserver {n}\n"))
+                    .collect();
+                self.bind_data("/etc/resolv.conf", &text)
+            }
             Action::RemountRootRo => ctx(
                 sys::mount_setattr(self.root.as_fd(), sys::MOUNT_ATTR_RDONLY, false),
                 || "remount / read-only".into(),

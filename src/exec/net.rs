@@ -1,4 +1,5 @@
-//! The network namespace's loopback interface, brought up with one ioctl.
+//! Inside the sandbox's network namespace: loopback up (one ioctl), and
+//! the interface the launcher attached (veth end or macvlan) configured.
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -27,4 +28,49 @@ pub fn loopback_up() -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The name the attached interface gets inside.
+pub const INTERFACE: &str = "eth0";
+
+/// Name the one interface the launcher attached eth0, address it, bring it
+/// up and route through `gateway`.
+pub fn configure_interface(address: &str, gateway: Option<&str>) -> io::Result<()> {
+    use super::netlink::{Netlink, non_loopback_links};
+    let invalid = || io::Error::from_raw_os_error(libc::EINVAL);
+    let (addr, prefix) = crate::profile::validate::parse_cidr(address).ok_or_else(invalid)?;
+    let links = non_loopback_links();
+    let [(index, name)] = links.as_slice() else {
+        // None (the launcher's step did not happen) or more than one
+        // (a joined namespace): either way not what the plan made.
+        return Err(io::Error::from_raw_os_error(libc::ENODEV));
+    };
+    let mut nl = Netlink::open()?;
+    if name != INTERFACE {
+        nl.rename(*index, INTERFACE)?;
+    }
+    nl.add_address(*index, addr, prefix)?;
+    nl.set_up(*index)?;
+    if let Some(g) = gateway {
+        nl.add_default_route(g.parse().map_err(|_| invalid())?)?;
+    }
+    Ok(())
+}
+
+/// /proc/sys/net shows the opener's network namespace: this one, whose
+/// ports and ICMP sockets are the sandbox's own.
+pub fn app_sysctls() -> io::Result<()> {
+    std::fs::write("/proc/sys/net/ipv4/ip_unprivileged_port_start", "0")?;
+    // Unprivileged ICMP echo sockets (ping) for the groups of the first
+    // gid_map line, the sandbox's own group among them: both ends of the
+    // range must be mapped here, or the kernel refuses it.
+    let map = std::fs::read_to_string("/proc/self/gid_map")?;
+    let mut first = map.split_whitespace().map(|w| w.parse::<u64>());
+    let range = match (first.next(), first.nth(1)) {
+        (Some(Ok(inside)), Some(Ok(count))) if count > 0 => {
+            format!("{inside} {}", (inside + count - 1).min(u32::MAX as u64 - 1))
+        }
+        _ => return Err(io::Error::from_raw_os_error(libc::EINVAL)),
+    };
+    std::fs::write("/proc/sys/net/ipv4/ping_group_range", range)
 }

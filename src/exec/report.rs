@@ -109,6 +109,17 @@ fn hint(action: &Action, errno: i32) -> Option<String> {
         (Action::Cgroup { .. }, libc::EACCES | libc::EPERM | libc::EROFS) => Some(
             "creating a cgroup needs root or a delegated cgroup: run from one, e.g. systemd-run --user --scope -p Delegate=yes sandbox run ...".into(),
         ),
+        (Action::Pasta { .. }, libc::EADDRINUSE) => Some(
+            "another program already listens on a forwarded host port: stop it, or pick another HOST port in forward_tcp/forward_udp".into(),
+        ),
+        (Action::Pasta { .. }, libc::ENOENT) => Some("install Debian's or Ubuntu's package 'passt' (apt install passt)".into()),
+        (Action::Pasta { .. }, libc::EACCES | libc::EPERM) => Some(
+            "pasta needs /dev/net/tun usable by you (Debian's default mode is 0666)".into(),
+        ),
+        (Action::Veth { .. } | Action::Macvlan { .. }, libc::EPERM) => Some("veth and macvlan need root (CAP_NET_ADMIN on the host); use mode = \"pasta\" without root".into()),
+        (Action::Veth { .. }, libc::EEXIST) => Some("an interface of that name already exists: a previous sandbox with this pid left it? remove it with: ip link del NAME".into()),
+        (Action::ConfigureInterface { .. }, libc::EEXIST) => Some("the address or route is already set: another sandbox with the same address? give network.address".into()),
+        (Action::ResolvConf { .. }, libc::ENOENT) => Some("/etc/resolv.conf is a link to a file the sandbox does not have: bind its target (e.g. /run/systemd/resolve) or mount a tmpfs on /etc".into()),
         (Action::Chdir { .. }, libc::ENOENT) => Some("mount something at that path, or change [process] cwd".into()),
         _ => None,
     }

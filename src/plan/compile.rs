@@ -28,6 +28,18 @@ struct Compiler<'a> {
 
 /// Build the plan. Errors are problems only the host can reveal (a bind
 /// source that does not exist, no command to run), at their profile line.
+/// The address inside whose DNS queries pasta forwards to the host's
+/// resolver (link-local: never a real server's).
+pub const PASTA_DNS: &str = "169.254.1.1";
+/// veth defaults: the host end and the sandbox's end of the pair.
+pub const VETH_HOST_ADDRESS: &str = "10.89.0.1/24";
+pub const VETH_ADDRESS: &str = "10.89.0.2/24";
+
+/// `"10.0.0.1/24"` -> `"10.0.0.1"`.
+fn ip_of(cidr: &str) -> String {
+    cidr.split('/').next().unwrap_or(cidr).to_string()
+}
+
 pub fn compile(
     loaded: &Loaded,
     host: &dyn HostFacts,
@@ -188,11 +200,87 @@ impl Compiler<'_> {
                 go,
             );
         }
+        self.network_attach();
         if let Some(t) = &p.process.timeout {
             let o = self.origin(t.span);
             self.push(Phase::Parent, Action::Timeout { ms: t.value }, o);
         }
         self.push(Phase::Parent, Action::Release, None);
+    }
+
+    fn net_mode(&self) -> NetMode {
+        let p = &self.loaded.profile;
+        match &p.network.mode {
+            Some(m) if p.ns_new(NsKind::Net) => m.value,
+            _ => NetMode::None,
+        }
+    }
+
+    fn veth_host_address(&self) -> String {
+        let n = &self.loaded.profile.network;
+        n.host_address
+            .as_ref()
+            .map(|a| a.value.clone())
+            .unwrap_or_else(|| VETH_HOST_ADDRESS.into())
+    }
+
+    /// Launcher steps that connect the child's network namespace to the
+    /// world, once the maps are written (pasta joins the user namespace).
+    fn network_attach(&mut self) {
+        let p = &self.loaded.profile;
+        let n = &p.network;
+        let o = self.origin_of(&n.mode);
+        let action = match self.net_mode() {
+            NetMode::None => return,
+            NetMode::Pasta => {
+                let spec = |f: &SpStr| match crate::profile::validate::parse_forward(&f.value) {
+                    Ok((Some(a), h, s)) => format!("{a}/{h}:{s}"),
+                    Ok((None, h, s)) => format!("{h}:{s}"),
+                    Err(_) => String::new(),
+                };
+                Action::Pasta {
+                    tcp: n.forward_tcp.iter().map(spec).collect(),
+                    udp: n.forward_udp.iter().map(spec).collect(),
+                    dns_forward: n.dns.is_empty().then(|| PASTA_DNS.to_string()),
+                    host_loopback: flag(&n.host_loopback, false),
+                    userns: p.ns_new(NsKind::User),
+                }
+            }
+            NetMode::Veth => Action::Veth {
+                host_address: self.veth_host_address(),
+            },
+            NetMode::Macvlan => Action::Macvlan {
+                parent: n
+                    .parent
+                    .as_ref()
+                    .map(|v| v.value.clone())
+                    .unwrap_or_default(),
+            },
+        };
+        self.push(Phase::Parent, action, o);
+    }
+
+    /// The sandbox's /etc/resolv.conf: the profile's name servers, or
+    /// pasta's forwarder.
+    fn resolv_conf(&mut self) {
+        let n = &self.loaded.profile.network;
+        let mode = self.net_mode();
+        let nameservers: Vec<String> = if !n.dns.is_empty() {
+            n.dns.iter().map(|d| d.value.clone()).collect()
+        } else if mode == NetMode::Pasta {
+            vec![PASTA_DNS.into()]
+        } else {
+            return;
+        };
+        if mode == NetMode::None {
+            return;
+        }
+        let o = n
+            .dns
+            .first()
+            .and_then(|d| self.origin(d.span))
+            .or(self.origin_of(&n.mode));
+        self.push(Phase::Mount, Action::ResolvConf { nameservers }, o);
     }
 
     /// The ids the setup runs as inside the outer user namespace. With the
@@ -273,6 +361,10 @@ impl Compiler<'_> {
 
     fn filesystem(&mut self) {
         let p = &self.loaded.profile;
+        if self.net_mode() != NetMode::None {
+            let o = self.origin_of(&p.network.mode);
+            self.push(Phase::Mount, Action::NetSysctls, o);
+        }
         self.push(Phase::Mount, Action::MakeRootPrivate, None);
         let root = p.filesystem.root.as_ref();
         let tmpfs_root = root.is_none_or(|r| r.value == "tmpfs");
@@ -301,6 +393,7 @@ impl Compiler<'_> {
         for m in &p.mounts {
             self.mount(m);
         }
+        self.resolv_conf();
         if flag(&p.filesystem.readonly_root, tmpfs_root) {
             let o = self.origin_of(&p.filesystem.readonly_root);
             self.push(Phase::Mount, Action::RemountRootRo, o);
@@ -442,19 +535,30 @@ impl Compiler<'_> {
                 o,
             );
         }
-        if let Some(mode) = p.network.mode.as_ref().filter(|m| m.value != NetMode::None) {
-            // Refused rather than run with less network than asked for.
-            self.diags.push(
-                Diagnostic::error(
-                    mode.span,
-                    format!("network mode '{}' is not supported by this version of sandbox yet", crate::profile::validate::name_of_net(mode.value)),
-                )
-                .with_hint("use mode = \"none\" (loopback only) or namespaces.net = false (the host's network)"),
-            );
-        }
         if p.ns_new(NsKind::Net) {
             let o = p.namespace(NsKind::Net).and_then(|s| self.origin(s.span));
             self.push(Phase::Identity, Action::LoopbackUp, o);
+            let n = &p.network;
+            if matches!(self.net_mode(), NetMode::Veth | NetMode::Macvlan) {
+                let veth = self.net_mode() == NetMode::Veth;
+                let address = n
+                    .address
+                    .as_ref()
+                    .map(|a| a.value.clone())
+                    .unwrap_or_else(|| VETH_ADDRESS.into());
+                let gateway = match &n.gateway {
+                    Some(g) => Some(g.value.clone()),
+                    // A veth's other end is the way out, by default.
+                    None if veth => Some(ip_of(&self.veth_host_address())),
+                    None => None,
+                };
+                let o = self.origin_of(&n.address).or(self.origin_of(&n.mode));
+                self.push(
+                    Phase::Identity,
+                    Action::ConfigureInterface { address, gateway },
+                    o,
+                );
+            }
         }
     }
 

@@ -95,6 +95,10 @@ pub enum Action {
         kind: NsKind,
         path: String,
     },
+    /// In the sandbox's own network namespace, let the app bind ports below
+    /// 1024 (as a server expects) and use ping sockets; written through
+    /// /proc/sys before the host's /proc goes away.
+    NetSysctls,
     /// Make every mount under / a slave, so nothing propagates to the host.
     MakeRootPrivate,
     /// The new root: an empty tmpfs, or a rootfs directory bound onto itself.
@@ -161,6 +165,40 @@ pub enum Action {
         name: String,
     },
     LoopbackUp,
+    /// Launcher: start pasta on the child's network namespace (user-mode
+    /// networking), wait until it is ready, stop it when the sandbox ends.
+    Pasta {
+        /// pasta `-t` / `-u` specs: `[ADDR/]HOST:SANDBOX`.
+        tcp: Vec<String>,
+        udp: Vec<String>,
+        /// Address inside whose DNS queries pasta sends to the host's resolver.
+        dns_forward: Option<String>,
+        /// Whether the gateway address reaches the host's loopback.
+        host_loopback: bool,
+        /// Join the child's user namespace too (it owns the network namespace).
+        userns: bool,
+    },
+    /// Launcher (root): a veth pair, the host end `sb<PID>` with this
+    /// address, the other end created inside the child's namespace.
+    Veth {
+        host_address: String,
+    },
+    /// Launcher (root): a macvlan (bridge mode) on the host's `parent`,
+    /// created inside the child's namespace.
+    Macvlan {
+        parent: String,
+    },
+    /// Child: the one interface the launcher made is renamed eth0, given
+    /// its address, brought up, and the default route set.
+    ConfigureInterface {
+        address: String,
+        gateway: Option<String>,
+    },
+    /// A read-only /etc/resolv.conf with these name servers, bound over the
+    /// sandbox's own (the file underneath is not touched).
+    ResolvConf {
+        nameservers: Vec<String>,
+    },
     /// A new cgroup namespace, made by the child once it is in its own
     /// cgroup, so that the app sees that cgroup as the root.
     NewCgroupNamespace,

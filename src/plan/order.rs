@@ -26,6 +26,7 @@ fn is_mount(a: &Action) -> bool {
             | Action::Symlink { .. }
             | Action::Dir { .. }
             | Action::File { .. }
+            | Action::ResolvConf { .. }
             | Action::RemountRo { .. }
             | Action::Overlay { .. }
             | Action::RemountRootRo
@@ -78,6 +79,26 @@ pub fn check_order(plan: &Plan) -> Result<(), String> {
     )?;
     if release.is_none() {
         return Err("the child is never released".into());
+    }
+    // 3b. The network is attached by the launcher once pasta can join the
+    // mapped user namespace, and before the child (which configures the
+    // interface) goes on.
+    let attach = index(plan, |a| {
+        matches!(
+            a,
+            Action::Pasta { .. } | Action::Veth { .. } | Action::Macvlan { .. }
+        )
+    });
+    before(uid_map, attach, "the network is attached after the id maps")?;
+    before(gid_map, attach, "the network is attached after the id maps")?;
+    before(
+        attach,
+        release,
+        "the network is attached before the child is released",
+    )?;
+    let configure = index(plan, |a| matches!(a, Action::ConfigureInterface { .. }));
+    if configure.is_some() && attach.is_none() {
+        return Err("an interface configured but none attached".into());
     }
     // 4. / private before the first mount; every mount before the pivot;
     // /proc only with a new pid namespace.

@@ -140,6 +140,42 @@ pub fn describe(a: &Action) -> String {
         Action::SetHostname { name } => format!("hostname {name}"),
         Action::SetDomainname { name } => format!("domainname {name}"),
         Action::LoopbackUp => "bring lo up".into(),
+        Action::NetSysctls => "network sysctls of the sandbox's own namespace: ports below 1024 bindable, ping allowed".into(),
+        Action::Pasta {
+            tcp,
+            udp,
+            dns_forward,
+            host_loopback,
+            ..
+        } => {
+            let mut t = "start pasta (user-mode networking) on the sandbox's network namespace".to_string();
+            for (proto, specs) in [("tcp", tcp), ("udp", udp)] {
+                if !specs.is_empty() {
+                    t.push_str(&format!("; forward {proto} {}", specs.join(", ")));
+                }
+            }
+            if let Some(d) = dns_forward {
+                t.push_str(&format!("; DNS at {d} goes to the host's resolver"));
+            }
+            if *host_loopback {
+                t.push_str("; the gateway address reaches the host's loopback");
+            }
+            t
+        }
+        Action::Veth { host_address } => {
+            format!("veth pair: host end sb<PID> {host_address}, other end inside")
+        }
+        Action::Macvlan { parent } => format!("macvlan on {parent} (bridge mode), inside"),
+        Action::ConfigureInterface { address, gateway } => format!(
+            "eth0 {address} up{}",
+            gateway
+                .as_ref()
+                .map(|g| format!(", default route via {g}"))
+                .unwrap_or_default()
+        ),
+        Action::ResolvConf { nameservers } => {
+            format!("/etc/resolv.conf: nameserver {}", nameservers.join(", "))
+        }
         Action::NewCgroupNamespace => {
             "new cgroup namespace (rooted at the sandbox's cgroup)".into()
         }

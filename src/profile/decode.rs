@@ -558,6 +558,7 @@ impl Decoder<'_> {
                 "gateway",
                 "parent",
                 "dns",
+                "host_loopback",
             ],
             "[network]",
         );
@@ -579,6 +580,7 @@ impl Decoder<'_> {
             gateway: self.string(t, "gateway"),
             parent: self.string(t, "parent"),
             dns: self.strings(t, "dns"),
+            host_loopback: self.bool(t, "host_loopback"),
         }
     }
 

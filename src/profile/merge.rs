@@ -78,6 +78,7 @@ pub fn merge(base: Profile, over: Profile) -> Profile {
             gateway: over.network.gateway.or(base.network.gateway),
             parent: over.network.parent.or(base.network.parent),
             dns: union(base.network.dns, over.network.dns),
+            host_loopback: over.network.host_loopback.or(base.network.host_loopback),
         },
         env: Env {
             clear: over.env.clear.or(base.env.clear),

@@ -233,6 +233,8 @@ pub struct Network {
     pub parent: Option<SpStr>,
     /// Name servers written to the sandbox's /etc/resolv.conf.
     pub dns: Vec<SpStr>,
+    /// pasta: the gateway address reaches the host's loopback services.
+    pub host_loopback: Option<Sp<bool>>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -530,7 +530,23 @@ impl Validator<'_> {
                 self.error(
                     mode.span,
                     "a macvlan needs 'parent', the host interface it sits on",
-                );
+                )
+                .hint = Some("e.g. parent = \"eth0\"".into());
+            }
+            if mode.value == NetMode::Macvlan && n.address.is_none() {
+                self.error(
+                    mode.span,
+                    "a macvlan needs 'address', its address on the parent's network",
+                )
+                .hint = Some("e.g. address = \"192.168.1.50/24\"; ask your network's administrator for a free one".into());
+            }
+            if mode.value == NetMode::Pasta && netns && !self.host.has_program("pasta") {
+                self.error(
+                    mode.span,
+                    "network mode 'pasta' needs the program 'pasta', which is not installed",
+                )
+                .hint =
+                    Some("install Debian's or Ubuntu's package 'passt' (apt install passt)".into());
             }
         }
         let mode = n.mode.as_ref().map(|m| m.value).unwrap_or(NetMode::None);
@@ -563,6 +579,33 @@ impl Validator<'_> {
             && !matches!(mode, NetMode::Macvlan)
         {
             self.error(p.span, "'parent' applies to mode = \"macvlan\" only");
+        }
+        if let Some(h) = &n.host_address
+            && mode != NetMode::Veth
+        {
+            self.error(h.span, "'host_address' applies to mode = \"veth\" only");
+        }
+        for a in [&n.address, &n.gateway].into_iter().flatten() {
+            if !matches!(mode, NetMode::Veth | NetMode::Macvlan) {
+                self.error(
+                    a.span,
+                    "'address' and 'gateway' apply to mode = \"veth\" or \"macvlan\"",
+                )
+                .hint = Some("pasta copies the host's addresses; loopback-only needs none".into());
+            }
+        }
+        if let Some(h) = &n.host_loopback
+            && mode != NetMode::Pasta
+        {
+            self.error(h.span, "'host_loopback' applies to mode = \"pasta\" only");
+        }
+        if mode == NetMode::None {
+            for d in &n.dns {
+                self.error(
+                    d.span,
+                    "'dns' needs a network: mode = \"pasta\", \"veth\" or \"macvlan\"",
+                );
+            }
         }
     }
 

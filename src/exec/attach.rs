@@ -1,0 +1,109 @@
+//! The launcher's side of the network modes: what connects the child's new
+//! network namespace to the world, and takes it away again when the sandbox
+//! ends or its setup fails (dropping an [`Attached`]).
+
+use super::netlink::{Netlink, index_of};
+use super::pasta::{self, Pasta};
+use crate::plan::Action;
+use std::io;
+
+/// What the launcher attached; undone on drop.
+#[derive(Default)]
+pub enum Attached {
+    #[default]
+    Nothing,
+    /// Held for its drop, which stops pasta.
+    Pasta(#[allow(dead_code)] Pasta),
+    /// The host end of a veth pair, by name. The kernel would remove it with
+    /// the namespace of the other end, but later: deleting it here means it
+    /// is gone when `sandbox run` returns.
+    Veth(String),
+    /// A macvlan lives in the sandbox's namespace only; it goes with it.
+    Macvlan,
+}
+
+/// The host end's name: short (IFNAMSIZ is 16) and unique per sandbox.
+pub fn veth_host_name(child: i32) -> String {
+    format!("sb{child}")
+}
+
+/// Name of a new macvlan while it is created (then renamed inside).
+fn macvlan_name(child: i32) -> String {
+    format!("sbm{child}")
+}
+
+type Failed = (io::Error, String);
+
+pub fn attach(action: &Action, child: i32, root: bool) -> Result<Attached, Failed> {
+    match action {
+        Action::Pasta {
+            tcp,
+            udp,
+            dns_forward,
+            host_loopback,
+            userns,
+        } => {
+            let o = pasta::Options {
+                child,
+                tcp,
+                udp,
+                dns_forward: dns_forward.as_deref(),
+                host_loopback: *host_loopback,
+                userns: *userns,
+            };
+            pasta::start(&o, root).map(Attached::Pasta)
+        }
+        Action::Veth { host_address } => veth(child, host_address),
+        Action::Macvlan { parent } => macvlan(child, parent),
+        _ => Ok(Attached::Nothing),
+    }
+}
+
+fn veth(child: i32, host_address: &str) -> Result<Attached, Failed> {
+    let host = veth_host_name(child);
+    let nl_err = |what: &str| {
+        let what = what.to_string();
+        move |e: io::Error| (e, what)
+    };
+    let mut nl = Netlink::open().map_err(nl_err("open a netlink socket"))?;
+    nl.add_veth(&host, super::net::INTERFACE, child as u32)
+        .map_err(nl_err(&format!("create veth pair {host}")))?;
+    // From here on, a failure removes the pair (the drop of `made`).
+    let made = Attached::Veth(host.clone());
+    let (addr, prefix) = crate::profile::validate::parse_cidr(host_address).ok_or_else(|| {
+        (
+            io::Error::from_raw_os_error(libc::EINVAL),
+            host_address.to_string(),
+        )
+    })?;
+    let index = index_of(&host).map_err(nl_err(&host))?;
+    nl.add_address(index, addr, prefix)
+        .map_err(nl_err(&format!("address {host_address} on {host}")))?;
+    nl.set_up(index)
+        .map_err(nl_err(&format!("bring {host} up")))?;
+    Ok(made)
+}
+
+fn macvlan(child: i32, parent: &str) -> Result<Attached, Failed> {
+    let index = index_of(parent).map_err(|e| {
+        (
+            e,
+            format!("parent interface '{parent}' does not exist on the host (see: ip link)"),
+        )
+    })?;
+    let mut nl = Netlink::open().map_err(|e| (e, "open a netlink socket".into()))?;
+    nl.add_macvlan(&macvlan_name(child), index, child as u32)
+        .map_err(|e| (e, format!("create a macvlan on {parent}")))?;
+    Ok(Attached::Macvlan)
+}
+
+impl Drop for Attached {
+    fn drop(&mut self) {
+        if let Attached::Veth(name) = self
+            && let Ok(index) = index_of(name)
+            && let Ok(mut nl) = Netlink::open()
+        {
+            let _ = nl.delete_link(index);
+        }
+    }
+}

@@ -1,0 +1,178 @@
+//! pasta (from the passt package): user-mode networking for the sandbox's
+//! network namespace. The launcher starts it once the id maps are written;
+//! pasta configures the namespace's interface, binds the forwarded ports,
+//! then goes to the background, so its first process exiting means ready.
+//! Its daemon's pid comes back through a pid file that is a memfd of ours
+//! (pasta opens the pid file before it closes inherited descriptors), and
+//! the launcher stops it, through a pidfd, when the sandbox ends.
+
+use std::io::{self, Read, Seek};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::process::{Command, Stdio};
+
+/// The running pasta, stopped when dropped.
+pub struct Pasta {
+    pidfd: OwnedFd,
+}
+
+pub struct Options<'a> {
+    pub child: i32,
+    pub tcp: &'a [String],
+    pub udp: &'a [String],
+    pub dns_forward: Option<&'a str>,
+    pub host_loopback: bool,
+    pub userns: bool,
+}
+
+/// The arguments pasta gets (not counting the pid file).
+pub fn args(o: &Options, root: bool) -> Vec<String> {
+    let mut a: Vec<String> = vec!["--config-net".into(), "--quiet".into(), "--stderr".into()];
+    // Nothing forwarded unless the profile says so: pasta's default
+    // ("auto") would follow every port bound on either side.
+    for (flag, specs) in [("-t", o.tcp), ("-u", o.udp)] {
+        a.push(flag.into());
+        a.push(if specs.is_empty() {
+            "none".into()
+        } else {
+            specs.join(",")
+        });
+    }
+    a.extend(["-T", "none", "-U", "none"].map(String::from));
+    if !o.host_loopback {
+        a.push("--no-map-gw".into());
+    }
+    if let Some(d) = o.dns_forward {
+        a.extend(["--dns-forward".into(), d.to_string()]);
+    }
+    if root {
+        // pasta would switch to "nobody" before joining namespaces that
+        // root owns, and then fail to join them.
+        a.extend(["--runas".into(), "0".into()]);
+    }
+    let ns = |k: &str| format!("/proc/{}/ns/{k}", o.child);
+    if o.userns {
+        a.extend(["--userns".into(), ns("user")]);
+    }
+    a.extend(["--netns".into(), ns("net")]);
+    if !o.userns {
+        a.push("--netns-only".into());
+    }
+    a
+}
+
+fn memfd() -> io::Result<std::fs::File> {
+    // Without MFD_CLOEXEC: pasta inherits it and writes its pid there.
+    // SAFETY: memfd_create with a valid name; checked.
+    let fd = unsafe { libc::memfd_create(c"sandbox-pasta-pid".as_ptr(), 0) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: just created and owned here.
+    Ok(std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) }))
+}
+
+/// Start pasta on the child's namespaces and wait until it is ready.
+/// Errors carry pasta's own message (a port in use, no /dev/net/tun).
+pub fn start(o: &Options, root: bool) -> Result<Pasta, (io::Error, String)> {
+    let mut pidfile = memfd().map_err(|e| (e, "memfd for pasta's pid".into()))?;
+    let mut cmd = Command::new("pasta");
+    cmd.args(args(o, root))
+        .arg("--pid")
+        .arg(format!("/proc/self/fd/{}", pidfile.as_raw_fd()))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    // The launcher blocks the signals it reads from its signalfd; pasta must
+    // not inherit that mask, or it could not be stopped.
+    // SAFETY: only sigprocmask, async-signal-safe, between fork and exec.
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        cmd.pre_exec(|| {
+            let empty = nix::sys::signal::SigSet::empty();
+            nix::sys::signal::sigprocmask(
+                nix::sys::signal::SigmaskHow::SIG_SETMASK,
+                Some(&empty),
+                None,
+            )
+            .map_err(io::Error::from)
+        });
+    }
+    let out = cmd.output().map_err(|e| {
+        let hint = if e.kind() == io::ErrorKind::NotFound {
+            "pasta is not installed (Debian/Ubuntu package 'passt')".to_string()
+        } else {
+            "run pasta".to_string()
+        };
+        (e, hint)
+    })?;
+    drop(cmd);
+    if !out.status.success() {
+        let said = String::from_utf8_lossy(&out.stderr);
+        // This pasta also complains when there is no syslog; not the news.
+        let said: Vec<&str> = said
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with("Failed to send"))
+            .collect();
+        let said = said.join("; ");
+        let errno = if said.contains("bind") {
+            libc::EADDRINUSE
+        } else if said.contains("tun") || said.contains("ermission") {
+            libc::EACCES
+        } else {
+            libc::EIO
+        };
+        return Err((
+            io::Error::from_raw_os_error(errno),
+            format!("pasta: {said}"),
+        ));
+    }
+    let mut text = String::new();
+    pidfile
+        .rewind()
+        .and_then(|_| pidfile.read_to_string(&mut text))
+        .map_err(|e| (e, "read pasta's pid".into()))?;
+    let pid: i32 = text.trim().parse().map_err(|_| {
+        (
+            io::Error::from_raw_os_error(libc::ESRCH),
+            format!("pasta's pid file said {text:?}"),
+        )
+    })?;
+    // SAFETY: pidfd_open on a pid; checked.
+    let raw = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if raw < 0 {
+        return Err((
+            io::Error::last_os_error(),
+            format!("pidfd_open pasta {pid}"),
+        ));
+    }
+    // SAFETY: a new descriptor we own.
+    Ok(Pasta {
+        pidfd: unsafe { OwnedFd::from_raw_fd(raw as i32) },
+    })
+}
+
+impl Drop for Pasta {
+    fn drop(&mut self) {
+        // Through the pidfd, so a recycled pid can never be hit. pasta is
+        // not our child (it daemonized): nothing to reap.
+        // SAFETY: pidfd_send_signal on a pidfd we own.
+        unsafe {
+            libc::syscall(
+                libc::SYS_pidfd_send_signal,
+                self.pidfd.as_raw_fd(),
+                libc::SIGTERM,
+                std::ptr::null::<libc::siginfo_t>(),
+                0,
+            );
+        }
+        // Wait (briefly) until it is gone, so that its ports are free again
+        // when `sandbox run` returns.
+        let mut pfd = libc::pollfd {
+            fd: self.pidfd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: polling one valid descriptor.
+        unsafe { libc::poll(&mut pfd, 1, 1000) };
+    }
+}
