@@ -363,3 +363,34 @@ fn landlock_gaps_of_an_older_kernel_are_noted_or_refused() {
             .contains("it cannot enforce everything: this kernel has no Landlock")
     );
 }
+
+#[test]
+fn an_optional_mount_with_an_unset_variable_is_a_note_not_a_warning() {
+    let s = SearchPath::builtin_only();
+    let mut l = profile::load_text(
+        "p.toml",
+        None,
+        "[[mount]]\ntype = \"bind\"\nsrc = \"${XDG_RUNTIME_DIR}/${ENV:WAYLAND_DISPLAY}\"\noptional = true\n",
+        &s,
+    );
+    profile::validate(&mut l, &vars(), &host());
+    assert!(l.diags.is_empty(), "{:?}", l.diags);
+    let p = plan::compile(
+        &l,
+        &host(),
+        &Invocation {
+            command: vec!["true".into()],
+        },
+    )
+    .unwrap();
+    assert!(
+        p.notes.iter().any(|n| n.contains("p.toml:2:8: skipped optional bind: ${WAYLAND_DISPLAY} is not set")),
+        "{:?}",
+        p.notes
+    );
+    assert!(
+        !p.steps
+            .iter()
+            .any(|s| matches!(s.action, plan::Action::Bind { .. }))
+    );
+}

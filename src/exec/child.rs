@@ -11,16 +11,18 @@ use std::ffi::CString;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 
-/// Descriptors the child keeps from the launcher.
-pub struct Pipes {
+/// What the child keeps from the launcher.
+pub struct FromLauncher {
     /// Read end of the launcher's "go" pipe; also tells whether it lives.
     pub go: OwnedFd,
     /// Write end of the report pipe (close-on-exec).
     pub report: OwnedFd,
+    /// The D-Bus proxy's socket, when the plan has one.
+    pub dbus_socket: Option<std::path::PathBuf>,
 }
 
 /// Run the child's steps; never returns (exec, or _exit with a report).
-pub fn main(plan: &Plan, pipes: Pipes) -> ! {
+pub fn main(plan: &Plan, pipes: FromLauncher) -> ! {
     let code = match run(plan, &pipes) {
         Ok(()) => 0,
         Err(e) => {
@@ -37,7 +39,7 @@ fn wait_for_go(go: &OwnedFd) -> bool {
     matches!(nix::unistd::read(go.as_fd(), &mut b), Ok(1))
 }
 
-fn run(plan: &Plan, pipes: &Pipes) -> Result<(), StepError> {
+fn run(plan: &Plan, pipes: &FromLauncher) -> Result<(), StepError> {
     if !wait_for_go(&pipes.go) {
         // The launcher failed to set us up and has said so itself.
         // SAFETY: exit quietly.
@@ -80,6 +82,7 @@ fn run(plan: &Plan, pipes: &Pipes) -> Result<(), StepError> {
             | Action::Release
             | Action::Timeout { .. }
             | Action::Pasta { .. }
+            | Action::DbusProxy { .. }
             | Action::Veth { .. }
             | Action::Macvlan { .. }
             | Action::JoinNamespace { .. } => {} // the launcher's steps
@@ -89,7 +92,12 @@ fn run(plan: &Plan, pipes: &Pipes) -> Result<(), StepError> {
                 // (after any join of a mount namespace, before the new root).
                 for (j, s) in plan.steps.iter().enumerate().skip(i + 1) {
                     if s.phase == Phase::Mount {
-                        prepared[j] = mount::prepare(&s.action).map_err(fail(j))?;
+                        prepared[j] = match (&s.action, &pipes.dbus_socket) {
+                            (Action::DbusSocket { .. }, Some(socket)) => {
+                                Some(mount::prepare_socket(socket).map_err(fail(j))?)
+                            }
+                            (a, _) => mount::prepare(a).map_err(fail(j))?,
+                        };
                     }
                 }
             }

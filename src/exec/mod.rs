@@ -10,6 +10,7 @@ mod attach;
 mod caps;
 pub mod cgroup;
 mod child;
+mod dbus;
 mod idmap;
 mod init;
 mod landlock;
@@ -84,6 +85,19 @@ fn launch(plan: &Plan) -> Result<u8, StepError> {
             join(*kind, path).map_err(|e| StepError::new(i, e, path.clone()))?;
         }
     }
+    // The D-Bus proxy's socket directory exists before the spawn, so that
+    // the child knows where to find the socket.
+    let proxy_step = plan
+        .steps
+        .iter()
+        .position(|s| matches!(s.action, Action::DbusProxy { .. }));
+    let socket_dir = match proxy_step {
+        Some(i) => Some(
+            dbus::SocketDir::create()
+                .map_err(|e| StepError::new(i, e, "create a directory for the proxy's socket"))?,
+        ),
+        None => None,
+    };
     let (go_r, go_w) = pipe().map_err(fail(spawn_step))?;
     let (report_r, report_w) = pipe().map_err(fail(spawn_step))?;
     // Signals are blocked from here on and read from a signalfd; the child
@@ -97,9 +111,10 @@ fn launch(plan: &Plan) -> Result<u8, StepError> {
             drop((go_w, report_r));
             child::main(
                 plan,
-                child::Pipes {
+                child::FromLauncher {
                     go: go_r,
                     report: report_w,
+                    dbus_socket: socket_dir.as_ref().map(|d| d.socket()),
                 },
             )
         }
@@ -115,6 +130,7 @@ fn launch(plan: &Plan) -> Result<u8, StepError> {
     let mut cgroups = cgroup::Made::default();
     // Undone when dropped: on a failed step's return, or after the child.
     let mut attached = attach::Attached::default();
+    let mut proxy: Option<dbus::Proxy> = None;
     for (i, step) in plan
         .steps
         .iter()
@@ -152,6 +168,23 @@ fn launch(plan: &Plan) -> Result<u8, StepError> {
                 let root = nix::unistd::geteuid().is_root();
                 attach::attach(&step.action, raw, root).map(|a| attached = a)
             }
+            Action::DbusProxy {
+                talk,
+                own,
+                see,
+                call,
+                broadcast,
+            } => {
+                let filter = dbus::Filter {
+                    talk,
+                    own,
+                    see,
+                    call,
+                    broadcast,
+                };
+                let socket = socket_dir.as_ref().map(|d| d.socket()).unwrap_or_default();
+                dbus::start(&socket, &filter).map(|p| proxy = Some(p))
+            }
             _ => Ok(()),
         };
         if let Err((e, detail)) = r {
@@ -164,6 +197,8 @@ fn launch(plan: &Plan) -> Result<u8, StepError> {
 
     let (status, timed_out) = supervise(pid, &signals, deadline);
     drop(attached);
+    drop(proxy);
+    drop(socket_dir);
     cgroups.remove();
     // A child that failed a step left a report; one that exec'd did not.
     set_nonblocking(&report_r);

@@ -136,6 +136,15 @@ pub fn prepare(action: &Action) -> Result<Option<Detached>, Failed> {
     Ok(Some(Detached::Tree(tree)))
 }
 
+/// Pass 1 for a socket the launcher made (the D-Bus proxy's).
+pub fn prepare_socket(path: &std::path::Path) -> Result<Detached, Failed> {
+    let p = path.to_string_lossy();
+    Ok(Detached::Tree(clone_tree(
+        &p,
+        sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV | sys::MOUNT_ATTR_NOEXEC,
+    )?))
+}
+
 fn overlay(
     lower: &[String],
     upper: Option<&str>,
@@ -502,6 +511,7 @@ impl NewRoot {
                 if *dir { Want::Dir } else { Want::File },
             ),
             Action::Overlay { dst, .. } => self.mount_on(&tree(prepared)?, dst, Want::Dir),
+            Action::DbusSocket { dst } => self.mount_on(&tree(prepared)?, dst, Want::File),
             Action::Tmpfs { dst, size, mode } => self.tmpfs(
                 dst,
                 *size,

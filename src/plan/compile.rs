@@ -49,7 +49,7 @@ pub fn compile(
         loaded,
         host,
         steps: vec![],
-        notes: vec![],
+        notes: loaded.notes.clone(),
         diags: vec![],
     };
     c.build(inv);
@@ -201,11 +201,37 @@ impl Compiler<'_> {
             );
         }
         self.network_attach();
+        if self.dbus_on() {
+            let d = &p.dbus;
+            let list = |v: &[SpStr]| v.iter().map(|s| s.value.clone()).collect::<Vec<_>>();
+            let o = self.origin_of(&d.session);
+            self.push(
+                Phase::Parent,
+                Action::DbusProxy {
+                    talk: list(&d.talk),
+                    own: list(&d.own),
+                    see: list(&d.see),
+                    call: list(&d.call),
+                    broadcast: list(&d.broadcast),
+                },
+                o,
+            );
+        }
         if let Some(t) = &p.process.timeout {
             let o = self.origin(t.span);
             self.push(Phase::Parent, Action::Timeout { ms: t.value }, o);
         }
         self.push(Phase::Parent, Action::Release, None);
+    }
+
+    fn dbus_on(&self) -> bool {
+        let p = &self.loaded.profile;
+        flag(&p.dbus.session, false) && p.ns_private(NsKind::Mount)
+    }
+
+    /// Where the filtered bus appears inside: the app's runtime directory.
+    fn dbus_socket(&self) -> String {
+        format!("/run/user/{}/bus", self.app_ids().0)
     }
 
     fn net_mode(&self) -> NetMode {
@@ -394,6 +420,11 @@ impl Compiler<'_> {
             self.mount(m);
         }
         self.resolv_conf();
+        if self.dbus_on() {
+            let o = self.origin_of(&p.dbus.session);
+            let dst = self.dbus_socket();
+            self.push(Phase::Mount, Action::DbusSocket { dst }, o);
+        }
         if flag(&p.filesystem.readonly_root, tmpfs_root) {
             let o = self.origin_of(&p.filesystem.readonly_root);
             self.push(Phase::Mount, Action::RemountRootRo, o);
@@ -646,6 +677,12 @@ impl Compiler<'_> {
             .iter()
             .map(|(k, v)| (k.value.clone(), v.value.clone()))
             .collect();
+        if self.dbus_on() && !set.iter().any(|(k, _)| k == "DBUS_SESSION_BUS_ADDRESS") {
+            set.push((
+                "DBUS_SESSION_BUS_ADDRESS".into(),
+                format!("unix:path={}", self.dbus_socket()),
+            ));
+        }
         if clear
             && !set.iter().any(|(k, _)| k == "PATH")
             && !p.env.keep.iter().any(|k| k.value == "PATH")

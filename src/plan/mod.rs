@@ -194,6 +194,20 @@ pub enum Action {
         address: String,
         gateway: Option<String>,
     },
+    /// Launcher: start xdg-dbus-proxy on the caller's session bus,
+    /// filtering to these names (its --talk, --own, --see, --call,
+    /// --broadcast), listening in a private directory; stopped at the end.
+    DbusProxy {
+        talk: Vec<String>,
+        own: Vec<String>,
+        see: Vec<String>,
+        call: Vec<String>,
+        broadcast: Vec<String>,
+    },
+    /// Child: bind the proxy's socket at `dst`.
+    DbusSocket {
+        dst: String,
+    },
     /// A read-only /etc/resolv.conf with these name servers, bound over the
     /// sandbox's own (the file underneath is not touched).
     ResolvConf {

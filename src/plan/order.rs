@@ -27,6 +27,7 @@ fn is_mount(a: &Action) -> bool {
             | Action::Dir { .. }
             | Action::File { .. }
             | Action::ResolvConf { .. }
+            | Action::DbusSocket { .. }
             | Action::RemountRo { .. }
             | Action::Overlay { .. }
             | Action::RemountRootRo
@@ -96,6 +97,16 @@ pub fn check_order(plan: &Plan) -> Result<(), String> {
         release,
         "the network is attached before the child is released",
     )?;
+    let proxy = index(plan, |a| matches!(a, Action::DbusProxy { .. }));
+    let socket = index(plan, |a| matches!(a, Action::DbusSocket { .. }));
+    before(
+        proxy,
+        release,
+        "the D-Bus proxy is started before the child is released",
+    )?;
+    if socket.is_some() != proxy.is_some() {
+        return Err("a D-Bus socket without its proxy, or the reverse".into());
+    }
     let configure = index(plan, |a| matches!(a, Action::ConfigureInterface { .. }));
     if configure.is_some() && attach.is_none() {
         return Err("an interface configured but none attached".into());

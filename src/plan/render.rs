@@ -173,6 +173,25 @@ pub fn describe(a: &Action) -> String {
                 .map(|g| format!(", default route via {g}"))
                 .unwrap_or_default()
         ),
+        Action::DbusProxy {
+            talk,
+            own,
+            see,
+            call,
+            broadcast,
+        } => {
+            let mut t = "start xdg-dbus-proxy on the session bus, filtered".to_string();
+            for (what, names) in [("talk", talk), ("own", own), ("see", see), ("call", call), ("broadcast", broadcast)] {
+                if !names.is_empty() {
+                    t.push_str(&format!("; {what} {}", names.join(" ")));
+                }
+            }
+            if talk.is_empty() && own.is_empty() && see.is_empty() {
+                t.push_str("; no names");
+            }
+            t
+        }
+        Action::DbusSocket { dst } => format!("bind the filtered session bus at {dst}"),
         Action::ResolvConf { nameservers } => {
             format!("/etc/resolv.conf: nameserver {}", nameservers.join(", "))
         }

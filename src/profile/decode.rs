@@ -18,6 +18,8 @@ const TOP_KEYS: &[&str] = &[
     "version",
     "name",
     "description",
+    "category",
+    "desktop_entry",
     "extends",
     "command",
     "namespaces",
@@ -27,6 +29,7 @@ const TOP_KEYS: &[&str] = &[
     "filesystem",
     "mount",
     "network",
+    "dbus",
     "env",
     "process",
     "limits",
@@ -62,6 +65,8 @@ pub fn decode(file: FileId, text: &str, diags: &mut Vec<Diagnostic>) -> Profile 
     let mut p = Profile {
         name: d.string(t, "name"),
         description: d.string(t, "description"),
+        category: d.choice(t, "category", &Category::ALL),
+        desktop_entry: d.string(t, "desktop_entry"),
         extends: d.string_or_strings(t, "extends"),
         command: d.command(t),
         ..Profile::default()
@@ -98,6 +103,9 @@ pub fn decode(file: FileId, text: &str, diags: &mut Vec<Diagnostic>) -> Profile 
     }
     if let Some(n) = d.section(t, "network") {
         p.network = d.network(n);
+    }
+    if let Some(b) = d.section(t, "dbus") {
+        p.dbus = d.dbus(b);
     }
     if let Some(e) = d.section(t, "env") {
         p.env = d.env(e);
@@ -581,6 +589,22 @@ impl Decoder<'_> {
             parent: self.string(t, "parent"),
             dns: self.strings(t, "dns"),
             host_loopback: self.bool(t, "host_loopback"),
+        }
+    }
+
+    fn dbus(&mut self, t: &DeTable) -> Dbus {
+        self.check_keys(
+            t,
+            &["session", "talk", "own", "see", "call", "broadcast"],
+            "[dbus]",
+        );
+        Dbus {
+            session: self.bool(t, "session"),
+            talk: self.strings(t, "talk"),
+            own: self.strings(t, "own"),
+            see: self.strings(t, "see"),
+            call: self.strings(t, "call"),
+            broadcast: self.strings(t, "broadcast"),
         }
     }
 

@@ -42,6 +42,16 @@ pub fn merge(base: Profile, over: Profile) -> Profile {
     Profile {
         name: over.name.or(base.name),
         description: over.description.or(base.description),
+        category: over.category.or(base.category),
+        desktop_entry: over.desktop_entry.or(base.desktop_entry),
+        dbus: Dbus {
+            session: over.dbus.session.or(base.dbus.session),
+            talk: union(base.dbus.talk, over.dbus.talk),
+            own: union(base.dbus.own, over.dbus.own),
+            see: union(base.dbus.see, over.dbus.see),
+            call: union(base.dbus.call, over.dbus.call),
+            broadcast: union(base.dbus.broadcast, over.dbus.broadcast),
+        },
         extends: vec![],
         command: over.command.or(base.command),
         namespaces: keyed(base.namespaces, over.namespaces, |a, b| a == b),

@@ -147,6 +147,9 @@ pub struct Loaded {
     pub diags: Vec<Diagnostic>,
     /// Where the top profile came from.
     pub location: Option<Location>,
+    /// What validation skipped on purpose (optional mounts whose variable
+    /// is unset), for the plan's notes.
+    pub notes: Vec<String>,
 }
 
 impl Loaded {
@@ -183,6 +186,7 @@ pub fn load(loc: Location, search: &SearchPath) -> Loaded {
         sources: l.sources,
         diags: l.diags,
         location: Some(loc),
+        notes: vec![],
     }
 }
 
@@ -197,6 +201,7 @@ pub fn load_text(name: &str, dir: Option<&Path>, text: &str, search: &SearchPath
         sources: l.sources,
         diags: l.diags,
         location: None,
+        notes: vec![],
     }
 }
 

@@ -237,6 +237,42 @@ pub struct Network {
     pub host_loopback: Option<Sp<bool>>,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Category {
+    Desktop,
+    Cli,
+    Service,
+}
+
+impl Category {
+    pub const ALL: [(&'static str, Category); 3] = [
+        ("desktop", Category::Desktop),
+        ("cli", Category::Cli),
+        ("service", Category::Service),
+    ];
+    pub fn name(self) -> &'static str {
+        Category::ALL
+            .iter()
+            .find(|(_, c)| *c == self)
+            .map(|(n, _)| *n)
+            .unwrap_or("?")
+    }
+}
+
+/// `[dbus]`: the session bus, filtered by xdg-dbus-proxy.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Dbus {
+    /// Whether the sandbox gets a filtered session bus.
+    pub session: Option<Sp<bool>>,
+    /// Well-known names (a trailing `.*` for a subtree) the app may call,
+    /// own, or only see; `call`/`broadcast` rules as `NAME=RULE`.
+    pub talk: Vec<SpStr>,
+    pub own: Vec<SpStr>,
+    pub see: Vec<SpStr>,
+    pub call: Vec<SpStr>,
+    pub broadcast: Vec<SpStr>,
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Env {
     pub clear: Option<Sp<bool>>,
@@ -334,6 +370,12 @@ pub struct Landlock {
 pub struct Profile {
     pub name: Option<SpStr>,
     pub description: Option<SpStr>,
+    /// How `sandbox profiles` groups it.
+    pub category: Option<Sp<Category>>,
+    /// The app's own desktop entry (file stem under
+    /// /usr/share/applications), for `sandbox desktop-entry`.
+    pub desktop_entry: Option<SpStr>,
+    pub dbus: Dbus,
     pub extends: Vec<SpStr>,
     pub command: Option<Sp<Vec<SpStr>>>,
     pub namespaces: Vec<(NsKind, Sp<NsSetting>)>,

@@ -18,10 +18,12 @@ pub fn validate(loaded: &mut Loaded, vars: &Vars, host: &dyn HostFacts) {
         vars,
         host,
         diags: vec![],
+        notes: vec![],
     };
     v.expand_profile(&mut loaded.profile);
     v.check(&loaded.profile);
     loaded.diags.extend(v.diags);
+    loaded.notes.extend(v.notes);
 }
 
 struct Validator<'a> {
@@ -29,6 +31,7 @@ struct Validator<'a> {
     vars: &'a Vars,
     host: &'a dyn HostFacts,
     diags: Vec<Diagnostic>,
+    notes: Vec<String>,
 }
 
 fn is_absolute_clean(p: &str) -> bool {
@@ -124,9 +127,12 @@ impl Validator<'_> {
             }
             match failed {
                 Some(e) if quiet => {
-                    self.diags.push(Diagnostic::warning(
-                        m.kind.span,
-                        format!("optional mount skipped: {e}"),
+                    // What `optional` is for (a display socket when there
+                    // is no display): a note in the plan, not a warning.
+                    let at = self.sources.origin(m.kind.span);
+                    self.notes.push(format!(
+                        "{at}: skipped optional {}: {e}",
+                        m.kind.value.name()
                     ));
                     false
                 }
@@ -147,6 +153,7 @@ impl Validator<'_> {
         self.check_user(p);
         self.check_mounts(p);
         self.check_network(p);
+        self.check_dbus(p);
         self.check_env_process(p);
         self.check_seccomp(p);
         self.check_landlock(p);
@@ -511,6 +518,60 @@ impl Validator<'_> {
         }
     }
 
+    fn check_dbus(&mut self, p: &Profile) {
+        let d = &p.dbus;
+        let on = d.session.as_ref().is_some_and(|s| s.value);
+        let names = [("talk", &d.talk), ("own", &d.own), ("see", &d.see)];
+        let rules = [("call", &d.call), ("broadcast", &d.broadcast)];
+        for (key, list) in names.iter().chain(&rules) {
+            for n in list.iter() {
+                if !on {
+                    self.error(n.span, format!("[dbus] {key} needs session = true"))
+                        .hint =
+                        Some("add session = true to [dbus], or extends = [\"dbus\"]".into());
+                    continue;
+                }
+                let name = if rules.iter().any(|(k, _)| k == key) {
+                    match n.value.split_once('=') {
+                        Some((name, _)) => name,
+                        None => {
+                            self.error(n.span, format!("'{}' is not NAME=RULE", n.value))
+                                .hint = Some("e.g. \"org.freedesktop.portal.*=*\" or \"org.example.App=org.example.Iface.Method@/path\"".into());
+                            continue;
+                        }
+                    }
+                } else {
+                    &n.value
+                };
+                if !is_bus_name(name) {
+                    self.error(n.span, format!("'{name}' is not a D-Bus name"))
+                        .hint = Some("a well-known name such as \"org.freedesktop.Notifications\", or \"org.example.*\" for a subtree".into());
+                }
+            }
+        }
+        let Some(s) = d.session.as_ref().filter(|s| s.value) else {
+            return;
+        };
+        if !p.ns_private(NsKind::Mount) {
+            self.error(
+                s.span,
+                "a filtered session bus needs a mount namespace (to put its socket in)",
+            )
+            .hint = Some("set namespaces.mount = true".into());
+        }
+        if !self.host.has_program("xdg-dbus-proxy") {
+            self.error(
+                s.span,
+                "a filtered session bus needs the program 'xdg-dbus-proxy', which is not installed",
+            )
+            .hint = Some("install Debian's or Ubuntu's package 'xdg-dbus-proxy'".into());
+        }
+        if !p.ns_new(NsKind::Net) {
+            self.warn(s.span, "with the host's network, a session bus on an abstract socket is reachable unfiltered")
+                .hint = Some("use a network namespace (namespaces.net = true, mode = \"pasta\" for a network)".into());
+        }
+    }
+
     fn check_network(&mut self, p: &Profile) {
         let n = &p.network;
         let netns = p.ns_new(NsKind::Net);
@@ -784,6 +845,21 @@ pub fn parse_forward(s: &str) -> Result<(Option<std::net::IpAddr>, u16, u16), St
             .ok_or_else(|| format!("'{p}' is not a port number (1-65535)"))
     };
     Ok((addr, port(ports.0)?, port(ports.1)?))
+}
+
+/// A well-known D-Bus name (`org.example.App`), or a subtree of them
+/// (`org.example.*`), as xdg-dbus-proxy takes them.
+fn is_bus_name(n: &str) -> bool {
+    let n = n.strip_suffix(".*").unwrap_or(n);
+    let parts: Vec<&str> = n.split('.').collect();
+    n.len() <= 255
+        && parts.len() >= 2
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && !p.starts_with(|c: char| c.is_ascii_digit())
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        })
 }
 
 /// `"10.0.0.2/24"` -> (address, prefix).

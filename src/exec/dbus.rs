@@ -1,0 +1,172 @@
+//! The filtered session bus: xdg-dbus-proxy (Debian package of that name)
+//! listens on a socket in a private directory the launcher makes before
+//! the spawn (so the child knows its path); the child binds that socket
+//! into the sandbox. The proxy writes a byte on a pipe when it listens and
+//! quits when the pipe's other end closes; the launcher also stops it, and
+//! removes the directory, when the sandbox ends or its setup fails.
+
+use std::io::{self, Read};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// The private directory for the proxy's socket; removed on drop.
+pub struct SocketDir {
+    dir: PathBuf,
+}
+
+impl SocketDir {
+    /// A new 0700 directory under $XDG_RUNTIME_DIR (else /tmp).
+    pub fn create() -> io::Result<SocketDir> {
+        let base = std::env::var_os("XDG_RUNTIME_DIR")
+            .map(PathBuf::from)
+            .filter(|p| p.is_dir())
+            .unwrap_or_else(|| PathBuf::from("/tmp"));
+        let template = base.join("sandbox-dbus-XXXXXX");
+        let dir = nix::unistd::mkdtemp(&template).map_err(io::Error::from)?;
+        Ok(SocketDir { dir })
+    }
+
+    pub fn socket(&self) -> PathBuf {
+        self.dir.join("bus")
+    }
+}
+
+impl Drop for SocketDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(self.socket());
+        let _ = std::fs::remove_dir(&self.dir);
+    }
+}
+
+/// The running proxy; stopped and reaped on drop.
+pub struct Proxy {
+    child: Child,
+    /// Our end of the proxy's --fd pipe: closing it also tells it to quit.
+    _ready: OwnedFd,
+}
+
+pub struct Filter<'a> {
+    pub talk: &'a [String],
+    pub own: &'a [String],
+    pub see: &'a [String],
+    pub call: &'a [String],
+    pub broadcast: &'a [String],
+}
+
+/// The caller's session bus: $DBUS_SESSION_BUS_ADDRESS, else the
+/// conventional $XDG_RUNTIME_DIR/bus.
+fn upstream() -> Option<String> {
+    if let Some(a) = std::env::var("DBUS_SESSION_BUS_ADDRESS")
+        .ok()
+        .filter(|a| !a.is_empty())
+    {
+        return Some(a);
+    }
+    let rt = std::env::var_os("XDG_RUNTIME_DIR")?;
+    let bus = Path::new(&rt).join("bus");
+    bus.exists().then(|| format!("unix:path={}", bus.display()))
+}
+
+pub fn args(f: &Filter) -> Vec<String> {
+    let mut a = vec!["--filter".to_string()];
+    for (flag, names) in [
+        ("--talk", f.talk),
+        ("--own", f.own),
+        ("--see", f.see),
+        ("--call", f.call),
+        ("--broadcast", f.broadcast),
+    ] {
+        a.extend(names.iter().map(|n| format!("{flag}={n}")));
+    }
+    a
+}
+
+type Failed = (io::Error, String);
+
+/// Start the proxy on `socket` and wait (up to 10 s) until it listens.
+pub fn start(socket: &Path, f: &Filter) -> Result<Proxy, Failed> {
+    let Some(bus) = upstream() else {
+        return Err((
+            io::Error::from_raw_os_error(libc::ENOENT),
+            "no session bus to filter: DBUS_SESSION_BUS_ADDRESS is unset and there is no $XDG_RUNTIME_DIR/bus".into(),
+        ));
+    };
+    let (ready_r, ready_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+        .map_err(|e| (e.into(), "pipe".to_string()))?;
+    let w = ready_w.as_raw_fd();
+    let mut cmd = Command::new("xdg-dbus-proxy");
+    cmd.arg(format!("--fd={w}"))
+        .arg(&bus)
+        .arg(socket)
+        .args(args(f))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null());
+    // SAFETY: only fcntl and sigprocmask, async-signal-safe, before exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            // The pipe's write end goes to the proxy; the launcher's
+            // blocked signals do not.
+            if libc::fcntl(w, libc::F_SETFD, 0) < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            let empty = nix::sys::signal::SigSet::empty();
+            nix::sys::signal::sigprocmask(
+                nix::sys::signal::SigmaskHow::SIG_SETMASK,
+                Some(&empty),
+                None,
+            )
+            .map_err(io::Error::from)
+        });
+    }
+    let child = cmd.spawn().map_err(|e| {
+        let what = if e.kind() == io::ErrorKind::NotFound {
+            "xdg-dbus-proxy is not installed (Debian/Ubuntu package 'xdg-dbus-proxy')"
+        } else {
+            "run xdg-dbus-proxy"
+        };
+        (e, what.to_string())
+    })?;
+    drop(ready_w);
+    let mut proxy = Proxy {
+        child,
+        _ready: ready_r,
+    };
+    let mut pfd = libc::pollfd {
+        fd: proxy._ready.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let ms = Duration::from_secs(10).as_millis() as i32;
+    // SAFETY: polling one descriptor we own.
+    let n = unsafe { libc::poll(&mut pfd, 1, ms) };
+    let mut byte = [0u8; 1];
+    let ready = n == 1
+        && std::fs::File::from(proxy._ready.try_clone().map_err(|e| (e, "dup".into()))?)
+            .read(&mut byte)
+            .map(|k| k == 1)
+            .unwrap_or(false);
+    if !ready {
+        let exited = proxy.child.try_wait().ok().flatten();
+        let why = match exited {
+            Some(st) => format!(
+                "xdg-dbus-proxy for {bus} exited ({st}) before it listened; its message is above"
+            ),
+            None => format!("xdg-dbus-proxy for {bus} did not listen within 10 s"),
+        };
+        return Err((io::Error::from_raw_os_error(libc::ECONNREFUSED), why));
+    }
+    Ok(proxy)
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(self.child.id() as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        );
+        let _ = self.child.wait();
+    }
+}
