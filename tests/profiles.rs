@@ -31,6 +31,19 @@ fn host() -> FakeHost {
     let mut h = FakeHost::debian_user();
     h.paths
         .push(("/home/user/project".into(), sandbox::host::PathKind::Dir));
+    // The services the shipped service profiles confine, installed.
+    for d in [
+        "/etc/nginx",
+        "/var/www",
+        "/var/log/nginx",
+        "/var/lib/nginx",
+        "/etc/redis",
+        "/var/lib/redis",
+        "/etc/postgresql",
+        "/var/lib/postgresql",
+    ] {
+        h.paths.push((d.into(), sandbox::host::PathKind::Dir));
+    }
     h
 }
 
@@ -236,7 +249,7 @@ fn plan_json_is_stable_and_complete() {
     let bind = steps.iter().find(|s| s["op"] == "bind").unwrap();
     assert_eq!(bind["src"], "/usr");
     assert_eq!(bind["readonly"], true);
-    assert_eq!(bind["origin"], "<builtin>/default.toml:16:8");
+    assert_eq!(bind["origin"], "<builtin>/include/base.toml:15:8");
     assert_eq!(steps.last().unwrap()["op"], "exec");
     assert_eq!(steps.last().unwrap()["argv"][0], "/bin/sh");
 }
@@ -393,4 +406,91 @@ fn an_optional_mount_with_an_unset_variable_is_a_note_not_a_warning() {
             .iter()
             .any(|s| matches!(s.action, plan::Action::Bind { .. }))
     );
+}
+
+#[test]
+fn every_shipped_profile_is_clean_described_and_categorised() {
+    use sandbox::profile::resolve::BUILTIN;
+    let mut apps = 0;
+    let mut failures = vec![];
+    for (name, _) in BUILTIN {
+        let mut l = profile::load(Location::Builtin(name), &search());
+        profile::validate(&mut l, &vars(), &host());
+        if !l.diags.is_empty() {
+            failures.push(format!("{name}:\n{}", render(&l, &l.diags)));
+        }
+        let p = &l.profile;
+        if p.description.is_none() {
+            failures.push(format!("{name}: no description"));
+        }
+        if name.starts_with("include/") {
+            if p.category.is_some() || p.command.is_some() {
+                failures.push(format!("{name}: a fragment has no category or command"));
+            }
+            continue;
+        }
+        if p.category.is_none()
+            || p.command.is_none()
+            || p.name.as_ref().map(|n| n.value.as_str()) != Some(name)
+        {
+            failures.push(format!(
+                "{name}: needs name = \"{name}\", category and command"
+            ));
+        }
+        if *name != "default" {
+            apps += 1;
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(apps >= 40, "at least 40 application profiles, found {apps}");
+}
+
+#[test]
+fn profiles_that_need_the_network_use_pasta() {
+    use sandbox::profile::resolve::BUILTIN;
+    use sandbox::profile::types::NetMode;
+    for (name, _) in BUILTIN.iter().filter(|(n, _)| !n.starts_with("include/")) {
+        let mut l = profile::load(Location::Builtin(name), &search());
+        profile::validate(&mut l, &vars(), &host());
+        let p = &l.profile;
+        let mode = p
+            .network
+            .mode
+            .as_ref()
+            .map(|m| m.value)
+            .unwrap_or(NetMode::None);
+        assert!(
+            matches!(mode, NetMode::None | NetMode::Pasta),
+            "{name}: network mode other than pasta"
+        );
+        assert!(
+            p.ns_new(sandbox::profile::NsKind::Net),
+            "{name}: shares the host's network"
+        );
+    }
+}
+
+#[test]
+fn profiles_lists_shipped_profiles_by_category() {
+    let text = profile::resolve::list_text(&SearchPath::builtin_only());
+    let pos = |s: &str| {
+        text.find(s)
+            .unwrap_or_else(|| panic!("{s} missing in:\n{text}"))
+    };
+    assert!(pos("desktop:\n") < pos("cli:\n"));
+    assert!(pos("cli:\n") < pos("service:\n"));
+    assert!(pos("service:\n") < pos("include (fragments, for extends):\n"));
+    let section = |title: &str| {
+        let start = pos(title);
+        let rest = &text[start + title.len()..];
+        rest[..rest
+            .find(":\n")
+            .map(|i| rest[..i].rfind('\n').unwrap_or(0))
+            .unwrap_or(rest.len())]
+            .to_string()
+    };
+    assert!(section("desktop:\n").contains("  firefox "));
+    assert!(section("cli:\n").contains("  curl "));
+    assert!(section("service:\n").contains("  nginx "));
+    assert!(section("include (fragments, for extends):\n").contains("  include/x11 "));
 }

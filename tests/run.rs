@@ -93,10 +93,23 @@ both!(only_planned_mounts_are_visible, |who| {
         "/proc/bus",
         "/proc/irq",
         "/proc/sys",
+        "/run",
         "/tmp",
         "/usr",
         home.as_str(),
     ];
+    // The base fragment's optional binds, where the host has them (as
+    // files or directories; links are recreated, not mounted).
+    for optional in [
+        "/etc/ld.so.conf",
+        "/etc/ld.so.conf.d",
+        "/etc/locale.alias",
+        "/etc/alternatives",
+    ] {
+        if std::fs::symlink_metadata(optional).is_ok_and(|m| !m.file_type().is_symlink()) {
+            want.push(optional);
+        }
+    }
     want.sort();
     assert_eq!(seen, want);
 });

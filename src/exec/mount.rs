@@ -106,8 +106,21 @@ pub fn prepare(action: &Action) -> Result<Option<Detached>, Failed> {
             src,
             readonly,
             devices,
+            create,
             ..
         } => {
+            if *create {
+                // As the caller (the outer user namespace maps it), so the
+                // directory is theirs on the host, like one they made.
+                use std::os::unix::fs::DirBuilderExt;
+                ctx(
+                    std::fs::DirBuilder::new()
+                        .recursive(true)
+                        .mode(0o700)
+                        .create(src),
+                    || format!("create {src}"),
+                )?;
+            }
             let mut attrs = sys::MOUNT_ATTR_NOSUID;
             if !devices {
                 attrs |= sys::MOUNT_ATTR_NODEV;

@@ -449,10 +449,18 @@ impl Compiler<'_> {
                         ));
                         return;
                     }
+                    PathKind::Missing if flag(&m.create, false) => Action::Bind {
+                        src: src.value.clone(),
+                        dst,
+                        readonly: m.kind.value == MountKind::RoBind,
+                        devices: false,
+                        dir: true,
+                        create: true,
+                    },
                     PathKind::Missing => {
                         self.diags.push(
                             Diagnostic::error(src.span, format!("bind source '{}' does not exist", src.value))
-                                .with_hint("create it, or add 'optional = true' to skip this mount when it is missing"),
+                                .with_hint("create it, add 'create = true' to make the directory when missing, or 'optional = true' to skip this mount"),
                         );
                         return;
                     }
@@ -468,6 +476,7 @@ impl Compiler<'_> {
                         readonly: m.kind.value == MountKind::RoBind,
                         devices: m.kind.value == MountKind::DevBind,
                         dir: kind == PathKind::Dir,
+                        create: false,
                     },
                 }
             }

@@ -114,6 +114,9 @@ pub enum Action {
         devices: bool,
         /// The source is a directory (else a file or device).
         dir: bool,
+        /// Make the source directory (mode 0700, as the caller) if missing.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        create: bool,
     },
     Tmpfs {
         dst: String,

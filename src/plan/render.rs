@@ -91,8 +91,10 @@ pub fn describe(a: &Action) -> String {
             dst,
             readonly,
             devices,
+            create,
             ..
         } => {
+            let made = if *create { " (source made if missing)" } else { "" };
             let kind = if *devices {
                 "dev-bind"
             } else if *readonly {
@@ -100,7 +102,7 @@ pub fn describe(a: &Action) -> String {
             } else {
                 "bind"
             };
-            format!("{kind} {src} -> {dst}")
+            format!("{kind} {src} -> {dst}{made}")
         }
         Action::Tmpfs {
             dst,

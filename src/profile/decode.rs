@@ -520,6 +520,7 @@ impl Decoder<'_> {
                 src: self.string(t, "src"),
                 dst: self.string(t, "dst"),
                 optional: self.bool(t, "optional"),
+                create: self.bool(t, "create"),
                 size: self.size(t, "size"),
                 mode,
                 content: self.string(t, "content"),

@@ -316,6 +316,9 @@ pub struct Listed {
     /// The name to give `sandbox run` (`include/NAME` for fragments).
     pub name: String,
     pub description: String,
+    /// Its `category`, or that of the profile of the same name it
+    /// overrides; None for fragments and uncategorised profiles.
+    pub category: Option<crate::profile::types::Category>,
     pub location: Location,
     /// Hidden by a profile of the same name earlier on the search path.
     pub shadowed: bool,
@@ -359,25 +362,51 @@ pub fn list(search: &SearchPath) -> Vec<Listed> {
         let shadowed = out.iter().any(|l| l.name == name);
         out.push(Listed {
             description: p.description.map(|d| d.value).unwrap_or_default(),
+            category: p.category.map(|c| c.value),
             name,
             location,
             shadowed,
         });
     }
+    // An override that does not say its category has the one it overrides.
+    for i in 0..out.len() {
+        if out[i].category.is_none()
+            && let Some(c) = out
+                .iter()
+                .find(|o| o.name == out[i].name && o.category.is_some())
+                .and_then(|o| o.category)
+        {
+            out[i].category = Some(c);
+        }
+    }
     out
 }
 
-/// `sandbox profiles` output: profiles, then fragments.
+/// `sandbox profiles` output: profiles by category, then fragments.
 pub fn list_text(search: &SearchPath) -> String {
+    use crate::profile::types::Category;
     let all = list(search);
     let width = all.iter().map(|l| l.name.len()).max().unwrap_or(0);
+    type Belongs = fn(&Listed) -> bool;
+    let groups: [(&str, Belongs); 5] = [
+        ("desktop", |l| l.category == Some(Category::Desktop)),
+        ("cli", |l| l.category == Some(Category::Cli)),
+        ("service", |l| l.category == Some(Category::Service)),
+        ("other", |l| {
+            l.category.is_none() && !l.name.starts_with("include/")
+        }),
+        ("include (fragments, for extends)", |l| {
+            l.name.starts_with("include/")
+        }),
+    ];
     let mut out = String::new();
-    for (title, fragments) in [("profiles", false), ("fragments (for extends)", true)] {
+    for (title, belongs) in groups {
+        let members: Vec<&Listed> = all.iter().filter(|l| belongs(l)).collect();
+        if members.is_empty() {
+            continue;
+        }
         out.push_str(&format!("{title}:\n"));
-        for l in all
-            .iter()
-            .filter(|l| l.name.starts_with("include/") == fragments)
-        {
+        for l in members {
             let shadow = if l.shadowed { " (overridden)" } else { "" };
             out.push_str(&format!(
                 "  {:<width$}  {}  [{}]{shadow}\n",

@@ -160,7 +160,7 @@ impl MountKind {
     pub fn keys(self) -> &'static [&'static str] {
         use MountKind::*;
         match self {
-            Bind | RoBind | DevBind => &["src", "dst", "optional"],
+            Bind | RoBind | DevBind => &["src", "dst", "optional", "create"],
             Tmpfs => &["dst", "size", "mode"],
             Proc | Dev | Mqueue | RemountRo => &["dst"],
             Symlink => &["src", "dst"],
@@ -188,6 +188,8 @@ pub struct Mount {
     pub src: Option<SpStr>,
     pub dst: Option<SpStr>,
     pub optional: Option<Sp<bool>>,
+    /// Bind: make the source directory (mode 0700) when it is missing.
+    pub create: Option<Sp<bool>>,
     pub size: Option<Sp<u64>>,
     pub mode: Option<Sp<u32>>,
     pub content: Option<SpStr>,

@@ -355,6 +355,20 @@ impl Validator<'_> {
         let pidns = p.ns_private(NsKind::Pid);
         for m in &p.mounts {
             let kind = m.kind.value;
+            if let (Some(c), true) = (&m.create, m.is_optional())
+                && c.value
+            {
+                self.error(c.span, "'create' and 'optional' contradict each other")
+                    .hint = Some(
+                    "create = true makes a missing source; optional = true skips the mount instead"
+                        .into(),
+                );
+            }
+            if let Some(c) = m.create.as_ref().filter(|c| c.value)
+                && kind == MountKind::DevBind
+            {
+                self.error(c.span, "'create' makes directories: not for a dev-bind");
+            }
             let Some(target) = m.target() else { continue };
             if !is_absolute_clean(&target.value) {
                 self.error(
