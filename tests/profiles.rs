@@ -47,6 +47,17 @@ fn host() -> FakeHost {
     h
 }
 
+/// The fake host for a profile: root's for one meant for root (no user
+/// namespace: a root-run service), else the example user's.
+fn host_for(l: &Loaded) -> FakeHost {
+    let mut h = host();
+    if !l.profile.ns_new(sandbox::profile::NsKind::User) {
+        h.uid = 0;
+        h.gid = 0;
+    }
+    h
+}
+
 fn load_checked(path: &Path) -> Loaded {
     let mut l = profile::load(Location::File(path.to_path_buf()), &search());
     profile::validate(&mut l, &vars(), &host());
@@ -189,11 +200,11 @@ fn all_profiles() -> Vec<(String, Location)> {
 fn golden_plans() {
     // Relative example paths keep the origins in the golden files stable.
     std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
-    let host = host();
     let update = std::env::var("UPDATE_GOLDEN").is_ok();
     let mut failures = vec![];
     for (name, loc) in all_profiles() {
         let mut l = profile::load(loc.clone(), &search());
+        let host = host_for(&l);
         profile::validate(&mut l, &vars(), &host);
         let diags = render(&l, &l.diags);
         assert!(!l.has_errors(), "{name} does not validate:\n{diags}");
@@ -415,7 +426,8 @@ fn every_shipped_profile_is_clean_described_and_categorised() {
     let mut failures = vec![];
     for (name, _) in BUILTIN {
         let mut l = profile::load(Location::Builtin(name), &search());
-        profile::validate(&mut l, &vars(), &host());
+        let h = host_for(&l);
+        profile::validate(&mut l, &vars(), &h);
         if !l.diags.is_empty() {
             failures.push(format!("{name}:\n{}", render(&l, &l.diags)));
         }
@@ -451,7 +463,8 @@ fn profiles_that_need_the_network_use_pasta() {
     use sandbox::profile::types::NetMode;
     for (name, _) in BUILTIN.iter().filter(|(n, _)| !n.starts_with("include/")) {
         let mut l = profile::load(Location::Builtin(name), &search());
-        profile::validate(&mut l, &vars(), &host());
+        let h = host_for(&l);
+        profile::validate(&mut l, &vars(), &h);
         let p = &l.profile;
         let mode = p
             .network

@@ -58,7 +58,7 @@ pub struct Filter<'a> {
 
 /// The caller's session bus: $DBUS_SESSION_BUS_ADDRESS, else the
 /// conventional $XDG_RUNTIME_DIR/bus.
-fn upstream() -> Option<String> {
+pub fn upstream() -> Option<String> {
     if let Some(a) = std::env::var("DBUS_SESSION_BUS_ADDRESS")
         .ok()
         .filter(|a| !a.is_empty())

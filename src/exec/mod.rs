@@ -91,7 +91,15 @@ fn launch(plan: &Plan) -> Result<u8, StepError> {
         .steps
         .iter()
         .position(|s| matches!(s.action, Action::DbusProxy { .. }));
+    // With no session bus to filter (a server, an ssh session), the app
+    // gets no bus: less than the profile allows, never more.
     let socket_dir = match proxy_step {
+        Some(_) if dbus::upstream().is_none() => {
+            eprintln!(
+                "sandbox: no session bus (DBUS_SESSION_BUS_ADDRESS unset, no $XDG_RUNTIME_DIR/bus): the sandbox gets none"
+            );
+            None
+        }
         Some(i) => Some(
             dbus::SocketDir::create()
                 .map_err(|e| StepError::new(i, e, "create a directory for the proxy's socket"))?,
@@ -182,8 +190,10 @@ fn launch(plan: &Plan) -> Result<u8, StepError> {
                     call,
                     broadcast,
                 };
-                let socket = socket_dir.as_ref().map(|d| d.socket()).unwrap_or_default();
-                dbus::start(&socket, &filter).map(|p| proxy = Some(p))
+                match &socket_dir {
+                    Some(d) => dbus::start(&d.socket(), &filter).map(|p| proxy = Some(p)),
+                    None => Ok(()),
+                }
             }
             _ => Ok(()),
         };

@@ -4,7 +4,8 @@
 //! then goes to the background, so its first process exiting means ready.
 //! Its daemon's pid comes back through a pid file that is a memfd of ours
 //! (pasta opens the pid file before it closes inherited descriptors), and
-//! the launcher stops it, through a pidfd, when the sandbox ends.
+//! the launcher stops it, through a pidfd, when the sandbox ends; a
+//! watchdog stops it when the launcher itself is killed.
 
 use std::io::{self, Read, Seek};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -13,6 +14,49 @@ use std::process::{Command, Stdio};
 /// The running pasta, stopped when dropped.
 pub struct Pasta {
     pidfd: OwnedFd,
+    /// The write end of the watchdog's pipe and the watchdog's pid.
+    watchdog: Option<(OwnedFd, nix::unistd::Pid)>,
+}
+
+/// pasta is not our child (it daemonizes) and outlives a launcher killed
+/// with SIGKILL: a forked watchdog waits for the end of a pipe whose write
+/// end only the launcher holds, then stops pasta. Only read, a signal and
+/// _exit run in the forked copy.
+fn watchdog(pidfd: &OwnedFd) -> io::Result<(OwnedFd, nix::unistd::Pid)> {
+    let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+    // SAFETY: the child only calls read, syscall and _exit.
+    match unsafe { nix::unistd::fork() }? {
+        nix::unistd::ForkResult::Child => {
+            let mut b = [0u8; 1];
+            // SAFETY: plain syscalls on descriptors this process holds.
+            unsafe {
+                // Keep only the pipe's read end (3) and the pidfd (4): a
+                // copy of the launcher's other descriptors (the sandbox's
+                // "go" pipe among them) must not outlive the launcher.
+                let high_r = libc::fcntl(r.as_raw_fd(), libc::F_DUPFD, 1000);
+                let high_p = libc::fcntl(pidfd.as_raw_fd(), libc::F_DUPFD, 1000);
+                libc::dup2(high_r, 3);
+                libc::dup2(high_p, 4);
+                libc::syscall(libc::SYS_close_range, 5, u32::MAX, 0);
+                loop {
+                    let n = libc::read(3, b.as_mut_ptr().cast(), 1);
+                    let interrupted = n < 0 && *libc::__errno_location() == libc::EINTR;
+                    if n == 0 || (n < 0 && !interrupted) {
+                        break;
+                    }
+                }
+                libc::syscall(
+                    libc::SYS_pidfd_send_signal,
+                    4,
+                    libc::SIGTERM,
+                    std::ptr::null::<libc::siginfo_t>(),
+                    0,
+                );
+                libc::_exit(0)
+            }
+        }
+        nix::unistd::ForkResult::Parent { child } => Ok((w, child)),
+    }
 }
 
 pub struct Options<'a> {
@@ -24,8 +68,9 @@ pub struct Options<'a> {
     pub userns: bool,
 }
 
-/// The arguments pasta gets (not counting the pid file).
-pub fn args(o: &Options, root: bool) -> Vec<String> {
+/// The arguments pasta gets (not counting the pid file); `ns(kind)` names
+/// the child's namespace file pasta is to open.
+pub fn args(o: &Options, root: bool, ns: impl Fn(&str) -> String) -> Vec<String> {
     let mut a: Vec<String> = vec!["--config-net".into(), "--quiet".into(), "--stderr".into()];
     // Nothing forwarded unless the profile says so: pasta's default
     // ("auto") would follow every port bound on either side.
@@ -49,7 +94,6 @@ pub fn args(o: &Options, root: bool) -> Vec<String> {
         // root owns, and then fail to join them.
         a.extend(["--runas".into(), "0".into()]);
     }
-    let ns = |k: &str| format!("/proc/{}/ns/{k}", o.child);
     if o.userns {
         a.extend(["--userns".into(), ns("user")]);
     }
@@ -75,8 +119,32 @@ fn memfd() -> io::Result<std::fs::File> {
 /// Errors carry pasta's own message (a port in use, no /dev/net/tun).
 pub fn start(o: &Options, root: bool) -> Result<Pasta, (io::Error, String)> {
     let mut pidfile = memfd().map_err(|e| (e, "memfd for pasta's pid".into()))?;
+    // The namespaces go to pasta as descriptors opened here, by their
+    // /proc/self/fd paths: pasta may not open /proc/CHILD/ns/* itself (a
+    // root child still holds every capability, which ptrace rules protect
+    // from a process with fewer), and a descriptor cannot name a recycled pid.
+    let mut held = vec![];
+    for kind in ["net", "user"] {
+        let path = format!("/proc/{}/ns/{kind}", o.child);
+        // Without O_CLOEXEC: pasta inherits them.
+        let f = nix::fcntl::open(
+            path.as_str(),
+            nix::fcntl::OFlag::O_RDONLY,
+            nix::sys::stat::Mode::empty(),
+        )
+        .map_err(|e| (io::Error::from(e), path.clone()))?;
+        held.push((kind, f));
+    }
+    let fd_path = |kind: &str| {
+        let fd = held
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, f)| f.as_raw_fd())
+            .unwrap_or(-1);
+        format!("/proc/self/fd/{fd}")
+    };
     let mut cmd = Command::new("pasta");
-    cmd.args(args(o, root))
+    cmd.args(args(o, root, fd_path))
         .arg("--pid")
         .arg(format!("/proc/self/fd/{}", pidfile.as_raw_fd()))
         .stdin(Stdio::null())
@@ -106,6 +174,7 @@ pub fn start(o: &Options, root: bool) -> Result<Pasta, (io::Error, String)> {
         (e, hint)
     })?;
     drop(cmd);
+    drop(held);
     if !out.status.success() {
         let said = String::from_utf8_lossy(&out.stderr);
         // This pasta also complains when there is no syslog; not the news.
@@ -146,9 +215,14 @@ pub fn start(o: &Options, root: bool) -> Result<Pasta, (io::Error, String)> {
         ));
     }
     // SAFETY: a new descriptor we own.
-    Ok(Pasta {
-        pidfd: unsafe { OwnedFd::from_raw_fd(raw as i32) },
-    })
+    let pidfd = unsafe { OwnedFd::from_raw_fd(raw as i32) };
+    let mut pasta = Pasta {
+        pidfd,
+        watchdog: None,
+    };
+    pasta.watchdog =
+        Some(watchdog(&pasta.pidfd).map_err(|e| (e, "fork pasta's watchdog".to_string()))?);
+    Ok(pasta)
 }
 
 impl Drop for Pasta {
@@ -174,5 +248,9 @@ impl Drop for Pasta {
         };
         // SAFETY: polling one valid descriptor.
         unsafe { libc::poll(&mut pfd, 1, 1000) };
+        if let Some((w, pid)) = self.watchdog.take() {
+            drop(w);
+            let _ = nix::sys::wait::waitpid(pid, None);
+        }
     }
 }

@@ -416,7 +416,20 @@ impl Compiler<'_> {
                 self.push(Phase::Mount, Action::RootTmpfs, o);
             }
         }
-        for m in &p.mounts {
+        for (i, m) in p.mounts.iter().enumerate() {
+            // A later mount at the same destination replaces this one (an
+            // override's way to change a mount): skip it, and its source.
+            if let (Some(later), Some(t)) = (p.replacement_of(i), m.target()) {
+                let (here, there) = (self.origin(m.kind.span), self.origin(later.kind.span));
+                self.notes.push(format!(
+                    "{}: the {} at '{}' is replaced by the one at {}",
+                    here.expect("span"),
+                    m.kind.value.name(),
+                    t.value,
+                    there.expect("span")
+                ));
+                continue;
+            }
             self.mount(m);
         }
         self.resolv_conf();
@@ -791,6 +804,11 @@ impl Compiler<'_> {
             .as_ref()
             .map(|c| c.value)
             .unwrap_or(Compat::BestEffort);
+        // An app allowed user namespaces of its own writes their id maps in
+        // /proc (the sandbox's own /proc: /proc/sys stays read-only).
+        if flag(&p.user.nested_userns, false) && !write.iter().any(|w| w == "/proc") {
+            write.push("/proc".into());
+        }
         // What this kernel cannot enforce: an error with compat = "hard",
         // a note (and a warning at run time) with best-effort.
         let abi = self.host.landlock_abi();

@@ -396,6 +396,20 @@ pub struct Profile {
 }
 
 impl Profile {
+    /// The later mount at the same destination that replaces mount `i`
+    /// (an override's way to change a mount), if any. A remount-ro changes
+    /// what is there rather than replacing it.
+    pub fn replacement_of(&self, i: usize) -> Option<&Mount> {
+        let m = &self.mounts[i];
+        let t = m.target()?;
+        if m.kind.value == MountKind::RemountRo {
+            return None;
+        }
+        self.mounts[i + 1..].iter().find(|l| {
+            l.kind.value != MountKind::RemountRo && l.target().is_some_and(|lt| lt.value == t.value)
+        })
+    }
+
     /// The namespace setting for `kind`, with the span that set it.
     pub fn namespace(&self, kind: NsKind) -> Option<&Sp<NsSetting>> {
         self.namespaces

@@ -472,7 +472,12 @@ impl Validator<'_> {
         for (i, m) in p.mounts.iter().enumerate() {
             let Some(t) = m.target() else { continue };
             if let Some(later) = p.mounts[i + 1..].iter().find(|l| {
-                covers(l.kind.value) && l.target().is_some_and(|lt| is_under(&t.value, &lt.value))
+                // The same destination again is a replacement (how an
+                // override changes a mount), not an accident: the plan drops
+                // the earlier one.
+                covers(l.kind.value)
+                    && l.target()
+                        .is_some_and(|lt| lt.value != t.value && is_under(&t.value, &lt.value))
             }) {
                 let lt = later.target().expect("filtered");
                 let origin = self.sources.origin(later.kind.span);
@@ -520,7 +525,10 @@ impl Validator<'_> {
             danger.push(format!("{config}/sandbox/profiles"));
         }
         danger.push("/etc/sandbox/profiles".into());
-        for m in &p.mounts {
+        for (i, m) in p.mounts.iter().enumerate() {
+            if p.replacement_of(i).is_some() {
+                continue;
+            }
             if !matches!(m.kind.value, MountKind::Bind | MountKind::DevBind) {
                 continue;
             }

@@ -70,14 +70,25 @@ pub fn test_user() -> Option<TestUser> {
 
 /// A `sandbox` command run as `who`, or None when that cannot be done here.
 pub fn sandbox(who: Who) -> Option<Command> {
+    sandbox_env(who, &[])
+}
+
+/// The same, with these environment variables set for `sandbox` (the
+/// unprivileged variant starts from an empty environment).
+pub fn sandbox_env(who: Who, vars: &[(&str, &str)]) -> Option<Command> {
     match (who, is_root()) {
         (Who::Root, true) => {
             let mut c = Command::new(binary());
             c.env("HOME", "/root").env("USER", "root");
+            c.envs(vars.iter().copied());
             Some(c)
         }
         (Who::Root, false) => cannot("the root variant needs the tests to run as root"),
-        (Who::User, false) => Some(Command::new(binary())),
+        (Who::User, false) => {
+            let mut c = Command::new(binary());
+            c.envs(vars.iter().copied());
+            Some(c)
+        }
         (Who::User, true) => {
             let Some(u) = test_user() else {
                 return cannot(
@@ -90,6 +101,7 @@ pub fn sandbox(who: Who) -> Option<Command> {
                 .arg(format!("USER={}", u.name))
                 .arg("PATH=/usr/local/bin:/usr/bin:/bin")
                 .arg("LANG=C.UTF-8")
+                .args(vars.iter().map(|(k, v)| format!("{k}={v}")))
                 .arg(binary())
                 .current_dir("/");
             Some(c)
