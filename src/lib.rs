@@ -6,6 +6,7 @@
 //! real system calls, then execs the application).
 
 pub mod capabilities;
+pub mod desktop;
 pub mod diag;
 pub mod exec;
 pub mod host;
