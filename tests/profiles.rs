@@ -507,3 +507,33 @@ fn profiles_lists_shipped_profiles_by_category() {
     assert!(section("service:\n").contains("  nginx "));
     assert!(section("include (fragments, for extends):\n").contains("  include/x11 "));
 }
+
+#[test]
+fn a_root_service_can_keep_the_hosts_network_through_an_override() {
+    let mut l = profile::load_text(
+        "nginx-host-net.toml",
+        None,
+        "extends = [\"nginx\"]\n\n[namespaces]\nnet = false\n",
+        &SearchPath::builtin_only(),
+    );
+    let h = host_for(&l);
+    profile::validate(&mut l, &vars(), &h);
+    assert!(l.diags.is_empty(), "{}", render(&l, &l.diags));
+    let p = plan::compile(&l, &h, &Invocation::default()).unwrap();
+    assert!(!p.steps.iter().any(|s| matches!(
+        s.action,
+        plan::Action::Pasta { .. } | plan::Action::ResolvConf { .. } | plan::Action::NetSysctls
+    )));
+    assert!(
+        p.notes
+            .iter()
+            .any(|n| n.contains("shares the host's network")),
+        "{:?}",
+        p.notes
+    );
+    let spawn = p.steps.iter().find_map(|s| match &s.action {
+        plan::Action::Spawn { new } => Some(new.clone()),
+        _ => None,
+    });
+    assert!(!spawn.unwrap().contains(&sandbox::profile::NsKind::Net));
+}

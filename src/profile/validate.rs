@@ -597,11 +597,20 @@ impl Validator<'_> {
     fn check_network(&mut self, p: &Profile) {
         let n = &p.network;
         let netns = p.ns_new(NsKind::Net);
-        if let Some(mode) = &n.mode {
-            if !netns && mode.value != NetMode::None {
-                self.error(mode.span, format!("network mode '{}' needs a new network namespace", name_of_net(mode.value)))
-                    .hint = Some("set namespaces.net = true; with namespaces.net = false the sandbox shares the host's network".into());
+        if !netns {
+            // Sharing the host's network overrides what an extended profile
+            // set up for a network of its own (how a service keeps the
+            // host's network): noted, not an error.
+            if let Some(mode) = n.mode.as_ref().filter(|m| m.value != NetMode::None) {
+                let at = self.sources.origin(mode.span);
+                self.notes.push(format!(
+                    "{at}: network mode '{}' and its settings do not apply: namespaces.net = false shares the host's network",
+                    name_of_net(mode.value)
+                ));
             }
+            return;
+        }
+        if let Some(mode) = &n.mode {
             if matches!(mode.value, NetMode::Veth | NetMode::Macvlan) && !self.host.is_root() {
                 self.error(
                     mode.span,
