@@ -510,3 +510,85 @@ both!(a_pulseaudio_client_reaches_the_server_outside, |who| {
         "the null sink outside is listed inside"
     );
 });
+
+// ---------------------------------------------------------------- the library
+
+/// `sandbox check` on every shipped profile and fragment, against this
+/// machine (the services' packages installed, as .ci/run does): valid,
+/// and not one warning.
+#[test]
+fn every_shipped_profile_checks_clean_on_this_machine() {
+    if !need(&["nginx", "redis-server"]) {
+        return;
+    }
+    if !Path::new("/etc/postgresql").is_dir() {
+        cannot("postgresql is not installed (see .ci/run)");
+        return;
+    }
+    let mut failures = vec![];
+    for (name, _) in sandbox::profile::resolve::BUILTIN {
+        let out = Command::new(binary())
+            .args(["check", name])
+            .output()
+            .unwrap();
+        if !out.status.success() || !out.stderr.is_empty() || !out.stdout.is_empty() {
+            failures.push(format!(
+                "{name}: {:?}\n{}{}",
+                out.status,
+                stdout(&out),
+                stderr(&out)
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn http_server_serves_the_current_folder_read_only() {
+    if !need(&["python3", "curl"]) {
+        return;
+    }
+    let s = Scratch::new("site");
+    let site = s.dir("site", 0o755);
+    s.write("site/index.html", "hello from a sandboxed site\n");
+    let Some(mut c) = sandbox(Who::User) else {
+        return;
+    };
+    let server = Running(
+        c.args(["run", "http-server"])
+            .current_dir(&site)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut body = String::new();
+    let served = wait_for(15, || {
+        let o = Command::new("curl")
+            .args(["-s", "-m", "2", "http://127.0.0.1:8000/index.html"])
+            .output()
+            .unwrap();
+        body = String::from_utf8_lossy(&o.stdout).into_owned();
+        !body.is_empty()
+    });
+    drop(server);
+    assert!(served);
+    assert_eq!(body, "hello from a sandboxed site\n");
+    // The server cannot change what it serves.
+    let Some(mut c) = sandbox(Who::User) else {
+        return;
+    };
+    let out = c
+        .args([
+            "run",
+            "http-server",
+            "--",
+            "/bin/sh",
+            "-c",
+            "touch index.html || echo read-only",
+        ])
+        .current_dir(&site)
+        .output()
+        .unwrap();
+    assert!(ok(out).contains("read-only"));
+}

@@ -57,8 +57,16 @@ pub fn builtin_text(name: &str) -> Option<&'static str> {
 }
 
 /// Whether a command-line or `extends` entry names a file rather than a
-/// profile on the search path.
+/// profile on the search path. `include/NAME`, as `sandbox profiles` lists
+/// a fragment, is a name.
 pub fn is_path(spec: &str) -> bool {
+    if let Some(fragment) = spec.strip_prefix("include/")
+        && !fragment.is_empty()
+        && !fragment.contains('/')
+        && !fragment.ends_with(".toml")
+    {
+        return false;
+    }
     spec.contains('/') || spec.ends_with(".toml")
 }
 
