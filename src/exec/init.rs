@@ -21,6 +21,8 @@ pub fn status_code(status: WaitStatus) -> Option<i32> {
 /// Supervise `app` until it exits; the forwarded signals must already be
 /// blocked in this process. Never returns.
 pub fn supervise(app: Pid) -> ! {
+    // A copy of the launcher's memory that PID 1 has no use for.
+    let _ = super::resident::trim();
     let code = match SignalFd::new(&forwarded_signals()) {
         Ok(sfd) => loop_until_exit(&sfd, app),
         Err(_) => 125,

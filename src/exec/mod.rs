@@ -20,6 +20,7 @@ mod netlink;
 mod pasta;
 mod process;
 mod report;
+mod resident;
 pub mod seccomp;
 pub mod sys;
 mod userns;
@@ -205,6 +206,8 @@ fn launch(plan: &Plan) -> Result<u8, StepError> {
         }
     }
 
+    // Set up: from here on the launcher only waits.
+    let _ = resident::trim();
     let (status, timed_out) = supervise(pid, &signals, deadline);
     drop(attached);
     drop(proxy);

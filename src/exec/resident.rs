@@ -1,0 +1,106 @@
+//! Giving back the memory a supervisor no longer needs. The launcher and
+//! the sandbox's PID 1 live as long as the app, but once set up they only
+//! wait for signals and children: the code and constant data that parsing,
+//! planning and setup touched stay resident (and count in every process's
+//! RSS and PSS) for nothing. Dropping those pages is safe for read-only
+//! file mappings: they are read back from the file if ever touched again.
+//! MADV_RANDOM first, so that a later touch maps the one page it needs,
+//! not the 16 around it the kernel's fault-around would.
+
+use std::io;
+
+/// One mapping of /proc/self/maps: start, end, and whether it may be dropped.
+fn droppable(line: &str) -> Option<(usize, usize)> {
+    let mut f = line.split_whitespace();
+    let range = f.next()?;
+    let perms = f.next()?;
+    let path = f.nth(3)?;
+    // Read-only (never dirty), private, backed by a file: `r--p`, `r-xp`.
+    // Never a writable mapping (its changes would be lost), nor the vdso.
+    if !path.starts_with('/') || perms.as_bytes().get(1) != Some(&b'-') || !perms.ends_with('p') {
+        return None;
+    }
+    let (a, b) = range.split_once('-')?;
+    Some((
+        usize::from_str_radix(a, 16).ok()?,
+        usize::from_str_radix(b, 16).ok()?,
+    ))
+}
+
+/// The droppable mappings of a /proc/self/smaps text: read-only file
+/// mappings none of whose pages is a private copy. A relocated RELRO
+/// segment is `r--p` and file-backed too, but its pages were written
+/// before it was made read-only: dropping them would bring back the
+/// unrelocated file contents.
+fn droppable_in_smaps(smaps: &str) -> Vec<(usize, usize)> {
+    let mut out = vec![];
+    let mut current: Option<(usize, usize)> = None;
+    let mut copied = false;
+    let mut flush = |current: Option<(usize, usize)>, copied: bool| {
+        if let (Some(m), false) = (current, copied) {
+            out.push(m);
+        }
+    };
+    for line in smaps.lines() {
+        let first = line.split_whitespace().next().unwrap_or("");
+        if first.contains('-') && !first.ends_with(':') {
+            flush(current.take(), copied);
+            current = droppable(line);
+            copied = false;
+        } else if let Some(kb) = line.strip_prefix("Anonymous:") {
+            copied |= kb.trim().trim_end_matches("kB").trim() != "0";
+        }
+    }
+    flush(current, copied);
+    out
+}
+
+/// Drop this process's resident read-only file pages and return freed heap.
+pub fn trim() -> io::Result<()> {
+    let smaps = std::fs::read_to_string("/proc/self/smaps")?;
+    for (start, end) in droppable_in_smaps(&smaps) {
+        // SAFETY: advice on whole mappings of this process that are
+        // read-only and file-backed: their contents can always be re-read.
+        unsafe {
+            libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_RANDOM);
+            libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED);
+        }
+    }
+    // SAFETY: glibc's malloc_trim only returns free heap to the system.
+    unsafe { libc::malloc_trim(0) };
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::droppable;
+
+    #[test]
+    fn mappings_with_private_copies_are_kept() {
+        let smaps = "1000-2000 r--p 00000000 fe:01 9 /usr/bin/x\nRss: 4 kB\nAnonymous: 0 kB\n\
+                     2000-3000 r--p 00001000 fe:01 9 /usr/bin/x\nAnonymous: 4 kB\n\
+                     3000-4000 r-xp 00002000 fe:01 9 /usr/bin/x\nAnonymous: 0 kB\n";
+        assert_eq!(
+            super::droppable_in_smaps(smaps),
+            vec![(0x1000, 0x2000), (0x3000, 0x4000)]
+        );
+    }
+
+    #[test]
+    fn only_read_only_file_mappings_are_dropped() {
+        let code = "55d0c0000000-55d0c0100000 r-xp 00001000 fe:01 123 /usr/bin/sandbox";
+        assert_eq!(droppable(code), Some((0x55d0c0000000, 0x55d0c0100000)));
+        assert!(
+            droppable("7f00-7f10 r--p 00000000 fe:01 9 /usr/lib/x86_64-linux-gnu/libc.so.6")
+                .is_some()
+        );
+        assert!(
+            droppable("7f00-7f10 rw-p 00000000 fe:01 9 /usr/lib/x86_64-linux-gnu/libc.so.6")
+                .is_none()
+        );
+        assert!(droppable("7f00-7f10 rw-p 00000000 00:00 0 [heap]").is_none());
+        assert!(droppable("7f00-7f10 r-xp 00000000 00:00 0 [vdso]").is_none());
+        assert!(droppable("7f00-7f10 r--s 00000000 fe:01 9 /dev/shm/x").is_none());
+        assert!(droppable("7f00-7f10 rw-p 00000000 00:00 0").is_none());
+    }
+}
