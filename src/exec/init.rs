@@ -21,8 +21,6 @@ pub fn status_code(status: WaitStatus) -> Option<i32> {
 /// Supervise `app` until it exits; the forwarded signals must already be
 /// blocked in this process. Never returns.
 pub fn supervise(app: Pid) -> ! {
-    // A copy of the launcher's memory that PID 1 has no use for.
-    let _ = super::resident::trim();
     let code = match SignalFd::new(&forwarded_signals()) {
         Ok(sfd) => loop_until_exit(&sfd, app),
         Err(_) => 125,
@@ -32,7 +30,26 @@ pub fn supervise(app: Pid) -> ! {
 }
 
 fn loop_until_exit(sfd: &SignalFd, app: Pid) -> i32 {
+    // PID 1 is a copy of the launcher's memory it has no use for: given
+    // back once the app has run a little.
+    let mut trim_at = Some(std::time::Instant::now() + super::resident::AFTER);
     loop {
+        if let Some(t) = trim_at {
+            let ms = t
+                .saturating_duration_since(std::time::Instant::now())
+                .as_millis() as i32;
+            let mut pfd = libc::pollfd {
+                fd: std::os::fd::AsRawFd::as_raw_fd(sfd),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: polling one descriptor this process owns.
+            if unsafe { libc::poll(&mut pfd, 1, ms) } == 0 {
+                trim_at = None;
+                let _ = super::resident::trim();
+                continue;
+            }
+        }
         let Ok(Some(info)) = sfd.read_signal() else {
             continue;
         };

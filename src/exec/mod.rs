@@ -206,8 +206,6 @@ fn launch(plan: &Plan) -> Result<u8, StepError> {
         }
     }
 
-    // Set up: from here on the launcher only waits.
-    let _ = resident::trim();
     let (status, timed_out) = supervise(pid, &signals, deadline);
     drop(attached);
     drop(proxy);
@@ -243,9 +241,15 @@ pub const TIMED_OUT: u8 = 124;
 fn supervise(pid: Pid, signals: &SignalFd, mut deadline: Option<Instant>) -> (WaitStatus, bool) {
     let mut killing_at: Option<Instant> = None;
     let mut timed_out = false;
+    // Once the app has run a little (a short command never gets here), the
+    // launcher gives back what setup left resident: it only waits now.
+    let mut trim_at = Some(Instant::now() + resident::AFTER);
     loop {
         let now = Instant::now();
-        let wait_until = killing_at.or(deadline);
+        let wait_until = [killing_at.or(deadline), trim_at]
+            .into_iter()
+            .flatten()
+            .min();
         let timeout_ms = wait_until
             .map(|t| {
                 t.saturating_duration_since(now)
@@ -261,6 +265,11 @@ fn supervise(pid: Pid, signals: &SignalFd, mut deadline: Option<Instant>) -> (Wa
         // SAFETY: polling one valid descriptor.
         let n = unsafe { libc::poll(&mut pfd, 1, timeout_ms) };
         if n == 0 {
+            if trim_at.is_some_and(|t| Instant::now() >= t) {
+                trim_at = None;
+                let _ = resident::trim();
+                continue;
+            }
             if killing_at.is_some() {
                 let _ = kill(pid, Signal::SIGKILL);
                 killing_at = None;

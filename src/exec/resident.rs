@@ -8,6 +8,11 @@
 //! not the 16 around it the kernel's fault-around would.
 
 use std::io;
+use std::time::Duration;
+
+/// How long the app runs before the supervisors trim: a short command
+/// ends first and pays nothing.
+pub const AFTER: Duration = Duration::from_millis(100);
 
 /// One mapping of /proc/self/maps: start, end, and whether it may be dropped.
 fn droppable(line: &str) -> Option<(usize, usize)> {
