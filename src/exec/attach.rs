@@ -65,17 +65,17 @@ fn veth(child: i32, host_address: &str) -> Result<Attached, Failed> {
         let what = what.to_string();
         move |e: io::Error| (e, what)
     };
-    let mut nl = Netlink::open().map_err(nl_err("open a netlink socket"))?;
-    nl.add_veth(&host, super::net::INTERFACE, child as u32)
-        .map_err(nl_err(&format!("create veth pair {host}")))?;
-    // From here on, a failure removes the pair (the drop of `made`).
-    let made = Attached::Veth(host.clone());
     let (addr, prefix) = crate::profile::validate::parse_cidr(host_address).ok_or_else(|| {
         (
             io::Error::from_raw_os_error(libc::EINVAL),
             host_address.to_string(),
         )
     })?;
+    let mut nl = Netlink::open().map_err(nl_err("open a netlink socket"))?;
+    nl.add_veth(&host, super::net::INTERFACE, child as u32)
+        .map_err(nl_err(&format!("create veth pair {host}")))?;
+    // From here on, a failure removes the pair (the drop of `made`).
+    let made = Attached::Veth(host.clone());
     let index = index_of(&host).map_err(nl_err(&host))?;
     nl.add_address(index, addr, prefix)
         .map_err(nl_err(&format!("address {host_address} on {host}")))?;

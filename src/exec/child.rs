@@ -112,8 +112,6 @@ fn run(plan: &Plan, pipes: &FromLauncher) -> Result<(), StepError> {
                 })?;
                 r.pivot().map_err(fail(i))?;
             }
-            // No session bus to filter: nothing to bind (see exec::launch).
-            Action::DbusSocket { .. } if pipes.dbus_socket.is_none() => {}
             a if step.phase == Phase::Mount => {
                 let r = root.as_ref().ok_or_else(|| {
                     StepError::new(i, io::Error::from_raw_os_error(libc::EINVAL), "no new root")

@@ -104,21 +104,15 @@ pub fn start(socket: &Path, f: &Filter) -> Result<Proxy, Failed> {
         .args(args(f))
         .stdin(Stdio::null())
         .stdout(Stdio::null());
-    // SAFETY: only fcntl and sigprocmask, async-signal-safe, before exec.
+    super::process::clean_signals_on_exec(&mut cmd);
+    // SAFETY: only fcntl, async-signal-safe, before exec.
     unsafe {
         cmd.pre_exec(move || {
-            // The pipe's write end goes to the proxy; the launcher's
-            // blocked signals do not.
+            // The pipe's write end goes to the proxy.
             if libc::fcntl(w, libc::F_SETFD, 0) < 0 {
                 return Err(io::Error::last_os_error());
             }
-            let empty = nix::sys::signal::SigSet::empty();
-            nix::sys::signal::sigprocmask(
-                nix::sys::signal::SigmaskHow::SIG_SETMASK,
-                Some(&empty),
-                None,
-            )
-            .map_err(io::Error::from)
+            Ok(())
         });
     }
     let child = cmd.spawn().map_err(|e| {

@@ -524,7 +524,12 @@ impl NewRoot {
                 if *dir { Want::Dir } else { Want::File },
             ),
             Action::Overlay { dst, .. } => self.mount_on(&tree(prepared)?, dst, Want::Dir),
-            Action::DbusSocket { dst } => self.mount_on(&tree(prepared)?, dst, Want::File),
+            // Not prepared: there was no session bus to filter (see
+            // exec::launch), so there is no socket to bind.
+            Action::DbusSocket { dst } => match prepared {
+                Some(Detached::Tree(t)) => self.mount_on(&t, dst, Want::File),
+                _ => Ok(()),
+            },
             Action::Tmpfs { dst, size, mode } => self.tmpfs(
                 dst,
                 *size,

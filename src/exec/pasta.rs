@@ -150,21 +150,7 @@ pub fn start(o: &Options, root: bool) -> Result<Pasta, (io::Error, String)> {
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
-    // The launcher blocks the signals it reads from its signalfd; pasta must
-    // not inherit that mask, or it could not be stopped.
-    // SAFETY: only sigprocmask, async-signal-safe, between fork and exec.
-    unsafe {
-        use std::os::unix::process::CommandExt;
-        cmd.pre_exec(|| {
-            let empty = nix::sys::signal::SigSet::empty();
-            nix::sys::signal::sigprocmask(
-                nix::sys::signal::SigmaskHow::SIG_SETMASK,
-                Some(&empty),
-                None,
-            )
-            .map_err(io::Error::from)
-        });
-    }
+    super::process::clean_signals_on_exec(&mut cmd);
     let out = cmd.output().map_err(|e| {
         let hint = if e.kind() == io::ErrorKind::NotFound {
             "pasta is not installed (Debian/Ubuntu package 'passt')".to_string()

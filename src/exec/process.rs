@@ -131,6 +131,22 @@ pub fn reset_signals() {
     let _ = unsafe { sigaction(Signal::SIGPIPE, &dfl) };
 }
 
+/// Start `cmd` (a helper the launcher runs: pasta, xdg-dbus-proxy) with
+/// the clean signal state of [`reset_signals`]: the launcher blocks the
+/// signals it reads from its signalfd, and a helper inheriting that mask
+/// could not be stopped.
+pub fn clean_signals_on_exec(cmd: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: reset_signals only calls sigprocmask and sigaction, both
+    // async-signal-safe, between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            reset_signals();
+            Ok(())
+        });
+    }
+}
+
 /// execve the command, searching PATH from `env` when argv[0] has no '/'.
 /// Returns only on failure, with the most telling error (as execvp does:
 /// EACCES over ENOENT).

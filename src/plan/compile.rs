@@ -291,16 +291,13 @@ impl Compiler<'_> {
     fn resolv_conf(&mut self) {
         let n = &self.loaded.profile.network;
         let mode = self.net_mode();
-        let nameservers: Vec<String> = if !n.dns.is_empty() {
-            n.dns.iter().map(|d| d.value.clone()).collect()
-        } else if mode == NetMode::Pasta {
-            vec![PASTA_DNS.into()]
-        } else {
-            return;
+        let nameservers: Vec<String> = match mode {
+            NetMode::None => return,
+            _ if !n.dns.is_empty() => n.dns.iter().map(|d| d.value.clone()).collect(),
+            NetMode::Pasta => vec![PASTA_DNS.into()],
+            // veth/macvlan without `dns`: the host's network decides.
+            NetMode::Veth | NetMode::Macvlan => return,
         };
-        if mode == NetMode::None {
-            return;
-        }
         let o = n
             .dns
             .first()

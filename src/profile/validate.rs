@@ -543,17 +543,22 @@ impl Validator<'_> {
     fn check_dbus(&mut self, p: &Profile) {
         let d = &p.dbus;
         let on = d.session.as_ref().is_some_and(|s| s.value);
-        let names = [("talk", &d.talk), ("own", &d.own), ("see", &d.see)];
-        let rules = [("call", &d.call), ("broadcast", &d.broadcast)];
-        for (key, list) in names.iter().chain(&rules) {
-            for n in list.iter() {
+        let lists = [
+            ("talk", &d.talk, false),
+            ("own", &d.own, false),
+            ("see", &d.see, false),
+            ("call", &d.call, true),
+            ("broadcast", &d.broadcast, true),
+        ];
+        for (key, list, rule) in lists {
+            for n in list {
                 if !on {
                     self.error(n.span, format!("[dbus] {key} needs session = true"))
                         .hint =
                         Some("add session = true to [dbus], or extends = [\"dbus\"]".into());
                     continue;
                 }
-                let name = if rules.iter().any(|(k, _)| k == key) {
+                let name = if rule {
                     match n.value.split_once('=') {
                         Some((name, _)) => name,
                         None => {
