@@ -7,7 +7,7 @@
 //! runs on the bare host and inside `sandbox run` with the default filter,
 //! an allowlist of every call, and no filter, side by side in one run.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
@@ -96,12 +96,7 @@ fn main() {
     }
     let me = std::env::current_exe().unwrap();
     let dir = me.parent().unwrap();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let sandbox: PathBuf = root.join("target/release/sandbox");
-    assert!(
-        sandbox.exists(),
-        "build the release binary first: cargo build --release"
-    );
+    let sandbox = PathBuf::from(env!("CARGO_BIN_EXE_sandbox"));
     let scratch = std::env::temp_dir().join(format!("sandbox-bench-{}", std::process::id()));
     std::fs::create_dir_all(&scratch).unwrap();
     let base = format!(
