@@ -6,7 +6,6 @@ use super::mount::{self, Detached, NewRoot};
 use super::report::{self, StepError};
 use super::{caps, init, net, process, seccomp, sys, userns};
 use crate::plan::{Action, Phase, Plan};
-use nix::unistd::{ForkResult, fork};
 use std::ffi::CString;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
@@ -45,15 +44,17 @@ fn run(plan: &Plan, pipes: &FromLauncher) -> Result<(), StepError> {
         // SAFETY: exit quietly.
         unsafe { libc::_exit(125) }
     }
-    let fail = |step: usize| move |(e, what): (io::Error, String)| StepError::new(step, e, what);
     // Only 0, 1 and 2 may reach the app.
     sys::cloexec_from(3).map_err(|e| StepError::new(usize::MAX, e, "close-on-exec"))?;
     // Root callers may carry supplementary groups; drop them where allowed.
     let _ = nix::unistd::setgroups(&[]);
 
-    let mut prepared: Vec<Option<Detached>> = plan.steps.iter().map(|_| None).collect();
-    let mut root: Option<NewRoot> = None;
-    let mut env: Vec<CString> = vec![];
+    let mut st = State {
+        prepared: plan.steps.iter().map(|_| None).collect(),
+        root: None,
+        env: vec![],
+        userns_limit: None,
+    };
     // Opened now, while the host's /proc is writable (see userns.rs).
     let sandwich_limits = plan.steps.iter().position(|s| {
         matches!(
@@ -64,14 +65,37 @@ fn run(plan: &Plan, pipes: &FromLauncher) -> Result<(), StepError> {
             }
         )
     });
-    let mut userns_limit = match sandwich_limits {
-        Some(i) => Some(
+    if let Some(i) = sandwich_limits {
+        st.userns_limit = Some(
             userns::open_user_namespace_limit()
                 .map_err(|e| StepError::new(i, e, "open user.max_user_namespaces"))?,
-        ),
-        None => None,
-    };
-    for (i, step) in plan.steps.iter().enumerate() {
+        );
+    }
+    run_steps(plan, pipes, &mut st, 0)
+}
+
+/// What the steps hand on to later steps.
+struct State {
+    /// Mounts made in pass 1, by step index, for pass 2 to attach.
+    prepared: Vec<Option<Detached>>,
+    /// The new root being built, until pivot_root.
+    root: Option<NewRoot>,
+    /// The app's environment.
+    env: Vec<CString>,
+    /// user.max_user_namespaces, opened before the pivot.
+    userns_limit: Option<std::fs::File>,
+}
+
+/// The steps from `from` on: returns only with an error; on success the
+/// last step execs the app.
+fn run_steps(
+    plan: &Plan,
+    pipes: &FromLauncher,
+    st: &mut State,
+    from: usize,
+) -> Result<(), StepError> {
+    let fail = |step: usize| move |(e, what): (io::Error, String)| StepError::new(step, e, what);
+    for (i, step) in plan.steps.iter().enumerate().skip(from) {
         let os = |r: io::Result<()>, what: &str| r.map_err(|e| StepError::new(i, e, what));
         match &step.action {
             Action::Spawn { .. }
@@ -92,7 +116,7 @@ fn run(plan: &Plan, pipes: &FromLauncher) -> Result<(), StepError> {
                 // (after any join of a mount namespace, before the new root).
                 for (j, s) in plan.steps.iter().enumerate().skip(i + 1) {
                     if s.phase == Phase::Mount {
-                        prepared[j] = match (&s.action, &pipes.dbus_socket) {
+                        st.prepared[j] = match (&s.action, &pipes.dbus_socket) {
                             (Action::DbusSocket { .. }, Some(socket)) => {
                                 Some(mount::prepare_socket(socket).map_err(fail(j))?)
                             }
@@ -104,19 +128,19 @@ fn run(plan: &Plan, pipes: &FromLauncher) -> Result<(), StepError> {
             }
             Action::NetSysctls => os(net::app_sysctls(), "/proc/sys/net/ipv4")?,
             Action::RootTmpfs | Action::RootBind { .. } => {
-                root = Some(NewRoot::attach(prepared[i].take()).map_err(fail(i))?);
+                st.root = Some(NewRoot::attach(st.prepared[i].take()).map_err(fail(i))?);
             }
             Action::PivotRoot => {
-                let r = root.take().ok_or_else(|| {
+                let r = st.root.take().ok_or_else(|| {
                     StepError::new(i, io::Error::from_raw_os_error(libc::EINVAL), "no new root")
                 })?;
                 r.pivot().map_err(fail(i))?;
             }
             a if step.phase == Phase::Mount => {
-                let r = root.as_ref().ok_or_else(|| {
+                let r = st.root.as_ref().ok_or_else(|| {
                     StepError::new(i, io::Error::from_raw_os_error(libc::EINVAL), "no new root")
                 })?;
-                r.apply(a, prepared[i].take()).map_err(fail(i))?;
+                r.apply(a, st.prepared[i].take()).map_err(fail(i))?;
             }
             Action::SetHostname { name } => os(
                 nix::unistd::sethostname(name).map_err(io::Error::from),
@@ -161,7 +185,7 @@ fn run(plan: &Plan, pipes: &FromLauncher) -> Result<(), StepError> {
             } => {
                 if !nested_userns {
                     // The inner namespace is the last one allowed below this one.
-                    let limit = userns_limit.as_mut().ok_or_else(|| {
+                    let limit = st.userns_limit.as_mut().ok_or_else(|| {
                         StepError::new(
                             i,
                             io::Error::from_raw_os_error(libc::EBADF),
@@ -192,7 +216,7 @@ fn run(plan: &Plan, pipes: &FromLauncher) -> Result<(), StepError> {
             )?,
             Action::Chdir { path } => os(std::env::set_current_dir(path), path)?,
             Action::Environment { clear, keep, set } => {
-                env = process::environment(*clear, keep, set)
+                st.env = process::environment(*clear, keep, set)
             }
             Action::SetRlimits { limits } => process::set_rlimits(limits).map_err(fail(i))?,
             Action::DieWithParent => {
@@ -200,25 +224,33 @@ fn run(plan: &Plan, pipes: &FromLauncher) -> Result<(), StepError> {
             }
             Action::NoNewPrivs => os(process::no_new_privs(), "prctl(PR_SET_NO_NEW_PRIVS)")?,
             Action::Landlock { .. } => super::landlock::apply(&step.action).map_err(fail(i))?,
-            Action::Init => match unsafe { fork() } {
-                // SAFETY: single-threaded; the child goes on with the steps.
-                Ok(ForkResult::Child) => {}
-                Ok(ForkResult::Parent { child }) => {
-                    // The init must not hold the report pipe: only the app
-                    // reports. supervise() never returns, so nothing closes it twice.
-                    // SAFETY: closing a descriptor this process owns.
-                    unsafe { libc::close(pipes.report.as_raw_fd()) };
-                    init::supervise(child)
-                }
-                Err(e) => return Err(StepError::new(i, e.into(), "fork")),
-            },
+            Action::Init => {
+                // The app's process goes on with the steps after this one
+                // in this process's memory, while this one waits for its
+                // exec (see sys::spawn_sharing_memory): no copy of the
+                // address space, no copy-on-write faults on either side.
+                let app = sys::spawn_sharing_memory(|| {
+                    let e = match run_steps(plan, pipes, st, i + 1) {
+                        Err(e) => e,
+                        Ok(()) => unreachable!("a plan ends with exec"),
+                    };
+                    report::send(pipes.report.as_fd(), &e);
+                    report::exit_code(plan, &e) as i32
+                })
+                .map_err(|e| StepError::new(i, e, "clone"))?;
+                // The init must not hold the report pipe: only the app
+                // reports. supervise() never returns, so nothing closes it twice.
+                // SAFETY: closing a descriptor this process owns.
+                unsafe { libc::close(pipes.report.as_raw_fd()) };
+                init::supervise(nix::unistd::Pid::from_raw(app))
+            }
             Action::Seccomp { .. } => {
                 process::reset_signals();
                 seccomp::apply(&step.action).map_err(fail(i))?;
             }
             Action::Exec { argv } => {
                 process::reset_signals();
-                let e = process::exec(argv, &env);
+                let e = process::exec(argv, &st.env);
                 return Err(StepError::new(
                     i,
                     e,
