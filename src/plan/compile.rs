@@ -413,10 +413,11 @@ impl Compiler<'_> {
                 self.push(Phase::Mount, Action::RootTmpfs, o);
             }
         }
+        let replaced = p.replacements();
         for (i, m) in p.mounts.iter().enumerate() {
             // A later mount at the same destination replaces this one (an
             // override's way to change a mount): skip it, and its source.
-            if let (Some(later), Some(t)) = (p.replacement_of(i), m.target()) {
+            if let (Some(later), Some(t)) = (replaced[i].map(|j| &p.mounts[j]), m.target()) {
                 let (here, there) = (self.origin(m.kind.span), self.origin(later.kind.span));
                 self.notes.push(format!(
                     "{}: the {} at '{}' is replaced by the one at {}",

@@ -396,18 +396,22 @@ pub struct Profile {
 }
 
 impl Profile {
-    /// The later mount at the same destination that replaces mount `i`
-    /// (an override's way to change a mount), if any. A remount-ro changes
-    /// what is there rather than replacing it.
-    pub fn replacement_of(&self, i: usize) -> Option<&Mount> {
-        let m = &self.mounts[i];
-        let t = m.target()?;
-        if m.kind.value == MountKind::RemountRo {
-            return None;
+    /// For each mount, the index of the later mount at the same destination
+    /// that replaces it (an override's way to change a mount), if any. A
+    /// remount-ro changes what is there rather than replacing it. One pass
+    /// from the end: profiles with a thousand mounts stay linear.
+    pub fn replacements(&self) -> Vec<Option<usize>> {
+        let mut nearest_later: std::collections::HashMap<&str, usize> = Default::default();
+        let mut out = vec![None; self.mounts.len()];
+        for (i, m) in self.mounts.iter().enumerate().rev() {
+            if m.kind.value == MountKind::RemountRo {
+                continue;
+            }
+            if let Some(t) = m.target() {
+                out[i] = nearest_later.insert(t.value.as_str(), i);
+            }
         }
-        self.mounts[i + 1..].iter().find(|l| {
-            l.kind.value != MountKind::RemountRo && l.target().is_some_and(|lt| lt.value == t.value)
-        })
+        out
     }
 
     /// The namespace setting for `kind`, with the span that set it.

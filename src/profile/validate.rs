@@ -8,6 +8,7 @@ use super::types::*;
 use super::vars::Vars;
 use crate::diag::{Diagnostic, Sources, Sp, Span, suggest};
 use crate::host::HostFacts;
+use std::collections::HashMap;
 use std::path::{Component, Path};
 
 /// Expand variables, then check the profile. Problems go to `loaded.diags`;
@@ -469,17 +470,29 @@ impl Validator<'_> {
                 MountKind::RemountRo | MountKind::Dir | MountKind::File | MountKind::Symlink
             )
         };
+        // Where each covering mount lands, with the indices of the mounts
+        // there in profile order: each mount then looks up its own parents
+        // (linear in the number of mounts; a pairwise check took 40 ms for
+        // 1000 binds). Path hashing ignores repeated and trailing '/'.
+        let mut covering: HashMap<&Path, Vec<usize>> = HashMap::new();
+        for (j, l) in p.mounts.iter().enumerate() {
+            if let (true, Some(lt)) = (covers(l.kind.value), l.target()) {
+                covering.entry(Path::new(&lt.value)).or_default().push(j);
+            }
+        }
         for (i, m) in p.mounts.iter().enumerate() {
             let Some(t) = m.target() else { continue };
-            if let Some(later) = p.mounts[i + 1..].iter().find(|l| {
-                // The same destination again is a replacement (how an
-                // override changes a mount), not an accident: the plan drops
-                // the earlier one.
-                covers(l.kind.value)
-                    && l.target()
-                        .is_some_and(|lt| lt.value != t.value && is_under(&t.value, &lt.value))
-            }) {
-                let lt = later.target().expect("filtered");
+            // The first later mount over a parent. The same destination
+            // again is a replacement (how an override changes a mount), not
+            // an accident: the plan drops the earlier one.
+            let first_later = Path::new(&t.value)
+                .ancestors()
+                .skip(1)
+                .filter_map(|a| covering.get(a)?.iter().find(|&&j| j > i))
+                .min();
+            if let Some(&j) = first_later {
+                let later = &p.mounts[j];
+                let lt = later.target().expect("indexed by target");
                 let origin = self.sources.origin(later.kind.span);
                 self.warn(
                     m.kind.span,
@@ -525,8 +538,9 @@ impl Validator<'_> {
             danger.push(format!("{config}/sandbox/profiles"));
         }
         danger.push("/etc/sandbox/profiles".into());
+        let replaced = p.replacements();
         for (i, m) in p.mounts.iter().enumerate() {
-            if p.replacement_of(i).is_some() {
+            if replaced[i].is_some() {
                 continue;
             }
             if !matches!(m.kind.value, MountKind::Bind | MountKind::DevBind) {
