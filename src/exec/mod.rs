@@ -252,8 +252,11 @@ fn supervise(pid: Pid, signals: &SignalFd, mut deadline: Option<Instant>) -> (Wa
             .min();
         let timeout_ms = wait_until
             .map(|t| {
+                // Rounded up: rounded down, poll would wake just before the
+                // moment and spin with a zero timeout until it passes.
                 t.saturating_duration_since(now)
-                    .as_millis()
+                    .as_micros()
+                    .div_ceil(1000)
                     .min(i32::MAX as u128) as i32
             })
             .unwrap_or(-1);
