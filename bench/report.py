@@ -8,7 +8,15 @@ def hyperfine(name):
     data = json.loads((work / name).read_text())
     return {r["command"]: (r["mean"] * 1000, r["stddev"] * 1000 if r["stddev"] else 0.0) for r in data["results"]}
 
-startup = hyperfine("startup.json")
+def rounds(pattern):
+    """Every round's runs of each command pooled (bench/run measures start-up in rounds)."""
+    times = {}
+    for f in sorted(work.glob(pattern)):
+        for r in json.loads(f.read_text())["results"]:
+            times.setdefault(r["command"], []).extend(r["times"])
+    return {c: (statistics.mean(t) * 1000, statistics.stdev(t) * 1000) for c, t in times.items()}
+
+startup = rounds("startup-*.json")
 binds = {n: hyperfine(f"binds{n}.json") for n in (10, 100, 1000)}
 floor = {n: statistics.median(float(x) for x in (work / f"floor{n}.txt").read_text().split()) for n in (10, 100, 1000)}
 memory = {}
