@@ -6,6 +6,7 @@ use super::mount::{self, Detached, NewRoot};
 use super::report::{self, StepError};
 use super::{caps, init, net, process, seccomp, sys, userns};
 use crate::plan::{Action, Phase, Plan};
+use std::convert::Infallible;
 use std::ffi::CString;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
@@ -22,23 +23,27 @@ pub struct FromLauncher {
 
 /// Run the child's steps; never returns (exec, or _exit with a report).
 pub fn main(plan: &Plan, pipes: FromLauncher) -> ! {
-    let code = match run(plan, &pipes) {
-        Ok(()) => 0,
-        Err(e) => {
-            report::send(pipes.report.as_fd(), &e);
-            report::exit_code(plan, &e) as i32
-        }
-    };
+    let Err(e) = run(plan, &pipes);
+    let code = report_failure(plan, &pipes, &e);
     // SAFETY: leaving the child without the parent's destructors.
     unsafe { libc::_exit(code) }
 }
+
+/// Tell the launcher which step failed; the exit code to leave with.
+fn report_failure(plan: &Plan, pipes: &FromLauncher, e: &StepError) -> i32 {
+    report::send(pipes.report.as_fd(), e);
+    report::exit_code(plan, e) as i32
+}
+
+/// The child's steps end in exec or in an error, never in a return.
+type Outcome = Result<Infallible, StepError>;
 
 fn wait_for_go(go: &OwnedFd) -> bool {
     let mut b = [0u8; 1];
     matches!(nix::unistd::read(go.as_fd(), &mut b), Ok(1))
 }
 
-fn run(plan: &Plan, pipes: &FromLauncher) -> Result<(), StepError> {
+fn run(plan: &Plan, pipes: &FromLauncher) -> Outcome {
     if !wait_for_go(&pipes.go) {
         // The launcher failed to set us up and has said so itself.
         // SAFETY: exit quietly.
@@ -86,14 +91,8 @@ struct State {
     userns_limit: Option<std::fs::File>,
 }
 
-/// The steps from `from` on: returns only with an error; on success the
-/// last step execs the app.
-fn run_steps(
-    plan: &Plan,
-    pipes: &FromLauncher,
-    st: &mut State,
-    from: usize,
-) -> Result<(), StepError> {
+/// The steps from `from` on; on success the last step execs the app.
+fn run_steps(plan: &Plan, pipes: &FromLauncher, st: &mut State, from: usize) -> Outcome {
     let fail = |step: usize| move |(e, what): (io::Error, String)| StepError::new(step, e, what);
     for (i, step) in plan.steps.iter().enumerate().skip(from) {
         let os = |r: io::Result<()>, what: &str| r.map_err(|e| StepError::new(i, e, what));
@@ -230,12 +229,8 @@ fn run_steps(
                 // exec (see sys::spawn_sharing_memory): no copy of the
                 // address space, no copy-on-write faults on either side.
                 let app = sys::spawn_sharing_memory(|| {
-                    let e = match run_steps(plan, pipes, st, i + 1) {
-                        Err(e) => e,
-                        Ok(()) => unreachable!("a plan ends with exec"),
-                    };
-                    report::send(pipes.report.as_fd(), &e);
-                    report::exit_code(plan, &e) as i32
+                    let Err(e) = run_steps(plan, pipes, st, i + 1);
+                    report_failure(plan, pipes, &e)
                 })
                 .map_err(|e| StepError::new(i, e, "clone"))?;
                 // The init must not hold the report pipe: only the app
