@@ -9,7 +9,7 @@ use crate::plan::{Action, Phase, Plan};
 use std::convert::Infallible;
 use std::ffi::CString;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 
 /// What the child keeps from the launcher.
 pub struct FromLauncher {
@@ -59,6 +59,7 @@ fn run(plan: &Plan, pipes: &FromLauncher) -> Outcome {
         root: None,
         env: vec![],
         userns_limit: None,
+        host_proc: open_host_proc(),
     };
     // Opened now, while the host's /proc is writable (see userns.rs).
     let sandwich_limits = plan.steps.iter().position(|s| {
@@ -89,6 +90,33 @@ struct State {
     env: Vec<CString>,
     /// user.max_user_namespaces, opened before the pivot.
     userns_limit: Option<std::fs::File>,
+    /// The host's /proc, opened before the pivot, for the files steps
+    /// after it write about this process (the inner id maps, the time
+    /// namespace's offsets): the sandbox may have no /proc of its own.
+    /// PID 1 closes it when it seals; the app's copy is close-on-exec.
+    host_proc: Option<OwnedFd>,
+}
+
+fn open_host_proc() -> Option<OwnedFd> {
+    use nix::fcntl::{OFlag, open};
+    open(
+        "/proc",
+        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )
+    .ok()
+}
+
+impl State {
+    fn host_proc(&self, step: usize) -> Result<std::os::fd::BorrowedFd<'_>, StepError> {
+        self.host_proc.as_ref().map(|fd| fd.as_fd()).ok_or_else(|| {
+            StepError::new(
+                step,
+                io::Error::from_raw_os_error(libc::ENOENT),
+                "the host's /proc",
+            )
+        })
+    }
 }
 
 /// The steps from `from` on; on success the last step execs the app.
@@ -172,7 +200,7 @@ fn run_steps(plan: &Plan, pipes: &FromLauncher, st: &mut State, from: usize) -> 
                 monotonic_ms,
                 boottime_ms,
             } => os(
-                userns::new_time_namespace(*monotonic_ms, *boottime_ms),
+                userns::new_time_namespace(*monotonic_ms, *boottime_ms, st.host_proc(i)?),
                 "time namespace",
             )?,
             Action::Sandwich {
@@ -197,7 +225,7 @@ fn run_steps(plan: &Plan, pipes: &FromLauncher, st: &mut State, from: usize) -> 
                     )?;
                 }
                 os(
-                    userns::enter_inner(*uid, *gid, ranges, own),
+                    userns::enter_inner(*uid, *gid, ranges, own, st.host_proc(i)?),
                     "enter the inner user namespace",
                 )?;
             }
@@ -233,12 +261,15 @@ fn run_steps(plan: &Plan, pipes: &FromLauncher, st: &mut State, from: usize) -> 
                     report_failure(plan, pipes, &e)
                 })
                 .map_err(|e| StepError::new(i, e, "clone"))?;
-                // The init must not hold the report pipe: only the app
-                // reports. supervise() never returns, so nothing closes it twice.
-                // SAFETY: closing a descriptor this process owns.
-                unsafe { libc::close(pipes.report.as_raw_fd()) };
+                // From here on this process is only PID 1: it seals itself
+                // (every descriptor closed, the report pipe among them: only
+                // the app reports) and supervises; it never returns.
                 init::supervise(nix::unistd::Pid::from_raw(app))
             }
+            Action::SealInit => os(
+                nix::sys::prctl::set_dumpable(false).map_err(io::Error::from),
+                "prctl(PR_SET_DUMPABLE, 0)",
+            )?,
             Action::Seccomp { .. } => {
                 process::reset_signals();
                 seccomp::apply(&step.action).map_err(fail(i))?;

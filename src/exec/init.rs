@@ -4,6 +4,7 @@
 //! app's status (128+N when signal N ended it).
 
 use super::process::forwarded_signals;
+use super::sys;
 use nix::sys::signal::{Signal, kill};
 use nix::sys::signalfd::SignalFd;
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
@@ -18,15 +19,43 @@ pub fn status_code(status: WaitStatus) -> Option<i32> {
     }
 }
 
-/// Supervise `app` until it exits; the forwarded signals must already be
-/// blocked in this process. Never returns.
+/// Seal PID 1, then supervise `app` until it exits; the forwarded signals
+/// must already be blocked in this process. Never returns.
 pub fn supervise(app: Pid) -> ! {
+    if let Err(e) = seal() {
+        // Fail closed: a PID 1 holding more than the app must not stay.
+        let _ = kill(app, Signal::SIGKILL);
+        let msg = format!("sandbox: error: PID 1 could not seal itself: {e}\n");
+        // Not eprintln!, which panics when standard error is gone.
+        let _ = nix::unistd::write(std::io::stderr(), msg.as_bytes());
+        // SAFETY: leaving the init without running destructors or atexit hooks.
+        unsafe { libc::_exit(125) }
+    }
     let code = match SignalFd::new(&forwarded_signals()) {
         Ok(sfd) => loop_until_exit(&sfd, app),
         Err(_) => 125,
     };
     // SAFETY: leaving the init without running destructors or atexit hooks.
     unsafe { libc::_exit(code) }
+}
+
+/// PID 1 is a copy of the launcher that never execs, and the app can name
+/// it: it must hold nothing the app does not. The app's process made its
+/// memory non-dumpable before exec (SealInit), so the app can neither
+/// ptrace it nor read its /proc files; this is what PID 1 gives up itself,
+/// in case anything ever reached it: every descriptor (the caller's, the
+/// pipes to the launcher, the host's /proc), the caller's environment
+/// strings, every capability of the outer user namespace, and every
+/// system call it does not need (its own allowlist).
+fn seal() -> std::io::Result<()> {
+    let filter = super::seccomp::init_program();
+    // Standard error stays open until the filter is loaded, for the message.
+    sys::close_from(3)?;
+    sys::wipe_environment();
+    sys::capset(sys::CapSets::default())?;
+    nix::sys::prctl::set_no_new_privs()?;
+    seccompiler::apply_filter(&filter).map_err(|e| std::io::Error::other(e.to_string()))?;
+    sys::close_from(0)
 }
 
 fn loop_until_exit(sfd: &SignalFd, app: Pid) -> i32 {

@@ -77,6 +77,9 @@ fn launch(plan: &Plan) -> Result<u8, StepError> {
         .position(|s| s.phase == Phase::Spawn)
         .unwrap_or(0);
     let fail = |step: usize| move |e: std::io::Error| StepError::new(step, e, "");
+    // The caller's descriptors reach no helper the launcher starts (pasta,
+    // xdg-dbus-proxy, newuidmap) and no process of the sandbox.
+    sys::cloexec_from(3).map_err(fail(spawn_step))?;
     let new = plan.new_namespaces();
     // Joins first (the user namespace before the others), in the launcher:
     // the child is then created inside them, and a joined pid namespace
@@ -131,6 +134,12 @@ fn launch(plan: &Plan) -> Result<u8, StepError> {
         Err(e) => return Err(StepError::new(spawn_step, e, "clone")),
     };
     drop((go_r, report_w));
+    // Where the app shares our user namespace and sees our pid (no user or
+    // pid namespace), it must not ptrace the launcher, which holds no
+    // filter and no Landlock domain: non-dumpable, it needs CAP_SYS_PTRACE
+    // for that. Only now: the child, a copy of us, had to start dumpable so
+    // that we may write its id maps.
+    nix::sys::prctl::set_dumpable(false).map_err(|e| fail(spawn_step)(e.into()))?;
     let signals = SignalFd::new(&forwarded).map_err(|e| fail(spawn_step)(e.into()))?;
 
     // Parent steps: maps, then release. On failure the child is killed
@@ -221,6 +230,14 @@ fn launch(plan: &Plan) -> Result<u8, StepError> {
     if timed_out {
         return Ok(TIMED_OUT);
     }
+    if matches!(status, WaitStatus::Signaled(_, Signal::SIGSYS, _))
+        && plan.find(|a| matches!(a, Action::Init)).is_some()
+    {
+        eprintln!(
+            "sandbox: error: the sandbox's PID 1 made a system call its own filter refuses, which ended the sandbox (a bug in sandbox: please report it)"
+        );
+        return Ok(SETUP_FAILED);
+    }
     Ok(init::status_code(status).unwrap_or(125).clamp(0, 255) as u8)
 }
 
@@ -232,8 +249,14 @@ fn set_nonblocking(fd: &OwnedFd) {
     }
 }
 
+/// Signals that ask a program to stop.
+const TERMINATING: [i32; 4] = [libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGQUIT];
+
 /// Exit code when the profile's timeout ended the sandbox (as timeout(1)).
 pub const TIMED_OUT: u8 = 124;
+
+/// Exit code when the sandbox could not be set up or held together.
+pub const SETUP_FAILED: u8 = 125;
 
 /// Forward signals to the child until it exits; at the deadline send TERM,
 /// then KILL after a grace period. Returns the status and whether the
@@ -241,6 +264,7 @@ pub const TIMED_OUT: u8 = 124;
 fn supervise(pid: Pid, signals: &SignalFd, mut deadline: Option<Instant>) -> (WaitStatus, bool) {
     let mut killing_at: Option<Instant> = None;
     let mut timed_out = false;
+    let mut stop_requests = 0;
     // Once the app has run a little (a short command never gets here), the
     // launcher gives back what setup left resident: it only waits now.
     let mut trim_at = Some(Instant::now() + resident::AFTER);
@@ -290,6 +314,16 @@ fn supervise(pid: Pid, signals: &SignalFd, mut deadline: Option<Instant>) -> (Wa
                 && let Ok(s) = Signal::try_from(sig)
             {
                 let _ = kill(pid, s);
+                // A second request to stop, from a process (kill, systemd,
+                // timeout(1); not the terminal's keys), is not left to the
+                // sandbox: whatever its app or PID 1 does, it ends now.
+                let from_process = info.ssi_code <= 0;
+                if from_process && TERMINATING.contains(&sig) {
+                    stop_requests += 1;
+                    if stop_requests >= 2 {
+                        let _ = kill(pid, Signal::SIGKILL);
+                    }
+                }
             }
         }
         match waitpid(pid, Some(WaitPidFlag::WNOHANG)) {

@@ -226,16 +226,93 @@ pub fn program(
     // A number named twice keeps its first (most specific) verdict.
     rules.sort_by_key(|(n, _)| *n);
     rules.dedup_by_key(|(n, _)| *n);
-    let mut prog = vec![
+    let mut prog = header(refuse);
+    prog.extend(search(&rules, default));
+    prog
+}
+
+/// What PID 1 still calls once sealed: waiting for signals and children,
+/// forwarding signals, reaping, giving back memory (reading
+/// /proc/self/smaps for it), and exiting. Nothing that creates, opens for
+/// writing, executes or changes credentials, namespaces or mounts.
+const INIT_SYSCALLS: &[&str] = &[
+    "read",
+    "close",
+    "close_range",
+    "poll",
+    "ppoll",
+    "wait4",
+    "waitid",
+    "kill",
+    "exit",
+    "exit_group",
+    "rt_sigreturn",
+    "restart_syscall",
+    "rt_sigprocmask",
+    "signalfd4",
+    "madvise",
+    "munmap",
+    "mmap",
+    "mremap",
+    "brk",
+    "openat",
+    "fstat",
+    "newfstatat",
+    "statx",
+    "lseek",
+    "clock_gettime",
+    "clock_nanosleep",
+    "getpid",
+    "gettid",
+    "sched_yield",
+    "futex",
+];
+
+/// PID 1's own filter: only [`INIT_SYSCALLS`], and `openat` only without
+/// write access or O_CREAT. Stricter than any app policy. Anything else
+/// kills it, and with it the sandbox: PID 1 cannot be stopped or killed
+/// from inside, so a refusal it did not expect would leave it looping, and
+/// the launcher says when PID 1 died this way.
+pub fn init_program() -> Vec<sock_filter> {
+    let refuse = SECCOMP_RET_KILL_PROCESS;
+    let mut rules: Vec<(u32, Verdict)> = INIT_SYSCALLS
+        .iter()
+        .filter_map(|n| crate::syscalls::number(n))
+        .map(|n| (n, Verdict::Ret(SECCOMP_RET_ALLOW)))
+        .collect();
+    // O_TMPFILE without its O_DIRECTORY part, which reading a folder uses.
+    const O_TMPFILE_ONLY: u32 = 0o20000000;
+    let write_or_create =
+        (libc::O_WRONLY | libc::O_RDWR | libc::O_CREAT | libc::O_TRUNC) as u32 | O_TMPFILE_ONLY;
+    for r in rules
+        .iter_mut()
+        .filter(|(n, _)| *n == libc::SYS_openat as u32)
+    {
+        r.1 = Verdict::ArgMask {
+            arg: 2,
+            mask: write_or_create,
+            refuse,
+            otherwise: SECCOMP_RET_ALLOW,
+        };
+    }
+    rules.sort_by_key(|(n, _)| *n);
+    rules.dedup_by_key(|(n, _)| *n);
+    let mut prog = header(refuse);
+    prog.extend(search(&rules, refuse));
+    prog
+}
+
+/// The checks every program starts with: a foreign architecture is
+/// killed, an x32 call refused.
+fn header(refuse: u32) -> Vec<sock_filter> {
+    vec![
         stmt(BPF_LD_W_ABS, OFF_ARCH),
         jump(BPF_JEQ_K, AUDIT_ARCH, 1, 0),
         stmt(BPF_RET_K, SECCOMP_RET_KILL_PROCESS),
         stmt(BPF_LD_W_ABS, OFF_NR),
         jump(BPF_JGE_K, X32_SYSCALL_BIT, 0, 1),
         stmt(BPF_RET_K, refuse),
-    ];
-    prog.extend(search(&rules, default));
-    prog
+    ]
 }
 
 pub fn apply(action: &Action) -> Result<(), (io::Error, String)> {

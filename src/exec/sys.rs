@@ -335,6 +335,35 @@ pub fn capset(sets: CapSets) -> io::Result<()> {
         .map(drop)
 }
 
+/// Close every descriptor from `first` up.
+pub fn close_from(first: u32) -> io::Result<()> {
+    // SAFETY: close_range without flags; whatever owned those descriptors
+    // is never used again by the caller (PID 1 sealing itself).
+    check(unsafe { libc::syscall(libc::SYS_close_range, first, u32::MAX, 0) }).map(drop)
+}
+
+/// Overwrite with zeros every environment string `environ` points to: in
+/// a process that never called setenv, those are the strings exec put on
+/// the stack, which /proc/PID/environ shows.
+pub fn wipe_environment() {
+    // SAFETY: `environ` is a null-terminated array of pointers to
+    // null-terminated strings, valid for the life of the process; this
+    // process is single-threaded, and zeroing a string's bytes in place
+    // leaves a valid (empty) string behind.
+    unsafe {
+        let env = *std::ptr::addr_of!(libc::environ);
+        if env.is_null() {
+            return;
+        }
+        let mut i = 0;
+        while !(*env.add(i)).is_null() {
+            let s = *env.add(i);
+            std::ptr::write_bytes(s, 0, libc::strlen(s));
+            i += 1;
+        }
+    }
+}
+
 /// Mark every descriptor from `first` up close-on-exec.
 pub fn cloexec_from(first: u32) -> io::Result<()> {
     const CLOSE_RANGE_CLOEXEC: u32 = 1 << 2;

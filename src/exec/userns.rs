@@ -6,6 +6,7 @@
 use crate::plan::IdMapEntry;
 use crate::profile::NsKind;
 use std::io;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 /// The user-namespace limit of the namespace we are in, opened while the
 /// host's /proc is still reachable and writable (the sandbox's own /proc
@@ -23,16 +24,57 @@ pub fn limit_user_namespaces(limit: &mut std::fs::File, max: u32) -> io::Result<
     limit.write_all(max.to_string().as_bytes())
 }
 
-/// Enter a new user namespace mapping `uid`/`gid` onto our current ids.
+/// This process's own directory in the host's /proc (`proc`, opened
+/// before the pivot): the sandbox may have no /proc of its own, or one
+/// the profile bound read-only. The directory stays this process's
+/// whatever namespaces it enters, and a helper forked from it that holds
+/// it writes this process's files.
+fn own_proc_dir(proc: BorrowedFd) -> io::Result<OwnedFd> {
+    use nix::fcntl::{OFlag, openat};
+    openat(
+        proc,
+        "self",
+        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )
+    .map_err(io::Error::from)
+}
+
+/// Write `text` to the file `name` under the directory `dir`.
+fn write_at(dir: BorrowedFd, name: &str, text: &str) -> io::Result<()> {
+    use nix::fcntl::{OFlag, openat};
+    let fd = openat(
+        dir,
+        name,
+        OFlag::O_WRONLY | OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )?;
+    nix::unistd::write(&fd, text.as_bytes())
+        .map_err(io::Error::from)
+        .and_then(|n| {
+            if n == text.len() {
+                Ok(())
+            } else {
+                Err(io::Error::from_raw_os_error(libc::EIO))
+            }
+        })
+}
+
 /// Enter a new user namespace in which this process is `uid`/`gid`, mapped
 /// onto its current ids; `ranges` (the profile's extra ids) are mapped onto
-/// the same ids of the outer namespace.
+/// the same ids of the outer namespace. `proc` is the host's /proc.
 ///
 /// A map of more than the writer's own id needs CAP_SETUID in the parent
 /// namespace when the map file is opened, which this process loses by
 /// entering the new namespace: so with ranges, a helper forked beforehand
 /// (still outside, still capable) writes the maps.
-pub fn enter_inner(uid: u32, gid: u32, ranges: &[IdMapEntry], own: &[NsKind]) -> io::Result<()> {
+pub fn enter_inner(
+    uid: u32,
+    gid: u32,
+    ranges: &[IdMapEntry],
+    own: &[NsKind],
+    proc: BorrowedFd,
+) -> io::Result<()> {
     let (outer_uid, outer_gid) = (
         nix::unistd::geteuid().as_raw(),
         nix::unistd::getegid().as_raw(),
@@ -43,11 +85,12 @@ pub fn enter_inner(uid: u32, gid: u32, ranges: &[IdMapEntry], own: &[NsKind]) ->
         .collect();
     let uid_map = format!("{uid} {outer_uid} 1\n{extra}");
     let gid_map = format!("{gid} {outer_gid} 1\n{extra}");
+    let me = own_proc_dir(proc)?;
     if ranges.is_empty() {
         nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWUSER)?;
-        write_maps("self", &uid_map, &gid_map, true)?;
+        write_maps(me.as_fd(), &uid_map, &gid_map, true)?;
     } else {
-        with_helper(|target| write_maps(target, &uid_map, &gid_map, false))?;
+        with_helper(|| write_maps(me.as_fd(), &uid_map, &gid_map, false))?;
     }
     // The namespaces the app administers belong to the inner user namespace.
     use nix::sched::CloneFlags as F;
@@ -61,37 +104,43 @@ pub fn enter_inner(uid: u32, gid: u32, ranges: &[IdMapEntry], own: &[NsKind]) ->
         }
     });
     if !flags.is_empty() {
-        nix::sched::unshare(flags).map_err(|e| {
-            io::Error::new(io::Error::from(e).kind(), format!("own namespaces: {e}"))
-        })?;
+        nix::sched::unshare(flags)?;
     }
     Ok(())
 }
 
-fn write_maps(target: &str, uid_map: &str, gid_map: &str, deny_setgroups: bool) -> io::Result<()> {
-    let file = |name: &str| format!("/proc/{target}/{name}");
-    std::fs::write(file("uid_map"), uid_map)
-        .map_err(|e| io::Error::new(e.kind(), format!("uid_map: {e}")))?;
+fn write_maps(
+    dir: BorrowedFd,
+    uid_map: &str,
+    gid_map: &str,
+    deny_setgroups: bool,
+) -> io::Result<()> {
+    write_at(dir, "uid_map", uid_map)?;
     if deny_setgroups {
-        std::fs::write(file("setgroups"), "deny")?;
+        write_at(dir, "setgroups", "deny")?;
     }
-    std::fs::write(file("gid_map"), gid_map)
-        .map_err(|e| io::Error::new(e.kind(), format!("gid_map: {e}")))
+    write_at(dir, "gid_map", gid_map)
 }
 
-/// Fork a helper that waits for us to unshare, then runs `write` for our pid.
-fn with_helper(write: impl Fn(&str) -> io::Result<()>) -> io::Result<()> {
+/// Fork a helper that waits for us to unshare, then runs `write` (on our
+/// /proc directory, which it inherited).
+fn with_helper(write: impl Fn() -> io::Result<()>) -> io::Result<()> {
     use nix::unistd::{ForkResult, fork, read};
     let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
-    let me = nix::unistd::getpid().as_raw().to_string();
     // SAFETY: single-threaded; the helper only writes two files and exits.
     match unsafe { fork() }? {
         ForkResult::Child => {
             drop(w);
             let mut b = [0u8; 1];
-            let ok = matches!(read(&r, &mut b), Ok(1)) && write(&me).is_ok();
+            let code = match read(&r, &mut b) {
+                Ok(1) => match write() {
+                    Ok(()) => 0,
+                    Err(e) => e.raw_os_error().unwrap_or(libc::EIO).clamp(1, 255),
+                },
+                _ => libc::ECHILD,
+            };
             // SAFETY: leaving the helper without running the parent's destructors.
-            unsafe { libc::_exit(if ok { 0 } else { 1 }) }
+            unsafe { libc::_exit(code) }
         }
         ForkResult::Parent { child } => {
             drop(r);
@@ -104,18 +153,21 @@ fn with_helper(write: impl Fn(&str) -> io::Result<()>) -> io::Result<()> {
             unshared?;
             match status {
                 nix::sys::wait::WaitStatus::Exited(_, 0) => Ok(()),
-                _ => Err(io::Error::new(
-                    io::ErrorKind::PermissionDenied,
-                    "writing the inner id maps failed",
-                )),
+                // The helper exits with the errno of the write that failed.
+                nix::sys::wait::WaitStatus::Exited(_, code) => {
+                    Err(io::Error::from_raw_os_error(code))
+                }
+                _ => Err(io::Error::from_raw_os_error(libc::ECHILD)),
             }
         }
     }
 }
 
 /// A new time namespace for the children created from now on, with the
-/// monotonic and boottime clocks moved by the given offsets.
-pub fn new_time_namespace(monotonic_ms: i64, boottime_ms: i64) -> io::Result<()> {
+/// monotonic and boottime clocks moved by the given offsets (written
+/// through the host's /proc, `proc`).
+pub fn new_time_namespace(monotonic_ms: i64, boottime_ms: i64, proc: BorrowedFd) -> io::Result<()> {
+    let me = own_proc_dir(proc)?;
     nix::sched::unshare(nix::sched::CloneFlags::from_bits_retain(
         libc::CLONE_NEWTIME,
     ))?;
@@ -127,5 +179,5 @@ pub fn new_time_namespace(monotonic_ms: i64, boottime_ms: i64) -> io::Result<()>
         )
     };
     let offsets = line("monotonic", monotonic_ms) + &line("boottime", boottime_ms);
-    std::fs::write("/proc/self/timens_offsets", offsets)
+    write_at(me.as_fd(), "timens_offsets", &offsets)
 }

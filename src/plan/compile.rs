@@ -99,12 +99,15 @@ impl Compiler<'_> {
             self.filesystem();
         }
         self.identity();
+        let init = p.ns_new(NsKind::Pid) && flag(&p.process.init, true);
+        if init {
+            self.init();
+        }
         self.sandwich();
-        self.process();
+        self.process(init);
         self.landlock();
-        if p.ns_new(NsKind::Pid) && flag(&p.process.init, true) {
-            let o = self.origin_of(&p.process.init);
-            self.push(Phase::Init, Action::Init, o);
+        if init {
+            self.push(Phase::Seccomp, Action::SealInit, None);
         }
         self.seccomp();
         let o = p
@@ -676,10 +679,30 @@ impl Compiler<'_> {
         self.push(Phase::Sandwich, Action::DropCapabilities { keep }, o);
     }
 
-    fn process(&mut self) {
+    /// PID 1's steps: with an init, the session and the parent death
+    /// signal belong to PID 1 (the app inherits the session; PID 1's death
+    /// ends the pid namespace), and the app's process starts from it before
+    /// the sandwich, so that PID 1 stays in the outer user namespace.
+    fn init(&mut self) {
+        let pr = &self.loaded.profile.process;
+        if flag(&pr.new_session, true) {
+            let o = self.origin_of(&pr.new_session);
+            self.push(Phase::Init, Action::NewSession, o);
+        }
+        if flag(&pr.die_with_parent, true) {
+            let o = self.origin_of(&pr.die_with_parent);
+            self.push(Phase::Init, Action::DieWithParent, o);
+        }
+        let o = self.origin_of(&pr.init);
+        self.push(Phase::Init, Action::Init, o);
+    }
+
+    /// The app's process. `init`: PID 1 took the session and the parent
+    /// death signal.
+    fn process(&mut self, init: bool) {
         let p = &self.loaded.profile;
         let pr = &p.process;
-        if flag(&pr.new_session, true) {
+        if !init && flag(&pr.new_session, true) {
             let o = self.origin_of(&pr.new_session);
             self.push(Phase::Process, Action::NewSession, o);
         }
@@ -738,7 +761,7 @@ impl Compiler<'_> {
                 .and_then(|(_, v)| self.origin(v.span));
             self.push(Phase::Process, Action::SetRlimits { limits }, o);
         }
-        if flag(&pr.die_with_parent, true) {
+        if !init && flag(&pr.die_with_parent, true) {
             let o = self.origin_of(&pr.die_with_parent);
             self.push(Phase::Process, Action::DieWithParent, o);
         }

@@ -33,13 +33,16 @@ pub enum Phase {
     Pivot,
     /// Hostname, loopback: needs the outer user namespace's capabilities.
     Identity,
+    /// PID 1 starts the application's process and stays to reap and
+    /// forward signals. It does so before the sandwich, so that it stays in
+    /// the outer user namespace, where the app has no rights over it; every
+    /// later step runs in the app's process.
+    Init,
     /// The second user namespace; capabilities dropped.
     Sandwich,
     /// Session, directory, environment, limits.
     Process,
     Landlock,
-    /// PID 1 forks the application and stays to reap and forward signals.
-    Init,
     Seccomp,
     Exec,
 }
@@ -271,8 +274,15 @@ pub enum Action {
         scope: Vec<String>,
         compat: Compat,
     },
-    /// A small PID 1 forks the app, reaps zombies, forwards signals.
+    /// A small PID 1 starts the app's process, then seals itself (closes
+    /// every descriptor, wipes its copy of the environment, drops its
+    /// capabilities, loads a filter of its own), reaps zombies and forwards
+    /// signals.
     Init,
+    /// In the app's process, which shares PID 1's memory until it execs:
+    /// make that memory non-dumpable, so that the app cannot ptrace PID 1
+    /// or read its /proc files, whatever user namespace it is in.
+    SealInit,
     Seccomp {
         policy: SeccompPolicy,
         /// Syscalls denied (policy default) or allowed (allowlist), by name.

@@ -139,31 +139,77 @@ pub fn check_order(plan: &Plan) -> Result<(), String> {
         return Err("/proc mounted without a new pid namespace".into());
     }
     // 6. capabilities dropped after the sandwich (the last id change), and
-    // die-with-parent after both (a uid change clears PDEATHSIG).
+    // die-with-parent after both (a uid change clears PDEATHSIG), unless
+    // PID 1 holds it: PID 1 changes no ids, and its death ends the sandbox.
+    // 9. PID 1 starts the app's process before the sandwich, so that it
+    // stays in the outer user namespace, with the session and the death
+    // signal set; the app's process makes PID 1 non-dumpable before exec.
+    let init = index(plan, |a| matches!(a, Action::Init));
     let sandwich = index(plan, |a| matches!(a, Action::Sandwich { .. }));
     let drop_caps = index(plan, |a| matches!(a, Action::DropCapabilities { .. }));
     let pdeathsig = index(plan, |a| matches!(a, Action::DieWithParent));
+    let session = index(plan, |a| matches!(a, Action::NewSession));
+    let set_ids = index(plan, |a| matches!(a, Action::SetIds { .. }));
+    let seal = index(plan, |a| matches!(a, Action::SealInit));
     before(
         sandwich,
         drop_caps,
         "capabilities must be dropped after the sandwich",
     )?;
     before(
-        sandwich,
-        pdeathsig,
-        "die-with-parent must be set after the last id change",
-    )?;
-    let set_ids = index(plan, |a| matches!(a, Action::SetIds { .. }));
-    before(
-        set_ids,
-        pdeathsig,
-        "die-with-parent must be set after the last id change",
-    )?;
-    before(
         set_ids,
         drop_caps,
         "capabilities must be dropped after the id change",
     )?;
+    if init.is_some() {
+        before(
+            init,
+            sandwich,
+            "the init must start the app before the sandwich",
+        )?;
+        before(
+            init,
+            set_ids,
+            "the init must start the app before the id change",
+        )?;
+        before(
+            init,
+            drop_caps,
+            "the init must start the app before capabilities are dropped",
+        )?;
+        before(
+            pdeathsig,
+            init,
+            "PID 1 sets die-with-parent before it starts the app",
+        )?;
+        before(
+            session,
+            init,
+            "PID 1 starts the session before it starts the app",
+        )?;
+        if seal.is_none() {
+            return Err("PID 1 must be made non-dumpable before the app runs".into());
+        }
+        before(
+            init,
+            seal,
+            "PID 1 is made non-dumpable by the app's process",
+        )?;
+    } else {
+        if seal.is_some() {
+            return Err("no PID 1 to make non-dumpable".into());
+        }
+        before(
+            sandwich,
+            pdeathsig,
+            "die-with-parent must be set after the last id change",
+        )?;
+        before(
+            set_ids,
+            pdeathsig,
+            "die-with-parent must be set after the last id change",
+        )?;
+    }
     // 7/8. no_new_privs before landlock and seccomp; landlock after the pivot.
     let nnp = index(plan, |a| matches!(a, Action::NoNewPrivs));
     let landlock = index(plan, |a| matches!(a, Action::Landlock { .. }));
@@ -175,7 +221,7 @@ pub fn check_order(plan: &Plan) -> Result<(), String> {
     before(nnp, seccomp, "no_new_privs must be set before seccomp")?;
     before(pivot, landlock, "landlock must come after pivot_root")?;
     // 9/10. the init forks before the filter; seccomp is last before exec.
-    let init = index(plan, |a| matches!(a, Action::Init));
+    before(seal, seccomp, "PID 1 is made non-dumpable before seccomp")?;
     let time = index(plan, |a| matches!(a, Action::TimeNamespace { .. }));
     if time.is_some() && init.is_none() {
         return Err("a time namespace needs the init to fork the app into it".into());
@@ -346,14 +392,51 @@ mod tests {
     }
 
     #[test]
+    fn the_init_forks_before_seccomp() {
+        let mut p = default_plan();
+        let init = p.steps.remove(pos(&p, |a| matches!(a, Action::Init)));
+        let at = pos(&p, |a| matches!(a, Action::Seccomp { .. })) + 1;
+        p.steps.insert(
+            at,
+            Step {
+                phase: Phase::Seccomp,
+                ..init
+            },
+        );
+        broken(&p, "the init must");
+    }
+
+    #[test]
+    fn the_init_starts_the_app_before_the_sandwich() {
+        let mut p = default_plan();
+        let init = p.steps.remove(pos(&p, |a| matches!(a, Action::Init)));
+        let at = pos(&p, |a| matches!(a, Action::Sandwich { .. })) + 1;
+        p.steps.insert(
+            at,
+            Step {
+                phase: Phase::Sandwich,
+                ..init
+            },
+        );
+        broken(&p, "the init must start the app before the sandwich");
+    }
+
+    #[test]
+    fn pid_1_is_made_non_dumpable() {
+        let mut p = default_plan();
+        p.steps.remove(pos(&p, |a| matches!(a, Action::SealInit)));
+        broken(&p, "PID 1 must be made non-dumpable");
+    }
+
+    #[test]
     fn seccomp_is_last_before_exec() {
         let mut p = default_plan();
-        let i = pos(&p, |a| matches!(a, Action::Seccomp { .. }));
-        let init = pos(&p, |a| matches!(a, Action::Init));
-        p.steps.swap(i, init);
-        p.steps[init].phase = Phase::Init;
-        p.steps[i].phase = Phase::Init;
-        broken(&p, "the init must fork before seccomp");
+        let seccomp = p
+            .steps
+            .remove(pos(&p, |a| matches!(a, Action::Seccomp { .. })));
+        let at = pos(&p, |a| matches!(a, Action::SealInit));
+        p.steps.insert(at, seccomp);
+        broken(&p, "PID 1 is made non-dumpable before seccomp");
     }
 
     #[test]

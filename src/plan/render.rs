@@ -284,7 +284,8 @@ pub fn describe(a: &Action) -> String {
                 list(scope)
             )
         }
-        Action::Init => "init: PID 1 forks the app, reaps, forwards signals".into(),
+        Action::Init => "init: PID 1 starts the app, seals itself (no descriptors, environment or capabilities; its own filter), reaps, forwards signals".into(),
+        Action::SealInit => "make PID 1 non-dumpable (out of the app's reach)".into(),
         Action::Seccomp {
             policy,
             syscalls,

@@ -1,0 +1,540 @@
+//! The sandbox's own processes, attacked from inside: what the app can
+//! reach besides itself is PID 1 (always: it is pid 1 of the app's pid
+//! namespace) and, where the app shares the caller's pid namespace, the
+//! launcher. For each, the app tries what would give it more than it has:
+//! the target's descriptors (pidfd_getfd, /proc/N/fd), its environment
+//! (/proc/N/environ), its memory (ptrace, process_vm_readv, /proc/N/mem),
+//! its root and namespaces (/proc/N/root, /proc/N/ns), and stopping it.
+//!
+//! Every attack is first shown to work on a control: a process the app
+//! itself starts with a secret descriptor and variable (dumpable, in the
+//! app's own namespaces). Each case runs as root and as an unprivileged
+//! user, under the default profile and with the app's own protections off
+//! (no seccomp, no Landlock), with and without the sandwich, so that what
+//! holds is the boundary around PID 1 itself.
+
+mod common;
+use common::*;
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Stdio};
+
+/// The token the caller has in its environment and the app was not given.
+const TOKEN: &str = "API_TOKEN_5f3c9e";
+
+/// The attacks, as Python run inside: `attack(pid)` returns a dict of
+/// outcome per attack ("OK ..." or the errno name). Then the control: a
+/// child holding a file at descriptor 7 and the token in its
+/// environment, attacked the same way.
+const ATTACK: &str = r#"
+import ctypes, errno, json, os, signal, subprocess, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+TOKEN = sys.argv[1].encode()
+def err():
+    e = ctypes.get_errno()
+    return errno.errorcode.get(e, str(e))
+def ok(f):
+    try:
+        r = f()
+        return "OK" if r is None else r
+    except OSError as e:
+        return errno.errorcode.get(e.errno, str(e.errno))
+class iovec(ctypes.Structure):
+    _fields_ = [("base", ctypes.c_void_p), ("len", ctypes.c_size_t)]
+def attack(pid, try_stop):
+    r = {}
+    def environ():
+        data = open(f"/proc/{pid}/environ", "rb").read()
+        return "OK token" if TOKEN in data else "OK no token"
+    r["environ"] = ok(environ)
+    r["fd"] = ok(lambda: "OK %d" % len(os.listdir(f"/proc/{pid}/fd")))
+    r["fd_link"] = ok(lambda: "OK " + os.readlink(f"/proc/{pid}/fd/0"))
+    r["root"] = ok(lambda: "OK %d" % len(os.listdir(f"/proc/{pid}/root")))
+    r["mem"] = ok(lambda: open(f"/proc/{pid}/mem", "rb").close())
+    r["ns"] = ok(lambda: os.close(os.open(f"/proc/{pid}/ns/user", os.O_RDONLY)))
+    pidfd = libc.syscall(434, pid, 0)  # pidfd_open
+    if pidfd < 0:
+        r["pidfd_getfd"] = "pidfd_open " + err()
+    else:
+        got, first = [], None
+        for fd in range(64):
+            n = libc.syscall(438, pidfd, fd, 0)  # pidfd_getfd
+            if n >= 0:
+                got.append(fd)
+                os.close(n)
+            elif first in (None, "EBADF"):
+                first = err()
+        os.close(pidfd)
+        r["pidfd_getfd"] = ("OK %s" % got) if got else first
+    if libc.ptrace(0x4206, pid, None, None) == 0:  # PTRACE_SEIZE
+        r["ptrace"] = "OK"
+        libc.ptrace(17, pid, None, None)  # PTRACE_DETACH
+    else:
+        r["ptrace"] = err()
+    buf = ctypes.create_string_buffer(8)
+    local = iovec(ctypes.cast(buf, ctypes.c_void_p), 8)
+    remote = iovec(0x1000, 8)  # unmapped: EFAULT once allowed, EPERM when not
+    n = libc.process_vm_readv(pid, ctypes.byref(local), 1, ctypes.byref(remote), 1, 0)
+    r["vm_read"] = "OK" if n >= 0 else err()
+    def stop():
+        os.kill(pid, signal.SIGSTOP)
+        time.sleep(0.1)
+        state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+        os.kill(pid, signal.SIGCONT)
+        return "stopped" if state in "tT" else "not stopped"
+    # Refused (EPERM: Landlock's signal scope) or ignored: not stopped.
+    if try_stop:
+        r["stop"] = ok(stop).replace("EPERM", "not stopped")
+    return r
+target = int(sys.argv[2]) if sys.argv[2] != "parent" else os.getppid()
+out = {"target": attack(target, sys.argv[2] != "parent")}
+env = dict(os.environ, API_TOKEN=TOKEN.decode())
+holder = subprocess.Popen(
+    ["/usr/bin/python3", "-c", "import os, time\nfd = os.open('/tmp/held', os.O_CREAT | os.O_RDWR)\nos.dup2(fd, 7)\ntime.sleep(60)"],
+    env=env, pass_fds=(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+    stderr=subprocess.DEVNULL)
+time.sleep(0.3)
+out["control"] = attack(holder.pid, True)
+holder.kill()
+holder.wait()
+print(json.dumps(out), flush=True)
+sys.stdin.read()
+"#;
+
+/// What an attack on a protected process must give.
+fn refused() -> BTreeMap<String, String> {
+    [
+        ("environ", "EACCES"),
+        ("fd", "EACCES"),
+        ("fd_link", "EACCES"),
+        ("root", "EACCES"),
+        ("mem", "EACCES"),
+        ("ns", "EACCES"),
+        ("pidfd_getfd", "EPERM"),
+        ("ptrace", "EPERM"),
+        ("vm_read", "EPERM"),
+        ("stop", "not stopped"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+/// What the same attacks give on the control: each one works.
+fn control_ok(c: &BTreeMap<String, String>) {
+    assert_eq!(c["environ"], "OK token", "control: {c:?}");
+    assert!(c["fd"].starts_with("OK"), "control: {c:?}");
+    assert!(c["pidfd_getfd"].contains('7'), "control: {c:?}");
+    assert_eq!(c["ptrace"], "OK", "control: {c:?}");
+    assert_eq!(c["vm_read"], "EFAULT", "control: {c:?}");
+    assert_eq!(c["stop"], "stopped", "control: {c:?}");
+}
+
+/// A sandbox running the attack on `target` ("1" or "parent"), started
+/// with a secret at descriptor 7 and the token in its environment.
+struct Attack {
+    child: Child,
+    _scratch: Scratch,
+    /// Outcomes on the target and on the control.
+    target: BTreeMap<String, String>,
+    control: BTreeMap<String, String>,
+}
+
+fn start(who: Who, profile: &str, target: &str) -> Option<Attack> {
+    let s = Scratch::new("boundary");
+    let path = s.write("p.toml", profile);
+    let secret = s.write("secret", "the caller's secret\n");
+    let mut c = sandbox_env(who, &[("API_TOKEN", TOKEN)])?;
+    c.args([
+        "run",
+        &path,
+        "--",
+        "/usr/bin/python3",
+        "-c",
+        ATTACK,
+        TOKEN,
+        target,
+    ]);
+    c.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let file = std::fs::File::open(&secret).unwrap();
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&file);
+    // SAFETY: dup2 between fork and exec, to give the caller descriptor 7.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut c, move || {
+            if libc::dup2(fd, 7) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = c.spawn().expect("spawn sandbox");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    if line.is_empty() {
+        let out = child.wait_with_output().unwrap();
+        panic!("the attack did not run: {}", stderr(&out));
+    }
+    let v: serde_json::Value = serde_json::from_str(&line).expect("json");
+    let map = |k: &str| -> BTreeMap<String, String> {
+        v[k].as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+            .collect()
+    };
+    Some(Attack {
+        target: map("target"),
+        control: map("control"),
+        child,
+        _scratch: s,
+    })
+}
+
+impl Attack {
+    fn finish(mut self) {
+        drop(self.child.stdin.take());
+        let out = self.child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{:?} {}", out.status, stderr(&out));
+    }
+}
+
+/// Processes below `pid` (children, recursively).
+fn descendants(pid: u32) -> Vec<u32> {
+    let mut out = vec![];
+    let mut todo = vec![pid];
+    while let Some(p) = todo.pop() {
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{p}/task")) else {
+            continue;
+        };
+        for t in tasks.flatten() {
+            let kids = std::fs::read_to_string(t.path().join("children")).unwrap_or_default();
+            for k in kids.split_whitespace().filter_map(|k| k.parse().ok()) {
+                out.push(k);
+                todo.push(k);
+            }
+        }
+    }
+    out
+}
+
+/// The host pid of the sandbox's PID 1 under `launcher_ancestor`.
+fn host_pid_of_init(ancestor: u32) -> u32 {
+    descendants(ancestor)
+        .into_iter()
+        .find(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/status"))
+                .unwrap_or_default()
+                .lines()
+                .any(|l| l.starts_with("NSpid:") && l.split_whitespace().last() == Some("1"))
+        })
+        .expect("the sandbox's PID 1")
+}
+
+fn status_field(pid: u32, field: &str) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix(&format!("{field}:"))
+                .map(|v| v.trim().to_string())
+        })
+        .unwrap_or_default()
+}
+
+/// What PID 1 holds, seen from the host (root may look): one descriptor
+/// (its signalfd), no environment, no capability, its own filter.
+fn pid_1_holds_nothing(a: &Attack) {
+    if !is_root() {
+        eprintln!(
+            "SKIPPED (host-side half): reading a non-dumpable PID 1 from the host needs root"
+        );
+        return;
+    }
+    let pid = host_pid_of_init(a.child.id());
+    let fds: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .flatten()
+        .map(|e| {
+            std::fs::read_link(e.path())
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    assert_eq!(fds, ["anon_inode:[signalfd]"], "PID 1's descriptors");
+    let env = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
+    assert!(
+        env.iter().all(|b| *b == 0),
+        "PID 1 keeps environment strings: {:?}",
+        String::from_utf8_lossy(&env)
+    );
+    assert_eq!(status_field(pid, "CapEff"), "0000000000000000");
+    assert_eq!(status_field(pid, "CapPrm"), "0000000000000000");
+    assert_eq!(status_field(pid, "NoNewPrivs"), "1");
+    assert_eq!(status_field(pid, "Seccomp"), "2");
+}
+
+/// The app's own protections off: only what surrounds PID 1 holds.
+const BARE: &str = r#"
+extends = ["default"]
+[user]
+uid = 0
+gid = 0
+[seccomp]
+policy = "none"
+[landlock]
+enabled = false
+"#;
+
+/// BARE without the sandwich: PID 1 and the app share one user namespace.
+const NO_SANDWICH: &str = r#"
+extends = ["default"]
+[user]
+uid = 0
+gid = 0
+sandwich = false
+[seccomp]
+policy = "none"
+[landlock]
+enabled = false
+"#;
+
+/// The shipped default, which allows ptrace and pidfd_getfd.
+const DEFAULT: &str = "extends = [\"default\"]\n";
+
+/// The outcomes on a protected target, with the listing of its fd folder
+/// set aside when the app is host root: a non-dumpable process's /proc
+/// folders belong to host root, who may list the numbers in them, though
+/// not follow or take any (fd_link, pidfd_getfd).
+fn target_outcomes(a: &Attack, app_is_host_root: bool) -> BTreeMap<String, String> {
+    let mut got = a.target.clone();
+    if app_is_host_root && got["fd"].starts_with("OK") {
+        got.insert("fd".into(), "EACCES".into());
+    }
+    got
+}
+
+/// Whether the app's ids are host root's: a root caller's sandbox maps its
+/// root onto root's (until the profile says otherwise).
+fn app_is_host_root(who: Who) -> bool {
+    who == Who::Root
+}
+
+fn pid_1_is_out_of_reach(who: Who, profile: &str) {
+    let Some(a) = start(who, profile, "1") else {
+        return;
+    };
+    control_ok(&a.control);
+    assert_eq!(
+        target_outcomes(&a, app_is_host_root(who)),
+        refused(),
+        "attacks on PID 1"
+    );
+    pid_1_holds_nothing(&a);
+    a.finish();
+}
+
+both!(pid_1_is_out_of_reach_under_the_default_profile, |who| {
+    pid_1_is_out_of_reach(who, DEFAULT)
+});
+both!(pid_1_is_out_of_reach_with_the_apps_protections_off, |who| {
+    pid_1_is_out_of_reach(who, BARE)
+});
+both!(pid_1_is_out_of_reach_without_the_sandwich, |who| {
+    pid_1_is_out_of_reach(who, NO_SANDWICH)
+});
+
+/// Root hardening a service: no user namespace at all; the app and PID 1
+/// are both host root (the app without capabilities).
+#[test]
+fn pid_1_is_out_of_reach_without_a_user_namespace() {
+    let profile = "extends = [\"default\"]\n[namespaces]\nuser = false\n[seccomp]\npolicy = \"none\"\n[landlock]\nenabled = false\n";
+    pid_1_is_out_of_reach(Who::Root, profile)
+}
+
+/// Without a pid namespace the app sees the launcher (its parent) through
+/// the host's /proc: the launcher holds the caller's descriptors and
+/// environment and no filter, and must be as far out of reach.
+fn launcher_is_out_of_reach(who: Who, extra: &str) {
+    let profile = format!(
+        r#"
+[namespaces]
+pid = false
+{extra}
+[env]
+set = {{ PATH = "/usr/bin:/bin" }}
+[[mount]]
+type = "ro-bind"
+src = "/usr"
+[[mount]]
+type = "ro-bind"
+src = "/bin"
+[[mount]]
+type = "ro-bind"
+src = "/lib"
+[[mount]]
+type = "ro-bind"
+src = "/lib64"
+optional = true
+[[mount]]
+type = "ro-bind"
+src = "/proc"
+[[mount]]
+type = "dev"
+dst = "/dev"
+[[mount]]
+type = "tmpfs"
+dst = "/tmp"
+"#
+    );
+    let Some(a) = start(who, &profile, "parent") else {
+        return;
+    };
+    control_ok(&a.control);
+    let mut want = refused();
+    // Not tried: stopping the launcher is not prevented without a pid
+    // namespace or Landlock's signal scope, where the app may signal the
+    // caller's processes (docs/security-model.md).
+    want.remove("stop");
+    assert_eq!(
+        target_outcomes(&a, app_is_host_root(who)),
+        want,
+        "attacks on the launcher"
+    );
+    a.finish();
+}
+
+both!(
+    the_launcher_is_out_of_reach_without_a_pid_namespace,
+    |who| {
+        launcher_is_out_of_reach(
+            who,
+            "[seccomp]\npolicy = \"none\"\n[landlock]\nenabled = false",
+        )
+    }
+);
+
+#[test]
+fn the_launcher_is_out_of_reach_without_any_namespace_of_its_own() {
+    launcher_is_out_of_reach(
+        Who::Root,
+        "user = false\n[seccomp]\npolicy = \"none\"\n[landlock]\nenabled = false",
+    )
+}
+
+// The app ignores SIGTERM; two SIGTERMs to the launcher still end the
+// sandbox, and promptly.
+both!(
+    a_second_sigterm_ends_a_sandbox_whose_app_ignores_it,
+    |who| {
+        let script = "import signal, sys, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nprint('ready', flush=True)\ntime.sleep(60)";
+        let s = Scratch::new("stop");
+        let path = s.write("p.toml", BARE);
+        let Some(mut c) = sandbox(who) else {
+            return;
+        };
+        c.args(["run", &path, "--", "/usr/bin/python3", "-c", script]);
+        let mut child = c
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(line.trim(), "ready");
+        let launcher = launcher_pid(child.id());
+        let started = std::time::Instant::now();
+        for _ in 0..2 {
+            nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(launcher as i32),
+                nix::sys::signal::Signal::SIGTERM,
+            )
+            .unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "took {:?}",
+            started.elapsed()
+        );
+        assert_eq!(out.status.code(), Some(137), "{}", stderr(&out));
+    }
+);
+
+/// The `sandbox` process itself under what the test spawned (runuser
+/// stays as a parent for the unprivileged variant).
+fn launcher_pid(spawned: u32) -> u32 {
+    std::iter::once(spawned)
+        .chain(descendants(spawned))
+        .find(|p| {
+            std::fs::read_link(format!("/proc/{p}/exe"))
+                .map(|e| e.file_name() == Some(std::ffi::OsStr::new("sandbox")))
+                .unwrap_or(false)
+        })
+        .expect("the launcher")
+}
+
+// The caller's terminal, shared with the app (`new_session = false`): the
+// app cannot push keystrokes into it itself (seccomp), nor through PID 1,
+// which holds no descriptor of it and cannot be traced. The control, with
+// the filter off, shows the push working on this machine.
+both!(
+    no_keystrokes_into_the_callers_terminal_through_pid_1,
+    |who| {
+        let probe = r#"
+import ctypes, errno, fcntl, os, termios
+libc = ctypes.CDLL(None, use_errno=True)
+def push():
+    try:
+        fcntl.ioctl(0, termios.TIOCSTI, b"Z")
+        return "pushed"
+    except OSError as e:
+        return errno.errorcode[e.errno]
+trace = "OK" if libc.ptrace(0x4206, 1, 0, 0) == 0 else errno.errorcode[ctypes.get_errno()]
+print("push", push(), "ptrace-pid-1", trace)
+"#;
+        let terminal = |policy: &str| -> Option<String> {
+            let s = Scratch::new("tty");
+            let profile = format!(
+                "extends = [\"default\"]\n[process]\nnew_session = false\n[seccomp]\npolicy = \"{policy}\"\n"
+            );
+            let path = s.write("p.toml", &profile);
+            let mut c = sandbox(who)?;
+            c.args(["run", &path, "--", "/usr/bin/python3", "-c", probe]);
+            let quoted: Vec<String> =
+                std::iter::once(c.get_program().to_string_lossy().into_owned())
+                    .chain(c.get_args().map(|a| a.to_string_lossy().into_owned()))
+                    .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
+                    .collect();
+            let mut script = std::process::Command::new("script")
+                .args(["-qec", &quoted.join(" "), "/dev/null"])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            script.stdin.take().unwrap().write_all(b"").unwrap();
+            let out = script.wait_with_output().unwrap();
+            Some(stdout(&out))
+        };
+        let Some(filtered) = terminal("default") else {
+            return;
+        };
+        assert!(
+            filtered.contains("push EPERM ptrace-pid-1 EPERM"),
+            "{filtered}"
+        );
+        let control = terminal("none").unwrap();
+        assert!(control.contains("push pushed"), "control: {control}");
+        assert!(control.contains("ptrace-pid-1 EPERM"), "control: {control}");
+    }
+);
