@@ -47,6 +47,7 @@ fn attach_cost() -> f64 {
         &deny,
         libc::EPERM,
         false,
+        false,
     );
     let mut samples = vec![];
     for _ in 0..50 {

@@ -538,3 +538,99 @@ print("push", push(), "ptrace-pid-1", trace)
         assert!(control.contains("ptrace-pid-1 EPERM"), "control: {control}");
     }
 );
+
+// --- Files the app leaves on the host ------------------------------------
+
+/// Every way to give a file the setuid or setgid bit, tried on a writable
+/// bind of a host folder: chmod, fchmod, fchmodat, open with O_CREAT,
+/// mknod. Prints each call's outcome.
+const SETUID_PLANT: &str = r#"
+import ctypes, errno, os, shutil, stat
+libc = ctypes.CDLL(None, use_errno=True)
+def ok(f):
+    try:
+        f()
+        return "OK"
+    except OSError as e:
+        return errno.errorcode[e.errno]
+shutil.copy("/usr/bin/true", "/out/evil")
+os.chmod("/out/evil", 0o755)
+r = []
+r.append(ok(lambda: os.chmod("/out/evil", 0o4755)))
+r.append(ok(lambda: os.chmod("/out/evil", 0o2755)))
+fd = os.open("/out/evil", os.O_RDONLY)
+r.append(ok(lambda: os.fchmod(fd, 0o4755)))
+r.append(ok(lambda: os.chmod("evil", 0o6755, dir_fd=os.open("/out", os.O_RDONLY))))
+r.append(ok(lambda: os.close(os.open("/out/created", os.O_CREAT | os.O_WRONLY, 0o4755))))
+r.append(ok(lambda: os.mknod("/out/node", stat.S_IFREG | 0o6755)))
+print(" ".join(r))
+"#;
+
+/// The setuid and setgid bits of every file under `dir`, as the host sees
+/// them.
+fn setid_files(dir: &std::path::Path) -> Vec<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut found = vec![];
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let mode = e.metadata().unwrap().permissions().mode();
+        if mode & 0o6000 != 0 {
+            found.push(format!("{} {:o}", e.file_name().to_string_lossy(), mode));
+        }
+    }
+    found
+}
+
+fn plant_setuid(who: Who, allow: bool) -> Option<(String, Vec<String>)> {
+    let s = Scratch::new("setuid");
+    let out = s.dir("out", 0o755);
+    s.chown_to(who, "out");
+    let profile = format!(
+        "extends = [\"default\"]\n[seccomp]\nallow_setuid_bits = {allow}\n[[mount]]\ntype = \"bind\"\nsrc = \"{out}\"\ndst = \"/out\"\n"
+    );
+    let text = ok(run_python_raw(who, &s, &profile, SETUID_PLANT)?);
+    Some((
+        text.trim().to_string(),
+        setid_files(std::path::Path::new(&out)),
+    ))
+}
+
+/// Run Python `code` under `profile` (written into `s`), returning the
+/// whole output.
+fn run_python_raw(
+    who: Who,
+    s: &Scratch,
+    profile: &str,
+    code: &str,
+) -> Option<std::process::Output> {
+    let path = s.write("p.toml", profile);
+    let mut c = sandbox(who)?;
+    c.args(["run", &path, "--", "/usr/bin/python3", "-c", code]);
+    Some(c.stdin(Stdio::null()).output().unwrap())
+}
+
+// The default filter refuses every call that would set the bits, and none
+// of the planted files has them on the host; with `allow_setuid_bits` (the
+// control) each call works and the host sees them.
+both!(no_setuid_or_setgid_file_reaches_the_host, |who| {
+    let Some((calls, found)) = plant_setuid(who, false) else {
+        return;
+    };
+    assert_eq!(calls, "EPERM EPERM EPERM EPERM EPERM EPERM");
+    assert_eq!(found, Vec::<String>::new());
+    let (calls, found) = plant_setuid(who, true).unwrap();
+    assert_eq!(calls, "OK OK OK OK OK OK", "control");
+    assert_eq!(found.len(), 3, "control: {found:?}");
+});
+
+// personality(0xffffffff) only asks for the current persona: allowed, while
+// the bits that weaken ASLR stay refused.
+both!(the_personality_query_is_allowed, |who| {
+    let Some(out) = run_python(
+        who,
+        "extends = [\"default\"]\n",
+        "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nprint(libc.personality(0xffffffff), libc.personality(0x0040000), ctypes.get_errno())",
+    ) else {
+        return;
+    };
+    assert_eq!(out, "0 -1 1");
+});

@@ -56,6 +56,54 @@ const CLONE_NS_FLAGS: u32 = (libc::CLONE_NEWNS
     | libc::CLONE_NEWNET
     | libc::CLONE_NEWTIME) as u32;
 
+/// personality(0xffffffff) reads the persona without changing it.
+const PERSONALITY_QUERY: u32 = 0xffff_ffff;
+
+/// The setuid and setgid mode bits.
+const SETUID_BITS: u32 = libc::S_ISUID | libc::S_ISGID;
+
+/// The calls that set a file's mode, and which argument holds it: a file
+/// given the setuid or setgid bit on a writable bind is a privilege for
+/// whoever runs it on the host (a root caller's app, without a user
+/// namespace or mapped onto root, would leave a setuid-root binary).
+const MODE_ARG: [(&str, u32); 9] = [
+    ("chmod", 1),
+    ("fchmod", 1),
+    ("fchmodat", 2),
+    ("fchmodat2", 2),
+    ("creat", 1),
+    ("open", 2),
+    ("openat", 3),
+    ("mknod", 1),
+    ("mknodat", 2),
+];
+
+/// The verdicts that refuse the setuid and setgid bits: on each call of
+/// [`MODE_ARG`] by its mode, and `openat2` (its mode lives in memory a
+/// filter cannot read) with ENOSYS, as libc falls back to `openat`.
+fn setuid_rules(refuse: u32) -> Vec<(u32, Verdict)> {
+    let mut rules: Vec<(u32, Verdict)> = MODE_ARG
+        .iter()
+        .filter_map(|(name, arg)| {
+            let n = crate::syscalls::number(name)?;
+            Some((
+                n,
+                Verdict::ArgMask {
+                    arg: *arg,
+                    mask: SETUID_BITS,
+                    refuse,
+                    otherwise: SECCOMP_RET_ALLOW,
+                    unless: None,
+                },
+            ))
+        })
+        .collect();
+    if let Some(n) = crate::syscalls::number("openat2") {
+        rules.push((n, Verdict::Ret(SECCOMP_RET_ERRNO | libc::ENOSYS as u32)));
+    }
+    rules
+}
+
 /// personality() bits that weaken address-space randomization or W^X.
 const UNSAFE_PERSONALITY: u32 = 0x0004_0000 /* ADDR_NO_RANDOMIZE */
     | 0x0040_0000 /* READ_IMPLIES_EXEC */
@@ -78,12 +126,14 @@ fn jump(code: u16, k: u32, jt: u8, jf: u8) -> sock_filter {
 #[derive(Clone, Debug, PartialEq)]
 enum Verdict {
     Ret(u32),
-    /// Refuse (with the given return) when the argument has any of `mask`.
+    /// Refuse (with the given return) when the argument has any of `mask`,
+    /// unless it is exactly `unless`.
     ArgMask {
         arg: u32,
         mask: u32,
         refuse: u32,
         otherwise: u32,
+        unless: Option<u32>,
     },
     /// Refuse when the argument's low 32 bits equal one of `values`.
     ArgIn {
@@ -103,12 +153,20 @@ impl Verdict {
                 mask,
                 refuse,
                 otherwise,
-            } => vec![
-                stmt(BPF_LD_W_ABS, off_arg(*arg)),
-                jump(BPF_JSET_K, *mask, 0, 1),
-                stmt(BPF_RET_K, *refuse),
-                stmt(BPF_RET_K, *otherwise),
-            ],
+                unless,
+            } => {
+                let mut c = vec![stmt(BPF_LD_W_ABS, off_arg(*arg))];
+                if let Some(u) = unless {
+                    // Equal: over the test and the refusal, to `otherwise`.
+                    c.push(jump(BPF_JEQ_K, *u, 2, 0));
+                }
+                c.extend([
+                    jump(BPF_JSET_K, *mask, 0, 1),
+                    stmt(BPF_RET_K, *refuse),
+                    stmt(BPF_RET_K, *otherwise),
+                ]);
+                c
+            }
             Verdict::ArgIn {
                 arg,
                 values,
@@ -164,16 +222,29 @@ pub fn program(
     syscalls: &[String],
     errno: i32,
     namespaces: bool,
+    setuid_bits: bool,
 ) -> Vec<sock_filter> {
     let refuse = SECCOMP_RET_ERRNO | (errno as u32 & 0xffff);
     let enosys = SECCOMP_RET_ERRNO | libc::ENOSYS as u32;
     let nr = |n: &str| crate::syscalls::number(n);
     let mut rules: Vec<(u32, Verdict)> = vec![];
+    let setuid = if setuid_bits {
+        vec![]
+    } else {
+        setuid_rules(refuse)
+    };
     let default = match policy {
         SeccompPolicy::Allowlist => {
             for s in syscalls.iter().map(String::as_str).chain(["execve"]) {
                 if let Some(n) = nr(s) {
-                    rules.push((n, Verdict::Ret(SECCOMP_RET_ALLOW)));
+                    // An allowed call that sets modes still may not set
+                    // the setuid bits.
+                    let verdict = setuid
+                        .iter()
+                        .find(|(m, _)| *m == n)
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or(Verdict::Ret(SECCOMP_RET_ALLOW));
+                    rules.push((n, verdict));
                 }
             }
             refuse
@@ -206,6 +277,7 @@ pub fn program(
                             mask: CLONE_NS_FLAGS,
                             refuse,
                             otherwise: SECCOMP_RET_ALLOW,
+                            unless: None,
                         },
                     ));
                 }
@@ -218,8 +290,12 @@ pub fn program(
                     mask: UNSAFE_PERSONALITY,
                     refuse,
                     otherwise: SECCOMP_RET_ALLOW,
+                    // 0xffffffff changes nothing: it asks for the current one.
+                    unless: Some(PERSONALITY_QUERY),
                 },
             ));
+            // After the denied names: a call the profile denies stays denied.
+            rules.extend(setuid);
             SECCOMP_RET_ALLOW
         }
     };
@@ -293,6 +369,7 @@ pub fn init_program() -> Vec<sock_filter> {
             mask: write_or_create,
             refuse,
             otherwise: SECCOMP_RET_ALLOW,
+            unless: None,
         };
     }
     rules.sort_by_key(|(n, _)| *n);
@@ -321,11 +398,12 @@ pub fn apply(action: &Action) -> Result<(), (io::Error, String)> {
         syscalls,
         errno,
         namespaces,
+        setuid_bits,
     } = action
     else {
         return Ok(());
     };
-    let prog = program(*policy, syscalls, *errno, *namespaces);
+    let prog = program(*policy, syscalls, *errno, *namespaces, *setuid_bits);
     seccompiler::apply_filter(&prog).map_err(|e| {
         (
             io::Error::other(e.to_string()),
@@ -378,7 +456,7 @@ mod tests {
             .flat_map(|g| crate::syscalls::expand(g).unwrap())
             .map(str::to_string)
             .collect();
-        program(SeccompPolicy::Default, &deny, libc::EPERM, false)
+        program(SeccompPolicy::Default, &deny, libc::EPERM, false, false)
     }
 
     const EPERM: u32 = SECCOMP_RET_ERRNO | libc::EPERM as u32;
@@ -423,6 +501,8 @@ mod tests {
         );
         assert_eq!(v(libc::SYS_personality, 0, 0), SECCOMP_RET_ALLOW);
         assert_eq!(v(libc::SYS_personality, 0x0004_0000, 0), EPERM);
+        // The query, 0xffffffff, has every bit set and changes nothing.
+        assert_eq!(v(libc::SYS_personality, 0xffff_ffff, 0), SECCOMP_RET_ALLOW);
         // x32 ABI and foreign architectures.
         assert_eq!(v(libc::SYS_getppid | X32_SYSCALL_BIT as i64, 0, 0), EPERM);
         assert_eq!(run(&p, 0x4000_0003, 20, [0; 6]), SECCOMP_RET_KILL_PROCESS);
@@ -436,7 +516,7 @@ mod tests {
             .flat_map(|g| crate::syscalls::expand(g).unwrap())
             .filter_map(crate::syscalls::number)
             .collect();
-        let special = [
+        let mut special = vec![
             libc::SYS_ioctl,
             libc::SYS_clone3,
             libc::SYS_clone,
@@ -444,6 +524,7 @@ mod tests {
             libc::SYS_setns,
             libc::SYS_personality,
         ];
+        special.extend(setuid_rules(0).iter().map(|(n, _)| *n as i64));
         for nr in 0..500u32 {
             if special.contains(&(nr as i64)) {
                 continue;
@@ -458,11 +539,90 @@ mod tests {
     }
 
     #[test]
+    fn setuid_and_setgid_bits_are_refused_on_every_call_that_sets_a_mode() {
+        let p = default_prog();
+        let call = |name: &str, args: [u64; 6]| {
+            run(&p, AUDIT_ARCH, crate::syscalls::number(name).unwrap(), args)
+        };
+        let with_mode = |arg: usize, mode: u64| {
+            let mut a = [0u64; 6];
+            a[arg] = mode;
+            a
+        };
+        for (name, arg) in MODE_ARG {
+            let arg = arg as usize;
+            for bits in [0o4755, 0o2755, 0o6000, 0xffff_0000_0000_0800] {
+                assert_eq!(call(name, with_mode(arg, bits)), EPERM, "{name} {bits:o}");
+            }
+            for plain in [0o755, 0o1777, 0o644] {
+                assert_eq!(
+                    call(name, with_mode(arg, plain)),
+                    SECCOMP_RET_ALLOW,
+                    "{name} {plain:o}"
+                );
+            }
+        }
+        assert_eq!(
+            call("openat2", [0; 6]),
+            SECCOMP_RET_ERRNO | libc::ENOSYS as u32
+        );
+        // Opted out: the bits pass.
+        let deny: Vec<String> = vec!["bpf".into()];
+        let open = program(SeccompPolicy::Default, &deny, libc::EPERM, false, true);
+        let nr = crate::syscalls::number("chmod").unwrap();
+        assert_eq!(
+            run(&open, AUDIT_ARCH, nr, [0, 0o4755, 0, 0, 0, 0]),
+            SECCOMP_RET_ALLOW
+        );
+        // A denied name stays denied whatever its mode.
+        let deny: Vec<String> = vec!["chmod".into()];
+        let p = program(SeccompPolicy::Default, &deny, libc::EPERM, false, false);
+        assert_eq!(run(&p, AUDIT_ARCH, nr, [0, 0o755, 0, 0, 0, 0]), EPERM);
+        // An allowlist that allows chmod still refuses the bits.
+        let allow: Vec<String> = vec!["chmod".into()];
+        let p = program(SeccompPolicy::Allowlist, &allow, libc::EPERM, false, false);
+        assert_eq!(
+            run(&p, AUDIT_ARCH, nr, [0, 0o755, 0, 0, 0, 0]),
+            SECCOMP_RET_ALLOW
+        );
+        assert_eq!(run(&p, AUDIT_ARCH, nr, [0, 0o4755, 0, 0, 0, 0]), EPERM);
+    }
+
+    #[test]
+    fn pid_1s_filter_allows_its_loop_and_nothing_else() {
+        let p = init_program();
+        let call = |name: &str, args: [u64; 6]| {
+            run(&p, AUDIT_ARCH, crate::syscalls::number(name).unwrap(), args)
+        };
+        for name in INIT_SYSCALLS {
+            if *name != "openat" {
+                assert_eq!(call(name, [0; 6]), SECCOMP_RET_ALLOW, "{name}");
+            }
+        }
+        assert_eq!(
+            call("openat", [0, 0, libc::O_RDONLY as u64, 0, 0, 0]),
+            SECCOMP_RET_ALLOW
+        );
+        for flags in [libc::O_WRONLY, libc::O_RDWR, libc::O_CREAT, libc::O_TRUNC] {
+            assert_eq!(
+                call("openat", [0, 0, flags as u64, 0, 0, 0]),
+                SECCOMP_RET_KILL_PROCESS
+            );
+        }
+        for name in [
+            "execve", "ptrace", "setns", "unshare", "mount", "write", "open", "socket", "prctl",
+        ] {
+            assert_eq!(call(name, [0; 6]), SECCOMP_RET_KILL_PROCESS, "{name}");
+        }
+    }
+
+    #[test]
     fn allowlist_refuses_the_rest_but_allows_execve() {
         let p = program(
             SeccompPolicy::Allowlist,
             &["read".into(), "write".into()],
             libc::EACCES,
+            false,
             false,
         );
         let acc = SECCOMP_RET_ERRNO | libc::EACCES as u32;
@@ -483,7 +643,7 @@ mod tests {
             .iter()
             .map(|(n, _)| n.to_string())
             .collect();
-        let p = program(SeccompPolicy::Allowlist, &all, libc::EPERM, false);
+        let p = program(SeccompPolicy::Allowlist, &all, libc::EPERM, false, true);
         for (name, nr) in crate::syscalls::SYSCALLS {
             assert_eq!(
                 run(&p, AUDIT_ARCH, *nr, [0; 6]),

@@ -916,6 +916,7 @@ impl Compiler<'_> {
                 syscalls: syscalls.into_iter().map(str::to_string).collect(),
                 errno: s.errno.as_ref().map(|e| e.value).unwrap_or(libc::EPERM),
                 namespaces: flag(&self.loaded.profile.user.nested_userns, false),
+                setuid_bits: flag(&s.allow_setuid_bits, false),
             },
             o,
         );

@@ -290,6 +290,10 @@ pub enum Action {
         errno: i32,
         /// Whether clone/unshare may create namespaces and setns join them.
         namespaces: bool,
+        /// Whether chmod, open, mknod and their kin may set the setuid or
+        /// setgid bit (refused by default: such a file on a writable bind
+        /// is a privilege for whoever runs it on the host).
+        setuid_bits: bool,
     },
     Exec {
         argv: Vec<String>,

@@ -291,7 +291,9 @@ pub fn describe(a: &Action) -> String {
             syscalls,
             errno,
             namespaces,
+            setuid_bits,
         } => {
+            let setuid = if *setuid_bits { "" } else { ", setuid/setgid bits" };
             let errno_name = crate::profile::units::ERRNOS
                 .iter()
                 .find(|(_, v)| v == errno)
@@ -299,11 +301,12 @@ pub fn describe(a: &Action) -> String {
                 .unwrap_or_else(|| errno.to_string());
             match policy {
                 SeccompPolicy::Allowlist => format!(
-                    "seccomp allowlist: {} syscalls allowed, others fail with {errno_name}",
-                    syscalls.len()
+                    "seccomp allowlist: {} syscalls allowed, others fail with {errno_name}{}",
+                    syscalls.len(),
+                    if *setuid_bits { "" } else { "; setuid/setgid bits refused" }
                 ),
                 _ => format!(
-                    "seccomp default policy: {} syscalls fail with {errno_name}, clone3 with ENOSYS; ioctl TIOCSTI/TIOCLINUX, x32 ABI{} refused",
+                    "seccomp default policy: {} syscalls fail with {errno_name}, clone3 with ENOSYS; ioctl TIOCSTI/TIOCLINUX, x32 ABI{}{setuid} refused",
                     syscalls.len(),
                     if *namespaces { "" } else { ", new namespaces" }
                 ),

@@ -724,7 +724,11 @@ impl Decoder<'_> {
     }
 
     fn seccomp(&mut self, t: &DeTable) -> Seccomp {
-        self.check_keys(t, &["policy", "deny", "allow", "errno"], "[seccomp]");
+        self.check_keys(
+            t,
+            &["policy", "deny", "allow", "errno", "allow_setuid_bits"],
+            "[seccomp]",
+        );
         let errno = self
             .string(t, "errno")
             .and_then(|s| match units::parse_errno(&s.value) {
@@ -752,6 +756,7 @@ impl Decoder<'_> {
             deny: self.strings(t, "deny"),
             allow: self.strings(t, "allow"),
             errno,
+            allow_setuid_bits: self.bool(t, "allow_setuid_bits"),
         }
     }
 

@@ -119,6 +119,10 @@ pub fn merge(base: Profile, over: Profile) -> Profile {
             deny: union(base.seccomp.deny, over.seccomp.deny),
             allow: union(base.seccomp.allow, over.seccomp.allow),
             errno: over.seccomp.errno.or(base.seccomp.errno),
+            allow_setuid_bits: over
+                .seccomp
+                .allow_setuid_bits
+                .or(base.seccomp.allow_setuid_bits),
         },
         landlock: Landlock {
             enabled: over.landlock.enabled.or(base.landlock.enabled),

@@ -344,6 +344,8 @@ pub struct Seccomp {
     pub deny: Vec<SpStr>,
     pub allow: Vec<SpStr>,
     pub errno: Option<Sp<i32>>,
+    /// May the app give files the setuid or setgid bit? Refused unless true.
+    pub allow_setuid_bits: Option<Sp<bool>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
