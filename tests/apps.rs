@@ -473,8 +473,8 @@ both!(a_pulseaudio_client_reaches_the_server_outside, |who| {
     let s = Scratch::new("pulse");
     let runtime = s.dir("runtime", 0o700);
     let home = s.dir("home", 0o700);
-    s.chown_to(who, "runtime");
-    s.chown_to(who, "home");
+    s.chown_to_caller(who, "runtime");
+    s.chown_to_caller(who, "home");
     let env = [
         ("XDG_RUNTIME_DIR", runtime.as_str()),
         ("HOME", home.as_str()),

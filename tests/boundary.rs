@@ -319,19 +319,15 @@ fn target_outcomes(a: &Attack, app_is_host_root: bool) -> BTreeMap<String, Strin
     got
 }
 
-/// Whether the app's ids are host root's: a root caller's sandbox maps its
-/// root onto root's (until the profile says otherwise).
-fn app_is_host_root(who: Who) -> bool {
-    who == Who::Root
-}
-
-fn pid_1_is_out_of_reach(who: Who, profile: &str) {
+/// `host_root`: the app is host root (root's profile without a user
+/// namespace); a root caller's sandbox otherwise is nobody on the host.
+fn pid_1_is_out_of_reach(who: Who, profile: &str, host_root: bool) {
     let Some(a) = start(who, profile, "1") else {
         return;
     };
     control_ok(&a.control);
     assert_eq!(
-        target_outcomes(&a, app_is_host_root(who)),
+        target_outcomes(&a, host_root),
         refused(),
         "attacks on PID 1"
     );
@@ -340,13 +336,13 @@ fn pid_1_is_out_of_reach(who: Who, profile: &str) {
 }
 
 both!(pid_1_is_out_of_reach_under_the_default_profile, |who| {
-    pid_1_is_out_of_reach(who, DEFAULT)
+    pid_1_is_out_of_reach(who, DEFAULT, false)
 });
 both!(pid_1_is_out_of_reach_with_the_apps_protections_off, |who| {
-    pid_1_is_out_of_reach(who, BARE)
+    pid_1_is_out_of_reach(who, BARE, false)
 });
 both!(pid_1_is_out_of_reach_without_the_sandwich, |who| {
-    pid_1_is_out_of_reach(who, NO_SANDWICH)
+    pid_1_is_out_of_reach(who, NO_SANDWICH, false)
 });
 
 /// Root hardening a service: no user namespace at all; the app and PID 1
@@ -354,13 +350,13 @@ both!(pid_1_is_out_of_reach_without_the_sandwich, |who| {
 #[test]
 fn pid_1_is_out_of_reach_without_a_user_namespace() {
     let profile = "extends = [\"default\"]\n[namespaces]\nuser = false\n[seccomp]\npolicy = \"none\"\n[landlock]\nenabled = false\n";
-    pid_1_is_out_of_reach(Who::Root, profile)
+    pid_1_is_out_of_reach(Who::Root, profile, true)
 }
 
 /// Without a pid namespace the app sees the launcher (its parent) through
 /// the host's /proc: the launcher holds the caller's descriptors and
 /// environment and no filter, and must be as far out of reach.
-fn launcher_is_out_of_reach(who: Who, extra: &str) {
+fn launcher_is_out_of_reach(who: Who, extra: &str, host_root: bool) {
     let profile = format!(
         r#"
 [namespaces]
@@ -402,7 +398,7 @@ dst = "/tmp"
     // caller's processes (docs/security-model.md).
     want.remove("stop");
     assert_eq!(
-        target_outcomes(&a, app_is_host_root(who)),
+        target_outcomes(&a, host_root),
         want,
         "attacks on the launcher"
     );
@@ -415,6 +411,7 @@ both!(
         launcher_is_out_of_reach(
             who,
             "[seccomp]\npolicy = \"none\"\n[landlock]\nenabled = false",
+            false,
         )
     }
 );
@@ -424,6 +421,7 @@ fn the_launcher_is_out_of_reach_without_any_namespace_of_its_own() {
     launcher_is_out_of_reach(
         Who::Root,
         "user = false\n[seccomp]\npolicy = \"none\"\n[landlock]\nenabled = false",
+        true,
     )
 }
 
@@ -634,3 +632,80 @@ both!(the_personality_query_is_allowed, |who| {
     };
     assert_eq!(out, "0 -1 1");
 });
+
+// --- A root caller's sandbox is nobody on the host -----------------------
+
+/// Run `script` as root under `profile`, with a host folder bound
+/// writable at /out (root's 0755 folder holding a root-owned file `mine`,
+/// and a folder `open` nobody may write); returns the output and the
+/// folder.
+fn as_root_on_a_bind(profile_extra: &str, script: &str) -> Option<(String, Scratch)> {
+    if !is_root() {
+        cannot("a root caller's sandbox needs the tests to run as root");
+        return None;
+    }
+    let s = Scratch::new("root-bind");
+    let out = s.dir("out", 0o755);
+    s.write("out/mine", "root's\n");
+    s.dir("out/open", 0o755);
+    std::os::unix::fs::chown(format!("{out}/open"), Some(65534), Some(65534)).unwrap();
+    let profile = format!(
+        "extends = [\"default\"]\n{profile_extra}\n[[mount]]\ntype = \"bind\"\nsrc = \"{out}\"\ndst = \"/out\"\n"
+    );
+    let path = s.write("p.toml", &profile);
+    let o = sandbox(Who::Root)?
+        .args(["run", &path, "--", "/bin/sh", "-c", script])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    Some((format!("{}{}", stdout(&o), stderr(&o)), s))
+}
+
+fn owner_of(p: &std::path::Path) -> (u32, u32) {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::symlink_metadata(p).unwrap();
+    (m.uid(), m.gid())
+}
+
+// Root's files on a writable bind are not the app's to change, what it
+// makes is nobody's, and with the filter off a setuid plant gives a
+// setuid-nobody file, never root's. The control, host_root = true, shows
+// the same run acting as root (the old hole: a setuid-root file).
+#[test]
+fn a_root_callers_app_is_nobody_on_the_host() {
+    let script = "id -u; echo x >> /out/mine || echo refused; echo new > /out/open/made; cp /bin/true /out/open/evil; chmod 4755 /out/open/evil && echo chmod-ok";
+    let off = "[seccomp]\npolicy = \"none\"";
+    let Some((said, s)) = as_root_on_a_bind(off, script) else {
+        return;
+    };
+    assert!(said.starts_with("0\n"), "root inside: {said}");
+    assert!(said.contains("refused"), "{said}");
+    assert!(said.contains("chmod-ok"), "{said}");
+    let out = s.path.join("out");
+    assert_eq!(
+        std::fs::read_to_string(out.join("mine")).unwrap(),
+        "root's\n"
+    );
+    assert_eq!(owner_of(&out.join("open/made")), (65534, 65534));
+    assert_eq!(owner_of(&out.join("open/evil")), (65534, 65534));
+
+    let control = format!("{off}\n[user]\nhost_root = true");
+    let script =
+        "echo x >> /out/mine && cp /bin/true /out/evil && chmod 4755 /out/evil && echo planted";
+    let (said, s) = as_root_on_a_bind(&control, script).unwrap();
+    assert!(said.contains("planted"), "control: {said}");
+    assert_eq!(owner_of(&s.path.join("out/evil")), (0, 0), "control");
+}
+
+// The sandbox's own processes, PID 1 among them, run as nobody on the
+// host, and what setup made in the new root is theirs.
+#[test]
+fn a_root_callers_pid_1_is_nobody_on_the_host() {
+    let Some(a) = start(Who::Root, DEFAULT, "1") else {
+        return;
+    };
+    let pid = host_pid_of_init(a.child.id());
+    let uids = status_field(pid, "Uid");
+    assert_eq!(uids.split_whitespace().collect::<Vec<_>>(), ["65534"; 4]);
+    a.finish();
+}

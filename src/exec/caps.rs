@@ -60,6 +60,29 @@ pub fn drop_all_but(keep: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
+/// Take `uid`/`gid` within this user namespace, keeping every capability
+/// it gives (they are the namespace's own; the sandwich or the capability
+/// step takes them later). A root caller's child, whose host root the map
+/// names as nobody, becomes nobody on the host this way.
+pub fn take_ids(uid: u32, gid: u32) -> io::Result<()> {
+    prctl(libc::PR_SET_KEEPCAPS, 1, 0)?;
+    let g = nix::unistd::Gid::from_raw(gid);
+    nix::unistd::setresgid(g, g, g)?;
+    let u = nix::unistd::Uid::from_raw(uid);
+    nix::unistd::setresuid(u, u, u)?;
+    prctl(libc::PR_SET_KEEPCAPS, 0, 0)?;
+    // The id change made this process non-dumpable, which would give its
+    // /proc files (the inner id maps the sandwich writes) to host root.
+    // Nothing but our own code runs in it until SealInit or exec.
+    prctl(libc::PR_SET_DUMPABLE, 1, 0)?;
+    // A uid change left the effective set empty; the permitted one stands.
+    let now = sys::capget()?;
+    sys::capset(CapSets {
+        effective: now.permitted,
+        ..now
+    })
+}
+
 /// Become `uid`/`gid` for real (no user namespace: root hardening a
 /// service). Capabilities are kept across the change, in the permitted set
 /// only, so that the next step can drop them in order.

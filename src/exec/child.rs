@@ -136,7 +136,11 @@ fn run_steps(plan: &Plan, pipes: &FromLauncher, st: &mut State, from: usize) -> 
             | Action::DbusProxy { .. }
             | Action::Veth { .. }
             | Action::Macvlan { .. }
-            | Action::JoinNamespace { .. } => {} // the launcher's steps
+            | Action::JoinNamespace { .. }
+            | Action::HostDirs { .. } => {} // the launcher's steps
+            Action::DropHostRoot { uid, gid } => {
+                os(caps::take_ids(*uid, *gid), "setresuid/setresgid")?
+            }
             Action::MakeRootPrivate => {
                 mount::make_root_slave().map_err(fail(i))?;
                 // Pass 1 over the mount steps, while host paths still resolve

@@ -152,6 +152,12 @@ pub fn start(socket: &Path, f: &Filter) -> Result<Proxy, Failed> {
         };
         return Err((io::Error::from_raw_os_error(libc::ECONNREFUSED), why));
     }
+    // Connecting takes write access to the socket: the sandbox's ids may
+    // not be the caller's (a root caller's sandbox is nobody). The folder
+    // is the caller's alone (0700), so the mode opens it to no one else.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(socket, std::fs::Permissions::from_mode(0o666))
+        .map_err(|e| (e, format!("chmod {}", socket.display())))?;
     Ok(proxy)
 }
 

@@ -11,6 +11,7 @@ mod caps;
 pub mod cgroup;
 mod child;
 mod dbus;
+mod hostdir;
 mod idmap;
 mod init;
 mod landlock;
@@ -74,7 +75,7 @@ fn launch(plan: &Plan) -> Result<u8, StepError> {
     let spawn_step = plan
         .steps
         .iter()
-        .position(|s| s.phase == Phase::Spawn)
+        .position(|s| matches!(s.action, Action::Spawn { .. }))
         .unwrap_or(0);
     let fail = |step: usize| move |e: std::io::Error| StepError::new(step, e, "");
     // The caller's descriptors reach no helper the launcher starts (pasta,
@@ -85,8 +86,14 @@ fn launch(plan: &Plan) -> Result<u8, StepError> {
     // the child is then created inside them, and a joined pid namespace
     // applies to it.
     for (i, step) in plan.steps.iter().enumerate() {
-        if let Action::JoinNamespace { kind, path } = &step.action {
-            join(*kind, path).map_err(|e| StepError::new(i, e, path.clone()))?;
+        match &step.action {
+            Action::JoinNamespace { kind, path } => {
+                join(*kind, path).map_err(|e| StepError::new(i, e, path.clone()))?
+            }
+            Action::HostDirs { dirs, owner } => {
+                hostdir::make(dirs, *owner).map_err(|(e, what)| StepError::new(i, e, what))?
+            }
+            _ => {}
         }
     }
     // The D-Bus proxy's socket directory exists before the spawn, so that

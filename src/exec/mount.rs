@@ -25,10 +25,18 @@ pub const PROC_READ_ONLY: [&str; 4] = ["sys", "sysrq-trigger", "irq", "bus"];
 /// Device nodes a `dev` mount gets from the host.
 const DEV_NODES: [&str; 6] = ["null", "zero", "full", "random", "urandom", "tty"];
 
-/// A mount made ready before the new root exists.
+/// The host side of a mount, opened before the new root exists (and, for
+/// a root caller, before the child gives up host root).
 pub enum Detached {
     Tree(OwnedFd),
     Dev(Vec<(&'static str, OwnedFd)>),
+    /// An overlay's folders, opened (O_PATH) to be named through
+    /// /proc/self/fd when the overlay is made: no lookup of their paths is
+    /// needed then, which the sandbox's ids may not be allowed.
+    Layers {
+        lower: Vec<OwnedFd>,
+        upper: Option<(OwnedFd, OwnedFd)>,
+    },
 }
 
 fn cstr(s: &str) -> io::Result<CString> {
@@ -98,7 +106,7 @@ fn new_fs(
     ctx(sys::fsmount(fs.as_fd(), attrs), || format!("create {name}"))
 }
 
-/// Pass 1: the detached mount for a step, if it has one.
+/// Pass 1: the host side of a step, if it has one.
 pub fn prepare(action: &Action) -> Result<Option<Detached>, Failed> {
     let tree = match action {
         Action::RootBind { src } => clone_tree(src, 0)?,
@@ -106,21 +114,8 @@ pub fn prepare(action: &Action) -> Result<Option<Detached>, Failed> {
             src,
             readonly,
             devices,
-            create,
             ..
         } => {
-            if *create {
-                // As the caller (the outer user namespace maps it), so the
-                // directory is theirs on the host, like one they made.
-                use std::os::unix::fs::DirBuilderExt;
-                ctx(
-                    std::fs::DirBuilder::new()
-                        .recursive(true)
-                        .mode(0o700)
-                        .create(src),
-                    || format!("create {src}"),
-                )?;
-            }
             let mut attrs = sys::MOUNT_ATTR_NOSUID;
             if !devices {
                 attrs |= sys::MOUNT_ATTR_NODEV;
@@ -143,7 +138,15 @@ pub fn prepare(action: &Action) -> Result<Option<Detached>, Failed> {
             work,
             readonly,
             ..
-        } => overlay(lower, upper.as_deref(), work.as_deref(), *readonly)?,
+        } => {
+            let folder = |p: &str| ctx(cstr(p).and_then(|c| open_path(&c)), || format!("open {p}"));
+            let lower = lower.iter().map(|l| folder(l)).collect::<Result<_, _>>()?;
+            let upper = match (upper, work, readonly) {
+                (Some(u), Some(w), false) => Some((folder(u)?, folder(w)?)),
+                _ => None,
+            };
+            return Ok(Some(Detached::Layers { lower, upper }));
+        }
         _ => return Ok(None),
     };
     Ok(Some(Detached::Tree(tree)))
@@ -158,31 +161,28 @@ pub fn prepare_socket(path: &std::path::Path) -> Result<Detached, Failed> {
     )?))
 }
 
+/// The overlay of the folders pass 1 opened: `upper` (and its work
+/// folder), or a throw-away tmpfs unless `readonly`.
 fn overlay(
-    lower: &[String],
-    upper: Option<&str>,
-    work: Option<&str>,
+    lower: &[OwnedFd],
+    upper: Option<&(OwnedFd, OwnedFd)>,
     readonly: bool,
 ) -> Result<OwnedFd, Failed> {
+    let through = |fd: &OwnedFd| format!("/proc/self/fd/{}", fd.as_raw_fd());
     let mut opts: Vec<(&CStr, Option<String>)> = lower
         .iter()
-        .map(|l| (c"lowerdir+", Some(l.clone())))
+        .map(|l| (c"lowerdir+", Some(through(l))))
         .collect();
     // The tmpfs that holds a throw-away upper layer lives until the
     // overlay is mounted; the overlay keeps its own reference.
     let _scratch;
-    match (upper, work, readonly) {
-        (_, _, true) => {}
-        (Some(u), Some(w), false) => {
-            for d in [u, w] {
-                ctx(std::fs::create_dir_all(d), || {
-                    format!("create overlay directory {d}")
-                })?;
-            }
-            opts.push((c"upperdir", Some(u.to_string())));
-            opts.push((c"workdir", Some(w.to_string())));
+    match (upper, readonly) {
+        (_, true) => {}
+        (Some((u, w)), false) => {
+            opts.push((c"upperdir", Some(through(u))));
+            opts.push((c"workdir", Some(through(w))));
         }
-        _ => {
+        (None, false) => {
             let tmp = new_fs(
                 c"tmpfs",
                 &[(c"mode", Some("0755".into()))],
@@ -523,7 +523,15 @@ impl NewRoot {
                 dst,
                 if *dir { Want::Dir } else { Want::File },
             ),
-            Action::Overlay { dst, .. } => self.mount_on(&tree(prepared)?, dst, Want::Dir),
+            Action::Overlay { dst, readonly, .. } => match prepared {
+                Some(Detached::Layers { lower, upper }) => {
+                    self.mount_on(&overlay(&lower, upper.as_ref(), *readonly)?, dst, Want::Dir)
+                }
+                _ => Err((
+                    io::Error::from_raw_os_error(libc::EINVAL),
+                    "not prepared".into(),
+                )),
+            },
             // Not prepared: there was no session bus to filter (see
             // exec::launch), so there is no socket to bind.
             Action::DbusSocket { dst } => match prepared {

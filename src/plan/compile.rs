@@ -22,6 +22,8 @@ struct Compiler<'a> {
     loaded: &'a Loaded,
     host: &'a dyn HostFacts,
     steps: Vec<Step>,
+    /// Host folders the mounts need made, per mount, with its origin.
+    host_dirs: Vec<(Vec<String>, Option<Origin>)>,
     notes: Vec<String>,
     diags: Vec<Diagnostic>,
 }
@@ -34,6 +36,10 @@ pub const PASTA_DNS: &str = "169.254.1.1";
 /// veth defaults: the host end and the sandbox's end of the pair.
 pub const VETH_HOST_ADDRESS: &str = "10.89.0.1/24";
 pub const VETH_ADDRESS: &str = "10.89.0.2/24";
+
+/// nobody and nogroup: what a root caller's sandbox is on the host, unless
+/// the profile sets `[user] host_root = true`.
+pub const NOBODY: u32 = 65534;
 
 /// `"10.0.0.1/24"` -> `"10.0.0.1"`.
 fn ip_of(cidr: &str) -> String {
@@ -49,6 +55,7 @@ pub fn compile(
         loaded,
         host,
         steps: vec![],
+        host_dirs: vec![],
         notes: loaded.notes.clone(),
         diags: vec![],
     };
@@ -94,10 +101,37 @@ impl Compiler<'_> {
         let p = &self.loaded.profile;
         let argv = self.command(inv);
         self.joins();
+        let nobody = self.onto_nobody();
+        // Where the launcher's steps go: after the joins, before the spawn.
+        let before_spawn = self.steps.len();
         self.spawn_and_maps();
+        if nobody {
+            self.notes.push(format!(
+                "run by root: the sandbox runs as nobody:nogroup ({NOBODY}) on the host, so its app writes only what nobody may; only the mounts' host paths are opened with root's rights; [user] host_root = true lets it act as root"
+            ));
+        }
+        if !p.ns_private(NsKind::User) && self.app_ids().0 == 0 {
+            self.notes.push(
+                "no user namespace: the app is host root (uid 0), confined by its mounts, capabilities, no_new_privs, seccomp and Landlock; it acts as root on every file it may write".into(),
+            );
+        }
         if p.ns_private(NsKind::Mount) {
             self.filesystem();
+        } else if nobody {
+            self.drop_host_root();
         }
+        // One launcher step per mount that needs folders, at its line.
+        let owner = nobody.then_some((NOBODY, NOBODY));
+        let made: Vec<Step> = self
+            .host_dirs
+            .drain(..)
+            .map(|(dirs, origin)| Step {
+                phase: Phase::Spawn,
+                action: Action::HostDirs { dirs, owner },
+                origin,
+            })
+            .collect();
+        self.steps.splice(before_spawn..before_spawn, made);
         self.identity();
         let init = p.ns_new(NsKind::Pid) && flag(&p.process.init, true);
         if init {
@@ -167,14 +201,20 @@ impl Compiler<'_> {
             let extra = self.id_ranges();
             let helper = !extra.is_empty() && !self.host.is_root();
             let map_origin = self.origin_of(&p.user.map);
+            // A root caller's sandbox is nobody's on the host.
+            let (host_uid, host_gid) = if self.onto_nobody() {
+                (NOBODY, NOBODY)
+            } else {
+                (self.host.uid(), self.host.gid())
+            };
             let mut uid_map = vec![IdMapEntry {
                 inside: uid,
-                outside: self.host.uid(),
+                outside: host_uid,
                 count: 1,
             }];
             let mut gid_map = vec![IdMapEntry {
                 inside: gid,
-                outside: self.host.gid(),
+                outside: host_gid,
                 count: 1,
             }];
             uid_map.extend(extra.iter().cloned());
@@ -360,6 +400,22 @@ impl Compiler<'_> {
         own
     }
 
+    /// A root caller's sandbox runs as nobody on the host unless the
+    /// profile lets it act as root: otherwise every file its app may write
+    /// is root's to change, and a setuid-root binary it leaves is anyone's
+    /// root.
+    fn onto_nobody(&self) -> bool {
+        let p = &self.loaded.profile;
+        self.host.is_root() && p.ns_new(NsKind::User) && !flag(&p.user.host_root, false)
+    }
+
+    /// The child has opened the host side of every mount: it now takes the
+    /// ids that are nobody's on the host.
+    fn drop_host_root(&mut self) {
+        let (uid, gid) = self.outer_ids();
+        self.push(Phase::Mount, Action::DropHostRoot { uid, gid }, None);
+    }
+
     fn sandwich_on(&self) -> bool {
         let p = &self.loaded.profile;
         p.ns_new(NsKind::User) && flag(&p.user.sandwich, true)
@@ -392,6 +448,9 @@ impl Compiler<'_> {
             self.push(Phase::Mount, Action::NetSysctls, o);
         }
         self.push(Phase::Mount, Action::MakeRootPrivate, None);
+        if self.onto_nobody() {
+            self.drop_host_root();
+        }
         let root = p.filesystem.root.as_ref();
         let tmpfs_root = root.is_none_or(|r| r.value == "tmpfs");
         match root {
@@ -463,14 +522,16 @@ impl Compiler<'_> {
                         ));
                         return;
                     }
-                    PathKind::Missing if flag(&m.create, false) => Action::Bind {
-                        src: src.value.clone(),
-                        dst,
-                        readonly: m.kind.value == MountKind::RoBind,
-                        devices: false,
-                        dir: true,
-                        create: true,
-                    },
+                    PathKind::Missing if flag(&m.create, false) => {
+                        self.host_dirs.push((vec![src.value.clone()], o.clone()));
+                        Action::Bind {
+                            src: src.value.clone(),
+                            dst,
+                            readonly: m.kind.value == MountKind::RoBind,
+                            devices: false,
+                            dir: true,
+                        }
+                    }
                     PathKind::Missing => {
                         self.diags.push(
                             Diagnostic::error(src.span, format!("bind source '{}' does not exist", src.value))
@@ -490,7 +551,6 @@ impl Compiler<'_> {
                         readonly: m.kind.value == MountKind::RoBind,
                         devices: m.kind.value == MountKind::DevBind,
                         dir: kind == PathKind::Dir,
-                        create: false,
                     },
                 }
             }
@@ -537,6 +597,17 @@ impl Compiler<'_> {
                 }
                 let upper = m.upper.as_ref().map(|u| u.value.clone());
                 let work = upper.as_ref().map(|u| work_dir_for(u));
+                if !flag(&m.readonly, false) {
+                    let missing: Vec<String> = upper
+                        .iter()
+                        .chain(work.iter())
+                        .filter(|d| self.host.path_kind(d) == PathKind::Missing)
+                        .cloned()
+                        .collect();
+                    if !missing.is_empty() {
+                        self.host_dirs.push((missing, o.clone()));
+                    }
+                }
                 Action::Overlay {
                     dst,
                     lower,

@@ -93,6 +93,21 @@ pub enum Action {
     Timeout {
         ms: u64,
     },
+    /// Launcher, before the spawn: make the host folders the mounts need
+    /// that do not exist yet (bind sources with `create`, overlay upper and
+    /// work folders), mode 0700, with their missing parents; those it makes
+    /// belong to `owner` when given (a root caller's sandbox: nobody).
+    HostDirs {
+        dirs: Vec<String>,
+        owner: Option<(u32, u32)>,
+    },
+    /// Child, once it has opened the host side of every mount: take
+    /// `uid`/`gid` of its user namespace, which are nobody's on the host, so
+    /// that it has root's rights over nothing it did not open as root.
+    DropHostRoot {
+        uid: u32,
+        gid: u32,
+    },
     /// setns() into the namespace at `path`.
     JoinNamespace {
         kind: NsKind,
@@ -117,9 +132,6 @@ pub enum Action {
         devices: bool,
         /// The source is a directory (else a file or device).
         dir: bool,
-        /// Make the source directory (mode 0700, as the caller) if missing.
-        #[serde(skip_serializing_if = "std::ops::Not::not")]
-        create: bool,
     },
     Tmpfs {
         dst: String,

@@ -49,14 +49,33 @@ pub fn check_order(plan: &Plan) -> Result<(), String> {
             ));
         }
     }
-    // 2. one spawn, first after the joins.
+    // 2. one spawn, first after the joins and the launcher's preparation
+    // of the mounts (which a joined mount namespace changes).
     let joins = plan
         .steps
         .iter()
         .take_while(|s| matches!(s.action, Action::JoinNamespace { .. }))
         .count();
-    if index(plan, |a| matches!(a, Action::Spawn { .. })) != Some(joins) {
-        return Err("the spawn must be the first step after the joins".into());
+    let host_dirs = plan.steps[joins..]
+        .iter()
+        .take_while(|s| matches!(s.action, Action::HostDirs { .. }))
+        .count();
+    if last_index(plan, |a| matches!(a, Action::HostDirs { .. })) >= Some(joins + host_dirs) {
+        return Err("host folders are made before the spawn".into());
+    }
+    if index(plan, |a| matches!(a, Action::Spawn { .. })) != Some(joins + host_dirs) {
+        return Err("the spawn must be the first step after the joins and the host folders".into());
+    }
+    // A child that starts as host root gives it up once it has opened the
+    // host side of its mounts, before it makes anything.
+    if let Some(d) = index(plan, |a| matches!(a, Action::DropHostRoot { .. })) {
+        let allowed_before = |a: &Action| matches!(a, Action::NetSysctls | Action::MakeRootPrivate);
+        if plan.steps[..d]
+            .iter()
+            .any(|s| s.phase > Phase::Parent && !allowed_before(&s.action))
+        {
+            return Err("the child must drop host root before it makes anything".into());
+        }
     }
     // 3. setgroups deny before gid_map; maps before the child is released.
     let setgroups = index(plan, |a| matches!(a, Action::SetgroupsDeny));
@@ -247,7 +266,7 @@ pub fn check_order(plan: &Plan) -> Result<(), String> {
     if plan
         .steps
         .iter()
-        .filter(|s| s.phase == Phase::Spawn)
+        .filter(|s| matches!(s.action, Action::Spawn { .. }))
         .count()
         != 1
     {
@@ -444,6 +463,55 @@ mod tests {
         let mut p = default_plan();
         p.steps.pop();
         broken(&p, "the last step must be exec");
+    }
+
+    fn root_plan_of(text: &str) -> Plan {
+        let host = FakeHost {
+            uid: 0,
+            gid: 0,
+            ..FakeHost::debian_user()
+        };
+        let mut l = load_text("t.toml", None, text, &SearchPath::builtin_only());
+        validate(&mut l, &Vars::example_user(), &host);
+        assert!(!l.has_errors(), "{:?}", l.diags);
+        compile(
+            &l,
+            &host,
+            &Invocation {
+                command: vec!["/bin/true".into()],
+            },
+        )
+        .unwrap()
+    }
+
+    const WITH_HOST_DIRS: &str = "extends = [\"default\"]\n[[mount]]\ntype = \"bind\"\nsrc = \"/srv/new\"\ndst = \"/data\"\ncreate = true\n";
+
+    #[test]
+    fn a_root_callers_child_drops_host_root_before_it_makes_anything() {
+        let p = root_plan_of(WITH_HOST_DIRS);
+        assert_eq!(check_order(&p), Ok(()));
+        let mut late = p.clone();
+        move_before(
+            &mut late,
+            |a| matches!(a, Action::DropHostRoot { .. }),
+            |a| matches!(a, Action::PivotRoot),
+        );
+        broken(
+            &late,
+            "the child must drop host root before it makes anything",
+        );
+    }
+
+    #[test]
+    fn host_folders_are_made_before_the_spawn() {
+        let mut p = plan_of(WITH_HOST_DIRS);
+        assert_eq!(check_order(&p), Ok(()));
+        let dirs = p
+            .steps
+            .remove(pos(&p, |a| matches!(a, Action::HostDirs { .. })));
+        let at = pos(&p, |a| matches!(a, Action::Spawn { .. })) + 1;
+        p.steps.insert(at, dirs);
+        broken(&p, "host folders are made before the spawn");
     }
 
     #[test]

@@ -68,6 +68,17 @@ pub fn describe(a: &Action) -> String {
             format!("cgroup: {}", parts.join(", "))
         }
         Action::SetgroupsDeny => "write setgroups: deny".into(),
+        Action::HostDirs { dirs, owner } => format!(
+            "make the host folders the mounts need if missing (mode 0700{}): {}",
+            match owner {
+                Some((u, g)) => format!(", owned by {u}:{g}"),
+                None => String::new(),
+            },
+            dirs.join(" ")
+        ),
+        Action::DropHostRoot { uid, gid } => {
+            format!("become {uid}:{gid} in the user namespace (nobody on the host)")
+        }
         Action::UidMap { map, helper } => format!(
             "write uid_map: {}{}",
             ids(map),
@@ -91,10 +102,8 @@ pub fn describe(a: &Action) -> String {
             dst,
             readonly,
             devices,
-            create,
             ..
         } => {
-            let made = if *create { " (source made if missing)" } else { "" };
             let kind = if *devices {
                 "dev-bind"
             } else if *readonly {
@@ -102,7 +111,7 @@ pub fn describe(a: &Action) -> String {
             } else {
                 "bind"
             };
-            format!("{kind} {src} -> {dst}{made}")
+            format!("{kind} {src} -> {dst}")
         }
         Action::Tmpfs {
             dst,

@@ -385,6 +385,7 @@ impl Decoder<'_> {
                 "nested_userns",
                 "map",
                 "own_namespaces",
+                "host_root",
             ],
             "[user]",
         );
@@ -393,6 +394,7 @@ impl Decoder<'_> {
             gid: self.int(t, "gid"),
             sandwich: self.bool(t, "sandwich"),
             nested_userns: self.bool(t, "nested_userns"),
+            host_root: self.bool(t, "host_root"),
             own_namespaces: self
                 .strings(t, "own_namespaces")
                 .into_iter()

@@ -62,6 +62,7 @@ pub fn merge(base: Profile, over: Profile) -> Profile {
             nested_userns: over.user.nested_userns.or(base.user.nested_userns),
             own_namespaces: union(base.user.own_namespaces, over.user.own_namespaces),
             map: over.user.map.or(base.user.map),
+            host_root: over.user.host_root.or(base.user.host_root),
         },
         uts: Uts {
             hostname: over.uts.hostname.or(base.uts.hostname),

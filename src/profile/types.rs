@@ -92,6 +92,9 @@ pub struct User {
     /// Extra id ranges, applied to both uids and gids. Replaced as a whole
     /// by a profile that sets it.
     pub map: Option<Sp<Vec<Sp<IdRange>>>>,
+    /// For a root caller: may the sandbox act as host root? Without it,
+    /// its ids (setup and app) are nobody/nogroup on the host.
+    pub host_root: Option<Sp<bool>>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -123,6 +123,15 @@ pub fn caller_ids(who: Who) -> (u32, u32) {
     }
 }
 
+/// The ids the sandbox has on the host: the caller's, but for a root
+/// caller, whose sandbox runs as nobody.
+pub fn sandbox_host_ids(who: Who) -> (u32, u32) {
+    match who {
+        Who::Root => (65534, 65534),
+        Who::User => caller_ids(who),
+    }
+}
+
 pub fn caller_home(who: Who) -> String {
     match (who, is_root()) {
         (Who::Root, _) => "/root".into(),
@@ -214,7 +223,8 @@ impl Scratch {
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
         p.to_string_lossy().into_owned()
     }
-    /// Give the tree at `rel` to `who`'s caller, as a user's own files are.
+    /// Give the tree at `rel` to the ids `who`'s sandbox has on the host,
+    /// as the files a user lets the sandbox change are theirs.
     pub fn chown_to(&self, who: Who, rel: &str) {
         fn walk(p: &Path, uid: u32, gid: u32) {
             std::os::unix::fs::lchown(p, Some(uid), Some(gid)).unwrap();
@@ -225,8 +235,18 @@ impl Scratch {
             }
         }
         if is_root() {
-            let (uid, gid) = caller_ids(who);
+            let (uid, gid) = sandbox_host_ids(who);
             walk(&self.path.join(rel), uid, gid);
+        }
+    }
+
+    /// Give the tree at `rel` to `who` itself (for a program the test
+    /// runs outside the sandbox as that caller).
+    pub fn chown_to_caller(&self, who: Who, rel: &str) {
+        if is_root() {
+            let (uid, gid) = caller_ids(who);
+            let p = self.path.join(rel);
+            std::os::unix::fs::lchown(&p, Some(uid), Some(gid)).unwrap();
         }
     }
 }
