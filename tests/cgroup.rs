@@ -141,10 +141,18 @@ fn cgroups_are_created_moved_into_and_removed() {
     let mut buf = [0u8; 6];
     std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut buf).unwrap();
     let launcher = child.id();
+    // The sandbox's init, not the reaper the launcher also started.
     let init: String =
         std::fs::read_to_string(format!("/proc/{launcher}/task/{launcher}/children"))
             .unwrap()
-            .trim()
+            .split_whitespace()
+            .find(|p| {
+                std::fs::read_to_string(format!("/proc/{p}/status"))
+                    .unwrap_or_default()
+                    .lines()
+                    .any(|l| l.starts_with("NSpid:") && l.split_whitespace().count() > 2)
+            })
+            .expect("the sandbox's init")
             .to_string();
     let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
     let proc_cgroup = std::fs::read_to_string("/proc/self/cgroup").unwrap();

@@ -34,7 +34,13 @@ fn macvlan_name(child: i32) -> String {
 
 type Failed = (io::Error, String);
 
-pub fn attach(action: &Action, child: i32, root: bool) -> Result<Attached, Failed> {
+pub fn attach(
+    action: &Action,
+    child: i32,
+    root: bool,
+    pasta_pid_file: Option<&std::fs::File>,
+    reaper: &super::reaper::Reaper,
+) -> Result<Attached, Failed> {
     match action {
         Action::Pasta {
             tcp,
@@ -51,7 +57,16 @@ pub fn attach(action: &Action, child: i32, root: bool) -> Result<Attached, Faile
                 host_loopback: *host_loopback,
                 userns: *userns,
             };
-            pasta::start(&o, root).map(Attached::Pasta)
+            let pidfile = pasta_pid_file.ok_or_else(|| {
+                (
+                    io::Error::from_raw_os_error(libc::EBADF),
+                    "no pid file for pasta".to_string(),
+                )
+            })?;
+            reaper
+                .pasta()
+                .map_err(|e| (e, "tell the reaper about pasta".to_string()))?;
+            pasta::start(&o, root, pidfile).map(Attached::Pasta)
         }
         Action::Veth { host_address } => veth(child, host_address),
         Action::Macvlan { parent } => macvlan(child, parent),

@@ -35,6 +35,9 @@ pub struct Made {
 
 const CPU_PERIOD_US: u64 = 100_000;
 
+/// Told of each folder before it is made (the reaper).
+type Tell<'a> = dyn Fn(&Path) -> Result<(), (io::Error, String)> + 'a;
+
 /// The cgroup hierarchies mounted here (from /proc/self/mountinfo).
 pub fn hierarchies(mountinfo: &str) -> Vec<Hierarchy> {
     mountinfo
@@ -104,12 +107,24 @@ fn v2_has(dir: &Path, controller: &str) -> bool {
 
 impl Made {
     /// Create the sandbox's cgroups for `pid` and move it in.
-    pub fn create(pid: i32, limits: Limits) -> Result<Made, (io::Error, String)> {
+    /// Each folder is told to `reaper` before it is made (`kill`: what
+    /// is left in it dies with the launcher).
+    pub fn create(
+        pid: i32,
+        limits: Limits,
+        reaper: &super::reaper::Reaper,
+        kill: bool,
+    ) -> Result<Made, (io::Error, String)> {
         let read = |p: &str| std::fs::read_to_string(p).map_err(|e| (e, format!("read {p}")));
         let all = hierarchies(&read("/proc/self/mountinfo")?);
         let proc_cgroup = read("/proc/self/cgroup")?;
         let mut made = Made::default();
-        match made.populate(pid, limits, &all, &proc_cgroup) {
+        let tell = |d: &Path| {
+            reaper
+                .cgroup(d, kill)
+                .map_err(|e| (e, format!("tell the reaper about {}", d.display())))
+        };
+        match made.populate(pid, limits, &all, &proc_cgroup, &tell) {
             Ok(()) => Ok(made),
             Err(e) => {
                 made.remove();
@@ -124,6 +139,7 @@ impl Made {
         limits: Limits,
         all: &[Hierarchy],
         proc_cgroup: &str,
+        about_to_make: &Tell<'_>,
     ) -> Result<(), (io::Error, String)> {
         let name = format!("sandbox-{pid}");
         let unified = all
@@ -178,6 +194,7 @@ impl Made {
                 })?;
             }
             let dir = parent.join(&name);
+            about_to_make(&dir)?;
             match std::fs::create_dir(&dir) {
                 Ok(()) => {
                     self.dirs.push(dir.clone());
@@ -210,6 +227,7 @@ impl Made {
         }
         for (c, dir) in v1_dirs {
             if !self.dirs.contains(&dir) {
+                about_to_make(&dir)?;
                 std::fs::create_dir(&dir).map_err(|e| (e, format!("create {}", dir.display())))?;
                 self.dirs.push(dir.clone());
             }

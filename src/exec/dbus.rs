@@ -18,15 +18,28 @@ pub struct SocketDir {
 }
 
 impl SocketDir {
-    /// A new 0700 directory under $XDG_RUNTIME_DIR (else /tmp).
-    pub fn create() -> io::Result<SocketDir> {
+    /// A new 0700 directory under $XDG_RUNTIME_DIR (else /tmp), told to
+    /// `reaper` before it is made.
+    pub fn create(reaper: &super::reaper::Reaper) -> io::Result<SocketDir> {
+        use std::os::unix::fs::DirBuilderExt;
         let base = std::env::var_os("XDG_RUNTIME_DIR")
             .map(PathBuf::from)
             .filter(|p| p.is_dir())
             .unwrap_or_else(|| PathBuf::from("/tmp"));
-        let template = base.join("sandbox-dbus-XXXXXX");
-        let dir = nix::unistd::mkdtemp(&template).map_err(io::Error::from)?;
-        Ok(SocketDir { dir })
+        // mkdtemp would name it only as it makes it: too late to tell.
+        for _ in 0..100 {
+            let mut random = [0u8; 8];
+            getrandom(&mut random)?;
+            let name: String = random.iter().map(|b| format!("{b:02x}")).collect();
+            let dir = base.join(format!("sandbox-dbus-{name}"));
+            reaper.folder(&dir)?;
+            match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
+                Ok(()) => return Ok(SocketDir { dir }),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(io::Error::from_raw_os_error(libc::EEXIST))
     }
 
     pub fn socket(&self) -> PathBuf {
@@ -38,6 +51,16 @@ impl Drop for SocketDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(self.socket());
         let _ = std::fs::remove_dir(&self.dir);
+    }
+}
+
+fn getrandom(buf: &mut [u8]) -> io::Result<()> {
+    // SAFETY: getrandom into a buffer we own, of its length.
+    let n = unsafe { libc::getrandom(buf.as_mut_ptr().cast(), buf.len(), 0) };
+    if n == buf.len() as isize {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
     }
 }
 

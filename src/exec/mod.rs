@@ -20,6 +20,7 @@ mod net;
 mod netlink;
 mod pasta;
 mod process;
+mod reaper;
 mod report;
 mod resident;
 pub mod seccomp;
@@ -96,6 +97,23 @@ fn launch(plan: &Plan) -> Result<u8, StepError> {
             _ => {}
         }
     }
+    // What undoes the host-side things below if we die before we do.
+    let makes_host_things = plan.find(|a| {
+        matches!(
+            a,
+            Action::Cgroup { .. } | Action::DbusProxy { .. } | Action::Pasta { .. }
+        )
+    });
+    let pasta_pid_file = match plan.find(|a| matches!(a, Action::Pasta { .. })) {
+        Some(_) => Some(pasta::pid_file().map_err(|e| StepError::new(spawn_step, e, "memfd"))?),
+        None => None,
+    };
+    let reaper = match makes_host_things {
+        Some(_) => reaper::Reaper::start(pasta_pid_file.as_ref())
+            .map_err(|e| StepError::new(spawn_step, e, "fork"))?,
+        None => reaper::Reaper::none(),
+    };
+    let kill_with_us = plan.find(|a| matches!(a, Action::DieWithParent)).is_some();
     // The D-Bus proxy's socket directory exists before the spawn, so that
     // the child knows where to find the socket.
     let proxy_step = plan
@@ -112,7 +130,7 @@ fn launch(plan: &Plan) -> Result<u8, StepError> {
             None
         }
         Some(i) => Some(
-            dbus::SocketDir::create()
+            dbus::SocketDir::create(&reaper)
                 .map_err(|e| StepError::new(i, e, "create a directory for the proxy's socket"))?,
         ),
         None => None,
@@ -187,11 +205,12 @@ fn launch(plan: &Plan) -> Result<u8, StepError> {
                     pids: *pids,
                     cpu: *cpu,
                 };
-                cgroup::Made::create(raw, limits).map(|made| cgroups = made)
+                cgroup::Made::create(raw, limits, &reaper, kill_with_us).map(|made| cgroups = made)
             }
             Action::Pasta { .. } | Action::Veth { .. } | Action::Macvlan { .. } => {
                 let root = nix::unistd::geteuid().is_root();
-                attach::attach(&step.action, raw, root).map(|a| attached = a)
+                attach::attach(&step.action, raw, root, pasta_pid_file.as_ref(), &reaper)
+                    .map(|a| attached = a)
             }
             Action::DbusProxy {
                 talk,
@@ -227,6 +246,7 @@ fn launch(plan: &Plan) -> Result<u8, StepError> {
     drop(proxy);
     drop(socket_dir);
     cgroups.remove();
+    reaper.finish();
     // A child that failed a step left a report; one that exec'd did not.
     set_nonblocking(&report_r);
     if let Some(e) = report::receive(report_r.as_fd()) {

@@ -4,8 +4,8 @@
 //! then goes to the background, so its first process exiting means ready.
 //! Its daemon's pid comes back through a pid file that is a memfd of ours
 //! (pasta opens the pid file before it closes inherited descriptors), and
-//! the launcher stops it, through a pidfd, when the sandbox ends; a
-//! watchdog stops it when the launcher itself is killed.
+//! the launcher stops it, through a pidfd, when the sandbox ends; the
+//! reaper stops it when the launcher itself is killed.
 
 use std::io::{self, Read, Seek};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -14,49 +14,6 @@ use std::process::{Command, Stdio};
 /// The running pasta, stopped when dropped.
 pub struct Pasta {
     pidfd: OwnedFd,
-    /// The write end of the watchdog's pipe and the watchdog's pid.
-    watchdog: Option<(OwnedFd, nix::unistd::Pid)>,
-}
-
-/// pasta is not our child (it daemonizes) and outlives a launcher killed
-/// with SIGKILL: a forked watchdog waits for the end of a pipe whose write
-/// end only the launcher holds, then stops pasta. Only read, a signal and
-/// _exit run in the forked copy.
-fn watchdog(pidfd: &OwnedFd) -> io::Result<(OwnedFd, nix::unistd::Pid)> {
-    let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
-    // SAFETY: the child only calls read, syscall and _exit.
-    match unsafe { nix::unistd::fork() }? {
-        nix::unistd::ForkResult::Child => {
-            let mut b = [0u8; 1];
-            // SAFETY: plain syscalls on descriptors this process holds.
-            unsafe {
-                // Keep only the pipe's read end (3) and the pidfd (4): a
-                // copy of the launcher's other descriptors (the sandbox's
-                // "go" pipe among them) must not outlive the launcher.
-                let high_r = libc::fcntl(r.as_raw_fd(), libc::F_DUPFD, 1000);
-                let high_p = libc::fcntl(pidfd.as_raw_fd(), libc::F_DUPFD, 1000);
-                libc::dup2(high_r, 3);
-                libc::dup2(high_p, 4);
-                libc::syscall(libc::SYS_close_range, 5, u32::MAX, 0);
-                loop {
-                    let n = libc::read(3, b.as_mut_ptr().cast(), 1);
-                    let interrupted = n < 0 && *libc::__errno_location() == libc::EINTR;
-                    if n == 0 || (n < 0 && !interrupted) {
-                        break;
-                    }
-                }
-                libc::syscall(
-                    libc::SYS_pidfd_send_signal,
-                    4,
-                    libc::SIGTERM,
-                    std::ptr::null::<libc::siginfo_t>(),
-                    0,
-                );
-                libc::_exit(0)
-            }
-        }
-        nix::unistd::ForkResult::Parent { child } => Ok((w, child)),
-    }
 }
 
 pub struct Options<'a> {
@@ -104,10 +61,13 @@ pub fn args(o: &Options, root: bool, ns: impl Fn(&str) -> String) -> Vec<String>
     a
 }
 
-fn memfd() -> io::Result<std::fs::File> {
-    // Without MFD_CLOEXEC: pasta inherits it and writes its pid there.
+/// Where pasta writes the pid of its daemon: a memfd, made before the
+/// reaper is forked so that the reaper holds it too and can stop a pasta
+/// whose launcher was killed while it started (pasta takes ~100 ms, then
+/// daemonizes out of our reach).
+pub fn pid_file() -> io::Result<std::fs::File> {
     // SAFETY: memfd_create with a valid name; checked.
-    let fd = unsafe { libc::memfd_create(c"sandbox-pasta-pid".as_ptr(), 0) };
+    let fd = unsafe { libc::memfd_create(c"sandbox-pasta-pid".as_ptr(), libc::MFD_CLOEXEC) };
     if fd < 0 {
         return Err(io::Error::last_os_error());
     }
@@ -115,10 +75,15 @@ fn memfd() -> io::Result<std::fs::File> {
     Ok(std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) }))
 }
 
-/// Start pasta on the child's namespaces and wait until it is ready.
-/// Errors carry pasta's own message (a port in use, no /dev/net/tun).
-pub fn start(o: &Options, root: bool) -> Result<Pasta, (io::Error, String)> {
-    let mut pidfile = memfd().map_err(|e| (e, "memfd for pasta's pid".into()))?;
+/// Start pasta on the child's namespaces and wait until it is ready; it
+/// writes its daemon's pid to `pidfile` (see [`pid_file`]). Errors carry
+/// pasta's own message (a port in use, no /dev/net/tun).
+pub fn start(
+    o: &Options,
+    root: bool,
+    pidfile: &std::fs::File,
+) -> Result<Pasta, (io::Error, String)> {
+    let mut pidfile = pidfile;
     // The namespaces go to pasta as descriptors opened here, by their
     // /proc/self/fd paths: pasta may not open /proc/CHILD/ns/* itself (a
     // root child still holds every capability, which ptrace rules protect
@@ -151,6 +116,17 @@ pub fn start(o: &Options, root: bool) -> Result<Pasta, (io::Error, String)> {
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     super::process::clean_signals_on_exec(&mut cmd);
+    let pid_fd = pidfile.as_raw_fd();
+    // SAFETY: only fcntl, async-signal-safe, before exec.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut cmd, move || {
+            // The pid file, close-on-exec everywhere else, goes to pasta.
+            if libc::fcntl(pid_fd, libc::F_SETFD, 0) < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
     let out = cmd.output().map_err(|e| {
         let hint = if e.kind() == io::ErrorKind::NotFound {
             "pasta is not installed (Debian/Ubuntu package 'passt')".to_string()
@@ -202,13 +178,7 @@ pub fn start(o: &Options, root: bool) -> Result<Pasta, (io::Error, String)> {
     }
     // SAFETY: a new descriptor we own.
     let pidfd = unsafe { OwnedFd::from_raw_fd(raw as i32) };
-    let mut pasta = Pasta {
-        pidfd,
-        watchdog: None,
-    };
-    pasta.watchdog =
-        Some(watchdog(&pasta.pidfd).map_err(|e| (e, "fork pasta's watchdog".to_string()))?);
-    Ok(pasta)
+    Ok(Pasta { pidfd })
 }
 
 impl Drop for Pasta {
@@ -234,9 +204,5 @@ impl Drop for Pasta {
         };
         // SAFETY: polling one valid descriptor.
         unsafe { libc::poll(&mut pfd, 1, 1000) };
-        if let Some((w, pid)) = self.watchdog.take() {
-            drop(w);
-            let _ = nix::sys::wait::waitpid(pid, None);
-        }
     }
 }
