@@ -61,11 +61,7 @@ enum Command {
 }
 
 fn search_path(vars: &Vars) -> SearchPath {
-    let config = vars
-        .expand("${XDG_CONFIG_HOME}", None)
-        .ok()
-        .map(PathBuf::from);
-    SearchPath::standard(config)
+    SearchPath::standard(vars.xdg_dir("XDG_CONFIG_HOME", ".config"))
 }
 
 fn print_diags(loaded: &Loaded, diags: &[Diagnostic]) {
@@ -211,12 +207,16 @@ fn desktop_entry(spec: &str, remove: bool, vars: &Vars, host: &RealHost) -> Exit
     } else {
         (spec.to_string(), spec.to_string())
     };
-    let Ok(data_home) = vars.expand("${XDG_DATA_HOME}", None) else {
+    let Some(data_home) = vars.xdg_dir("XDG_DATA_HOME", ".local/share") else {
         return fail("neither XDG_DATA_HOME nor HOME is set: nowhere to put the launcher".into());
     };
-    let dir = PathBuf::from(data_home).join("applications");
+    let dir = data_home.join("applications");
     let own = p.desktop_entry.as_ref().map(|e| e.value.clone());
-    let data_dirs = std::env::var("XDG_DATA_DIRS").ok();
+    let data_dirs = vars
+        .env
+        .get("XDG_DATA_DIRS")
+        .and_then(|d| d.to_str())
+        .map(str::to_owned);
     let system = own.as_ref().and_then(|entry| {
         desktop::system_dirs(data_dirs.as_deref())
             .into_iter()

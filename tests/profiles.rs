@@ -18,7 +18,7 @@ fn vars() -> Vars {
         pwd: Some("/home/user/project".into()),
         env: [("XDG_RUNTIME_DIR", "/run/user/1000"), ("TERM", "xterm")]
             .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .map(|(k, v)| (k.to_string(), v.into()))
             .collect(),
     }
 }
