@@ -13,6 +13,7 @@
 //! firefox.toml` can say `extends = ["firefox"]` to refine the shipped one.
 
 use super::decode::decode;
+use super::file::{self, Problem};
 use super::merge::merge;
 use super::types::Profile;
 use crate::diag::{Diagnostic, Sources, Span};
@@ -44,9 +45,9 @@ impl Location {
             Location::Builtin(_) => None,
         }
     }
-    fn read(&self) -> std::io::Result<String> {
+    fn read(&self) -> Result<String, Problem> {
         match self {
-            Location::File(p) => std::fs::read_to_string(p),
+            Location::File(p) => file::read(p),
             Location::Builtin(n) => Ok(builtin_text(n).unwrap_or_default().to_string()),
         }
     }
@@ -237,12 +238,12 @@ impl<'a> Loader<'a> {
     fn load(&mut self, loc: &Location, via: Option<Span>) -> Option<Profile> {
         let text = match loc.read() {
             Ok(t) => t,
-            Err(e) => {
-                let msg = format!("cannot read profile {}: {e}", loc.display());
-                self.diags.push(match via {
-                    Some(span) => Diagnostic::error(span, msg),
-                    None => Diagnostic::global(msg),
-                });
+            Err(p) => {
+                let d = match via {
+                    Some(span) => Diagnostic::error(span, p.message),
+                    None => Diagnostic::global(p.message),
+                };
+                self.diags.push(Diagnostic { hint: p.hint, ..d });
                 return None;
             }
         };
@@ -342,7 +343,8 @@ pub fn list(search: &SearchPath) -> Vec<Listed> {
             };
             let mut names: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
             names.sort();
-            for p in names {
+            // Only regular files: listing must not wait on a pipe.
+            for p in names.into_iter().filter(|p| p.is_file()) {
                 if let Some(stem) = p
                     .file_name()
                     .and_then(|n| n.to_str())
