@@ -1,5 +1,5 @@
-//! Loading profiles through the binary whatever they are: files, devices
-//! and pipes that hold too much.
+//! Loading profiles through the binary whatever they are: a chain of
+//! `extends` of any length, files, devices and pipes that hold too much.
 
 mod common;
 use common::*;
@@ -14,6 +14,48 @@ fn sandbox_out(who: Who, args: &[&str]) -> Option<std::process::Output> {
     let mut c = sandbox(who)?;
     Some(c.args(args).stdin(Stdio::null()).output().unwrap())
 }
+
+/// p0.toml extends p1.toml ... extends p{n}.toml, which says `last`.
+fn chain(s: &Scratch, n: usize, last: &str) -> String {
+    for i in 0..n {
+        s.write(
+            &format!("p{i}.toml"),
+            &format!("extends = [\"p{}.toml\"]\n", i + 1),
+        );
+    }
+    s.write(&format!("p{n}.toml"), last);
+    s.path.join("p0.toml").display().to_string()
+}
+
+both!(a_chain_of_thousands_of_extends_loads, |who| {
+    let s = Scratch::new("chain");
+    let top = chain(
+        &s,
+        3000,
+        "extends = [\"default\"]\n[uts]\nhostname = \"deepest\"\n",
+    );
+    let Some(out) = sandbox_out(who, &["run", &top, "--", "/bin/hostname"]) else {
+        return;
+    };
+    assert_eq!(ok(out).trim(), "deepest");
+    let out = sandbox_out(who, &["check", &top]).unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+});
+
+both!(a_cycle_at_the_end_of_a_long_chain_is_reported, |who| {
+    let s = Scratch::new("chain");
+    let top = chain(&s, 3000, "\n\nextends = [\"p0.toml\"]\n");
+    let Some(out) = sandbox_out(who, &["plan", &top]) else {
+        return;
+    };
+    assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("p3000.toml:3:12: error: extends cycle: "),
+        "{}",
+        &err[..err.len().min(2000)]
+    );
+});
 
 /// The cap's message, for `file`.
 fn too_big(file: &str) -> String {
