@@ -326,6 +326,7 @@ fn a_user_profile_can_extend_the_shipped_one_of_the_same_name() {
     let s = SearchPath {
         dirs: vec![dir.clone()],
         builtin: true,
+        root_only: false,
     };
     let loc = profile::locate("default", &s).unwrap();
     assert_eq!(loc, Location::File(dir.join("default.toml")));

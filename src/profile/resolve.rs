@@ -46,9 +46,11 @@ impl Location {
             Location::Builtin(_) => None,
         }
     }
-    fn read(&self) -> Result<String, Problem> {
+    /// Its text; with `root_only`, only if no one but root can change it
+    /// (the profiles built into the binary are root's).
+    fn read(&self, root_only: bool) -> Result<String, Problem> {
         match self {
-            Location::File(p) => file::read(p),
+            Location::File(p) => file::read(p, root_only),
             Location::Builtin(n) => Ok(builtin_text(n).unwrap_or_default().to_string()),
         }
     }
@@ -91,10 +93,14 @@ pub struct SearchPath {
     pub dirs: Vec<PathBuf>,
     /// Whether the built-in profiles are searched (off in some tests).
     pub builtin: bool,
+    /// Load only files no one but root can change (src/profile/file.rs):
+    /// set when the caller is root.
+    pub root_only: bool,
 }
 
 impl SearchPath {
-    /// The documented search path for the caller.
+    /// The documented search path for the caller, and, when the caller is
+    /// root, the rule that root loads only root's files.
     pub fn standard(config_home: Option<PathBuf>) -> SearchPath {
         let mut dirs = vec![];
         if let Some(c) = config_home {
@@ -104,6 +110,7 @@ impl SearchPath {
         SearchPath {
             dirs,
             builtin: true,
+            root_only: nix::unistd::geteuid().is_root(),
         }
     }
 
@@ -112,6 +119,7 @@ impl SearchPath {
         SearchPath {
             dirs: vec![],
             builtin: true,
+            root_only: false,
         }
     }
 
@@ -274,7 +282,7 @@ impl<'a> Loader<'a> {
     /// Read and decode one file. A problem is reported at `via`, the
     /// `extends` entry that leads to it (none for the command line's).
     fn open(&mut self, loc: Location, via: Option<Span>) -> Option<Frame> {
-        let text = match loc.read() {
+        let text = match loc.read(self.search.root_only) {
             Ok(t) => t,
             Err(p) => {
                 let d = match via {
@@ -418,14 +426,26 @@ pub fn list(search: &SearchPath) -> Vec<Listed> {
     }
     let mut out: Vec<Listed> = vec![];
     for (name, location) in found {
-        let text = location.read().unwrap_or_default();
+        // What root would not load is marked so instead of described.
+        let text = location.read(search.root_only);
+        let refused = text.as_ref().err().map(|_| {
+            let why = if search.root_only {
+                "root does not load it"
+            } else {
+                "unreadable"
+            };
+            format!("({why}: 'sandbox check' says why)")
+        });
+        let text = text.unwrap_or_default();
         let mut sources = Sources::default();
         let fid = sources.add(location.display(), None, text.clone());
         let mut diags = vec![];
         let p = decode(fid, &text, &mut diags);
         let shadowed = out.iter().any(|l| l.name == name);
         out.push(Listed {
-            description: p.description.map(|d| d.value).unwrap_or_default(),
+            description: refused
+                .or(p.description.map(|d| d.value))
+                .unwrap_or_default(),
             category: p.category.map(|c| c.value),
             name,
             location,
