@@ -144,6 +144,28 @@ impl Validator<'_> {
         self.check_env_process(p);
         self.check_seccomp(p);
         self.check_landlock(p);
+        self.check_desktop_entry(p);
+    }
+
+    /// `sandbox desktop-entry` makes a file of this name in the user's
+    /// applications folder: a name, not a path.
+    fn check_desktop_entry(&mut self, p: &Profile) {
+        let Some(e) = &p.desktop_entry else { return };
+        let v = &e.value;
+        if v.is_empty()
+            || v.starts_with('.')
+            || v.ends_with(".desktop")
+            || v.contains(|c: char| c == '/' || c.is_control())
+        {
+            self.error(
+                e.span,
+                format!("desktop_entry '{v}' is not the name of a desktop entry"),
+            )
+            .hint = Some(
+                "give its file name under applications/ without '.desktop', e.g. \"firefox-esr\""
+                    .into(),
+            );
+        }
     }
 
     fn check_namespaces(&mut self, p: &Profile) {
