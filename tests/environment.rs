@@ -157,3 +157,22 @@ both!(folders_named_by_such_variables_keep_their_bytes, |who| {
             .is_file()
     );
 });
+
+both!(
+    a_nul_in_a_value_set_for_the_app_is_refused_not_dropped,
+    |who| {
+        let s = Scratch::new("env");
+        let p = s.write(
+            "p.toml",
+            "extends = [\"default\"]\n[env]\nset = { A = \"x\\u0000y\" }\n",
+        );
+        let Some(mut c) = sandbox(who) else {
+            return;
+        };
+        let out = c.args(["run", &p, "--", "/bin/true"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
+        let want =
+            "p.toml:3:13: error: an environment variable's value cannot hold a NUL character";
+        assert!(stderr(&out).contains(want), "{}", stderr(&out));
+    }
+);

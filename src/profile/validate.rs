@@ -726,12 +726,24 @@ impl Validator<'_> {
     }
 
     fn check_env_process(&mut self, p: &Profile) {
-        for (k, _) in &p.env.set {
+        for (k, v) in &p.env.set {
             if k.value.is_empty() || k.value.contains(['=', '\0']) {
                 self.error(
                     k.span,
                     format!("'{}' is not a valid environment variable name", k.value),
                 );
+            }
+            // The C strings of execve end at a NUL: the value would be cut.
+            if v.value.contains('\0') {
+                self.error(
+                    v.span,
+                    "an environment variable's value cannot hold a NUL character",
+                );
+            }
+        }
+        for a in p.command.iter().flat_map(|c| &c.value) {
+            if a.value.contains('\0') {
+                self.error(a.span, "a command's argument cannot hold a NUL character");
             }
         }
         for k in &p.env.keep {
