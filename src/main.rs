@@ -6,7 +6,6 @@ use sandbox::diag::Diagnostic;
 use sandbox::host::RealHost;
 use sandbox::plan::{self, Invocation};
 use sandbox::profile::{self, Loaded, SearchPath, Vars};
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Exit code when the sandbox could not be set up (bad profile, failed step).
@@ -61,11 +60,7 @@ enum Command {
 }
 
 fn search_path(vars: &Vars) -> SearchPath {
-    let config = vars
-        .expand("${XDG_CONFIG_HOME}", None)
-        .ok()
-        .map(PathBuf::from);
-    SearchPath::standard(config)
+    SearchPath::standard(vars.xdg_dir("XDG_CONFIG_HOME", ".config"))
 }
 
 fn print_diags(loaded: &Loaded, diags: &[Diagnostic]) {
@@ -127,7 +122,20 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         }
-        Command::DesktopEntry { profile, remove } => desktop_entry(&profile, remove, &vars, &host),
+        Command::DesktopEntry { profile, remove } => {
+            let loaded = load_valid(&profile, &vars, &host);
+            if loaded.has_errors() {
+                print_diags(&loaded, &loaded.diags);
+                return ExitCode::from(1);
+            }
+            match sandbox::desktop::command(&loaded, &profile, remove, &vars) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("sandbox: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
         Command::Plan {
             profile,
             json,
@@ -185,107 +193,4 @@ fn compiled(
             Err(ExitCode::from(SETUP_FAILED))
         }
     }
-}
-
-/// `sandbox desktop-entry`: see src/desktop.rs.
-fn desktop_entry(spec: &str, remove: bool, vars: &Vars, host: &RealHost) -> ExitCode {
-    use sandbox::desktop;
-    let fail = |msg: String| {
-        eprintln!("sandbox: {msg}");
-        ExitCode::from(1)
-    };
-    let loaded = load_valid(spec, vars, host);
-    if loaded.has_errors() {
-        print_diags(&loaded, &loaded.diags);
-        return ExitCode::from(1);
-    }
-    let p = &loaded.profile;
-    // What the launcher runs: the profile's name, or its absolute path.
-    let (name, run_spec) = if profile::resolve::is_path(spec) {
-        let abs = std::fs::canonicalize(spec).unwrap_or_else(|_| PathBuf::from(spec));
-        let stem = abs
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        (stem, abs.display().to_string())
-    } else {
-        (spec.to_string(), spec.to_string())
-    };
-    let Ok(data_home) = vars.expand("${XDG_DATA_HOME}", None) else {
-        return fail("neither XDG_DATA_HOME nor HOME is set: nowhere to put the launcher".into());
-    };
-    let dir = PathBuf::from(data_home).join("applications");
-    let own = p.desktop_entry.as_ref().map(|e| e.value.clone());
-    let data_dirs = std::env::var("XDG_DATA_DIRS").ok();
-    let system = own.as_ref().and_then(|entry| {
-        desktop::system_dirs(data_dirs.as_deref())
-            .into_iter()
-            .map(|d| d.join(format!("{entry}.desktop")))
-            .find(|f| f.is_file())
-    });
-    let file = match (&own, &system) {
-        (Some(entry), Some(_)) => dir.join(format!("{entry}.desktop")),
-        _ => dir.join(format!("sandbox-{name}.desktop")),
-    };
-    if remove {
-        let mut removed = false;
-        let candidates = own
-            .iter()
-            .map(|e| dir.join(format!("{e}.desktop")))
-            .chain([dir.join(format!("sandbox-{name}.desktop"))]);
-        for f in candidates {
-            match std::fs::read_to_string(&f) {
-                Ok(text) if desktop::written_for(&text, &run_spec) => {
-                    if let Err(e) = std::fs::remove_file(&f) {
-                        return fail(format!("{}: {e}", f.display()));
-                    }
-                    println!("removed {}", f.display());
-                    removed = true;
-                }
-                Ok(_) => eprintln!(
-                    "sandbox: {} was not written by sandbox for '{run_spec}': left alone",
-                    f.display()
-                ),
-                Err(_) => {}
-            }
-        }
-        if !removed {
-            return fail(format!("no launcher for '{run_spec}' in {}", dir.display()));
-        }
-        return ExitCode::SUCCESS;
-    }
-    let exe = std::env::current_exe()
-        .map(|e| e.display().to_string())
-        .unwrap_or_else(|_| "sandbox".into());
-    let text = match &system {
-        Some(src) => match std::fs::read_to_string(src) {
-            Ok(original) => desktop::rewrite(&original, &exe, &run_spec),
-            Err(e) => return fail(format!("{}: {e}", src.display())),
-        },
-        None => {
-            let terminal = p.category.as_ref().map(|c| c.value) != Some(profile::Category::Desktop);
-            let desc = p.description.as_ref().map(|d| d.value.as_str());
-            desktop::generate(&run_spec, desc, &exe, terminal)
-        }
-    };
-    if let Ok(existing) = std::fs::read_to_string(&file)
-        && !desktop::written_for(&existing, &run_spec)
-    {
-        return fail(format!(
-            "{} exists and was not written by sandbox: move it away first",
-            file.display()
-        ));
-    }
-    if let Err(e) = std::fs::create_dir_all(&dir).and_then(|_| std::fs::write(&file, text)) {
-        return fail(format!("{}: {e}", file.display()));
-    }
-    match &system {
-        Some(src) => println!(
-            "wrote {} (from {}; every Exec runs through '{run_spec}')",
-            file.display(),
-            src.display()
-        ),
-        None => println!("wrote {}", file.display()),
-    }
-    ExitCode::SUCCESS
 }

@@ -86,3 +86,278 @@ fn a_profile_without_an_app_entry_gets_a_plain_launcher() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("no-such-profile"));
 }
+
+/// A desktop entry read back as a launcher reads it (the Desktop Entry
+/// Specification), strictly: anything the specification does not allow
+/// fails the test.
+mod spec {
+    /// The raw values of `group`'s keys, in order.
+    pub fn group(text: &str, name: &str) -> Vec<(String, String)> {
+        let mut inside = false;
+        let mut keys = vec![];
+        for line in text.lines() {
+            if line.starts_with('[') {
+                inside = line == format!("[{name}]");
+            } else if inside && !line.starts_with('#') && !line.trim().is_empty() {
+                let (k, v) = line.split_once('=').expect("a KEY=VALUE line");
+                keys.push((k.trim().to_string(), v.trim().to_string()));
+            }
+        }
+        keys
+    }
+
+    /// The one value of `key` in `group`.
+    pub fn get(text: &str, group_name: &str, key: &str) -> String {
+        let values: Vec<String> = group(text, group_name)
+            .into_iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v)
+            .collect();
+        assert_eq!(values.len(), 1, "one {key} in [{group_name}]:\n{text}");
+        values[0].clone()
+    }
+
+    /// The general escapes of a string value: \s \n \t \r \\.
+    pub fn unescape(v: &str) -> String {
+        let mut out = String::new();
+        let mut chars = v.chars();
+        while let Some(c) = chars.next() {
+            if c != '\\' {
+                assert!(!c.is_control(), "control character in {v:?}");
+                out.push(c);
+                continue;
+            }
+            out.push(match chars.next() {
+                Some('s') => ' ',
+                Some('n') => '\n',
+                Some('t') => '\t',
+                Some('r') => '\r',
+                Some('\\') => '\\',
+                other => panic!("invalid escape \\{other:?} in {v:?}"),
+            });
+        }
+        out
+    }
+
+    /// The argv an Exec value starts, given `urls` and `files` to open:
+    /// general escapes undone, then the quoting, then the field codes.
+    pub fn exec_argv(raw: &str, urls: &[&str], files: &[&str]) -> Vec<String> {
+        let v = unescape(raw);
+        let mut args: Vec<(String, bool)> = vec![];
+        let mut chars = v.chars().peekable();
+        while let Some(&c) = chars.peek() {
+            if c == ' ' {
+                chars.next();
+                continue;
+            }
+            let mut arg = String::new();
+            if c == '"' {
+                chars.next();
+                loop {
+                    match chars.next().expect("an unterminated quote") {
+                        '"' => break,
+                        '\\' => {
+                            let e = chars.next().expect("an escape at the end");
+                            assert!("\"`$\\".contains(e), "invalid \\{e} in quotes: {v:?}");
+                            arg.push(e);
+                        }
+                        c => arg.push(c),
+                    }
+                }
+                args.push((arg, true));
+            } else {
+                while let Some(&c) = chars.peek() {
+                    if c == ' ' {
+                        break;
+                    }
+                    assert!(
+                        !" \t\n\"'\\><~|&;$*?#()`".contains(c),
+                        "reserved {c:?} outside quotes: {v:?}"
+                    );
+                    arg.push(c);
+                    chars.next();
+                }
+                args.push((arg, false));
+            }
+        }
+        let mut argv = vec![];
+        for (arg, quoted) in args {
+            match arg.as_str() {
+                "%u" | "%f" if !quoted => argv.extend(
+                    (if arg == "%u" { urls } else { files })
+                        .first()
+                        .map(|s| s.to_string()),
+                ),
+                "%U" | "%F" if !quoted => argv.extend(
+                    (if arg == "%U" { urls } else { files })
+                        .iter()
+                        .map(|s| s.to_string()),
+                ),
+                _ => {
+                    let mut out = String::new();
+                    let mut cs = arg.chars();
+                    while let Some(c) = cs.next() {
+                        if c == '%' {
+                            assert_eq!(cs.next(), Some('%'), "a field code inside {arg:?}");
+                        }
+                        out.push(c);
+                    }
+                    argv.push(out);
+                }
+            }
+        }
+        argv
+    }
+}
+
+/// Everything a shell or a launcher could read as syntax, in a folder name.
+const ODD: &str = "we%ird %u \"dir\" \\ 'x' $HOME `id` ;&|<>*?#()~";
+
+/// The built binary, copied under a folder named `ODD` (the launcher names
+/// the binary too), and the profile `p.toml` beside it.
+fn odd_setup(s: &Scratch, profile: &str) -> (String, String) {
+    let bin = s.path.join(ODD).join("sandbox");
+    std::fs::create_dir_all(bin.parent().unwrap()).unwrap();
+    std::fs::copy(binary(), &bin).unwrap();
+    let profile = s.write(&format!("{ODD}/p.toml"), profile);
+    (bin.display().to_string(), profile)
+}
+
+fn desktop_entry_with(s: &Scratch, exe: &str, args: &[&str]) -> std::process::Output {
+    Command::new(exe)
+        .arg("desktop-entry")
+        .args(args)
+        .env("XDG_DATA_HOME", s.path.join("data"))
+        .env("XDG_DATA_DIRS", s.path.join("system"))
+        .output()
+        .unwrap()
+}
+
+/// Run an argv read back from an entry; its stdout.
+fn launch(argv: &[String]) -> String {
+    let out = Command::new(&argv[0])
+        .args(&argv[1..])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    ok(out)
+}
+
+#[test]
+fn a_plain_launcher_holds_any_path_exactly() {
+    let s = Scratch::new("desktop");
+    let (exe, profile) = odd_setup(
+        &s,
+        "extends = [\"default\"]\ndescription = \"two\\nlines \\\\ and a tab\\t\"\ncommand = [\"/bin/echo\", \"launched\"]\n",
+    );
+    let out = desktop_entry_with(&s, &exe, &[&profile]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(s.path.join("data/applications/sandbox-p.desktop")).unwrap();
+    let g = "Desktop Entry";
+    let argv = spec::exec_argv(&spec::get(&text, g, "Exec"), &[], &[]);
+    assert_eq!(argv, [exe.as_str(), "run", profile.as_str()], "{text}");
+    assert_eq!(launch(&argv).trim(), "launched");
+    assert_eq!(
+        spec::unescape(&spec::get(&text, g, "Name")),
+        "p (sandboxed)"
+    );
+    assert_eq!(
+        spec::unescape(&spec::get(&text, g, "Comment")),
+        "two\nlines \\ and a tab\t"
+    );
+    assert_eq!(
+        spec::unescape(&spec::get(&text, g, "X-Sandbox-Profile")),
+        profile
+    );
+    let out = desktop_entry_with(&s, &exe, &[&profile, "--remove"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn the_apps_own_entry_keeps_its_command_and_field_codes_behind_any_path() {
+    let s = Scratch::new("desktop");
+    let (exe, profile) = odd_setup(&s, "extends = [\"default\"]\ndesktop_entry = \"odd-app\"\n");
+    s.write(
+        "system/applications/odd-app.desktop",
+        "[Desktop Entry]\nName=Odd\nExec=\"/bin/echo\" \"a b\" 100%% %u\nTryExec=/bin/echo\nActions=all;\n\n[Desktop Action all]\nName=All\nExec=/bin/echo --all %F\n",
+    );
+    let out = desktop_entry_with(&s, &exe, &[&profile]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(s.path.join("data/applications/odd-app.desktop")).unwrap();
+    let url = "https://example.org/?q=1&r=$2";
+    let argv = spec::exec_argv(&spec::get(&text, "Desktop Entry", "Exec"), &[url], &[]);
+    assert_eq!(
+        argv,
+        [
+            exe.as_str(),
+            "run",
+            profile.as_str(),
+            "--",
+            "/bin/echo",
+            "a b",
+            "100%",
+            url
+        ],
+        "{text}"
+    );
+    assert_eq!(launch(&argv).trim(), format!("a b 100% {url}"));
+    let files = ["/tmp/one file", "/tmp/two"];
+    let argv = spec::exec_argv(&spec::get(&text, "Desktop Action all", "Exec"), &[], &files);
+    assert_eq!(
+        argv,
+        [
+            exe.as_str(),
+            "run",
+            profile.as_str(),
+            "--",
+            "/bin/echo",
+            "--all",
+            files[0],
+            files[1]
+        ],
+        "{text}"
+    );
+    assert!(
+        spec::group(&text, "Desktop Entry")
+            .iter()
+            .all(|(k, _)| k != "TryExec")
+    );
+    assert_eq!(
+        spec::unescape(&spec::get(&text, "Desktop Entry", "X-Sandbox-Profile")),
+        profile
+    );
+    // Written again, it is the same file.
+    let out = desktop_entry_with(&s, &exe, &[&profile]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(s.path.join("data/applications/odd-app.desktop")).unwrap(),
+        text
+    );
+}
+
+#[test]
+fn a_path_no_desktop_entry_can_hold_is_refused_and_nothing_is_written() {
+    let s = Scratch::new("desktop");
+    let profile = s.write("new\nline/p.toml", "extends = [\"default\"]\n");
+    let out = desktop_entry(&s, &[&profile]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out)
+            .contains("holds the control character U+000A, which a desktop entry cannot hold"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!s.path.join("data").exists(), "nothing written");
+    // Nor through the app's own entry.
+    let profile = s.write(
+        "new\nline/q.toml",
+        "extends = [\"default\"]\ndesktop_entry = \"app\"\n",
+    );
+    s.write(
+        "system/applications/app.desktop",
+        "[Desktop Entry]\nExec=/bin/true\n",
+    );
+    let out = desktop_entry(&s, &[&profile]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(!s.path.join("data").exists(), "nothing written");
+}

@@ -18,7 +18,7 @@ fn vars() -> Vars {
         pwd: Some("/home/user/project".into()),
         env: [("XDG_RUNTIME_DIR", "/run/user/1000"), ("TERM", "xterm")]
             .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .map(|(k, v)| (k.to_string(), v.into()))
             .collect(),
     }
 }
@@ -326,6 +326,7 @@ fn a_user_profile_can_extend_the_shipped_one_of_the_same_name() {
     let s = SearchPath {
         dirs: vec![dir.clone()],
         builtin: true,
+        root_only: false,
     };
     let loc = profile::locate("default", &s).unwrap();
     assert_eq!(loc, Location::File(dir.join("default.toml")));

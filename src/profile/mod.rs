@@ -2,6 +2,7 @@
 //! and validation. Nothing here mounts, creates or changes anything.
 
 pub mod decode;
+pub mod file;
 pub mod merge;
 pub mod resolve;
 pub mod types;

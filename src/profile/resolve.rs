@@ -13,9 +13,11 @@
 //! firefox.toml` can say `extends = ["firefox"]` to refine the shipped one.
 
 use super::decode::decode;
+use super::file::{self, Problem};
 use super::merge::merge;
-use super::types::Profile;
-use crate::diag::{Diagnostic, Sources, Span};
+use super::types::{Profile, SpStr};
+use crate::diag::{Diagnostic, FileId, Sources, Span};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 pub use builtin::BUILTIN;
@@ -44,12 +46,27 @@ impl Location {
             Location::Builtin(_) => None,
         }
     }
-    fn read(&self) -> std::io::Result<String> {
+    /// Its text; with `root_only`, only if no one but root can change it
+    /// (the profiles built into the binary are root's).
+    fn read(&self, root_only: bool) -> Result<String, Problem> {
         match self {
-            Location::File(p) => std::fs::read_to_string(p),
+            Location::File(p) => file::read(p, root_only),
             Location::Builtin(n) => Ok(builtin_text(n).unwrap_or_default().to_string()),
         }
     }
+    /// What identifies it: one file reached by two names is one profile.
+    fn key(&self) -> Key {
+        match self {
+            Location::File(p) => Key::File(p.canonicalize().unwrap_or_else(|_| p.clone())),
+            Location::Builtin(n) => Key::Builtin(n),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Key {
+    File(PathBuf),
+    Builtin(&'static str),
 }
 
 pub fn builtin_text(name: &str) -> Option<&'static str> {
@@ -76,10 +93,14 @@ pub struct SearchPath {
     pub dirs: Vec<PathBuf>,
     /// Whether the built-in profiles are searched (off in some tests).
     pub builtin: bool,
+    /// Load only files no one but root can change (src/profile/file.rs):
+    /// set when the caller is root.
+    pub root_only: bool,
 }
 
 impl SearchPath {
-    /// The documented search path for the caller.
+    /// The documented search path for the caller, and, when the caller is
+    /// root, the rule that root loads only root's files.
     pub fn standard(config_home: Option<PathBuf>) -> SearchPath {
         let mut dirs = vec![];
         if let Some(c) = config_home {
@@ -89,6 +110,7 @@ impl SearchPath {
         SearchPath {
             dirs,
             builtin: true,
+            root_only: nix::unistd::geteuid().is_root(),
         }
     }
 
@@ -97,6 +119,7 @@ impl SearchPath {
         SearchPath {
             dirs: vec![],
             builtin: true,
+            root_only: false,
         }
     }
 
@@ -188,7 +211,10 @@ pub fn locate(spec: &str, search: &SearchPath) -> Result<Location, Diagnostic> {
 /// Load the profile at `loc` and everything it extends.
 pub fn load(loc: Location, search: &SearchPath) -> Loaded {
     let mut l = Loader::new(search);
-    let profile = l.load(&loc, None).unwrap_or_default();
+    let profile = match l.open(loc.clone(), None) {
+        Some(top) => l.load_all(top),
+        None => Profile::default(),
+    };
     Loaded {
         profile,
         sources: l.sources,
@@ -203,7 +229,8 @@ pub fn load_text(name: &str, dir: Option<&Path>, text: &str, search: &SearchPath
     let mut l = Loader::new(search);
     let fid = l.sources.add(name.to_string(), dir, text.to_string());
     let loc = Location::File(dir.unwrap_or(Path::new("")).join(name));
-    let profile = l.load_decoded(&loc, fid);
+    let top = l.frame(loc, fid);
+    let profile = l.load_all(top);
     Loaded {
         profile,
         sources: l.sources,
@@ -217,10 +244,29 @@ struct Loader<'a> {
     search: &'a SearchPath,
     sources: Sources,
     diags: Vec<Diagnostic>,
-    /// The chain being loaded, for cycle detection.
-    stack: Vec<Location>,
     /// Files already applied: a file reached twice (a diamond) is applied once.
-    done: Vec<Location>,
+    done: HashSet<Key>,
+}
+
+/// A profile being loaded: its own settings, which of its `extends` comes
+/// next, and the merge of those loaded so far.
+struct Frame {
+    loc: Location,
+    key: Key,
+    own: Profile,
+    next: usize,
+    parents: Profile,
+}
+
+impl Frame {
+    /// The profile over what it extends; `name` and `description` are its own.
+    fn finish(self) -> Profile {
+        let (name, description) = (self.own.name.clone(), self.own.description.clone());
+        let mut merged = merge(self.parents, self.own);
+        merged.name = name;
+        merged.description = description;
+        merged
+    }
 }
 
 impl<'a> Loader<'a> {
@@ -229,93 +275,110 @@ impl<'a> Loader<'a> {
             search,
             sources: Sources::default(),
             diags: vec![],
-            stack: vec![],
-            done: vec![],
+            done: HashSet::new(),
         }
     }
 
-    fn load(&mut self, loc: &Location, via: Option<Span>) -> Option<Profile> {
-        let text = match loc.read() {
+    /// Read and decode one file. A problem is reported at `via`, the
+    /// `extends` entry that leads to it (none for the command line's).
+    fn open(&mut self, loc: Location, via: Option<Span>) -> Option<Frame> {
+        let text = match loc.read(self.search.root_only) {
             Ok(t) => t,
-            Err(e) => {
-                let msg = format!("cannot read profile {}: {e}", loc.display());
-                self.diags.push(match via {
-                    Some(span) => Diagnostic::error(span, msg),
-                    None => Diagnostic::global(msg),
-                });
+            Err(p) => {
+                let d = match via {
+                    Some(span) => Diagnostic::error(span, p.message),
+                    None => Diagnostic::global(p.message),
+                };
+                self.diags.push(Diagnostic { hint: p.hint, ..d });
                 return None;
             }
         };
         // ${PROFILE_DIR} is absolute even for a profile named by a relative path.
         let dir = loc.dir().and_then(|d| std::path::absolute(d).ok());
         let fid = self.sources.add(loc.display(), dir.as_deref(), text);
-        Some(self.load_decoded(loc, fid))
+        Some(self.frame(loc, fid))
     }
 
-    fn load_decoded(&mut self, loc: &Location, fid: crate::diag::FileId) -> Profile {
-        let text = self.sources.file(fid).text.clone();
-        let own = decode(fid, &text, &mut self.diags);
-        self.stack.push(loc.clone());
-        let mut merged = Profile::default();
-        for parent in &own.extends {
-            let found = if is_path(&parent.value) {
-                let base = loc.dir().map(Path::to_path_buf).unwrap_or_default();
-                let p = base.join(&parent.value);
-                p.is_file().then_some(Location::File(p))
-            } else {
-                self.search.find(&parent.value, loc.dir(), Some(loc))
-            };
-            let Some(parent_loc) = found else {
-                self.diags.push(
-                    Diagnostic::error(
-                        parent.span,
-                        format!("extends '{}': no such profile", parent.value),
-                    )
-                    .with_hint(format!("searched {}", self.search.describe(loc.dir()))),
-                );
-                continue;
-            };
-            if let Some(pos) = self.stack.iter().position(|l| same(l, &parent_loc)) {
-                let chain: Vec<String> = self.stack[pos..]
-                    .iter()
-                    .chain(std::iter::once(&parent_loc))
-                    .map(Location::display)
-                    .collect();
-                self.diags.push(
-                    Diagnostic::error(
-                        parent.span,
-                        format!("extends cycle: {}", chain.join(" -> ")),
-                    )
-                    .with_hint("remove one of these 'extends' entries"),
-                );
+    fn frame(&mut self, loc: Location, fid: FileId) -> Frame {
+        let own = decode(fid, &self.sources.file(fid).text, &mut self.diags);
+        Frame {
+            key: loc.key(),
+            loc,
+            own,
+            next: 0,
+            parents: Profile::default(),
+        }
+    }
+
+    /// `top` with everything it extends, depth first, each profile merged
+    /// over its parents in order. A loop over a stack of its own rather
+    /// than recursion, so that no chain of `extends` is too long for the
+    /// thread's stack.
+    fn load_all(&mut self, top: Frame) -> Profile {
+        let mut stack = vec![top];
+        while let Some(frame) = stack.last_mut() {
+            if let Some(entry) = frame.own.extends.get(frame.next).cloned() {
+                frame.next += 1;
+                if let Some(parent) = self
+                    .parent(&stack, &entry)
+                    .and_then(|loc| self.open(loc, Some(entry.span)))
+                {
+                    stack.push(parent);
+                }
                 continue;
             }
-            if self.done.iter().any(|l| same(l, &parent_loc)) {
-                continue;
-            }
-            if let Some(p) = self.load(&parent_loc, Some(parent.span)) {
-                merged = merge(merged, p);
+            let Some(done) = stack.pop() else { break };
+            self.done.insert(done.key.clone());
+            let profile = done.finish();
+            match stack.last_mut() {
+                Some(child) => child.parents = merge(std::mem::take(&mut child.parents), profile),
+                None => return profile,
             }
         }
-        self.stack.pop();
-        self.done.push(loc.clone());
-        let name = own.name.clone();
-        let description = own.description.clone();
-        let mut merged = merge(merged, own);
-        merged.name = name;
-        merged.description = description;
-        merged
+        Profile::default()
+    }
+
+    /// Where an `extends` entry of the profile on top of `stack` leads;
+    /// None when nowhere or into a cycle (both reported), or to a profile
+    /// already applied.
+    fn parent(&mut self, stack: &[Frame], entry: &SpStr) -> Option<Location> {
+        let loc = &stack.last()?.loc;
+        let found = if is_path(&entry.value) {
+            let base = loc.dir().map(Path::to_path_buf).unwrap_or_default();
+            let p = base.join(&entry.value);
+            p.is_file().then_some(Location::File(p))
+        } else {
+            self.search.find(&entry.value, loc.dir(), Some(loc))
+        };
+        let Some(found) = found else {
+            self.diags.push(
+                Diagnostic::error(
+                    entry.span,
+                    format!("extends '{}': no such profile", entry.value),
+                )
+                .with_hint(format!("searched {}", self.search.describe(loc.dir()))),
+            );
+            return None;
+        };
+        let key = found.key();
+        if let Some(pos) = stack.iter().position(|f| f.key == key) {
+            let chain: Vec<String> = stack[pos..]
+                .iter()
+                .map(|f| f.loc.display())
+                .chain(std::iter::once(found.display()))
+                .collect();
+            self.diags.push(
+                Diagnostic::error(entry.span, format!("extends cycle: {}", chain.join(" -> ")))
+                    .with_hint("remove one of these 'extends' entries"),
+            );
+            return None;
+        }
+        (!self.done.contains(&key)).then_some(found)
     }
 }
 
 fn same(a: &Location, b: &Location) -> bool {
-    match (a, b) {
-        (Location::File(x), Location::File(y)) => match (x.canonicalize(), y.canonicalize()) {
-            (Ok(x), Ok(y)) => x == y,
-            _ => x == y,
-        },
-        _ => a == b,
-    }
+    a.key() == b.key()
 }
 
 /// One profile `sandbox profiles` lists.
@@ -342,7 +405,8 @@ pub fn list(search: &SearchPath) -> Vec<Listed> {
             };
             let mut names: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
             names.sort();
-            for p in names {
+            // Only regular files: listing must not wait on a pipe.
+            for p in names.into_iter().filter(|p| p.is_file()) {
                 if let Some(stem) = p
                     .file_name()
                     .and_then(|n| n.to_str())
@@ -362,14 +426,26 @@ pub fn list(search: &SearchPath) -> Vec<Listed> {
     }
     let mut out: Vec<Listed> = vec![];
     for (name, location) in found {
-        let text = location.read().unwrap_or_default();
+        // What root would not load is marked so instead of described.
+        let text = location.read(search.root_only);
+        let refused = text.as_ref().err().map(|_| {
+            let why = if search.root_only {
+                "root does not load it"
+            } else {
+                "unreadable"
+            };
+            format!("({why}: 'sandbox check' says why)")
+        });
+        let text = text.unwrap_or_default();
         let mut sources = Sources::default();
         let fid = sources.add(location.display(), None, text.clone());
         let mut diags = vec![];
         let p = decode(fid, &text, &mut diags);
         let shadowed = out.iter().any(|l| l.name == name);
         out.push(Listed {
-            description: p.description.map(|d| d.value).unwrap_or_default(),
+            description: refused
+                .or(p.description.map(|d| d.value))
+                .unwrap_or_default(),
             category: p.category.map(|c| c.value),
             name,
             location,

@@ -5,11 +5,11 @@
 
 use super::resolve::Loaded;
 use super::types::*;
-use super::vars::Vars;
+use super::vars::{VarError, Vars};
 use crate::diag::{Diagnostic, Sources, Sp, Span, suggest};
 use crate::host::HostFacts;
 use std::collections::HashMap;
-use std::path::{Component, Path};
+use std::path::{Component, Path, PathBuf};
 
 /// Expand variables, then check the profile. Problems go to `loaded.diags`;
 /// optional mounts whose variables are unset are dropped with a note.
@@ -55,9 +55,11 @@ impl Validator<'_> {
         self.diags.last_mut().expect("just pushed")
     }
 
-    /// Expand one value in place; on failure report it (unless `quiet`,
-    /// for optional mounts) and return the message.
-    fn expand(&mut self, s: &mut SpStr, quiet: bool) -> Result<(), String> {
+    /// Expand one value in place; on failure report it and return the
+    /// reason. `optional`: a mount that is skipped, with a note, when a
+    /// variable it uses is not there (reported here only when it is there
+    /// but unusable).
+    fn expand(&mut self, s: &mut SpStr, optional: bool) -> Result<(), VarError> {
         let dir = self.sources.file(s.span.file).dir.clone();
         match self.vars.expand(&s.value, dir.as_deref()) {
             Ok(v) => {
@@ -65,20 +67,8 @@ impl Validator<'_> {
                 Ok(())
             }
             Err(e) => {
-                if !quiet {
-                    let hint = if e.starts_with("unknown variable") {
-                        Some(format!(
-                            "known variables: {}, and ${{ENV:NAME}}",
-                            super::vars::NAMES.join(", ")
-                        ))
-                    } else {
-                        Some(
-                            "set it, or mark the mount 'optional = true' to skip it when unset"
-                                .to_string(),
-                        )
-                    };
-                    let d = self.error(s.span, e.clone());
-                    d.hint = hint;
+                if !(optional && e.skips_optional()) {
+                    self.error(s.span, e.to_string()).hint = e.hint();
                 }
                 Err(e)
             }
@@ -112,22 +102,18 @@ impl Validator<'_> {
         self.expand_opt(&mut p.filesystem.root);
         p.mounts.retain_mut(|m| {
             let quiet = m.is_optional();
-            let mut failed = None;
+            let mut failed = vec![];
             for s in [&mut m.src, &mut m.dst, &mut m.content, &mut m.upper]
                 .into_iter()
                 .flatten()
+                .chain(&mut m.lower)
             {
                 if let Err(e) = self.expand(s, quiet) {
-                    failed.get_or_insert(e);
+                    failed.push(e);
                 }
             }
-            for s in &mut m.lower {
-                if let Err(e) = self.expand(s, quiet) {
-                    failed.get_or_insert(e);
-                }
-            }
-            match failed {
-                Some(e) if quiet => {
+            match failed.first() {
+                Some(e) if quiet && failed.iter().all(VarError::skips_optional) => {
                     // What `optional` is for (a display socket when there
                     // is no display): a note in the plan, not a warning.
                     let at = self.sources.origin(m.kind.span);
@@ -158,6 +144,28 @@ impl Validator<'_> {
         self.check_env_process(p);
         self.check_seccomp(p);
         self.check_landlock(p);
+        self.check_desktop_entry(p);
+    }
+
+    /// `sandbox desktop-entry` makes a file of this name in the user's
+    /// applications folder: a name, not a path.
+    fn check_desktop_entry(&mut self, p: &Profile) {
+        let Some(e) = &p.desktop_entry else { return };
+        let v = &e.value;
+        if v.is_empty()
+            || v.starts_with('.')
+            || v.ends_with(".desktop")
+            || v.contains(|c: char| c == '/' || c.is_control())
+        {
+            self.error(
+                e.span,
+                format!("desktop_entry '{v}' is not the name of a desktop entry"),
+            )
+            .hint = Some(
+                "give its file name under applications/ without '.desktop', e.g. \"firefox-esr\""
+                    .into(),
+            );
+        }
     }
 
     fn check_namespaces(&mut self, p: &Profile) {
@@ -510,8 +518,9 @@ impl Validator<'_> {
 
     /// A writable bind of a place from which code runs outside the sandbox.
     fn warn_dangerous_binds(&mut self, p: &Profile) {
-        let home = self.vars.home.clone().unwrap_or_default();
-        let mut danger: Vec<String> = [
+        // Paths, not text: a home that is not UTF-8 is still compared right.
+        let home = self.vars.home.as_ref().filter(|h| !h.is_empty());
+        let mut danger: Vec<PathBuf> = [
             ".bashrc",
             ".bash_profile",
             ".bash_login",
@@ -527,15 +536,10 @@ impl Validator<'_> {
             ".ssh",
         ]
         .iter()
-        .filter(|_| !home.is_empty())
-        .map(|f| format!("{home}/{f}"))
+        .filter_map(|f| Some(Path::new(home?).join(f)))
         .collect();
-        let config = self
-            .vars
-            .expand("${XDG_CONFIG_HOME}", None)
-            .unwrap_or_default();
-        if !config.is_empty() {
-            danger.push(format!("{config}/sandbox/profiles"));
+        if let Some(config) = self.vars.xdg_dir("XDG_CONFIG_HOME", ".config") {
+            danger.push(config.join("sandbox/profiles"));
         }
         danger.push("/etc/sandbox/profiles".into());
         let replaced = p.replacements();
@@ -547,7 +551,8 @@ impl Validator<'_> {
                 continue;
             }
             let Some(src) = &m.src else { continue };
-            if let Some(d) = danger.iter().find(|d| is_under(d, &src.value)) {
+            if let Some(d) = danger.iter().find(|d| d.starts_with(&src.value)) {
+                let d = d.display();
                 self.warn(src.span, format!("writable bind of '{}' lets the sandbox change '{d}', from which code runs outside the sandbox", src.value))
                     .hint = Some("bind it read-only (type = \"ro-bind\"), or bind only the folders the app needs".into());
             }
@@ -721,12 +726,24 @@ impl Validator<'_> {
     }
 
     fn check_env_process(&mut self, p: &Profile) {
-        for (k, _) in &p.env.set {
+        for (k, v) in &p.env.set {
             if k.value.is_empty() || k.value.contains(['=', '\0']) {
                 self.error(
                     k.span,
                     format!("'{}' is not a valid environment variable name", k.value),
                 );
+            }
+            // The C strings of execve end at a NUL: the value would be cut.
+            if v.value.contains('\0') {
+                self.error(
+                    v.span,
+                    "an environment variable's value cannot hold a NUL character",
+                );
+            }
+        }
+        for a in p.command.iter().flat_map(|c| &c.value) {
+            if a.value.contains('\0') {
+                self.error(a.span, "a command's argument cannot hold a NUL character");
             }
         }
         for k in &p.env.keep {

@@ -1,8 +1,16 @@
 //! `${VAR}` expansion in string values, done after parsing so that a value
 //! can never change the structure of the profile.
+//!
+//! The caller's environment is kept as the bytes it is: a variable that is
+//! not UTF-8 breaks nothing until a profile expands it into a string value
+//! (profiles are UTF-8 text), which is then an error naming the variable.
+//! Paths the CLI takes from it (the search path, the launcher folder) keep
+//! their bytes.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::ffi::{OsStr, OsString};
+use std::fmt;
+use std::path::{Path, PathBuf};
 
 /// The facts variables expand to. Built from the real process by the CLI,
 /// and by hand in tests.
@@ -10,10 +18,13 @@ use std::path::Path;
 pub struct Vars {
     pub uid: u32,
     pub gid: u32,
-    pub user: Option<String>,
-    pub home: Option<String>,
-    pub pwd: Option<String>,
-    pub env: HashMap<String, String>,
+    pub user: Option<OsString>,
+    pub home: Option<OsString>,
+    pub pwd: Option<OsString>,
+    /// The caller's environment. Names that are not UTF-8 are left out: no
+    /// profile can name them (the app still gets them through `[env]`, which
+    /// reads the process's own environment).
+    pub env: HashMap<String, OsString>,
 }
 
 /// The built-in variable names, for error messages and docs.
@@ -30,25 +41,89 @@ pub const NAMES: &[&str] = &[
     "PROFILE_DIR",
 ];
 
+/// Why a value could not be expanded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VarError {
+    /// `${NAME}` that is neither built in nor `ENV:...`.
+    Unknown(String),
+    /// A variable the caller has not set (the message says which).
+    Unset(String),
+    /// A variable whose value is not UTF-8: it cannot go into a profile's
+    /// string values. Holds how the profile names it (`HOME`, `ENV:X`).
+    NotUtf8(String),
+    /// `${` without its `}`.
+    Unterminated,
+}
+
+impl fmt::Display for VarError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VarError::Unknown(n) => write!(f, "unknown variable ${{{n}}}"),
+            VarError::Unset(why) => f.write_str(why),
+            VarError::NotUtf8(n) => write!(
+                f,
+                "${{{n}}} holds bytes that are not UTF-8, which a profile's string values cannot hold"
+            ),
+            VarError::Unterminated => {
+                f.write_str("unterminated '${' (write '$$' for a literal '$')")
+            }
+        }
+    }
+}
+
+impl VarError {
+    /// Whether an `optional` mount is skipped for it: a variable that is
+    /// not there. One that is there but unusable is an error even then.
+    pub fn skips_optional(&self) -> bool {
+        matches!(self, VarError::Unknown(_) | VarError::Unset(_))
+    }
+
+    /// What to do about it.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            VarError::Unknown(_) => Some(format!(
+                "known variables: {}, and ${{ENV:NAME}}",
+                NAMES.join(", ")
+            )),
+            VarError::Unset(_) => {
+                Some("set it, or mark the mount 'optional = true' to skip it when unset".into())
+            }
+            VarError::NotUtf8(n) => Some(format!(
+                "give {} a UTF-8 value; to hand the app the bytes as they are, list it in [env] keep instead",
+                n.strip_prefix("ENV:").unwrap_or(n)
+            )),
+            VarError::Unterminated => None,
+        }
+    }
+}
+
+/// A variable's value as text, or why it cannot be.
+fn text(name: &str, value: &OsStr) -> Result<String, VarError> {
+    value
+        .to_str()
+        .map(str::to_owned)
+        .ok_or_else(|| VarError::NotUtf8(name.to_string()))
+}
+
 impl Vars {
     /// The caller's own facts.
     pub fn from_process() -> Vars {
-        let env: HashMap<String, String> = std::env::vars().collect();
+        let env: HashMap<String, OsString> = std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v)))
+            .collect();
         let uid = nix::unistd::getuid().as_raw();
         let user = env.get("USER").cloned().or_else(|| {
             nix::unistd::User::from_uid(uid.into())
                 .ok()
                 .flatten()
-                .map(|u| u.name)
+                .map(|u| u.name.into())
         });
         Vars {
             uid,
             gid: nix::unistd::getgid().as_raw(),
             user,
             home: env.get("HOME").cloned(),
-            pwd: std::env::current_dir()
-                .ok()
-                .map(|p| p.to_string_lossy().into_owned()),
+            pwd: std::env::current_dir().ok().map(PathBuf::into_os_string),
             env,
         }
     }
@@ -65,49 +140,68 @@ impl Vars {
         }
     }
 
-    fn xdg(&self, name: &str, default_under_home: &str) -> Result<String, String> {
+    /// `$XDG_CONFIG_HOME`-style folder: the variable when set and not
+    /// empty, else `~/default_under_home`; bytes kept, for the CLI's paths.
+    pub fn xdg_dir(&self, name: &str, default_under_home: &str) -> Option<PathBuf> {
         match self.env.get(name) {
-            Some(v) if !v.is_empty() => Ok(v.clone()),
+            Some(v) if !v.is_empty() => Some(PathBuf::from(v)),
             _ => self
                 .home
                 .as_ref()
-                .map(|h| format!("{h}/{default_under_home}"))
-                .ok_or_else(|| format!("${{{name}}} is unset and so is $HOME")),
+                .map(|h| Path::new(h).join(default_under_home)),
         }
     }
 
-    fn lookup(&self, name: &str, profile_dir: Option<&Path>) -> Result<String, String> {
-        let unset = |n: &str| format!("${{{n}}} is not set in the caller's environment");
+    fn xdg(&self, name: &str, default_under_home: &str) -> Result<String, VarError> {
+        match self.env.get(name) {
+            Some(v) if !v.is_empty() => text(name, v),
+            _ => match &self.home {
+                Some(h) => Ok(format!("{}/{default_under_home}", text("HOME", h)?)),
+                None => Err(VarError::Unset(format!(
+                    "${{{name}}} is unset and so is $HOME"
+                ))),
+            },
+        }
+    }
+
+    fn lookup(&self, name: &str, profile_dir: Option<&Path>) -> Result<String, VarError> {
+        let unset =
+            |n: &str| VarError::Unset(format!("${{{n}}} is not set in the caller's environment"));
+        let given = |n: &str, v: &Option<OsString>| match v {
+            Some(v) => text(n, v),
+            None => Err(unset(n)),
+        };
         match name {
-            "HOME" => self.home.clone().ok_or_else(|| unset("HOME")),
-            "USER" => self.user.clone().ok_or_else(|| unset("USER")),
+            "HOME" => given(name, &self.home),
+            "USER" => given(name, &self.user),
             "UID" => Ok(self.uid.to_string()),
             "GID" => Ok(self.gid.to_string()),
-            "PWD" => self.pwd.clone().ok_or_else(|| unset("PWD")),
-            "XDG_RUNTIME_DIR" => self
-                .env
-                .get(name)
-                .filter(|v| !v.is_empty())
-                .cloned()
-                .ok_or_else(|| unset(name)),
+            "PWD" => given(name, &self.pwd),
+            "XDG_RUNTIME_DIR" => {
+                given(name, &self.env.get(name).filter(|v| !v.is_empty()).cloned())
+            }
             "XDG_CONFIG_HOME" => self.xdg(name, ".config"),
             "XDG_DATA_HOME" => self.xdg(name, ".local/share"),
             "XDG_CACHE_HOME" => self.xdg(name, ".cache"),
-            "PROFILE_DIR" => profile_dir
-                .map(|d| d.to_string_lossy().into_owned())
-                .ok_or_else(|| {
-                    "${PROFILE_DIR} has no meaning in a profile built into the binary".to_string()
-                }),
+            "PROFILE_DIR" => match profile_dir {
+                Some(d) => text(name, d.as_os_str()),
+                None => Err(VarError::Unset(
+                    "${PROFILE_DIR} has no meaning in a profile built into the binary".into(),
+                )),
+            },
             _ => match name.strip_prefix("ENV:") {
-                Some(var) => self.env.get(var).cloned().ok_or_else(|| unset(var)),
-                None => Err(format!("unknown variable ${{{name}}}")),
+                Some(var) => match self.env.get(var) {
+                    Some(v) => text(name, v),
+                    None => Err(unset(var)),
+                },
+                None => Err(VarError::Unknown(name.to_string())),
             },
         }
     }
 
     /// Expand `${NAME}`, `${ENV:NAME}`, `$$` (a literal `$`) and a leading
     /// `~/`. Any other `$` is kept as written.
-    pub fn expand(&self, s: &str, profile_dir: Option<&Path>) -> Result<String, String> {
+    pub fn expand(&self, s: &str, profile_dir: Option<&Path>) -> Result<String, VarError> {
         let mut out = String::with_capacity(s.len());
         let mut rest = s;
         if let Some(r) = s.strip_prefix("~/") {
@@ -124,9 +218,7 @@ impl Vars {
                 out.push('$');
                 rest = r;
             } else if let Some(r) = after.strip_prefix('{') {
-                let end = r.find('}').ok_or_else(|| {
-                    "unterminated '${' (write '$$' for a literal '$')".to_string()
-                })?;
+                let end = r.find('}').ok_or(VarError::Unterminated)?;
                 out.push_str(&self.lookup(&r[..end], profile_dir)?);
                 rest = &r[end + 1..];
             } else {
@@ -155,7 +247,7 @@ mod tests {
                 ("WAYLAND_DISPLAY", "wayland-0"),
             ]
             .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .map(|(k, v)| (k.to_string(), v.into()))
             .collect(),
         }
     }
@@ -191,18 +283,49 @@ mod tests {
         assert!(
             v.expand("${NOPE}", None)
                 .unwrap_err()
+                .to_string()
                 .contains("unknown variable")
         );
         assert!(
             v.expand("${ENV:NOPE}", None)
                 .unwrap_err()
+                .to_string()
                 .contains("not set")
         );
         assert!(
             v.expand("${HOME", None)
                 .unwrap_err()
+                .to_string()
                 .contains("unterminated")
         );
         assert!(v.expand("${PROFILE_DIR}", None).is_err());
+    }
+
+    #[test]
+    fn a_value_that_is_not_utf8_is_an_error_naming_the_variable() {
+        use std::os::unix::ffi::OsStringExt;
+        let mut v = vars();
+        v.env
+            .insert("X".into(), OsString::from_vec(vec![b'a', 0xff]));
+        v.home = Some(OsString::from_vec(b"/home/\xff".to_vec()));
+        let e = v.expand("/x/${ENV:X}", None).unwrap_err();
+        assert_eq!(e, VarError::NotUtf8("ENV:X".into()));
+        assert!(e.to_string().contains("${ENV:X}"), "{e}");
+        assert!(!e.skips_optional());
+        assert_eq!(
+            v.expand("~/a", None).unwrap_err(),
+            VarError::NotUtf8("HOME".into())
+        );
+        assert_eq!(
+            v.expand("${XDG_CACHE_HOME}", None).unwrap_err(),
+            VarError::NotUtf8("HOME".into())
+        );
+        // Paths keep their bytes.
+        assert_eq!(
+            v.xdg_dir("XDG_CONFIG_HOME", ".config").unwrap(),
+            PathBuf::from(OsString::from_vec(b"/home/\xff/.config".to_vec()))
+        );
+        // Variables the profile does not use do not matter.
+        assert_eq!(v.expand("${UID}", None).unwrap(), "1000");
     }
 }

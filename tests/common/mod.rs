@@ -6,6 +6,7 @@
 //! is skipped with a message, or fails when SANDBOX_MUST_WORK=1 (CI).
 #![allow(dead_code)]
 
+use std::ffi::{OsStr, OsString};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -31,11 +32,15 @@ pub fn cannot(reason: &str) -> Option<Command> {
 }
 
 /// The binary, copied where any user can run it (the build tree may be in
-/// a home directory other users cannot enter).
+/// a home directory other users cannot enter). SANDBOX_TEST_BINARY runs the
+/// suites against another build instead (e.g. an older one, to see a new
+/// test fail without its fix).
 pub fn binary() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
-        let built = PathBuf::from(env!("CARGO_BIN_EXE_sandbox"));
+        let built = std::env::var_os("SANDBOX_TEST_BINARY")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_sandbox")));
         if !is_root() {
             return built;
         }
@@ -76,6 +81,12 @@ pub fn sandbox(who: Who) -> Option<Command> {
 /// The same, with these environment variables set for `sandbox` (the
 /// unprivileged variant starts from an empty environment).
 pub fn sandbox_env(who: Who, vars: &[(&str, &str)]) -> Option<Command> {
+    let vars: Vec<(&str, &OsStr)> = vars.iter().map(|(k, v)| (*k, OsStr::new(v))).collect();
+    sandbox_env_os(who, &vars)
+}
+
+/// The same with any bytes as values (a variable that is not UTF-8).
+pub fn sandbox_env_os(who: Who, vars: &[(&str, &OsStr)]) -> Option<Command> {
     match (who, is_root()) {
         (Who::Root, true) => {
             let mut c = Command::new(binary());
@@ -101,7 +112,11 @@ pub fn sandbox_env(who: Who, vars: &[(&str, &str)]) -> Option<Command> {
                 .arg(format!("USER={}", u.name))
                 .arg("PATH=/usr/local/bin:/usr/bin:/bin")
                 .arg("LANG=C.UTF-8")
-                .args(vars.iter().map(|(k, v)| format!("{k}={v}")))
+                .args(vars.iter().map(|(k, v)| {
+                    let mut kv = OsString::from(format!("{k}="));
+                    kv.push(v);
+                    kv
+                }))
                 .arg(binary())
                 .current_dir("/");
             Some(c)
@@ -226,6 +241,17 @@ impl Scratch {
     /// Give the tree at `rel` to the ids `who`'s sandbox has on the host,
     /// as the files a user lets the sandbox change are theirs.
     pub fn chown_to(&self, who: Who, rel: &str) {
+        self.chown_tree(rel, sandbox_host_ids(who));
+    }
+
+    /// Give the tree at `rel` to `who` itself: a caller's own files (its
+    /// profiles, the folders of a program the test runs outside the
+    /// sandbox as that caller).
+    pub fn chown_to_caller(&self, who: Who, rel: &str) {
+        self.chown_tree(rel, caller_ids(who));
+    }
+
+    fn chown_tree(&self, rel: &str, (uid, gid): (u32, u32)) {
         fn walk(p: &Path, uid: u32, gid: u32) {
             std::os::unix::fs::lchown(p, Some(uid), Some(gid)).unwrap();
             if p.is_dir() && !p.is_symlink() {
@@ -235,18 +261,7 @@ impl Scratch {
             }
         }
         if is_root() {
-            let (uid, gid) = sandbox_host_ids(who);
             walk(&self.path.join(rel), uid, gid);
-        }
-    }
-
-    /// Give the tree at `rel` to `who` itself (for a program the test
-    /// runs outside the sandbox as that caller).
-    pub fn chown_to_caller(&self, who: Who, rel: &str) {
-        if is_root() {
-            let (uid, gid) = caller_ids(who);
-            let p = self.path.join(rel);
-            std::os::unix::fs::lchown(&p, Some(uid), Some(gid)).unwrap();
         }
     }
 }
