@@ -24,6 +24,8 @@ pub trait HostFacts {
     fn path_kind(&self, path: &str) -> PathKind;
     /// The text of the symlink at `path`, if it is one.
     fn read_link(&self, path: &str) -> Option<String>;
+    /// Where `path` really is, every symlink resolved; None if missing.
+    fn real_path(&self, path: &str) -> Option<String>;
     /// Ranges (start, count) /etc/subuid grants the caller.
     fn subuids(&self) -> Vec<(u32, u32)>;
     /// Ranges (start, count) /etc/subgid grants the caller.
@@ -97,6 +99,11 @@ impl HostFacts for RealHost {
         std::fs::read_link(path)
             .ok()
             .map(|t| t.to_string_lossy().into_owned())
+    }
+    fn real_path(&self, path: &str) -> Option<String> {
+        std::fs::canonicalize(path)
+            .ok()
+            .and_then(|p| p.into_os_string().into_string().ok())
     }
     fn subuids(&self) -> Vec<(u32, u32)> {
         self.subids("/etc/subuid")
@@ -222,6 +229,11 @@ impl HostFacts for FakeHost {
             .iter()
             .find(|(l, _)| l == path)
             .map(|(_, t)| t.clone())
+    }
+    /// Listed paths are where they are (the fake host's links are only
+    /// ever bind sources, recreated as links).
+    fn real_path(&self, path: &str) -> Option<String> {
+        (self.path_kind(path) != PathKind::Missing).then(|| path.to_string())
     }
     fn subuids(&self) -> Vec<(u32, u32)> {
         self.subuids.clone()

@@ -105,15 +105,18 @@ fn main() -> ExitCode {
                     continue;
                 }
                 // Host-dependent problems (a missing bind source) show in the plan.
-                if let Err(diags) = plan::compile(
+                match plan::compile(
                     &l,
                     &host,
                     &Invocation {
                         command: vec!["true".into()],
                     },
                 ) {
-                    print_diags(&l, &diags);
-                    ok = false;
+                    Ok(p) => print_diags(&l, &p.warnings),
+                    Err(diags) => {
+                        print_diags(&l, &diags);
+                        ok = false;
+                    }
                 }
             }
             if ok {
@@ -146,6 +149,7 @@ fn main() -> ExitCode {
                 Err(code) => return code,
             };
             print_diags(&loaded, &loaded.diags);
+            print_diags(&loaded, &p.warnings);
             if json {
                 println!(
                     "{}",
@@ -169,6 +173,7 @@ fn main() -> ExitCode {
                 Err(code) => return code,
             };
             print_diags(&loaded, &loaded.diags);
+            print_diags(&loaded, &p.warnings);
             ExitCode::from(sandbox::exec::run(&p))
         }
     }

@@ -178,17 +178,20 @@ fn run_steps(plan: &Plan, pipes: &FromLauncher, st: &mut State, from: usize) -> 
                 "sethostname",
             )?,
             Action::SetDomainname { name } => {
-                let c = CString::new(name.as_str()).unwrap_or_default();
-                // SAFETY: setdomainname with a valid buffer and length.
-                let r = unsafe { libc::setdomainname(c.as_ptr(), name.len()) };
-                os(
+                let set = |c: CString| {
+                    let bytes = c.as_bytes();
+                    // SAFETY: setdomainname with a buffer and its length.
+                    let r = unsafe { libc::setdomainname(bytes.as_ptr().cast(), bytes.len()) };
                     if r < 0 {
                         Err(io::Error::last_os_error())
                     } else {
                         Ok(())
-                    },
-                    "setdomainname",
-                )?;
+                    }
+                };
+                let named = CString::new(name.as_str())
+                    .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))
+                    .and_then(set);
+                os(named, "setdomainname")?;
             }
             Action::LoopbackUp => os(net::loopback_up(), "lo")?,
             Action::ConfigureInterface { address, gateway } => os(

@@ -19,12 +19,18 @@ pub struct SocketDir {
 
 impl SocketDir {
     /// A new 0700 directory under $XDG_RUNTIME_DIR (else /tmp), told to
-    /// `reaper` before it is made.
+    /// `reaper` before it is made. The runtime folder must be the caller's:
+    /// root under `sudo -E` still has the user's, where the user could
+    /// swap the socket the sandbox binds.
     pub fn create(reaper: &super::reaper::Reaper) -> io::Result<SocketDir> {
-        use std::os::unix::fs::DirBuilderExt;
+        use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+        let me = nix::unistd::geteuid().as_raw();
         let base = std::env::var_os("XDG_RUNTIME_DIR")
             .map(PathBuf::from)
-            .filter(|p| p.is_dir())
+            .filter(|p| {
+                std::fs::symlink_metadata(p)
+                    .is_ok_and(|m| m.is_dir() && m.uid() == me && m.mode() & 0o022 == 0)
+            })
             .unwrap_or_else(|| PathBuf::from("/tmp"));
         // mkdtemp would name it only as it makes it: too late to tell.
         for _ in 0..100 {

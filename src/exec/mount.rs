@@ -564,6 +564,18 @@ impl NewRoot {
             Action::Dir { dst, mode } => self.dir(dst, *mode),
             Action::File { dst, content, mode } => self.write_file(dst, content, *mode),
             Action::RemountRo { dst } => self.remount_ro(dst),
+            Action::Hide { dst, dir: true } => {
+                let empty = new_fs(
+                    c"tmpfs",
+                    &[(c"mode", Some("0700".into())), (c"size", Some("4k".into()))],
+                    sys::MOUNT_ATTR_RDONLY
+                        | sys::MOUNT_ATTR_NOSUID
+                        | sys::MOUNT_ATTR_NODEV
+                        | sys::MOUNT_ATTR_NOEXEC,
+                )?;
+                self.mount_on(&empty, dst, Want::Dir)
+            }
+            Action::Hide { dst, dir: false } => self.bind_data(dst, ""),
             Action::ResolvConf { nameservers } => {
                 let text: String = nameservers
                     .iter()

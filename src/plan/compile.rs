@@ -5,6 +5,7 @@
 use super::*;
 use crate::diag::{Diagnostic, Sp, Span};
 use crate::host::{HostFacts, PathKind};
+use crate::profile::guarded::Guard;
 use crate::profile::types::*;
 use crate::profile::{Loaded, validate::is_under};
 
@@ -26,6 +27,7 @@ struct Compiler<'a> {
     host_dirs: Vec<(Vec<String>, Option<Origin>)>,
     notes: Vec<String>,
     diags: Vec<Diagnostic>,
+    warnings: Vec<Diagnostic>,
 }
 
 /// Build the plan. Errors are problems only the host can reveal (a bind
@@ -58,6 +60,7 @@ pub fn compile(
         host_dirs: vec![],
         notes: loaded.notes.clone(),
         diags: vec![],
+        warnings: vec![],
     };
     c.build(inv);
     if !c.diags.is_empty() {
@@ -75,6 +78,7 @@ pub fn compile(
         profile,
         steps: c.steps,
         notes: c.notes,
+        warnings: c.warnings,
     };
     debug_assert_eq!(check_order(&plan), Ok(()));
     Ok(plan)
@@ -545,13 +549,31 @@ impl Compiler<'_> {
                         Some(target) => Action::Symlink { target, dst },
                         None => return,
                     },
-                    kind => Action::Bind {
-                        src: src.value.clone(),
-                        dst,
-                        readonly: m.kind.value == MountKind::RoBind,
-                        devices: m.kind.value == MountKind::DevBind,
-                        dir: kind == PathKind::Dir,
-                    },
+                    kind => {
+                        let mut readonly = m.kind.value == MountKind::RoBind;
+                        let why = (!readonly && m.src_is_cwd)
+                            .then(|| self.too_broad_to_write(&src.value))
+                            .flatten();
+                        if let Some(why) = why {
+                            readonly = true;
+                            self.warnings.push(
+                                Diagnostic::warning(src.span, format!("the current folder '{}' {why}: bound read-only", src.value))
+                                    .with_hint("a writable bind of it would let the app change what runs outside the sandbox later: cd into the folder to work in"),
+                            );
+                        }
+                        let bind = Action::Bind {
+                            src: src.value.clone(),
+                            dst: dst.clone(),
+                            readonly,
+                            devices: m.kind.value == MountKind::DevBind,
+                            dir: kind == PathKind::Dir,
+                        };
+                        self.push(Phase::Mount, bind, o.clone());
+                        if kind == PathKind::Dir {
+                            self.guard(&src.value, &dst, readonly, o);
+                        }
+                        return;
+                    }
                 }
             }
             MountKind::Tmpfs => Action::Tmpfs {
@@ -618,6 +640,87 @@ impl Compiler<'_> {
             }
         };
         self.push(Phase::Mount, action, o);
+    }
+
+    /// Why the current folder `src` may not be bound writable, if it may
+    /// not: it is `/`, the caller's home or above it, or it holds a place
+    /// code runs from later that does not exist yet (one that exists is
+    /// made read-only inside it instead).
+    fn too_broad_to_write(&self, src: &str) -> Option<String> {
+        if src == "/"
+            || self
+                .loaded
+                .home
+                .as_deref()
+                .is_some_and(|h| is_under(h, src))
+        {
+            return Some("holds your home folder".into());
+        }
+        self.loaded
+            .guarded
+            .iter()
+            .find(|g| {
+                g.guard == Guard::Runs
+                    && g.path != src
+                    && is_under(&g.path, src)
+                    && self.host.path_kind(&g.path) == PathKind::Missing
+            })
+            .map(|g| {
+                format!(
+                    "is where '{}' would be made, from which code runs later",
+                    g.path
+                )
+            })
+    }
+
+    /// The caller's guarded places inside a bind of `src` at `dst`:
+    /// secrets hidden, places code runs from read-only (when the bind is
+    /// writable), unless the profile names them itself.
+    fn guard(&mut self, src: &str, dst: &str, readonly: bool, o: Option<Origin>) {
+        let named = |place: &str| {
+            self.loaded
+                .profile
+                .mounts
+                .iter()
+                .any(|m| m.src.as_ref().is_some_and(|s| is_under(&s.value, place)))
+        };
+        let mut steps = vec![];
+        for g in &self.loaded.guarded {
+            if g.path == src || !is_under(&g.path, src) || named(&g.path) {
+                continue;
+            }
+            if g.guard == Guard::Runs && readonly {
+                continue;
+            }
+            // Where it really is: a link may lead elsewhere in the bind, or
+            // out of it (then this bind does not show it).
+            let Some(real) = self.host.real_path(&g.path) else {
+                continue;
+            };
+            let Ok(rel) = std::path::Path::new(&real).strip_prefix(src) else {
+                continue;
+            };
+            if rel.as_os_str().is_empty() {
+                continue;
+            }
+            let at = std::path::Path::new(dst)
+                .join(rel)
+                .to_string_lossy()
+                .into_owned();
+            steps.push(match g.guard {
+                Guard::Secret => Action::Hide {
+                    dst: at,
+                    dir: self.host.path_kind(&real) == PathKind::Dir,
+                },
+                Guard::Runs => Action::RemountRo { dst: at },
+            });
+        }
+        // Two names of one place (a link to it) guard it once.
+        let mut seen = std::collections::HashSet::new();
+        steps.retain(|s| seen.insert(format!("{s:?}")));
+        for s in steps {
+            self.push(Phase::Mount, s, o.clone());
+        }
     }
 
     fn identity(&mut self) {

@@ -164,6 +164,12 @@ pub enum Action {
     RemountRo {
         dst: String,
     },
+    /// An empty read-only folder (`dir`) or file over `dst`: a secret of
+    /// the caller's that a broader bind would show.
+    Hide {
+        dst: String,
+        dir: bool,
+    },
     Overlay {
         dst: String,
         lower: Vec<String>,
@@ -341,6 +347,10 @@ pub struct Plan {
     /// Things the plan decided not to do, and why (an optional mount whose
     /// source is missing, ...), with their origin.
     pub notes: Vec<String>,
+    /// What the plan changed from what the profile says, at its line (a
+    /// bind of the caller's home made read-only): printed before a run.
+    #[serde(skip)]
+    pub warnings: Vec<crate::diag::Diagnostic>,
 }
 
 impl Plan {

@@ -29,6 +29,7 @@ fn is_mount(a: &Action) -> bool {
             | Action::ResolvConf { .. }
             | Action::DbusSocket { .. }
             | Action::RemountRo { .. }
+            | Action::Hide { .. }
             | Action::Overlay { .. }
             | Action::RemountRootRo
     )

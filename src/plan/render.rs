@@ -132,6 +132,10 @@ pub fn describe(a: &Action) -> String {
             format!("file {dst} ({} bytes, mode {mode:04o})", content.len())
         }
         Action::RemountRo { dst } => format!("remount-ro {dst} (recursive)"),
+        Action::Hide { dst, dir } => format!(
+            "hide {dst} (an empty read-only {})",
+            if *dir { "folder" } else { "file" }
+        ),
         Action::Overlay {
             dst,
             lower,

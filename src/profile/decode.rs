@@ -530,6 +530,7 @@ impl Decoder<'_> {
                 upper: self.string(t, "upper"),
                 readonly: self.bool(t, "readonly"),
                 kind,
+                src_is_cwd: false,
             };
             if m.kind.value.needs_src() && m.src.is_none() {
                 self.err(

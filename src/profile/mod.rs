@@ -3,6 +3,7 @@
 
 pub mod decode;
 pub mod file;
+pub mod guarded;
 pub mod merge;
 pub mod resolve;
 pub mod types;

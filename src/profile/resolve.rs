@@ -181,6 +181,11 @@ pub struct Loaded {
     /// What validation skipped on purpose (optional mounts whose variable
     /// is unset), for the plan's notes.
     pub notes: Vec<String>,
+    /// The caller's places a broad bind must not hand the app (validation
+    /// fills it from the caller's home).
+    pub guarded: Vec<super::guarded::Guarded>,
+    /// The caller's home folder, when it is a usable path.
+    pub home: Option<String>,
 }
 
 impl Loaded {
@@ -221,6 +226,8 @@ pub fn load(loc: Location, search: &SearchPath) -> Loaded {
         diags: l.diags,
         location: Some(loc),
         notes: vec![],
+        guarded: vec![],
+        home: None,
     }
 }
 
@@ -237,6 +244,8 @@ pub fn load_text(name: &str, dir: Option<&Path>, text: &str, search: &SearchPath
         diags: l.diags,
         location: None,
         notes: vec![],
+        guarded: vec![],
+        home: None,
     }
 }
 

@@ -199,6 +199,9 @@ pub struct Mount {
     pub lower: Vec<SpStr>,
     pub upper: Option<SpStr>,
     pub readonly: Option<Sp<bool>>,
+    /// The source was written with `${PWD}`: the folder the caller happens
+    /// to be in, not one the profile chose (set when variables expand).
+    pub src_is_cwd: bool,
 }
 
 impl Mount {

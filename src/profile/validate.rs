@@ -3,13 +3,14 @@
 //! Every problem is reported, not just the first. Errors stop `check`,
 //! `plan` and `run`; warnings are printed and let them go on.
 
+use super::guarded::Guard;
 use super::resolve::Loaded;
 use super::types::*;
 use super::vars::{VarError, Vars};
 use crate::diag::{Diagnostic, Sources, Sp, Span, suggest};
-use crate::host::HostFacts;
+use crate::host::{HostFacts, PathKind};
 use std::collections::HashMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Component, Path};
 
 /// Expand variables, then check the profile. Problems go to `loaded.diags`;
 /// optional mounts whose variables are unset are dropped with a note.
@@ -25,6 +26,13 @@ pub fn validate(loaded: &mut Loaded, vars: &Vars, host: &dyn HostFacts) {
     v.check(&loaded.profile);
     loaded.diags.extend(v.diags);
     loaded.notes.extend(v.notes);
+    loaded.guarded = super::guarded::places(vars);
+    loaded.home = vars
+        .home
+        .as_ref()
+        .and_then(|h| h.to_str())
+        .filter(|h| h.starts_with('/'))
+        .map(str::to_string);
 }
 
 struct Validator<'a> {
@@ -102,6 +110,7 @@ impl Validator<'_> {
         self.expand_opt(&mut p.filesystem.root);
         p.mounts.retain_mut(|m| {
             let quiet = m.is_optional();
+            m.src_is_cwd = m.src.as_ref().is_some_and(|s| s.value.contains("${PWD}"));
             let mut failed = vec![];
             for s in [&mut m.src, &mut m.dst, &mut m.content, &mut m.upper]
                 .into_iter()
@@ -516,32 +525,12 @@ impl Validator<'_> {
         }
     }
 
-    /// A writable bind of a place from which code runs outside the sandbox.
+    /// A writable bind of a place from which code runs outside the sandbox,
+    /// or of a secret, that the profile names itself (a broader bind gets
+    /// those made read-only or hidden by the plan), or of a folder where
+    /// such a place does not exist yet, so that the app could make it.
     fn warn_dangerous_binds(&mut self, p: &Profile) {
-        // Paths, not text: a home that is not UTF-8 is still compared right.
-        let home = self.vars.home.as_ref().filter(|h| !h.is_empty());
-        let mut danger: Vec<PathBuf> = [
-            ".bashrc",
-            ".bash_profile",
-            ".bash_login",
-            ".profile",
-            ".zshrc",
-            ".zprofile",
-            ".config/fish",
-            ".config/autostart",
-            ".config/systemd",
-            ".config/environment.d",
-            ".local/share/applications",
-            ".local/bin",
-            ".ssh",
-        ]
-        .iter()
-        .filter_map(|f| Some(Path::new(home?).join(f)))
-        .collect();
-        if let Some(config) = self.vars.xdg_dir("XDG_CONFIG_HOME", ".config") {
-            danger.push(config.join("sandbox/profiles"));
-        }
-        danger.push("/etc/sandbox/profiles".into());
+        let places = super::guarded::places(self.vars);
         let replaced = p.replacements();
         for (i, m) in p.mounts.iter().enumerate() {
             if replaced[i].is_some() {
@@ -551,9 +540,26 @@ impl Validator<'_> {
                 continue;
             }
             let Some(src) = &m.src else { continue };
-            if let Some(d) = danger.iter().find(|d| d.starts_with(&src.value)) {
-                let d = d.display();
-                self.warn(src.span, format!("writable bind of '{}' lets the sandbox change '{d}', from which code runs outside the sandbox", src.value))
+            let named = places
+                .iter()
+                .find(|g| g.guard == Guard::Runs && is_under(&src.value, &g.path));
+            if let Some(g) = named {
+                self.warn(src.span, format!("writable bind of '{}' lets the sandbox change '{}', from which code runs outside the sandbox", src.value, g.path))
+                    .hint = Some("bind it read-only (type = \"ro-bind\"), or bind only the folders the app needs".into());
+                continue;
+            }
+            // The current folder is made read-only instead (see the plan).
+            if m.src_is_cwd {
+                continue;
+            }
+            let missing = places.iter().find(|g| {
+                g.guard == Guard::Runs
+                    && g.path != src.value
+                    && is_under(&g.path, &src.value)
+                    && self.host.path_kind(&g.path) == PathKind::Missing
+            });
+            if let Some(g) = missing {
+                self.warn(src.span, format!("writable bind of '{}' lets the sandbox make '{}', from which code would run outside the sandbox", src.value, g.path))
                     .hint = Some("bind it read-only (type = \"ro-bind\"), or bind only the folders the app needs".into());
             }
         }
