@@ -709,3 +709,129 @@ fn a_root_callers_pid_1_is_nobody_on_the_host() {
     assert_eq!(uids.split_whitespace().collect::<Vec<_>>(), ["65534"; 4]);
     a.finish();
 }
+
+// --- Links left for the next run ------------------------------------------
+
+/// A folder the sandbox may write (`w`, bound writable) and, elsewhere, a
+/// secret folder holding `conf/file`; binds use their host paths inside.
+struct Planted {
+    s: Scratch,
+    w: String,
+    secret: String,
+}
+
+fn planted(who: Who) -> Planted {
+    let s = Scratch::new("planted");
+    let w = s.dir("w", 0o755);
+    s.dir("w/app/conf", 0o755);
+    s.write("w/app/conf/file", "the app's own\n");
+    let secret = s.dir("secret", 0o755);
+    s.dir("secret/conf", 0o755);
+    s.write("secret/conf/file", "SECRET\n");
+    // Both the caller's own, as the sandbox's ids see them: only the link
+    // handling stands between the app and the secret.
+    s.chown_to(who, "w");
+    s.chown_to(who, "secret");
+    Planted { s, w, secret }
+}
+
+impl Planted {
+    fn run(
+        &self,
+        who: Who,
+        name: &str,
+        profile: &str,
+        script: &str,
+    ) -> Option<std::process::Output> {
+        let path = self.s.write(name, profile);
+        let mut c = sandbox(who)?;
+        c.args(["run", &path, "--", "/bin/sh", "-c", script]);
+        Some(c.stdin(Stdio::null()).output().unwrap())
+    }
+    /// Run 1: the app replaces `w/app` with a link to the secret folder.
+    fn plant(&self, who: Who) -> Option<()> {
+        let profile = format!(
+            "extends = [\"default\"]\n[[mount]]\ntype = \"bind\"\nsrc = \"{}\"\n",
+            self.w
+        );
+        let out = self.run(
+            who,
+            "plant.toml",
+            &profile,
+            &format!("rm -rf {0}/app && ln -s {1} {0}/app", self.w, self.secret),
+        )?;
+        assert!(out.status.success(), "{}", stderr(&out));
+        Some(())
+    }
+}
+
+// Run 2 of the same profile (w writable, w/app/conf read-only at /conf)
+// does not follow the planted link: it stops at the mount's line. The
+// control: a profile that does not let the sandbox write w follows it,
+// and binds the secret.
+both!(
+    a_link_planted_in_a_writable_folder_is_not_followed_next_run,
+    |who| {
+        let p = planted(who);
+        let same = format!(
+            "extends = [\"default\"]\n[[mount]]\ntype = \"bind\"\nsrc = \"{0}\"\n[[mount]]\ntype = \"ro-bind\"\nsrc = \"{0}/app/conf\"\ndst = \"/conf\"\n",
+            p.w
+        );
+        // First the profile's own run, before anything was planted.
+        let Some(before) = p.run(who, "same.toml", &same, "cat /conf/file") else {
+            return;
+        };
+        assert_eq!(ok(before), "the app's own\n");
+        p.plant(who).unwrap();
+        let out = p.run(who, "same.toml", &same, "cat /conf/file").unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(125), "{err}");
+        assert!(!stdout(&out).contains("SECRET"));
+        assert!(
+            err.contains("same.toml:6:8: error:")
+                && err.contains("Too many levels of symbolic links"),
+            "{err}"
+        );
+        assert!(err.contains("hint: a symbolic link"), "{err}");
+        // The control.
+        let other = format!(
+            "extends = [\"default\"]\n[[mount]]\ntype = \"ro-bind\"\nsrc = \"{}/app/conf\"\ndst = \"/conf\"\n",
+            p.w
+        );
+        let out = p.run(who, "other.toml", &other, "cat /conf/file").unwrap();
+        assert_eq!(ok(out), "SECRET\n", "control");
+    }
+);
+
+// The same for a folder the profile has made (`create = true`) and for an
+// overlay's upper folder below w: nothing is made in, or written to, the
+// secret folder.
+both!(no_folder_is_made_or_used_through_a_planted_link, |who| {
+    let p = planted(who);
+    let profile = format!(
+        "extends = [\"default\"]\n[[mount]]\ntype = \"bind\"\nsrc = \"{0}\"\n[[mount]]\ntype = \"bind\"\nsrc = \"{0}/app/made\"\ndst = \"/made\"\ncreate = true\n",
+        p.w
+    );
+    let Some(first) = p.run(who, "create.toml", &profile, "true") else {
+        return;
+    };
+    assert!(first.status.success(), "{}", stderr(&first));
+    p.plant(who).unwrap();
+    let out = p
+        .run(who, "create.toml", &profile, "touch /made/x")
+        .unwrap();
+    assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
+    assert!(!std::path::Path::new(&format!("{}/made", p.secret)).exists());
+
+    let p = planted(who);
+    let profile = format!(
+        "extends = [\"default\"]\n[[mount]]\ntype = \"bind\"\nsrc = \"{0}\"\n[[mount]]\ntype = \"overlay\"\ndst = \"/o\"\nlower = [\"/usr/share/doc\"]\nupper = \"{0}/app/conf\"\n",
+        p.w
+    );
+    p.plant(who).unwrap();
+    let out = p
+        .run(who, "ovl.toml", &profile, "echo x > /o/planted")
+        .unwrap();
+    assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
+    assert!(!std::path::Path::new(&format!("{}/conf/planted", p.secret)).exists());
+});

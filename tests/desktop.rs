@@ -224,22 +224,41 @@ fn odd_setup(s: &Scratch, profile: &str) -> (String, String) {
 }
 
 fn desktop_entry_with(s: &Scratch, exe: &str, args: &[&str]) -> std::process::Output {
-    Command::new(exe)
-        .arg("desktop-entry")
-        .args(args)
-        .env("XDG_DATA_HOME", s.path.join("data"))
-        .env("XDG_DATA_DIRS", s.path.join("system"))
-        .output()
-        .unwrap()
+    retry_busy(|| {
+        Command::new(exe)
+            .arg("desktop-entry")
+            .args(args)
+            .env("XDG_DATA_HOME", s.path.join("data"))
+            .env("XDG_DATA_DIRS", s.path.join("system"))
+            .output()
+    })
+}
+
+/// A binary copied a moment ago can be "busy" (ETXTBSY): a process forked
+/// meanwhile by another test's thread holds the copy's write descriptor
+/// until it execs. Try again a little later.
+fn retry_busy(
+    mut run: impl FnMut() -> std::io::Result<std::process::Output>,
+) -> std::process::Output {
+    for _ in 0..50 {
+        match run() {
+            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) => {
+                std::thread::sleep(std::time::Duration::from_millis(20))
+            }
+            r => return r.unwrap(),
+        }
+    }
+    run().unwrap()
 }
 
 /// Run an argv read back from an entry; its stdout.
 fn launch(argv: &[String]) -> String {
-    let out = Command::new(&argv[0])
-        .args(&argv[1..])
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
+    let out = retry_busy(|| {
+        Command::new(&argv[0])
+            .args(&argv[1..])
+            .stdin(std::process::Stdio::null())
+            .output()
+    });
     ok(out)
 }
 

@@ -12,6 +12,7 @@ pub mod cgroup;
 mod child;
 mod dbus;
 mod hostdir;
+mod hostpath;
 mod idmap;
 mod init;
 mod landlock;
@@ -91,9 +92,8 @@ fn launch(plan: &Plan) -> Result<u8, StepError> {
             Action::JoinNamespace { kind, path } => {
                 join(*kind, path).map_err(|e| StepError::new(i, e, path.clone()))?
             }
-            Action::HostDirs { dirs, owner } => {
-                hostdir::make(dirs, *owner).map_err(|(e, what)| StepError::new(i, e, what))?
-            }
+            Action::HostDirs { dirs, owner, below } => hostdir::make(dirs, *owner, below)
+                .map_err(|(e, what)| StepError::new(i, e, what))?,
             _ => {}
         }
     }

@@ -65,11 +65,25 @@ pub fn make_root_slave() -> Result<(), Failed> {
     )
 }
 
-fn clone_tree(src: &str, attrs: u64) -> Result<OwnedFd, Failed> {
-    let c = ctx(cstr(src), || src.into())?;
-    let fd = ctx(sys::open_tree_clone(None, &c), || {
-        format!("open_tree {src}")
-    })?;
+/// A detached copy of the tree at `src`, with `attrs`; `below`: a folder
+/// the sandbox may write that `src` lies below (see [`super::hostpath`]).
+fn clone_tree(src: &str, below: Option<&str>, attrs: u64) -> Result<OwnedFd, Failed> {
+    let fd = match below {
+        None => {
+            let c = ctx(cstr(src), || src.into())?;
+            ctx(sys::open_tree_clone(None, &c), || {
+                format!("open_tree {src}")
+            })?
+        }
+        Some(w) => {
+            let at = ctx(super::hostpath::open(src, Some(w), libc::O_PATH), || {
+                format!("open {src} (no links below {w})")
+            })?;
+            ctx(sys::open_tree_clone(Some(at.as_fd()), c""), || {
+                format!("open_tree {src}")
+            })?
+        }
+    };
     if attrs != 0 {
         ctx(sys::mount_setattr(fd.as_fd(), attrs, true), || {
             format!("mount_setattr {src}")
@@ -109,11 +123,17 @@ fn new_fs(
 /// Pass 1: the host side of a step, if it has one.
 pub fn prepare(action: &Action) -> Result<Option<Detached>, Failed> {
     let tree = match action {
-        Action::RootBind { src } => clone_tree(src, 0)?,
+        // Like every bind: nothing setuid or a device node from it.
+        Action::RootBind { src, below } => clone_tree(
+            src,
+            below.as_deref(),
+            sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV,
+        )?,
         Action::Bind {
             src,
             readonly,
             devices,
+            below,
             ..
         } => {
             let mut attrs = sys::MOUNT_ATTR_NOSUID;
@@ -123,12 +143,15 @@ pub fn prepare(action: &Action) -> Result<Option<Detached>, Failed> {
             if *readonly {
                 attrs |= sys::MOUNT_ATTR_RDONLY;
             }
-            clone_tree(src, attrs)?
+            clone_tree(src, below.as_deref(), attrs)?
         }
         Action::Dev { .. } => {
             let mut nodes = vec![];
             for n in DEV_NODES {
-                nodes.push((n, clone_tree(&format!("/dev/{n}"), sys::MOUNT_ATTR_NOSUID)?));
+                nodes.push((
+                    n,
+                    clone_tree(&format!("/dev/{n}"), None, sys::MOUNT_ATTR_NOSUID)?,
+                ));
             }
             return Ok(Some(Detached::Dev(nodes)));
         }
@@ -137,9 +160,19 @@ pub fn prepare(action: &Action) -> Result<Option<Detached>, Failed> {
             upper,
             work,
             readonly,
+            below,
             ..
         } => {
-            let folder = |p: &str| ctx(cstr(p).and_then(|c| open_path(&c)), || format!("open {p}"));
+            let folder = |p: &str| {
+                let w = super::hostpath::writable_above(p, below);
+                ctx(
+                    super::hostpath::open(p, w, libc::O_PATH | libc::O_DIRECTORY),
+                    || match w {
+                        Some(w) => format!("open {p} (no links below {w})"),
+                        None => format!("open {p}"),
+                    },
+                )
+            };
             let lower = lower.iter().map(|l| folder(l)).collect::<Result<_, _>>()?;
             let upper = match (upper, work, readonly) {
                 (Some(u), Some(w), false) => Some((folder(u)?, folder(w)?)),
@@ -157,6 +190,7 @@ pub fn prepare_socket(path: &std::path::Path) -> Result<Detached, Failed> {
     let p = path.to_string_lossy();
     Ok(Detached::Tree(clone_tree(
         &p,
+        None,
         sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV | sys::MOUNT_ATTR_NOEXEC,
     )?))
 }

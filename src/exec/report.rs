@@ -106,6 +106,10 @@ fn hint(action: &Action, errno: i32) -> Option<String> {
         (Action::Bind { .. } | Action::Tmpfs { .. } | Action::Dir { .. } | Action::File { .. } | Action::Symlink { .. }, libc::EROFS) => {
             Some("the destination lies inside a read-only mount: create it in the source, or mount a tmpfs or dir there first".into())
         }
+        (
+            Action::Bind { .. } | Action::RootBind { .. } | Action::Overlay { .. } | Action::HostDirs { .. },
+            libc::ELOOP | libc::EXDEV,
+        ) => Some("a symbolic link (or '..') below a folder the sandbox may write, where the app may have left it for this run: look at what it points to, and remove it".into()),
         (Action::Cgroup { .. }, libc::EACCES | libc::EPERM | libc::EROFS) => Some(
             "creating a cgroup needs root or a delegated cgroup: run from one, e.g. systemd-run --user --scope -p Delegate=yes sandbox run ...".into(),
         ),

@@ -185,6 +185,29 @@ pub fn open_in_root(root: BorrowedFd, path: &CStr, flags: i32, mode: u32) -> io:
     })
 }
 
+pub const RESOLVE_NO_SYMLINKS: u64 = 0x04;
+pub const RESOLVE_BENEATH: u64 = 0x08;
+
+/// openat2(2) of `path` below `dir`, following no symbolic link (nor a
+/// magic link) and never leaving `dir` (`..` past it fails with EXDEV).
+pub fn open_beneath(dir: BorrowedFd, path: &CStr, flags: i32) -> io::Result<OwnedFd> {
+    let how = OpenHow {
+        flags: (flags | libc::O_CLOEXEC) as u64,
+        mode: 0,
+        resolve: RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+    };
+    // SAFETY: how is a valid open_how of the size passed.
+    fd(unsafe {
+        libc::syscall(
+            libc::SYS_openat2,
+            dir.as_raw_fd(),
+            path.as_ptr(),
+            &how as *const OpenHow,
+            std::mem::size_of::<OpenHow>(),
+        )
+    })
+}
+
 pub fn pivot_root(new_root: &CStr, put_old: &CStr) -> io::Result<()> {
     // SAFETY: valid C strings.
     check(unsafe { libc::syscall(libc::SYS_pivot_root, new_root.as_ptr(), put_old.as_ptr()) })

@@ -131,11 +131,16 @@ impl Compiler<'_> {
             .drain(..)
             .map(|(dirs, origin)| Step {
                 phase: Phase::Spawn,
-                action: Action::HostDirs { dirs, owner },
+                action: Action::HostDirs {
+                    dirs,
+                    owner,
+                    below: vec![],
+                },
                 origin,
             })
             .collect();
         self.steps.splice(before_spawn..before_spawn, made);
+        self.mark_writable_folders();
         self.identity();
         let init = p.ns_new(NsKind::Pid) && flag(&p.process.init, true);
         if init {
@@ -470,6 +475,7 @@ impl Compiler<'_> {
                     Phase::Mount,
                     Action::RootBind {
                         src: r.value.clone(),
+                        below: None,
                     },
                     o,
                 );
@@ -534,6 +540,7 @@ impl Compiler<'_> {
                             readonly: m.kind.value == MountKind::RoBind,
                             devices: false,
                             dir: true,
+                            below: None,
                         }
                     }
                     PathKind::Missing => {
@@ -567,6 +574,7 @@ impl Compiler<'_> {
                             readonly,
                             devices: m.kind.value == MountKind::DevBind,
                             dir: kind == PathKind::Dir,
+                            below: None,
                         };
                         self.push(Phase::Mount, bind, o.clone());
                         if kind == PathKind::Dir {
@@ -636,10 +644,68 @@ impl Compiler<'_> {
                     upper,
                     work,
                     readonly: flag(&m.readonly, false),
+                    below: vec![],
                 }
             }
         };
         self.push(Phase::Mount, action, o);
+    }
+
+    /// Every host path a step opens or makes that lies below a folder the
+    /// sandbox may write (a writable bind's source, a writable overlay's
+    /// upper folder) gets that folder, the outermost one: the executor
+    /// resolves the rest without following links the app could have left
+    /// there (a writable W and a read-only bind of W/app/conf: the app
+    /// replaces W/app with a link to ~/.ssh, and the next run would bind
+    /// ~/.ssh/conf).
+    fn mark_writable_folders(&mut self) {
+        let writable: Vec<String> = self
+            .steps
+            .iter()
+            .filter_map(|s| match &s.action {
+                Action::Bind {
+                    src,
+                    readonly: false,
+                    dir: true,
+                    ..
+                } => Some(src.clone()),
+                Action::Overlay {
+                    upper: Some(u),
+                    readonly: false,
+                    ..
+                } => Some(u.clone()),
+                _ => None,
+            })
+            .collect();
+        let outermost = |p: &str| -> Option<String> {
+            writable
+                .iter()
+                .filter(|w| p != w.as_str() && is_under(p, w))
+                .min_by_key(|w| w.len())
+                .cloned()
+        };
+        let all = |paths: &mut dyn Iterator<Item = &String>| -> Vec<String> {
+            let mut found: Vec<String> = paths.filter_map(|p| outermost(p)).collect();
+            found.sort();
+            found.dedup();
+            found
+        };
+        for s in &mut self.steps {
+            match &mut s.action {
+                Action::Bind { src, below, .. } | Action::RootBind { src, below } => {
+                    *below = outermost(src)
+                }
+                Action::Overlay {
+                    lower,
+                    upper,
+                    work,
+                    below,
+                    ..
+                } => *below = all(&mut lower.iter().chain(upper.iter()).chain(work.iter())),
+                Action::HostDirs { dirs, below, .. } => *below = all(&mut dirs.iter()),
+                _ => {}
+            }
+        }
     }
 
     /// Why the current folder `src` may not be bound writable, if it may

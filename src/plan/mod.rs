@@ -100,6 +100,10 @@ pub enum Action {
     HostDirs {
         dirs: Vec<String>,
         owner: Option<(u32, u32)>,
+        /// Folders the sandbox may write that some of `dirs` lie below
+        /// (see [`Action::Bind`]'s `below`).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        below: Vec<String>,
     },
     /// Child, once it has opened the host side of every mount: take
     /// `uid`/`gid` of its user namespace, which are nobody's on the host, so
@@ -123,6 +127,8 @@ pub enum Action {
     RootTmpfs,
     RootBind {
         src: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        below: Option<String>,
     },
     Bind {
         src: String,
@@ -132,6 +138,12 @@ pub enum Action {
         devices: bool,
         /// The source is a directory (else a file or device).
         dir: bool,
+        /// A folder the sandbox may write (another bind's source) that
+        /// `src` lies below: the part of `src` below it is resolved without
+        /// following symbolic links, which the app could have planted there
+        /// for this run.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        below: Option<String>,
     },
     Tmpfs {
         dst: String,
@@ -177,6 +189,10 @@ pub enum Action {
         upper: Option<String>,
         work: Option<String>,
         readonly: bool,
+        /// Folders the sandbox may write that some of the layers lie below
+        /// (see [`Action::Bind`]'s `below`).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        below: Vec<String>,
     },
     /// Make the sandbox's / read-only, once every mount is in place.
     RemountRootRo,

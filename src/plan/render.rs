@@ -68,13 +68,14 @@ pub fn describe(a: &Action) -> String {
             format!("cgroup: {}", parts.join(", "))
         }
         Action::SetgroupsDeny => "write setgroups: deny".into(),
-        Action::HostDirs { dirs, owner } => format!(
-            "make the host folders the mounts need if missing (mode 0700{}): {}",
+        Action::HostDirs { dirs, owner, below } => format!(
+            "make the host folders the mounts need if missing (mode 0700{}): {}{}",
             match owner {
                 Some((u, g)) => format!(", owned by {u}:{g}"),
                 None => String::new(),
             },
-            dirs.join(" ")
+            dirs.join(" "),
+            no_links_below(below)
         ),
         Action::DropHostRoot { uid, gid } => {
             format!("become {uid}:{gid} in the user namespace (nobody on the host)")
@@ -96,12 +97,16 @@ pub fn describe(a: &Action) -> String {
             "make / recursively slave (nothing propagates to the host)".into()
         }
         Action::RootTmpfs => "new root: empty tmpfs".into(),
-        Action::RootBind { src } => format!("new root: bind {src}"),
+        Action::RootBind { src, below } => format!(
+            "new root: bind {src}{}",
+            no_links_below(below.as_slice())
+        ),
         Action::Bind {
             src,
             dst,
             readonly,
             devices,
+            below,
             ..
         } => {
             let kind = if *devices {
@@ -111,7 +116,7 @@ pub fn describe(a: &Action) -> String {
             } else {
                 "bind"
             };
-            format!("{kind} {src} -> {dst}")
+            format!("{kind} {src} -> {dst}{}", no_links_below(below.as_slice()))
         }
         Action::Tmpfs {
             dst,
@@ -141,6 +146,7 @@ pub fn describe(a: &Action) -> String {
             lower,
             upper,
             readonly,
+            below,
             ..
         } => {
             let up = match (upper, readonly) {
@@ -148,7 +154,11 @@ pub fn describe(a: &Action) -> String {
                 (Some(u), _) => format!("upper {u}"),
                 (None, _) => "upper in tmpfs".to_string(),
             };
-            format!("overlay {dst} (lower {}; {up})", lower.join(":"))
+            format!(
+                "overlay {dst} (lower {}; {up}){}",
+                lower.join(":"),
+                no_links_below(below)
+            )
         }
         Action::RemountRootRo => "remount / read-only".into(),
         Action::PivotRoot => "pivot_root into the new root, detach the old one".into(),
@@ -332,6 +342,16 @@ pub fn describe(a: &Action) -> String {
                 .collect::<Vec<_>>()
                 .join(" ")
         ),
+    }
+}
+
+/// How a step says that it follows no link below folders the sandbox may
+/// write.
+fn no_links_below(folders: &[String]) -> String {
+    if folders.is_empty() {
+        String::new()
+    } else {
+        format!(" (no links followed below {})", folders.join(" "))
     }
 }
 
