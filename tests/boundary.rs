@@ -835,3 +835,36 @@ both!(no_folder_is_made_or_used_through_a_planted_link, |who| {
     assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
     assert!(!std::path::Path::new(&format!("{}/conf/planted", p.secret)).exists());
 });
+
+// --- What a new /proc lets the app change ---------------------------------
+
+/// Opening for writing is what a trigger takes (this kernel refuses the
+/// trigger itself, EINVAL, where PSI triggers are not built in).
+const PRESSURE: &str = "import errno, os\ntry:\n    os.close(os.open('/proc/pressure/cpu', os.O_WRONLY))\n    print('OK')\nexcept OSError as e:\n    print(errno.errorcode[e.errno])";
+
+// Pressure triggers are writable by anyone on the host (the control runs
+// the same code outside); the sandbox's /proc has them read-only, and, for
+// an app that is host root, memory type ranges too.
+both!(proc_pressure_triggers_are_read_only, |who| {
+    let Some(inside) = run_python(who, "extends = [\"default\"]\n", PRESSURE) else {
+        return;
+    };
+    assert_eq!(inside, "EROFS");
+    let outside = std::process::Command::new("/usr/bin/python3")
+        .args(["-c", PRESSURE])
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&outside).trim(), "OK", "control, on the host");
+});
+
+#[test]
+fn a_host_root_app_cannot_write_the_kernels_proc_files() {
+    if !is_root() {
+        cannot("an app that is host root needs the tests to run as root");
+        return;
+    }
+    let profile = "extends = [\"default\"]\n[namespaces]\nuser = false\n";
+    let code = "import errno, os\nout = []\nfor p in ['/proc/mtrr', '/proc/pressure/io', '/proc/sys/vm/drop_caches']:\n    try:\n        os.close(os.open(p, os.O_WRONLY))\n        out.append('OK')\n    except OSError as e:\n        out.append(errno.errorcode[e.errno])\nprint(' '.join(out))";
+    let got = run_python(Who::Root, profile, code).unwrap();
+    assert_eq!(got, "EROFS EROFS EROFS");
+}

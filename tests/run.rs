@@ -98,6 +98,10 @@ both!(only_planned_mounts_are_visible, |who| {
         "/usr",
         home.as_str(),
     ];
+    // Pressure stall information, where the kernel has it.
+    if std::path::Path::new("/proc/pressure").exists() {
+        want.push("/proc/pressure");
+    }
     // The base fragment's optional binds, where the host has them (as
     // files or directories; links are recreated, not mounted).
     for optional in [

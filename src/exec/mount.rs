@@ -19,9 +19,6 @@ use std::ffi::{CStr, CString};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 
-/// Parts of a new /proc made read-only.
-pub const PROC_READ_ONLY: [&str; 4] = ["sys", "sysrq-trigger", "irq", "bus"];
-
 /// Device nodes a `dev` mount gets from the host.
 const DEV_NODES: [&str; 6] = ["null", "zero", "full", "random", "urandom", "tty"];
 
@@ -508,15 +505,15 @@ impl NewRoot {
         Ok(())
     }
 
-    /// A new /proc, with the parts that change the kernel itself (sysctls,
-    /// sysrq, IRQ affinity, bus devices) read-only: without a user
-    /// namespace, a uid-0 app with no capabilities could otherwise still
-    /// write the root-owned files there.
-    fn proc(&self, dst: &str) -> Result<(), Failed> {
+    /// A new /proc, with the parts of its top level the plan names
+    /// read-only (those this kernel has): without a user namespace, a uid-0
+    /// app with no capabilities could otherwise still write the root-owned
+    /// files there.
+    fn proc(&self, dst: &str, read_only: &[String]) -> Result<(), Failed> {
         let attrs = sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV | sys::MOUNT_ATTR_NOEXEC;
         let fs = new_fs(c"proc", &[], attrs)?;
         self.mount_on(&fs, dst, Want::Dir)?;
-        for part in PROC_READ_ONLY {
+        for part in read_only {
             let path = format!("{dst}/{part}");
             match self.open(&path, libc::O_PATH) {
                 Ok(_) => self.remount_ro(&path)?,
@@ -578,7 +575,7 @@ impl NewRoot {
                 *mode,
                 sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV,
             ),
-            Action::Proc { dst } => self.proc(dst),
+            Action::Proc { dst, read_only } => self.proc(dst, read_only),
             Action::Mqueue { dst } => {
                 let fs = new_fs(
                     c"mqueue",

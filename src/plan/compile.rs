@@ -425,6 +425,22 @@ impl Compiler<'_> {
         self.push(Phase::Mount, Action::DropHostRoot { uid, gid }, None);
     }
 
+    /// What of a new /proc is made read-only: the parts that change the
+    /// kernel itself (sysctls, sysrq, IRQ affinity, bus devices), and
+    /// pressure's triggers, writable by anyone; where the app may be host
+    /// root (no user namespace, or `host_root`), also every other part root
+    /// may write (memory type ranges, ACPI, drivers, filesystems, SCSI).
+    fn proc_read_only(&self) -> Vec<String> {
+        let p = &self.loaded.profile;
+        let host_root =
+            !p.ns_new(NsKind::User) || (self.host.is_root() && flag(&p.user.host_root, false));
+        let mut parts = vec!["sys", "sysrq-trigger", "irq", "bus", "pressure"];
+        if host_root {
+            parts.extend(["mtrr", "acpi", "driver", "fs", "scsi"]);
+        }
+        parts.into_iter().map(String::from).collect()
+    }
+
     fn sandwich_on(&self) -> bool {
         let p = &self.loaded.profile;
         p.ns_new(NsKind::User) && flag(&p.user.sandwich, true)
@@ -589,7 +605,10 @@ impl Compiler<'_> {
                 size: m.size.as_ref().map(|s| s.value),
                 mode: mode.unwrap_or(0o755),
             },
-            MountKind::Proc => Action::Proc { dst },
+            MountKind::Proc => Action::Proc {
+                dst,
+                read_only: self.proc_read_only(),
+            },
             MountKind::Dev => Action::Dev { dst },
             MountKind::Mqueue => Action::Mqueue { dst },
             MountKind::Symlink => Action::Symlink {

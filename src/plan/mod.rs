@@ -150,8 +150,10 @@ pub enum Action {
         size: Option<u64>,
         mode: u32,
     },
+    /// A new /proc, with these entries of its top level read-only.
     Proc {
         dst: String,
+        read_only: Vec<String>,
     },
     /// A minimal /dev: null zero full random urandom tty, a private devpts, shm.
     Dev {

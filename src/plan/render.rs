@@ -126,7 +126,9 @@ pub fn describe(a: &Action) -> String {
             let s = sz.map(|s| format!(" size={}", size(s))).unwrap_or_default();
             format!("tmpfs {dst} (mode {mode:04o}{s})")
         }
-        Action::Proc { dst } => format!("proc {dst} (sys sysrq-trigger irq bus read-only)"),
+        Action::Proc { dst, read_only } => {
+            format!("proc {dst} ({} read-only)", read_only.join(" "))
+        }
         Action::Dev { dst } => {
             format!("dev {dst} (null zero full random urandom tty, devpts, shm)")
         }
