@@ -143,6 +143,13 @@ fn launch(plan: &Plan) -> Result<u8, StepError> {
     sigprocmask(SigmaskHow::SIG_BLOCK, Some(&forwarded), None)
         .map_err(|e| fail(spawn_step)(e.into()))?;
 
+    // Without a pid namespace, what the app starts and leaves behind
+    // (setsid, double fork) is not killed with it: as their subreaper, the
+    // launcher gets them, and ends them when the app has ended.
+    let subreaper = !new.contains(&NsKind::Pid);
+    if subreaper {
+        nix::sys::prctl::set_child_subreaper(true).map_err(|e| fail(spawn_step)(e.into()))?;
+    }
     let pid = match sys::clone_fork(clone_flags(new)) {
         Ok(0) => {
             drop((go_w, report_r));
@@ -165,7 +172,9 @@ fn launch(plan: &Plan) -> Result<u8, StepError> {
     // for that. Only now: the child, a copy of us, had to start dumpable so
     // that we may write its id maps.
     nix::sys::prctl::set_dumpable(false).map_err(|e| fail(spawn_step)(e.into()))?;
-    let signals = SignalFd::new(&forwarded).map_err(|e| fail(spawn_step)(e.into()))?;
+    // Close-on-exec: the helpers started below must not inherit it.
+    let signals = SignalFd::with_flags(&forwarded, nix::sys::signalfd::SfdFlags::SFD_CLOEXEC)
+        .map_err(|e| fail(spawn_step)(e.into()))?;
 
     // Parent steps: maps, then release. On failure the child is killed
     // before anything of it could outlive us.
@@ -245,6 +254,9 @@ fn launch(plan: &Plan) -> Result<u8, StepError> {
     drop(attached);
     drop(proxy);
     drop(socket_dir);
+    if subreaper {
+        process::end_orphans(reaper.pid());
+    }
     cgroups.remove();
     reaper.finish();
     // A child that failed a step left a report; one that exec'd did not.
@@ -321,7 +333,7 @@ fn supervise(pid: Pid, signals: &SignalFd, mut deadline: Option<Instant>) -> (Wa
         if n == 0 {
             if trim_at.is_some_and(|t| Instant::now() >= t) {
                 trim_at = None;
-                let _ = resident::trim();
+                let _ = resident::trim(None);
                 continue;
             }
             if killing_at.is_some() {

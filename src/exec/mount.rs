@@ -524,6 +524,18 @@ impl NewRoot {
         Ok(())
     }
 
+    /// The folder at `dst` bound onto itself (made first, as a mount point
+    /// would be, if missing): a mount point the app cannot rename.
+    fn pin(&self, dst: &str) -> Result<(), Failed> {
+        let at = self.ensure(dst, Want::Dir)?;
+        let copy = ctx(sys::open_tree_clone_one(at.as_fd()), || {
+            format!("open_tree {dst}")
+        })?;
+        ctx(sys::move_mount(copy.as_fd(), at.as_fd()), || {
+            format!("mount on {dst}")
+        })
+    }
+
     /// A read-only copy of what is at `dst` (with its submounts) on top of it.
     fn remount_ro(&self, dst: &str) -> Result<(), Failed> {
         let at = ctx(self.open(dst, libc::O_PATH), || format!("open {dst}"))?;
@@ -595,6 +607,7 @@ impl NewRoot {
             Action::Dir { dst, mode } => self.dir(dst, *mode),
             Action::File { dst, content, mode } => self.write_file(dst, content, *mode),
             Action::RemountRo { dst } => self.remount_ro(dst),
+            Action::Pin { dst } => self.pin(dst),
             Action::Hide { dst, dir: true } => {
                 let empty = new_fs(
                     c"tmpfs",

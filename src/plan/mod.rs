@@ -178,6 +178,13 @@ pub enum Action {
     RemountRo {
         dst: String,
     },
+    /// Bind the folder at `dst` (inside a writable bind of a host folder)
+    /// onto itself: a mount point cannot be renamed or removed, so the app
+    /// cannot move it, and the mounts below it, out of the way and make a
+    /// fresh unprotected copy of the path.
+    Pin {
+        dst: String,
+    },
     /// An empty read-only folder (`dir`) or file over `dst`: a secret of
     /// the caller's that a broader bind would show.
     Hide {

@@ -30,6 +30,7 @@ fn is_mount(a: &Action) -> bool {
             | Action::DbusSocket { .. }
             | Action::RemountRo { .. }
             | Action::Hide { .. }
+            | Action::Pin { .. }
             | Action::Overlay { .. }
             | Action::RemountRootRo
     )
