@@ -838,3 +838,66 @@ both!(a_time_namespace_moves_the_clocks, |who| {
             .to_string_lossy()
     );
 });
+
+// The words after `--`: arguments for an app's profile's command, the
+// command itself for a general profile (default), and for a profile that
+// extends default without a command of its own.
+both!(
+    words_after_the_separator_go_to_the_app_or_replace_the_shell,
+    |who| {
+        let s = Scratch::new("words");
+        let dir = s.dir("work", 0o755);
+        s.chown_to(who, "work");
+        let zip = std::process::Command::new("/usr/bin/python3")
+        .args([
+            "-c",
+            "import zipfile, sys; z = zipfile.ZipFile(sys.argv[1], 'w'); z.writestr('inside.txt', 'unpacked\\n'); z.close()",
+            &format!("{dir}/x.zip"),
+        ])
+        .status()
+        .unwrap();
+        assert!(zip.success());
+        s.chown_to(who, "work");
+        if !std::path::Path::new("/usr/bin/unzip").exists() {
+            cannot("unzip is not installed (see .ci/run)");
+            return;
+        }
+        let Some(mut c) = sandbox(who) else {
+            return;
+        };
+        let out = c
+            .args(["run", "unzip", "--", "-q", "x.zip"])
+            .current_dir(&dir)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        ok(out);
+        assert_eq!(
+            std::fs::read_to_string(format!("{dir}/inside.txt")).unwrap(),
+            "unpacked\n"
+        );
+        let Some(out) = run_sh(who, "default", "echo replaced") else {
+            return;
+        };
+        assert_eq!(ok(out), "replaced\n");
+        let own = s.write(
+            "own.toml",
+            "extends = [\"default\"]\ncommand = [\"/bin/echo\", \"app:\"]\n",
+        );
+        let mut c = sandbox(who).unwrap();
+        let out = c
+            .args(["run", &own, "--", "one", "two"])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(ok(out), "app: one two\n");
+        let inherited = s.write("inherited.toml", "extends = [\"default\"]\n");
+        let mut c = sandbox(who).unwrap();
+        let out = c
+            .args(["run", &inherited, "--", "/bin/echo", "ran"])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(ok(out), "ran\n");
+    }
+);

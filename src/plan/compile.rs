@@ -12,8 +12,12 @@ use crate::profile::{Loaded, validate::is_under};
 /// What the command line adds to a profile.
 #[derive(Clone, Debug, Default)]
 pub struct Invocation {
-    /// Arguments after `--`; empty: the profile's `command`.
+    /// The words after `--`: arguments for the profile's `command`, or the
+    /// command itself (see [`Arguments`]).
     pub command: Vec<String>,
+    /// `--command`: the words are the command to run instead of the
+    /// profile's, whatever its `arguments` say.
+    pub replace: bool,
 }
 
 /// The PATH a cleared environment gets unless the profile sets one.
@@ -153,21 +157,36 @@ impl Compiler<'_> {
             self.push(Phase::Seccomp, Action::SealInit, None);
         }
         self.seccomp();
+        // The profile's command, unless the command line's replaced it.
+        let replaced = !inv.command.is_empty()
+            && (p.command.is_none()
+                || inv.replace
+                || p.arguments.as_ref().map(|a| a.value) == Some(Arguments::Replace));
         let o = p
             .command
             .as_ref()
-            .filter(|_| inv.command.is_empty())
+            .filter(|_| !replaced)
             .and_then(|c| self.origin(c.span));
         self.push(Phase::Exec, Action::Exec { argv }, o);
     }
 
+    /// What runs: the profile's `command`, followed by the command line's
+    /// words (an app's profile: `sandbox run unzip -- x.zip`), or those
+    /// words instead (`arguments = "replace"`, a general profile such as
+    /// `default`, or a profile without a command).
     fn command(&mut self, inv: &Invocation) -> Vec<String> {
-        if !inv.command.is_empty() {
-            return inv.command.clone();
-        }
-        match &self.loaded.profile.command {
-            Some(c) => c.value.iter().map(|a| a.value.clone()).collect(),
-            None => {
+        let p = &self.loaded.profile;
+        let replace =
+            inv.replace || p.arguments.as_ref().map(|a| a.value) == Some(Arguments::Replace);
+        match &p.command {
+            Some(c) if !replace || inv.command.is_empty() => c
+                .value
+                .iter()
+                .map(|a| a.value.clone())
+                .chain(inv.command.iter().cloned())
+                .collect(),
+            _ if !inv.command.is_empty() => inv.command.clone(),
+            _ => {
                 self.diags.push(
                     Diagnostic::global("no command to run")
                         .with_hint("give one after '--' (sandbox run PROFILE -- CMD ARGS...), or set 'command' in the profile"),

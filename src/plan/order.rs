@@ -293,6 +293,7 @@ mod tests {
             &FakeHost::debian_user(),
             &Invocation {
                 command: vec!["/bin/true".into()],
+                ..Invocation::default()
             },
         )
         .unwrap()
@@ -481,6 +482,7 @@ mod tests {
             &host,
             &Invocation {
                 command: vec!["/bin/true".into()],
+                ..Invocation::default()
             },
         )
         .unwrap()
