@@ -767,10 +767,13 @@ fn on_a_terminal(who: Who, args: &[&str], input: &str) -> Option<(Option<i32>, S
     Some((out.status.code(), stdout(&out)))
 }
 
+// bash: dash, interactive in a pid namespace on a shared terminal, cannot
+// give the terminal back to the caller's process group at exit (it is not
+// in its pid namespace) and exits 2, exactly as under bubblewrap.
 both!(an_interactive_shell_works_on_the_callers_terminal, |who| {
     let Some((code, screen)) = on_a_terminal(
         who,
-        &["run", "default", "--", "/bin/sh", "-i"],
+        &["run", "default", "--", "/bin/bash", "--norc", "-i"],
         "test -t 0 && echo stdin-is-a-tty\necho sum-$((40+2))\nexit 3\n",
     ) else {
         return;
@@ -901,3 +904,93 @@ both!(
         assert_eq!(ok(out), "ran\n");
     }
 );
+
+/// Drive `sandbox ARGS` on a fresh pseudo-terminal of `rows`x`cols`, typing
+/// each of `keys` after the screen settles; what the terminal showed and the
+/// exit status. Python's pty module does the terminal side.
+fn on_a_pty(who: Who, args: &[&str], rows: u16, cols: u16, keys: &[&str]) -> Option<(String, i32)> {
+    const DRIVER: &str = r#"
+import fcntl, json, os, pty, select, struct, sys, termios, time
+argv, rows, cols, keys = json.loads(sys.argv[1])
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(argv[0], argv)
+fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+out = b""
+def drain(t):
+    global out
+    end = time.time() + t
+    while time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.05)
+        if r:
+            try:
+                d = os.read(fd, 4096)
+            except OSError:
+                return
+            if not d:
+                return
+            out += d
+drain(1.5)
+for k in keys:
+    os.write(fd, k.encode().decode("unicode_escape").encode())
+    drain(0.8)
+drain(1.0)
+status = -1
+for _ in range(50):
+    p, st = os.waitpid(pid, os.WNOHANG)
+    if p:
+        status = os.waitstatus_to_exitcode(st)
+        break
+    time.sleep(0.1)
+else:
+    os.kill(pid, 9)
+sys.stdout.write(json.dumps([out.decode(errors="replace"), status]))
+"#;
+    let c = sandbox(who)?;
+    let argv: Vec<String> = std::iter::once(c.get_program().to_string_lossy().into_owned())
+        .chain(c.get_args().map(|a| a.to_string_lossy().into_owned()))
+        .chain(args.iter().map(|a| a.to_string()))
+        .collect();
+    let spec = serde_json::json!([argv, rows, cols, keys]).to_string();
+    let out = std::process::Command::new("/usr/bin/python3")
+        .args(["-c", DRIVER, &spec])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("driver output");
+    Some((
+        v[0].as_str().unwrap().to_string(),
+        v[1].as_i64().unwrap() as i32,
+    ))
+}
+
+// On the caller's terminal the app shares it, as under bubblewrap: bash has
+// job control, `tty` names the terminal (/dev/console), Ctrl-C ends the
+// foreground command and not the shell, the window size is the terminal's,
+// and the exit status comes through.
+both!(an_interactive_shell_has_job_control_and_ctrl_c, |who| {
+    let Some((screen, status)) = on_a_pty(
+        who,
+        &["run", "default", "--", "/bin/bash", "--norc", "-i"],
+        33,
+        101,
+        &[
+            "tty\\n",
+            "stty size\\n",
+            "sleep 30 &\\n",
+            "jobs\\n",
+            "kill %1\\n",
+            "sleep 30\\n",
+            "\\x03",
+            "echo after-ctrl-c $?\\n",
+            "exit 3\\n",
+        ],
+    ) else {
+        return;
+    };
+    assert!(!screen.contains("no job control"), "{screen}");
+    assert!(screen.contains("/dev/console"), "{screen}");
+    assert!(screen.contains("33 101"), "{screen}");
+    assert!(screen.contains("Running"), "{screen}");
+    assert!(screen.contains("after-ctrl-c 130"), "{screen}");
+    assert_eq!(status, 3, "{screen}");
+});

@@ -90,7 +90,13 @@ fn loop_until_exit(sfd: &SignalFd, app: Pid, smaps: Option<&std::fs::File>) -> i
         };
         let sig = info.ssi_signo as i32;
         if sig != libc::SIGCHLD {
-            if let Ok(s) = Signal::try_from(sig) {
+            // Forwarded: what a process sent (the launcher, or anyone who
+            // may signal PID 1). Not what the kernel sent, the terminal's
+            // keys when PID 1 shares the caller's terminal: the app, in the
+            // same foreground group, got those itself.
+            if info.ssi_code <= 0
+                && let Ok(s) = Signal::try_from(sig)
+            {
                 let _ = kill(app, s);
             }
             continue;

@@ -250,7 +250,8 @@ fn launch(plan: &Plan) -> Result<u8, StepError> {
         }
     }
 
-    let (status, timed_out) = supervise(pid, &signals, deadline);
+    let own_session = plan.find(|a| matches!(a, Action::NewSession)).is_some();
+    let (status, timed_out) = supervise(pid, &signals, deadline, own_session);
     drop(attached);
     drop(proxy);
     drop(socket_dir);
@@ -300,7 +301,18 @@ pub const SETUP_FAILED: u8 = 125;
 /// Forward signals to the child until it exits; at the deadline send TERM,
 /// then KILL after a grace period. Returns the status and whether the
 /// timeout ended it.
-fn supervise(pid: Pid, signals: &SignalFd, mut deadline: Option<Instant>) -> (WaitStatus, bool) {
+///
+/// `own_session`: the sandbox is in a session of its own. Otherwise it
+/// shares the caller's terminal, whose keys (Ctrl-C, Ctrl-\\, a resize)
+/// signal its foreground group, the app included, directly: a signal the
+/// kernel sent (si_code SI_KERNEL) is then not forwarded, or the app would
+/// get it twice.
+fn supervise(
+    pid: Pid,
+    signals: &SignalFd,
+    mut deadline: Option<Instant>,
+    own_session: bool,
+) -> (WaitStatus, bool) {
     let mut killing_at: Option<Instant> = None;
     let mut timed_out = false;
     let mut stop_requests = 0;
@@ -349,14 +361,15 @@ fn supervise(pid: Pid, signals: &SignalFd, mut deadline: Option<Instant>) -> (Wa
         }
         if let Ok(Some(info)) = signals.read_signal() {
             let sig = info.ssi_signo as i32;
+            let from_process = info.ssi_code <= 0;
             if sig != libc::SIGCHLD
+                && (from_process || own_session)
                 && let Ok(s) = Signal::try_from(sig)
             {
                 let _ = kill(pid, s);
                 // A second request to stop, from a process (kill, systemd,
                 // timeout(1); not the terminal's keys), is not left to the
                 // sandbox: whatever its app or PID 1 does, it ends now.
-                let from_process = info.ssi_code <= 0;
                 if from_process && TERMINATING.contains(&sig) {
                     stop_requests += 1;
                     if stop_requests >= 2 {

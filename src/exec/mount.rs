@@ -117,6 +117,22 @@ fn new_fs(
     ctx(sys::fsmount(fs.as_fd(), attrs), || format!("create {name}"))
 }
 
+/// The terminal device of standard input, output or error (the first that
+/// is one), as the host names it.
+fn callers_terminal() -> Option<String> {
+    (0..3).find_map(|fd| {
+        // SAFETY: isatty on a descriptor number; no memory is passed.
+        if unsafe { libc::isatty(fd) } != 1 {
+            return None;
+        }
+        std::fs::read_link(format!("/proc/self/fd/{fd}"))
+            .ok()?
+            .into_os_string()
+            .into_string()
+            .ok()
+    })
+}
+
 /// Pass 1: the host side of a step, if it has one.
 pub fn prepare(action: &Action) -> Result<Option<Detached>, Failed> {
     let tree = match action {
@@ -142,13 +158,16 @@ pub fn prepare(action: &Action) -> Result<Option<Detached>, Failed> {
             }
             clone_tree(src, below.as_deref(), attrs)?
         }
-        Action::Dev { .. } => {
+        Action::Dev { console, .. } => {
             let mut nodes = vec![];
             for n in DEV_NODES {
                 nodes.push((
                     n,
                     clone_tree(&format!("/dev/{n}"), None, sys::MOUNT_ATTR_NOSUID)?,
                 ));
+            }
+            if *console && let Some(tty) = callers_terminal() {
+                nodes.push(("console", clone_tree(&tty, None, sys::MOUNT_ATTR_NOSUID)?));
             }
             return Ok(Some(Detached::Dev(nodes)));
         }
@@ -596,7 +615,7 @@ impl NewRoot {
                 )?;
                 self.mount_on(&fs, dst, Want::Dir)
             }
-            Action::Dev { dst } => match prepared {
+            Action::Dev { dst, .. } => match prepared {
                 Some(Detached::Dev(nodes)) => self.dev(dst, &nodes),
                 _ => Err((
                     io::Error::from_raw_os_error(libc::EINVAL),

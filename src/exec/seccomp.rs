@@ -59,6 +59,17 @@ const CLONE_NS_FLAGS: u32 = (libc::CLONE_NEWNS
 /// personality(0xffffffff) reads the persona without changing it.
 const PERSONALITY_QUERY: u32 = 0xffff_ffff;
 
+/// ioctl without TIOCSTI and TIOCLINUX: no keystrokes pushed into the
+/// caller's terminal, which the app shares unless it has a new session.
+fn no_keystrokes(refuse: u32) -> Verdict {
+    Verdict::ArgIn {
+        arg: 1,
+        values: vec![libc::TIOCSTI as u32, libc::TIOCLINUX as u32],
+        refuse,
+        otherwise: SECCOMP_RET_ALLOW,
+    }
+}
+
 /// The setuid and setgid mode bits.
 const SETUID_BITS: u32 = libc::S_ISUID | libc::S_ISGID;
 
@@ -238,12 +249,17 @@ pub fn program(
             for s in syscalls.iter().map(String::as_str).chain(["execve"]) {
                 if let Some(n) = nr(s) {
                     // An allowed call that sets modes still may not set
-                    // the setuid bits.
+                    // the setuid bits, and an allowed ioctl still may not
+                    // push keystrokes.
                     let verdict = setuid
                         .iter()
                         .find(|(m, _)| *m == n)
                         .map(|(_, v)| v.clone())
-                        .unwrap_or(Verdict::Ret(SECCOMP_RET_ALLOW));
+                        .unwrap_or(if n == libc::SYS_ioctl as u32 {
+                            no_keystrokes(refuse)
+                        } else {
+                            Verdict::Ret(SECCOMP_RET_ALLOW)
+                        });
                     rules.push((n, verdict));
                 }
             }
@@ -255,16 +271,7 @@ pub fn program(
                     rules.push((n, Verdict::Ret(refuse)));
                 }
             }
-            // Keystrokes injected into the caller's terminal.
-            rules.push((
-                libc::SYS_ioctl as u32,
-                Verdict::ArgIn {
-                    arg: 1,
-                    values: vec![libc::TIOCSTI as u32, libc::TIOCLINUX as u32],
-                    refuse,
-                    otherwise: SECCOMP_RET_ALLOW,
-                },
-            ));
+            rules.push((libc::SYS_ioctl as u32, no_keystrokes(refuse)));
             // clone3 passes flags in memory a filter cannot read: answer
             // ENOSYS so that libc falls back to clone, whose flags we check.
             rules.push((libc::SYS_clone3 as u32, Verdict::Ret(enosys)));

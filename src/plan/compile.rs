@@ -630,7 +630,12 @@ impl Compiler<'_> {
                 dst,
                 read_only: self.proc_read_only(),
             },
-            MountKind::Dev => Action::Dev { dst },
+            // The caller's terminal, shared when there is no new session,
+            // at DST/console, as bubblewrap does (`tty` finds it there).
+            MountKind::Dev => Action::Dev {
+                dst,
+                console: !self.new_session(),
+            },
             MountKind::Mqueue => Action::Mqueue { dst },
             MountKind::Symlink => Action::Symlink {
                 target: m.src.as_ref().map(|s| s.value.clone()).unwrap_or_default(),
@@ -766,7 +771,7 @@ impl Compiler<'_> {
                 Action::Bind { dst, .. }
                 | Action::Tmpfs { dst, .. }
                 | Action::Proc { dst, .. }
-                | Action::Dev { dst }
+                | Action::Dev { dst, .. }
                 | Action::Mqueue { dst }
                 | Action::RemountRo { dst }
                 | Action::Hide { dst, .. }
@@ -1123,9 +1128,19 @@ impl Compiler<'_> {
     /// signal belong to PID 1 (the app inherits the session; PID 1's death
     /// ends the pid namespace), and the app's process starts from it before
     /// the sandwich, so that PID 1 stays in the outer user namespace.
+    /// A new session (no controlling terminal) by default only where no
+    /// filter refuses TIOCSTI and TIOCLINUX: with one, the app shares the
+    /// caller's terminal as under bubblewrap and firejail (job control,
+    /// Ctrl-C, /dev/tty), and cannot push keystrokes into it.
+    fn new_session(&self) -> bool {
+        let p = &self.loaded.profile;
+        let filtered = p.seccomp.policy.as_ref().map(|s| s.value) != Some(SeccompPolicy::None);
+        flag(&p.process.new_session, !filtered)
+    }
+
     fn init(&mut self) {
         let pr = &self.loaded.profile.process;
-        if flag(&pr.new_session, true) {
+        if self.new_session() {
             let o = self.origin_of(&pr.new_session);
             self.push(Phase::Init, Action::NewSession, o);
         }
@@ -1142,7 +1157,7 @@ impl Compiler<'_> {
     fn process(&mut self, init: bool) {
         let p = &self.loaded.profile;
         let pr = &p.process;
-        if !init && flag(&pr.new_session, true) {
+        if !init && self.new_session() {
             let o = self.origin_of(&pr.new_session);
             self.push(Phase::Process, Action::NewSession, o);
         }
@@ -1239,7 +1254,7 @@ impl Compiler<'_> {
                     | Action::Tmpfs { dst, .. }
                     | Action::Overlay { dst, .. }
                     | Action::Mqueue { dst }
-                    | Action::Dev { dst } => write.push(dst.clone()),
+                    | Action::Dev { dst, .. } => write.push(dst.clone()),
                     Action::RootBind { .. } => exec.push("/".into()),
                     _ => {}
                 }

@@ -155,9 +155,12 @@ pub enum Action {
         dst: String,
         read_only: Vec<String>,
     },
-    /// A minimal /dev: null zero full random urandom tty, a private devpts, shm.
+    /// A minimal /dev: null zero full random urandom tty, a private devpts,
+    /// shm; `console`: the caller's terminal (of standard input, output or
+    /// error, when one is) bound at DST/console.
     Dev {
         dst: String,
+        console: bool,
     },
     Mqueue {
         dst: String,

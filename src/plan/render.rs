@@ -129,9 +129,14 @@ pub fn describe(a: &Action) -> String {
         Action::Proc { dst, read_only } => {
             format!("proc {dst} ({} read-only)", read_only.join(" "))
         }
-        Action::Dev { dst } => {
-            format!("dev {dst} (null zero full random urandom tty, devpts, shm)")
-        }
+        Action::Dev { dst, console } => format!(
+            "dev {dst} (null zero full random urandom tty, devpts, shm{})",
+            if *console {
+                ", the caller's terminal as console"
+            } else {
+                ""
+            }
+        ),
         Action::Mqueue { dst } => format!("mqueue {dst}"),
         Action::Symlink { target, dst } => format!("symlink {dst} -> {target}"),
         Action::Dir { dst, mode } => format!("dir {dst} (mode {mode:04o})"),
