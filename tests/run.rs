@@ -994,3 +994,89 @@ both!(an_interactive_shell_has_job_control_and_ctrl_c, |who| {
     assert!(screen.contains("after-ctrl-c 130"), "{screen}");
     assert_eq!(status, 3, "{screen}");
 });
+
+// `dir` and `file` over what a writable bind of a host folder already
+// holds leave the host's alone: a 0700 folder keeps its mode, a 0600 file
+// its mode and content (the sandbox sees the profile's content, bound on
+// top). What the steps make is as bubblewrap makes it: a `dir`'s mode
+// exactly, its parents 0755 without the group's or others' access the
+// step's own mode denies, and mount-point files 0444.
+both!(
+    dir_and_file_never_loosen_or_rewrite_what_the_host_has,
+    |who| {
+        use std::os::unix::fs::PermissionsExt;
+        let s = Scratch::new("hostperm");
+        let w = s.dir("w", 0o755);
+        s.dir("w/private", 0o700);
+        s.write("w/secret.conf", "the host's\n");
+        std::fs::set_permissions(
+            format!("{w}/secret.conf"),
+            std::fs::Permissions::from_mode(0o600),
+        )
+        .unwrap();
+        s.write("lone", "x\n");
+        s.chown_to(who, "w");
+        let profile = format!(
+            r#"extends = ["default"]
+[[mount]]
+type = "bind"
+src = "{w}"
+[[mount]]
+type = "dir"
+dst = "{w}/private"
+mode = "0755"
+[[mount]]
+type = "file"
+dst = "{w}/secret.conf"
+content = "the profile's\n"
+mode = "0644"
+[[mount]]
+type = "dir"
+dst = "/run/a/b/c"
+mode = "0700"
+[[mount]]
+type = "ro-bind"
+src = "{lone}"
+dst = "/run/m/lone"
+[[mount]]
+type = "ro-bind"
+src = "{lone}"
+dst = "{w}/mount-point"
+"#,
+            lone = s.path.join("lone").display()
+        );
+        let Some(out) = run_profile(
+            who,
+            &profile,
+            &format!("cat {w}/secret.conf; stat -c '%a %n' /run/a /run/a/b /run/a/b/c /run/m"),
+        ) else {
+            return;
+        };
+        let text = ok(out);
+        let mode = |p: &str| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(
+            mode(&format!("{w}/private")),
+            0o700,
+            "the host folder's mode"
+        );
+        assert_eq!(
+            mode(&format!("{w}/secret.conf")),
+            0o600,
+            "the host file's mode"
+        );
+        assert_eq!(
+            std::fs::read_to_string(format!("{w}/secret.conf")).unwrap(),
+            "the host's\n"
+        );
+        assert!(text.starts_with("the profile's\n"), "{text}");
+        assert!(
+            text.contains("700 /run/a\n")
+                && text.contains("700 /run/a/b\n")
+                && text.contains("700 /run/a/b/c\n"),
+            "{text}"
+        );
+        assert!(text.contains("755 /run/m\n"), "{text}");
+        // The mount point the bind needed, left on the host: empty and 0444.
+        assert_eq!(mode(&format!("{w}/mount-point")), 0o444);
+    }
+);
