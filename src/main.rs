@@ -36,7 +36,7 @@ enum Command {
         /// Arguments for the profile's command, or the command to run (see
         /// the profile's `arguments`, and --command).
         #[arg(last = true)]
-        args: Vec<String>,
+        args: Vec<std::ffi::OsString>,
     },
     /// Check profiles: exit 0 when every one is valid (warnings are printed), 1 otherwise.
     Check {
@@ -53,7 +53,7 @@ enum Command {
         #[arg(long)]
         command: bool,
         #[arg(last = true)]
-        args: Vec<String>,
+        args: Vec<std::ffi::OsString>,
     },
     /// List the profiles on the search path, with their descriptions.
     Profiles,
@@ -99,7 +99,20 @@ fn main() -> ExitCode {
     // any Unix tool; the Rust runtime would otherwise ignore SIGPIPE and panic.
     // SAFETY: restoring the default disposition before anything else runs.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
-    let cli = Cli::parse();
+    // A wrong command line is the launcher's own failure, as for env(1)
+    // and timeout(1): 125, so a script can tell it from the app's exit.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    ExitCode::SUCCESS
+                }
+                _ => ExitCode::from(SETUP_FAILED),
+            };
+        }
+    };
     let vars = Vars::from_process();
     let host = RealHost::new();
     match cli.command {

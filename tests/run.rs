@@ -1080,3 +1080,45 @@ dst = "{w}/mount-point"
         assert_eq!(mode(&format!("{w}/mount-point")), 0o444);
     }
 );
+
+// The sandwich, the id maps and the time namespace are set up through
+// the host's /proc, opened before the new root: a sandbox without a /proc
+// of its own, or with the host's bound read-only, sets up as any other.
+both!(
+    the_empty_profile_and_profiles_without_a_proc_of_their_own_set_up,
+    |who| {
+        let s = Scratch::new("noproc");
+        // Empty: nothing inside, so the exec is what fails, at its step.
+        let empty = s.write("empty.toml", "");
+        let Some(mut c) = sandbox(who) else {
+            return;
+        };
+        let out = c
+            .args(["run", &empty, "--", "/bin/true"])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(127), "{err}");
+        assert!(err.contains("'exec /bin/true'"), "{err}");
+        assert!(!err.contains("sandwich"), "{err}");
+        let usr = "[env]\nset = { PATH = \"/usr/bin:/bin\" }\n\
+            [[mount]]\ntype = \"ro-bind\"\nsrc = \"/usr\"\n\
+            [[mount]]\ntype = \"symlink\"\nsrc = \"usr/bin\"\ndst = \"/bin\"\n\
+            [[mount]]\ntype = \"symlink\"\nsrc = \"usr/lib\"\ndst = \"/lib\"\n\
+            [[mount]]\ntype = \"symlink\"\nsrc = \"usr/lib64\"\ndst = \"/lib64\"\n";
+        // No /proc at all, in a pid namespace and without one.
+        for pid in ["true", "false"] {
+            let profile = format!("[namespaces]\npid = {pid}\n{usr}");
+            let out =
+                run_profile(who, &profile, "test -e /proc/self && echo proc; echo ran").unwrap();
+            assert_eq!(ok(out), "ran\n", "pid = {pid}");
+        }
+        // The host's /proc, read-only, without a pid namespace.
+        let profile = format!(
+            "[namespaces]\npid = false\n{usr}[[mount]]\ntype = \"ro-bind\"\nsrc = \"/proc\"\n"
+        );
+        let out = run_profile(who, &profile, "grep -c . /proc/self/uid_map").unwrap();
+        assert_eq!(ok(out), "1\n");
+    }
+);

@@ -10,6 +10,7 @@ use std::convert::Infallible;
 use std::ffi::CString;
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 
 /// What the child keeps from the launcher.
 pub struct FromLauncher {
@@ -300,7 +301,9 @@ fn run_steps(plan: &Plan, pipes: &FromLauncher, st: &mut State, from: usize) -> 
                 return Err(StepError::new(
                     i,
                     e,
-                    argv.first().cloned().unwrap_or_default(),
+                    argv.first()
+                        .map(|a| crate::plan::bytes_text(a.as_bytes()))
+                        .unwrap_or_default(),
                 ));
             }
             other => unreachable!("step {other:?} in phase {:?}", step.phase),

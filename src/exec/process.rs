@@ -5,7 +5,7 @@ use crate::plan::Rlimit;
 use crate::profile::LimitValue;
 use crate::profile::units::glob_match;
 use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, SigmaskHow, Signal, sigaction};
-use std::ffi::{CString, OsStr};
+use std::ffi::{CString, OsStr, OsString};
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};
 use std::os::unix::ffi::OsStrExt;
@@ -180,7 +180,7 @@ pub fn clean_signals_on_exec(cmd: &mut std::process::Command) {
 /// execve the command, searching PATH from `env` when argv[0] has no '/'.
 /// Returns only on failure, with the most telling error (as execvp does:
 /// EACCES over ENOENT).
-pub fn exec(argv: &[String], env: &[CString]) -> io::Error {
+pub fn exec(argv: &[OsString], env: &[CString]) -> io::Error {
     let Some(cargv) = argv
         .iter()
         .map(|a| CString::new(a.as_bytes()).ok())
@@ -200,7 +200,7 @@ pub fn exec(argv: &[String], env: &[CString]) -> io::Error {
         unsafe { libc::execve(path.as_ptr(), argp.as_ptr(), envp.as_ptr()) };
         io::Error::last_os_error()
     };
-    if argv[0].contains('/') {
+    if argv[0].as_bytes().contains(&b'/') {
         return try_exec(&cargv[0]);
     }
     let path = env

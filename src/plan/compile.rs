@@ -14,7 +14,7 @@ use crate::profile::{Loaded, validate::is_under};
 pub struct Invocation {
     /// The words after `--`: arguments for the profile's `command`, or the
     /// command itself (see [`Arguments`]).
-    pub command: Vec<String>,
+    pub command: Vec<OsString>,
     /// `--command`: the words are the command to run instead of the
     /// profile's, whatever its `arguments` say.
     pub replace: bool,
@@ -174,7 +174,7 @@ impl Compiler<'_> {
     /// words (an app's profile: `sandbox run unzip -- x.zip`), or those
     /// words instead (`arguments = "replace"`, a general profile such as
     /// `default`, or a profile without a command).
-    fn command(&mut self, inv: &Invocation) -> Vec<String> {
+    fn command(&mut self, inv: &Invocation) -> Vec<OsString> {
         let p = &self.loaded.profile;
         let replace =
             inv.replace || p.arguments.as_ref().map(|a| a.value) == Some(Arguments::Replace);
@@ -182,7 +182,7 @@ impl Compiler<'_> {
             Some(c) if !replace || inv.command.is_empty() => c
                 .value
                 .iter()
-                .map(|a| a.value.clone())
+                .map(|a| OsString::from(&a.value))
                 .chain(inv.command.iter().cloned())
                 .collect(),
             _ if !inv.command.is_empty() => inv.command.clone(),

@@ -14,6 +14,8 @@ pub use render::render_text;
 use crate::diag::Origin;
 use crate::profile::{Compat, LimitValue, NsKind, SeccompPolicy};
 use serde::Serialize;
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
 
 /// The stages of a sandbox's life, in the order they run. A plan's steps
 /// never go back to an earlier phase ([`check_order`]).
@@ -342,8 +344,27 @@ pub enum Action {
         setuid_bits: bool,
     },
     Exec {
-        argv: Vec<String>,
+        /// Bytes, as the caller gave them: an argument need not be UTF-8.
+        #[serde(serialize_with = "args_text")]
+        argv: Vec<OsString>,
     },
+}
+
+/// Arguments in JSON: each a string, a byte that is not UTF-8 as `\xNN`.
+fn args_text<S: serde::Serializer>(argv: &[OsString], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(argv.iter().map(|a| bytes_text(a.as_bytes())))
+}
+
+/// `b` as text: UTF-8 as it is, every other byte as `\xNN`.
+pub fn bytes_text(b: &[u8]) -> String {
+    let mut out = String::new();
+    for chunk in b.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for byte in chunk.invalid() {
+            out.push_str(&format!("\\x{byte:02x}"));
+        }
+    }
+    out
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
