@@ -175,20 +175,26 @@ impl Decoder<'_> {
         );
     }
 
-    /// Report every key of `t` not in `allowed`, with a suggestion.
-    fn check_keys(&mut self, t: &DeTable, allowed: &[&str], place: &str) {
+    /// Report every key of `t` not in `allowed`, with a suggestion; the
+    /// keys suggested, whose absence is then not a second error.
+    fn check_keys(&mut self, t: &DeTable, allowed: &[&str], place: &str) -> Vec<String> {
+        let mut suggested = vec![];
         for (k, _) in t.iter() {
             if !allowed.contains(&k.get_ref().as_ref()) {
                 let span = Span::new(self.file, k.span());
                 let name = k.get_ref().to_string();
                 let hint = match suggest(&name, allowed) {
-                    Some(s) => format!("did you mean '{s}'?"),
+                    Some(s) => {
+                        suggested.push(s.to_string());
+                        format!("did you mean '{s}'?")
+                    }
                     None => format!("{place} accepts: {}", allowed.join(", ")),
                 };
                 self.err(span, format!("unknown key '{name}' in {place}"))
                     .hint = Some(hint);
             }
         }
+        suggested
     }
 
     fn section<'n>(&mut self, t: &'n DeTable, key: &str) -> Option<&'n DeTable<'n>> {
@@ -492,7 +498,9 @@ impl Decoder<'_> {
                 self.wrong_type("mount", item, "a table ([[mount]])");
                 continue;
             };
-            self.check_keys(t, &all_keys, "[[mount]]");
+            // A misspelt key is one mistake: not also a missing one.
+            let misspelt = self.check_keys(t, &all_keys, "[[mount]]");
+            let misspelt_as = |key: &str| misspelt.iter().any(|m| m == key);
             let item_span = self.span(item);
             let Some(kind) = self.choice(t, "type", &MountKind::ALL) else {
                 if !t.contains_key("type") {
@@ -542,6 +550,9 @@ impl Decoder<'_> {
                 src_is_cwd: false,
             };
             if m.kind.value.needs_src() && m.src.is_none() {
+                if misspelt_as("src") {
+                    continue;
+                }
                 self.err(
                     m.kind.span,
                     format!("a '{}' mount needs 'src'", m.kind.value.name()),
@@ -549,6 +560,9 @@ impl Decoder<'_> {
                 continue;
             }
             if m.target().is_none() {
+                if misspelt_as("dst") {
+                    continue;
+                }
                 self.err(
                     m.kind.span,
                     format!("a '{}' mount needs 'dst'", m.kind.value.name()),
@@ -556,6 +570,9 @@ impl Decoder<'_> {
                 continue;
             }
             if m.kind.value == MountKind::Overlay && m.lower.is_empty() {
+                if misspelt_as("lower") {
+                    continue;
+                }
                 self.err(
                     m.kind.span,
                     "an 'overlay' mount needs at least one 'lower' directory",
