@@ -1122,3 +1122,78 @@ both!(
         assert_eq!(ok(out), "1\n");
     }
 );
+
+// A root the profile leaves writable is writable under Landlock too: the
+// rules derived from the mounts grant write to it (a tmpfs root, or the
+// host's tree as `root = "/"`, written as whoever the sandbox is there).
+both!(a_root_left_writable_is_writable_under_landlock, |who| {
+    let s = Scratch::new("rootrw");
+    s.dir("mine", 0o755);
+    s.chown_to(who, "mine");
+    let mine = s.path.join("mine");
+    let host = "[filesystem]\nroot = \"/\"\nreadonly_root = false\n[user]\nhost_root = false\n";
+    let Some(out) = run_profile(
+        who,
+        host,
+        &format!("echo hi > {}/made && echo wrote", mine.display()),
+    ) else {
+        return;
+    };
+    assert_eq!(ok(out), "wrote\n");
+    assert_eq!(std::fs::read_to_string(mine.join("made")).unwrap(), "hi\n");
+    let tmpfs = "extends = [\"default\"]\n[filesystem]\nreadonly_root = false\n";
+    let out = run_profile(who, tmpfs, "mkdir /new && echo made").unwrap();
+    assert_eq!(ok(out), "made\n");
+    // Control: read-only, the same writes fail.
+    let out = run_profile(who, "extends = [\"default\"]\n", "mkdir /new 2>&1").unwrap();
+    assert!(
+        stdout(&out).contains("Read-only file system"),
+        "{}",
+        stdout(&out)
+    );
+});
+
+// POSIX message queues of the sandbox's own IPC namespace work under
+// Landlock (mq_open opens files of a file system no path reaches), and
+// stay the sandbox's: the host's queues are neither seen nor made.
+both!(message_queues_are_the_sandboxs_own_and_usable, |who| {
+    let name = format!("/sandbox-test-q{}-{who:?}", std::process::id());
+    let code = |name: &str| {
+        format!(
+            "import ctypes, os\n\
+         rt = ctypes.CDLL('librt.so.1', use_errno=True)\n\
+         fd = rt.mq_open({name:?}.encode(), os.O_CREAT | os.O_RDWR, 0o600, None)\n\
+         e = ctypes.get_errno()\n\
+         sent = rt.mq_send(fd, b'hi', 2, 0) if fd >= 0 else -1\n\
+         print(fd >= 0, e, sent)"
+        )
+    };
+    let Some(out) = run_python(who, "extends = [\"default\"]\n", &code(&name)) else {
+        return;
+    };
+    assert_eq!(out, "True 0 0");
+    // The host's namespace has no such queue.
+    let probe = format!(
+        "import ctypes, os\nrt = ctypes.CDLL('librt.so.1', use_errno=True)\n\
+         print(rt.mq_open({name:?}.encode(), os.O_RDONLY), ctypes.get_errno())"
+    );
+    let host = std::process::Command::new("python3")
+        .args(["-c", &probe])
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&host).trim(), "-1 2", "the queue is the host's");
+    // Control: with Landlock but the host's IPC namespace, no rule
+    // reaches its queues.
+    // (Landlock refuses the open, not the making: the queue it was asked
+    // for is left in the host's namespace, which that profile shares.)
+    let host_ipc = "extends = [\"default\"]\n[namespaces]\nipc = false\n";
+    let control = format!("{name}-control");
+    let out = run_python(who, host_ipc, &code(&control)).unwrap();
+    let unlink =
+        format!("import ctypes\nctypes.CDLL('librt.so.1').mq_unlink({control:?}.encode())");
+    std::process::Command::new("python3")
+        .args(["-c", &unlink])
+        .status()
+        .unwrap();
+    assert_eq!(out, "False 13 -1");
+});
