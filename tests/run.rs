@@ -1197,3 +1197,87 @@ both!(message_queues_are_the_sandboxs_own_and_usable, |who| {
         .unwrap();
     assert_eq!(out, "False 13 -1");
 });
+
+/// Processes whose command line is `cmd` (words joined by spaces).
+fn pids_with(cmd: &str) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .map(|c| String::from_utf8_lossy(&c).replace('\0', " ").trim_end() == cmd)
+                .unwrap_or(false)
+        })
+        .collect()
+}
+
+// die_with_parent follows the caller, as bwrap's --die-with-parent does:
+// the shell that started `sandbox run` killed, the sandbox ends.
+both!(the_sandbox_dies_with_the_shell_that_started_it, |who| {
+    let s = Scratch::new("caller");
+    for die in [true, false] {
+        let marker = format!("sleep 99.{}{}", std::process::id(), die as u8);
+        let p = s.write(
+            &format!("p{die}.toml"),
+            &format!("extends = [\"default\"]\n[process]\ndie_with_parent = {die}\n"),
+        );
+        let line = format!(
+            "{} run {p} --command -- /bin/sh -c 'exec {marker}' & wait",
+            binary().display()
+        );
+        let mut c = match (who, is_root()) {
+            (Who::User, true) => {
+                let Some(u) = test_user() else {
+                    cannot("set SANDBOX_TEST_USER");
+                    return;
+                };
+                let mut c = std::process::Command::new("runuser");
+                c.args(["-u", &u.name, "--", "sh", "-c", &line]);
+                c
+            }
+            (Who::Root, false) => {
+                cannot("the root variant needs root");
+                return;
+            }
+            _ => {
+                let mut c = std::process::Command::new("sh");
+                c.args(["-c", &line]);
+                c
+            }
+        };
+        let mut shell = c.stdin(Stdio::null()).spawn().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while pids_with(&marker).is_empty() {
+            assert!(Instant::now() < deadline, "the app never started");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // The shell itself (for the user, runuser's child).
+        for pid in pids_with(&format!("sh -c {line}")) {
+            // SAFETY: killing the shell this test started.
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        }
+        let _ = shell.wait();
+        let settle = Instant::now() + Duration::from_millis(700);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let alive = pids_with(&marker);
+            if die && alive.is_empty() {
+                break;
+            }
+            if !die && Instant::now() >= settle {
+                assert!(
+                    !alive.is_empty(),
+                    "without die_with_parent the app lives on"
+                );
+                for pid in alive {
+                    // SAFETY: the app this test started.
+                    unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+                }
+                break;
+            }
+            assert!(Instant::now() < deadline, "the app outlived its caller");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+});
