@@ -1217,7 +1217,7 @@ fn pids_with(cmd: &str) -> Vec<u32> {
 both!(the_sandbox_dies_with_the_shell_that_started_it, |who| {
     let s = Scratch::new("caller");
     for die in [true, false] {
-        let marker = format!("sleep 99.{}{}", std::process::id(), die as u8);
+        let marker = format!("sleep 99.{}{}{}", std::process::id(), who as u8, die as u8);
         let p = s.write(
             &format!("p{die}.toml"),
             &format!("extends = [\"default\"]\n[process]\ndie_with_parent = {die}\n"),
@@ -1226,37 +1226,32 @@ both!(the_sandbox_dies_with_the_shell_that_started_it, |who| {
             "{} run {p} --command -- /bin/sh -c 'exec {marker}' & wait",
             binary().display()
         );
-        let mut c = match (who, is_root()) {
+        let mut c = std::process::Command::new("sh");
+        c.args(["-c", &line]);
+        match (who, is_root()) {
+            // The user's shell, straight from here (no runuser between).
             (Who::User, true) => {
                 let Some(u) = test_user() else {
                     cannot("set SANDBOX_TEST_USER");
                     return;
                 };
-                let mut c = std::process::Command::new("runuser");
-                c.args(["-u", &u.name, "--", "sh", "-c", &line]);
-                c
+                use std::os::unix::process::CommandExt;
+                c.uid(u.uid).gid(u.gid);
+                c.env("HOME", &u.home).current_dir("/");
             }
             (Who::Root, false) => {
                 cannot("the root variant needs root");
                 return;
             }
-            _ => {
-                let mut c = std::process::Command::new("sh");
-                c.args(["-c", &line]);
-                c
-            }
-        };
+            _ => {}
+        }
         let mut shell = c.stdin(Stdio::null()).spawn().unwrap();
         let deadline = Instant::now() + Duration::from_secs(10);
         while pids_with(&marker).is_empty() {
             assert!(Instant::now() < deadline, "the app never started");
             std::thread::sleep(Duration::from_millis(20));
         }
-        // The shell itself (for the user, runuser's child).
-        for pid in pids_with(&format!("sh -c {line}")) {
-            // SAFETY: killing the shell this test started.
-            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
-        }
+        shell.kill().unwrap();
         let _ = shell.wait();
         let settle = Instant::now() + Duration::from_millis(700);
         let deadline = Instant::now() + Duration::from_secs(5);
@@ -1316,4 +1311,59 @@ both!(network_capabilities_work_or_are_refused_up_front, |who| {
         "{}",
         stderr(&out)
     );
+});
+
+// A profile joins a running sandbox's namespaces by path, the user
+// namespace too: that of its app is the sandwich's inner one, which owns
+// none of the others, so the join goes through their owner first (as
+// root and as the user who started it), and the joined process makes
+// files and runs as ids of that namespace, never as the caller on the host.
+both!(a_profile_joins_a_running_sandbox_by_path, |who| {
+    let s = Scratch::new("join");
+    let target = s.write(
+        "target.toml",
+        "extends = [\"default\"]\n[uts]\nhostname = \"joinme\"\n",
+    );
+    let marker = format!("sleep 300.{}{}", std::process::id(), who as u8);
+    let Some(mut c) = sandbox(who) else {
+        return;
+    };
+    let mut running = c
+        .args(["run", &target, "--command", "--", "/bin/sh", "-c"])
+        .arg(format!("id -u; exec {marker}"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(running.stdout.as_mut().unwrap()),
+        &mut first,
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let app = loop {
+        if let Some(p) = pids_with(&marker).first() {
+            break *p;
+        }
+        assert!(Instant::now() < deadline, "the target never started");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let join = format!(
+        "[namespaces]\nuser = \"/proc/{app}/ns/user\"\nuts = \"/proc/{app}/ns/uts\"\nnet = \"/proc/{app}/ns/net\"\n\
+         [env]\nset = {{ PATH = \"/usr/bin:/bin\" }}\n\
+         [[mount]]\ntype = \"ro-bind\"\nsrc = \"/usr\"\n\
+         [[mount]]\ntype = \"symlink\"\nsrc = \"usr/bin\"\ndst = \"/bin\"\n\
+         [[mount]]\ntype = \"symlink\"\nsrc = \"usr/lib\"\ndst = \"/lib\"\n\
+         [[mount]]\ntype = \"symlink\"\nsrc = \"usr/lib64\"\ndst = \"/lib64\"\n\
+         [[mount]]\ntype = \"tmpfs\"\ndst = \"/tmp\"\n"
+    );
+    let out = run_profile(who, &join, "hostname; id -u; touch /tmp/made && echo made").unwrap();
+    let _ = running.kill();
+    for pid in pids_with(&marker) {
+        // SAFETY: the target's app, which this test started.
+        unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    }
+    let _ = running.wait();
+    assert_eq!(ok(out), format!("joinme\n{first}made\n"));
 });

@@ -86,10 +86,30 @@ pub fn take_ids(uid: u32, gid: u32) -> io::Result<()> {
 /// Become `uid`/`gid` for real (no user namespace: root hardening a
 /// service). Capabilities are kept across the change, in the permitted set
 /// only, so that the next step can drop them in order.
+/// Make files as `uid`/`gid` (ids of the current user namespace), the
+/// other ids and the capabilities unchanged. setfsuid reports no error:
+/// asking again says which id it took.
+pub fn filesystem_ids(uid: u32, gid: u32) -> io::Result<()> {
+    nix::unistd::setfsgid(nix::unistd::Gid::from_raw(gid));
+    nix::unistd::setfsuid(nix::unistd::Uid::from_raw(uid));
+    let g = nix::unistd::setfsgid(nix::unistd::Gid::from_raw(gid));
+    let u = nix::unistd::setfsuid(nix::unistd::Uid::from_raw(uid));
+    if (u.as_raw(), g.as_raw()) != (uid, gid) {
+        // The namespace maps no such id.
+        return Err(io::Error::from_raw_os_error(libc::EINVAL));
+    }
+    Ok(())
+}
+
 pub fn become_ids(uid: u32, gid: u32) -> io::Result<()> {
     prctl(libc::PR_SET_KEEPCAPS, 1, 0)?;
     let g = nix::unistd::Gid::from_raw(gid);
-    nix::unistd::setgroups(&[g])?;
+    // A joined user namespace may deny setgroups: the process then keeps
+    // the groups it has (none, for a root caller: dropped before the join).
+    match nix::unistd::setgroups(&[g]) {
+        Ok(()) | Err(nix::errno::Errno::EPERM) => {}
+        Err(e) => return Err(e.into()),
+    }
     nix::unistd::setresgid(g, g, g)?;
     let u = nix::unistd::Uid::from_raw(uid);
     nix::unistd::setresuid(u, u, u)?;

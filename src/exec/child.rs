@@ -141,6 +141,7 @@ fn run_steps(plan: &Plan, pipes: &FromLauncher, st: &mut State, from: usize) -> 
             | Action::Veth { .. }
             | Action::Macvlan { .. }
             | Action::JoinNamespace { .. }
+            | Action::JoinedFsIds { .. }
             | Action::HostDirs { .. } => {} // the launcher's steps
             Action::DropHostRoot { uid, gid } => {
                 os(caps::take_ids(*uid, *gid), "setresuid/setresgid")?

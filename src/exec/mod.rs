@@ -87,14 +87,16 @@ fn launch(plan: &Plan) -> Result<u8, StepError> {
     // Joins first (the user namespace before the others), in the launcher:
     // the child is then created inside them, and a joined pid namespace
     // applies to it.
+    join_all(plan)?;
     for (i, step) in plan.steps.iter().enumerate() {
-        match &step.action {
-            Action::JoinNamespace { kind, path } => {
-                join(*kind, path).map_err(|e| StepError::new(i, e, path.clone()))?
-            }
-            Action::HostDirs { dirs, owner, below } => hostdir::make(dirs, *owner, below)
-                .map_err(|(e, what)| StepError::new(i, e, what))?,
-            _ => {}
+        if let Action::JoinedFsIds { uid, gid } = step.action {
+            caps::filesystem_ids(uid, gid)
+                .map_err(|e| StepError::new(i, e, format!("setfsuid({uid})/setfsgid({gid})")))?;
+        }
+    }
+    for (i, step) in plan.steps.iter().enumerate() {
+        if let Action::HostDirs { dirs, owner, below } = &step.action {
+            hostdir::make(dirs, *owner, below).map_err(|(e, what)| StepError::new(i, e, what))?
         }
     }
     // What undoes the host-side things below if we die before we do.
@@ -395,10 +397,10 @@ fn supervise(
 }
 
 /// setns() into the namespace of `kind` at `path`.
-fn join(kind: crate::profile::NsKind, path: &str) -> std::io::Result<()> {
+fn clone_flag(kind: crate::profile::NsKind) -> nix::sched::CloneFlags {
     use crate::profile::NsKind::*;
     use nix::sched::CloneFlags as F;
-    let flag = match kind {
+    match kind {
         User => F::CLONE_NEWUSER,
         Mount => F::CLONE_NEWNS,
         Pid => F::CLONE_NEWPID,
@@ -407,7 +409,68 @@ fn join(kind: crate::profile::NsKind, path: &str) -> std::io::Result<()> {
         Net => F::CLONE_NEWNET,
         Cgroup => F::CLONE_NEWCGROUP,
         Time => F::from_bits_retain(libc::CLONE_NEWTIME),
+    }
+}
+
+/// Join the namespaces the plan names. Every file is opened first, as
+/// the caller (once in another user namespace, a process's /proc/PID/ns
+/// may be out of reach). A user namespace that does not own the others
+/// (a sandbox's app, in the sandwich's inner namespace, whose mount, uts,
+/// ... namespaces belong to the outer one) is entered through their
+/// owner: the owner, the others, then it, as the app came to be.
+fn join_all(plan: &Plan) -> Result<(), StepError> {
+    use crate::profile::NsKind;
+    let mut open = vec![];
+    for (i, step) in plan.steps.iter().enumerate() {
+        if let Action::JoinNamespace { kind, path } = &step.action {
+            let f = std::fs::File::open(path).map_err(|e| StepError::new(i, e, path.clone()))?;
+            open.push((i, *kind, path.clone(), OwnedFd::from(f)));
+        }
+    }
+    // Root's supplementary groups (gid 0 among them) would still count on
+    // the host's files from a namespace that denies setgroups.
+    if !open.is_empty() && nix::unistd::geteuid().is_root() {
+        nix::unistd::setgroups(&[])
+            .map_err(|e| StepError::new(open[0].0, e.into(), "setgroups"))?;
+    }
+    let setns = |(i, kind, path, fd): &(usize, NsKind, String, OwnedFd)| {
+        nix::sched::setns(fd, clone_flag(*kind))
+            .map_err(|e| StepError::new(*i, e.into(), path.clone()))
     };
-    let f = std::fs::File::open(path)?;
-    nix::sched::setns(f, flag).map_err(std::io::Error::from)
+    let same = |a: &OwnedFd, b: &OwnedFd| match (nix::sys::stat::fstat(a), nix::sys::stat::fstat(b))
+    {
+        (Ok(a), Ok(b)) => (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino),
+        _ => false,
+    };
+    let user = open.iter().position(|(_, k, _, _)| *k == NsKind::User);
+    let Some(u) = user else {
+        return open.iter().try_for_each(setns);
+    };
+    let user = open.remove(u);
+    // The owner of the others, when it is not the user namespace named.
+    let owner = match open.first() {
+        Some((i, _, path, fd)) => {
+            let o = sys::namespace_owner(fd.as_fd())
+                .map_err(|e| StepError::new(*i, e, format!("the owner of {path}")))?;
+            (!same(&o, &user.3)).then_some(o)
+        }
+        None => None,
+    };
+    match owner {
+        Some(o) => {
+            nix::sched::setns(&o, clone_flag(NsKind::User)).map_err(|e| {
+                StepError::new(
+                    user.0,
+                    e.into(),
+                    format!("the user namespace that owns {}", open[0].2),
+                )
+            })?;
+            open.iter().try_for_each(setns)?;
+            setns(&user)
+        }
+        None => {
+            setns(&user)?;
+            open.iter().try_for_each(setns)
+        }
+    }
 }

@@ -426,3 +426,11 @@ pub fn cloexec_from(first: u32) -> io::Result<()> {
     check(unsafe { libc::syscall(libc::SYS_close_range, first, u32::MAX, CLOSE_RANGE_CLOEXEC) })
         .map(drop)
 }
+
+/// The user namespace that owns the namespace `ns` (NS_GET_USERNS).
+pub fn namespace_owner(ns: BorrowedFd) -> io::Result<OwnedFd> {
+    const NS_GET_USERNS: libc::c_ulong = 0xb701; // _IO(0xb7, 0x1)
+    // SAFETY: the ioctl takes no argument and returns a new descriptor,
+    // which `fd` takes ownership of.
+    fd(unsafe { libc::ioctl(ns.as_raw_fd(), NS_GET_USERNS) } as libc::c_long)
+}

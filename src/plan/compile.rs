@@ -460,6 +460,18 @@ impl Compiler<'_> {
         parts.into_iter().map(String::from).collect()
     }
 
+    /// Whether, in a joined user namespace, the app takes ids of it: those
+    /// the profile names, and always for a root caller, whose host
+    /// identity may be unmapped there and would still own root's files.
+    /// A user without them stays who they are (as that namespace maps
+    /// them: `unshare -r`'s makes them 0).
+    fn joined_user_ids(&self) -> bool {
+        let p = &self.loaded.profile;
+        p.ns_private(NsKind::User)
+            && !p.ns_new(NsKind::User)
+            && (self.host.is_root() || p.user.uid.is_some() || p.user.gid.is_some())
+    }
+
     fn sandwich_on(&self) -> bool {
         let p = &self.loaded.profile;
         p.ns_new(NsKind::User) && flag(&p.user.sandwich, true)
@@ -482,6 +494,11 @@ impl Compiler<'_> {
                     o,
                 );
             }
+        }
+        if self.joined_user_ids() {
+            let (uid, gid) = self.app_ids();
+            let o = self.origin_of(&p.user.uid).or(self.origin_of(&p.user.gid));
+            self.push(Phase::Join, Action::JoinedFsIds { uid, gid }, o);
         }
     }
 
@@ -1095,7 +1112,9 @@ impl Compiler<'_> {
                 o,
             );
         }
-        if !p.ns_private(NsKind::User) && (p.user.uid.is_some() || p.user.gid.is_some()) {
+        if self.joined_user_ids()
+            || !p.ns_private(NsKind::User) && (p.user.uid.is_some() || p.user.gid.is_some())
+        {
             let (uid, gid) = self.app_ids();
             let o = self.origin_of(&p.user.uid).or(self.origin_of(&p.user.gid));
             self.push(Phase::Sandwich, Action::SetIds { uid, gid }, o);

@@ -289,7 +289,16 @@ pub enum Action {
         /// to administer ([user] own_namespaces).
         own: Vec<NsKind>,
     },
-    /// Without a user namespace (root only): become `uid`/`gid` for real.
+    /// After joining a user namespace, in the launcher: make files as
+    /// `uid`/`gid` of that namespace (the filesystem ids only: the rights
+    /// the join gave are kept for the mounts), for the caller's own ids
+    /// may not be mapped there.
+    JoinedFsIds {
+        uid: u32,
+        gid: u32,
+    },
+    /// Without a user namespace of the sandbox's making (none, or one
+    /// joined): become `uid`/`gid` for real.
     SetIds {
         uid: u32,
         gid: u32,

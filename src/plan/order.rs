@@ -56,7 +56,12 @@ pub fn check_order(plan: &Plan) -> Result<(), String> {
     let joins = plan
         .steps
         .iter()
-        .take_while(|s| matches!(s.action, Action::JoinNamespace { .. }))
+        .take_while(|s| {
+            matches!(
+                s.action,
+                Action::JoinNamespace { .. } | Action::JoinedFsIds { .. }
+            )
+        })
         .count();
     let host_dirs = plan.steps[joins..]
         .iter()

@@ -94,6 +94,9 @@ pub fn describe(a: &Action) -> String {
         Action::Release => "release the child".into(),
         Action::Timeout { ms } => format!("kill the sandbox after {ms} ms (TERM, then KILL)"),
         Action::JoinNamespace { kind, path } => format!("join {} namespace {path}", kind.key()),
+        Action::JoinedFsIds { uid, gid } => {
+            format!("make files as {uid}:{gid} of the joined user namespace")
+        }
         Action::MakeRootPrivate => {
             "make / recursively slave (nothing propagates to the host)".into()
         }
