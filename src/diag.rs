@@ -226,6 +226,25 @@ pub fn suggest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
         .map(|(_, c)| c)
 }
 
+/// The names among `candidates` a mistyped `word` most likely meant, best
+/// first, at most three: those a likely typo away (as for [`suggest`]),
+/// and those `word` begins (`redis` for `redis-server`).
+pub fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Vec<&'a str> {
+    let mut scored: Vec<(usize, &'a str)> = candidates
+        .iter()
+        .filter(|c| **c != word)
+        .filter_map(|c| {
+            let d = edit_distance(word, c);
+            let typo = d <= (c.len().max(word.len()) / 3).max(1);
+            let prefix = word.chars().count() >= 3 && c.starts_with(word);
+            (typo || prefix).then_some((if typo { d } else { c.len() - word.len() }, *c))
+        })
+        .collect();
+    scored.sort_by_key(|(d, c)| (*d, c.len(), *c));
+    scored.dedup_by_key(|(_, c)| *c);
+    scored.into_iter().take(3).map(|(_, c)| c).collect()
+}
+
 /// Edit distance counting a swap of two neighbours as one edit (optimal
 /// string alignment): "moutn" is one typo away from "mount".
 fn edit_distance(a: &str, b: &str) -> usize {
@@ -279,6 +298,23 @@ mod tests {
         assert!(r.contains("2 | moutn = 1\n"), "{r}");
         assert!(r.contains("  | ^^^^^\n"), "{r}");
         assert!(r.contains("= hint: did you mean 'mount'?"), "{r}");
+    }
+
+    #[test]
+    fn nearest_names_are_typos_and_prefixes() {
+        let names = [
+            "firefox",
+            "chromium",
+            "redis-server",
+            "default",
+            "include/x11",
+            "x11",
+        ];
+        assert_eq!(nearest("firfox", &names), ["firefox"]);
+        assert_eq!(nearest("defualt", &names), ["default"]);
+        assert_eq!(nearest("redis", &names), ["redis-server"]);
+        assert_eq!(nearest("x1l", &names), ["x11"]);
+        assert!(nearest("zzzzzz", &names).is_empty());
     }
 
     #[test]
