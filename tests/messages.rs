@@ -160,3 +160,106 @@ fn the_folders_searched_have_no_empty_entry_for_the_current_one() {
     );
     assert!(!err.contains("searched , "), "{err}");
 }
+
+/// A folder of `owner`'s, mode 0750 (0000 when the tests run unprivileged,
+/// which cannot give a folder away: then even its owner may not enter it).
+fn locked_folder(s: &Scratch, name: &str) -> (String, String, String) {
+    let dir = s.dir(name, if is_root() { 0o750 } else { 0o000 });
+    let mode = if is_root() { "0750" } else { "0000" };
+    let owner = nix::unistd::User::from_uid(nix::unistd::getuid())
+        .unwrap()
+        .unwrap()
+        .name;
+    (dir, owner, mode.into())
+}
+
+both!(
+    a_folder_the_sandbox_may_not_enter_is_said_to_be_whose_it_is,
+    |who| {
+        let s = Scratch::new("messages");
+        let (data, owner, mode) = locked_folder(&s, "data");
+        // As the redis-server profile does with /var/lib/redis.
+        let p = s.write(
+            "p.toml",
+            &format!("extends = [\"default\"]\n[[mount]]\ntype = \"bind\"\nsrc = \"{data}\"\n\n[process]\ncwd = \"{data}\"\n"),
+        );
+        let Some(out) = run_sh(who, &p, "true") else {
+            return;
+        };
+        let _ =
+            std::fs::set_permissions(&data, std::os::unix::fs::PermissionsExt::from_mode(0o755));
+        assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!("{p}:7:7: error: step "))
+                && err.contains(&format!("'chdir {data}' ({data}): Permission denied\n")),
+            "{err}"
+        );
+        let nobody = if who == Who::Root {
+            " (a root caller's sandbox is nobody on the host)"
+        } else {
+            ""
+        };
+        assert!(
+            err.contains(&format!("  = hint: '{data}' is {owner}'s ({mode}){nobody}: run as that user, as docs/profiles.md says for services")),
+            "{err}"
+        );
+    }
+);
+
+#[test]
+fn a_bind_source_behind_a_folder_the_caller_may_not_enter_is_not_called_missing() {
+    let s = Scratch::new("messages");
+    let (locked, owner, mode) = locked_folder(&s, "locked");
+    if is_root() {
+        s.dir("locked/inner", 0o755);
+    }
+    let p = s.write(
+        "p.toml",
+        &format!(
+            "extends = [\"default\"]\n[[mount]]\ntype = \"ro-bind\"\nsrc = \"{locked}/inner\"\n"
+        ),
+    );
+    let Some(out) = run_sh(Who::User, &p, "true") else {
+        return;
+    };
+    let _ = std::fs::set_permissions(&locked, std::os::unix::fs::PermissionsExt::from_mode(0o755));
+    assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("{p}:4:7: error: bind source '{locked}/inner' cannot be reached: '{locked}' is {owner}'s ({mode})\n")),
+        "{err}"
+    );
+}
+
+/// The shipped service profile as a user who is not redis: why it fails.
+#[test]
+fn redis_server_as_another_user_says_whose_its_data_is() {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = std::fs::metadata("/var/lib/redis") else {
+        cannot("redis is not installed (see .ci/run)");
+        return;
+    };
+    if meta.mode() & 0o005 == 0o005 {
+        cannot("/var/lib/redis is open to everyone here");
+        return;
+    }
+    let Some(mut c) = sandbox(Who::User) else {
+        return;
+    };
+    let out = c
+        .args(["run", "redis-server"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
+    let owner = nix::unistd::User::from_uid(meta.uid().into())
+        .unwrap()
+        .unwrap()
+        .name;
+    let hint = format!(
+        "= hint: '/var/lib/redis' is {owner}'s ({:04o}): run as that user, as docs/profiles.md says for services",
+        meta.mode() & 0o7777
+    );
+    assert!(stderr(&out).contains(&hint), "{}", stderr(&out));
+}

@@ -560,10 +560,8 @@ impl Compiler<'_> {
                         }
                     }
                     PathKind::Missing => {
-                        self.diags.push(
-                            Diagnostic::error(src.span, format!("bind source '{}' does not exist", src.value))
-                                .with_hint("create it, add 'create = true' to make the directory when missing, or 'optional = true' to skip this mount"),
-                        );
+                        let d = self.missing_source(src);
+                        self.diags.push(d);
                         return;
                     }
                     PathKind::Symlink => match self.host.read_link(&src.value) {
@@ -668,6 +666,20 @@ impl Compiler<'_> {
             }
         };
         self.push(Phase::Mount, action, o);
+    }
+
+    /// A bind source that is not there, or that the caller cannot reach
+    /// (a folder on the way is someone else's): which, and what to do.
+    fn missing_source(&self, src: &SpStr) -> Diagnostic {
+        match self.host.denied(&src.value) {
+            Some(d) => Diagnostic::error(
+                src.span,
+                format!("bind source '{}' cannot be reached: '{}' is {}'s ({:04o})", src.value, d.path, d.owner, d.mode),
+            )
+            .with_hint("run as a user who may enter it, as docs/profiles.md says for services, or bind a folder of your own"),
+            None => Diagnostic::error(src.span, format!("bind source '{}' does not exist", src.value))
+                .with_hint("create it, add 'create = true' to make the directory when missing, or 'optional = true' to skip this mount"),
+        }
     }
 
     /// Every host path a step opens or makes that lies below a folder the
