@@ -11,21 +11,6 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn have(program: &str) -> bool {
-    ["/usr/bin", "/usr/sbin", "/bin", "/sbin"]
-        .iter()
-        .any(|d| Path::new(d).join(program).exists())
-}
-
-fn need(programs: &[&str]) -> bool {
-    let missing: Vec<&&str> = programs.iter().filter(|p| !have(p)).collect();
-    if missing.is_empty() {
-        return true;
-    }
-    cannot(&format!("not installed: {missing:?} (see .ci/run)"));
-    false
-}
-
 /// A child killed (and reaped) when dropped.
 struct Running(Child);
 
@@ -555,7 +540,7 @@ fn every_shipped_profile_checks_clean_on_this_machine() {
 
 #[test]
 fn http_server_serves_the_current_folder_read_only() {
-    if !need(&["python3", "curl"]) {
+    if !need(&[PYTHON, "curl"]) {
         return;
     }
     let s = Scratch::new("site");

@@ -39,6 +39,9 @@ fn limited(who: Who, limits: &str, script: &str) -> Option<std::process::Output>
 }
 
 both!(a_memory_hog_is_killed_at_the_limit, |who| {
+    if !need(&[PYTHON]) {
+        return;
+    }
     let hog = "python3 -c 'b = []\nwhile True: b.append(bytearray(8 << 20))'";
     let Some(out) = limited(who, "memory = \"64M\"", hog) else {
         return;
@@ -68,6 +71,9 @@ both!(a_memory_hog_is_killed_at_the_limit, |who| {
 
 both!(a_fork_bomb_stops_at_the_pids_limit, |who| {
     // dash gives up on a failed fork: count successful forks in python.
+    if !need(&[PYTHON]) {
+        return;
+    }
     let script = "python3 -c 'import os, time\nn = 0\nfor i in range(60):\n    try:\n        if os.fork() == 0:\n            time.sleep(2)\n            os._exit(0)\n        n += 1\n    except OSError:\n        break\nprint(n)'";
     let Some(out) = limited(who, "pids = 16", script) else {
         return;
@@ -82,6 +88,9 @@ both!(a_fork_bomb_stops_at_the_pids_limit, |who| {
 });
 
 both!(cpu_time_is_capped, |who| {
+    if !need(&[PYTHON]) {
+        return;
+    }
     let burn = "python3 -c 'import os, time\nt = time.time()\nwhile time.time() < t + 1.5: pass\nprint(os.times().user + os.times().system)'";
     let Some(out) = limited(who, "cpu = 0.2", burn) else {
         return;

@@ -313,6 +313,9 @@ both!(zombies_are_reaped_by_the_init, |who| {
 });
 
 both!(the_app_dies_with_the_launcher, |who| {
+    if !need(&["pgrep"]) {
+        return;
+    }
     let marker = format!("sleep 3{}", std::process::id() % 1000);
     let Some(mut c) = sandbox(who) else { return };
     c.args([
@@ -509,7 +512,7 @@ both!(a_bad_rootfs_fails_cleanly, |who| {
 both!(a_rootfs_directory_becomes_the_root, |who| {
     let Some(busybox) = ["/bin/busybox", "/usr/bin/busybox"]
         .into_iter()
-        .find(|p| exists(p))
+        .find(|p| have(p))
     else {
         cannot("needs busybox-static (apt-get install busybox-static)");
         return;
@@ -605,6 +608,9 @@ both!(nested_user_namespaces_are_refused, |who| {
 });
 
 both!(namespaces_given_by_path_are_joined, |who| {
+    if who == Who::Root && !need(&["ip"]) {
+        return;
+    }
     let s = Scratch::new("join");
     // A namespace to join: as root a named network namespace; as a user, a
     // user+network namespace pair held open by a sleeping process of theirs.
@@ -783,6 +789,9 @@ both!(an_interactive_shell_works_on_the_callers_terminal, |who| {
 both!(
     the_app_cannot_push_keystrokes_into_the_callers_terminal,
     |who| {
+        if !need(&[PYTHON]) {
+            return;
+        }
         let inject = "import fcntl, termios\nfor req in (termios.TIOCSTI, getattr(termios, 'TIOCLINUX', 0x541C)):\n    try:\n        fcntl.ioctl(0, req, b'x')\n        print('injected')\n    except OSError as e:\n        print('refused', e.errno)\n";
         let Some((code, screen)) = on_a_terminal(
             who,
