@@ -134,6 +134,18 @@ pub enum Severity {
     Warning,
 }
 
+/// What a problem of this machine, rather than of the profile, stands in
+/// the way of: running the sandbox only, or the app itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Readiness {
+    /// Something the sandbox needs around the app is missing here: a
+    /// helper it starts (pasta, xdg-dbus-proxy, newuidmap), the right to
+    /// create a cgroup. Needed to run, not to write a launcher.
+    Setup,
+    /// The app itself is not installed, or not inside the sandbox.
+    App,
+}
+
 /// One problem found in a profile.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Diagnostic {
@@ -143,6 +155,8 @@ pub struct Diagnostic {
     pub span: Option<Span>,
     pub message: String,
     pub hint: Option<String>,
+    /// Set for a problem of this machine rather than of the profile.
+    pub readiness: Option<Readiness>,
 }
 
 impl Diagnostic {
@@ -152,6 +166,7 @@ impl Diagnostic {
             span: Some(span),
             message: message.into(),
             hint: None,
+            readiness: None,
         }
     }
     pub fn warning(span: Span, message: impl Into<String>) -> Self {
@@ -166,10 +181,16 @@ impl Diagnostic {
             span: None,
             message: message.into(),
             hint: None,
+            readiness: None,
         }
     }
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
+        self
+    }
+    /// Mark it as a problem of this machine, not of the profile.
+    pub fn of_host(mut self, r: Readiness) -> Self {
+        self.readiness = Some(r);
         self
     }
     pub fn is_error(&self) -> bool {

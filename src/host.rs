@@ -32,6 +32,10 @@ pub trait HostFacts {
     fn subgids(&self) -> Vec<(u32, u32)>;
     /// Whether a helper program (newuidmap, pasta, ...) is on PATH.
     fn has_program(&self, name: &str) -> bool;
+    /// Whether `path` (links followed) is a file someone may execute.
+    fn executable(&self, path: &str) -> bool {
+        self.path_kind(path) == PathKind::File
+    }
     /// The Landlock ABI version the running kernel offers (0: none).
     fn landlock_abi(&self) -> u32;
     /// The folder on the way to `path` that the caller may not enter
@@ -131,6 +135,9 @@ impl HostFacts for RealHost {
     }
     fn denied(&self, path: &str) -> Option<Denied> {
         denied(path, self.uid, self.gid, Need::Reach)
+    }
+    fn executable(&self, path: &str) -> bool {
+        is_executable(Path::new(path))
     }
     fn has_program(&self, name: &str) -> bool {
         let path =

@@ -263,3 +263,141 @@ fn redis_server_as_another_user_says_whose_its_data_is() {
     );
     assert!(stderr(&out).contains(&hint), "{}", stderr(&out));
 }
+
+/// A profile whose program is nowhere: said by `check`, by `run` before
+/// anything starts (127, the shell's "not found"), and by `plan` as a
+/// warning over the plan that would run once it is installed.
+#[test]
+fn an_app_that_is_not_installed_is_said_up_front() {
+    let s = Scratch::new("messages");
+    let p = s.write(
+        "ghost.toml",
+        "extends = [\"default\"]\ncommand = [\"no-such-app-anywhere\", \"--flag\"]\npackage = \"no-such-package\"\n\n[network]\nmode = \"pasta\"\n",
+    );
+    let dir = s.path.to_string_lossy().into_owned();
+    let said = format!(
+        "{p}:2:12: error: 'no-such-app-anywhere' is not installed: it is in no folder of the sandbox's PATH"
+    );
+    let hint = "= hint: install the package 'no-such-package' (apt install no-such-package)";
+    let out = sandbox_in(&dir, &["check", &p]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains(&said), "{}", stderr(&out));
+    assert!(stderr(&out).contains(hint), "{}", stderr(&out));
+    let out = sandbox_in(&dir, &["run", &p]);
+    assert_eq!(out.status.code(), Some(127), "{}", stderr(&out));
+    assert!(stderr(&out).contains(&said), "{}", stderr(&out));
+    assert!(
+        !stderr(&out).contains("step "),
+        "a step ran before the app was found missing: {}",
+        stderr(&out)
+    );
+    let out = sandbox_in(&dir, &["plan", &p]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&said.replace(": error: ", ": warning: ")),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("exec no-such-app-anywhere --flag"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // A program at a path, neither inside nor on the host.
+    let p = s.write(
+        "path.toml",
+        "extends = [\"default\"]\ncommand = [\"/opt/no-such/app\"]\n",
+    );
+    let out = sandbox_in(&dir, &["check", &p]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "{p}:2:12: error: '/opt/no-such/app' is not installed: there is no such file"
+        )),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// On the host but not inside: the hint says what to bind.
+#[test]
+fn a_program_the_sandbox_does_not_show_is_told_apart_from_a_missing_one() {
+    let s = Scratch::new("messages");
+    let bin = s.dir("bin", 0o755);
+    s.write("bin/hosttool", "#!/bin/sh\necho hi\n");
+    std::fs::set_permissions(
+        format!("{bin}/hosttool"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let p = s.write(
+        "p.toml",
+        &format!("extends = [\"default\"]\ncommand = [\"{bin}/hosttool\"]\n"),
+    );
+    let out = sandbox_in(&s.path.to_string_lossy(), &["check", &p]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "error: '{bin}/hosttool' is installed on the host ({bin}/hosttool) but not inside the sandbox"
+        )),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains(&format!("hint: bind the folder it lives in ({bin})")),
+        "{}",
+        stderr(&out)
+    );
+    // Bound, it is there.
+    let p = s.write(
+        "bound.toml",
+        &format!("extends = [\"default\"]\ncommand = [\"{bin}/hosttool\"]\n[[mount]]\ntype = \"ro-bind\"\nsrc = \"{bin}\"\n"),
+    );
+    let out = sandbox_in(&s.path.to_string_lossy(), &["check", &p]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+/// `sandbox profiles` marks a profile whose program is not installed here,
+/// with its package; one that is installed, and one wrong in itself (for
+/// `check` to explain), are not marked.
+#[test]
+fn profiles_marks_the_ones_whose_app_is_not_installed() {
+    let s = Scratch::new("messages");
+    s.write(
+        "config/sandbox/profiles/ghost.toml",
+        "description = \"not here\"\nextends = [\"default\"]\ncommand = [\"no-such-app-anywhere\"]\npackage = \"no-such-package\"\n",
+    );
+    s.write(
+        "config/sandbox/profiles/bare.toml",
+        "description = \"not here either\"\nextends = [\"default\"]\ncommand = [\"no-such-app-anywhere\"]\n",
+    );
+    s.write(
+        "config/sandbox/profiles/here.toml",
+        "description = \"here\"\nextends = [\"default\"]\ncommand = [\"/bin/true\"]\n",
+    );
+    s.write(
+        "config/sandbox/profiles/broken.toml",
+        "description = \"wrong\"\nextends = [\"default\"]\ncommand = [\"no-such-app-anywhere\"]\nno_such_key = 1\n",
+    );
+    let out = Command::new(binary())
+        .arg("profiles")
+        .env("XDG_CONFIG_HOME", s.path.join("config"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let line = |name: &str| -> String {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("no line for {name}:\n{text}"))
+            .to_string()
+    };
+    assert!(
+        line("ghost").ends_with("] (not installed: apt install no-such-package)"),
+        "{text}"
+    );
+    assert!(line("bare").ends_with("] (not installed)"), "{text}");
+    assert!(line("here").ends_with(".toml]"), "{text}");
+    assert!(line("broken").ends_with(".toml]"), "{text}");
+    assert!(line("default").ends_with(".toml]"), "{text}");
+}

@@ -239,13 +239,20 @@ both!(exit_codes, |who| {
         (mounts, tmp),
         "a failed exec left something behind"
     );
+    // Said before anything starts, not as a failed exec.
     assert!(
-        stderr(&o).contains("No such file or directory"),
+        stderr(&o).contains("error: '/no/such/program' is not installed: there is no such file"),
         "{}",
         stderr(&o)
     );
+    assert!(!stderr(&o).contains("step "), "{}", stderr(&o));
     let o = code("default", &["no-such-program-anywhere"]).unwrap();
     assert_eq!(o.status.code(), Some(127));
+    assert!(
+        stderr(&o).contains("error: 'no-such-program-anywhere' is not installed: it is in no folder of the sandbox's PATH"),
+        "{}",
+        stderr(&o)
+    );
     let o = code("default", &["/etc/passwd"]).unwrap();
     assert_eq!(o.status.code(), Some(126), "{}", stderr(&o));
     let o = code("/nonexistent/profile.toml", &["/bin/true"]).unwrap();

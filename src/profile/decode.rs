@@ -23,6 +23,7 @@ const TOP_KEYS: &[&str] = &[
     "desktop_entry",
     "extends",
     "command",
+    "package",
     "namespaces",
     "user",
     "uts",
@@ -121,6 +122,7 @@ impl<'a> Decoder<'a> {
             desktop_entry: d.string(t, "desktop_entry"),
             extends: d.string_or_strings(t, "extends"),
             command: d.command(t),
+            package: d.string(t, "package"),
             ..Profile::default()
         };
         if let Some(ns) = d.section(t, "namespaces") {

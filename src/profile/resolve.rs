@@ -551,6 +551,12 @@ pub fn list(search: &SearchPath) -> Vec<Listed> {
 
 /// `sandbox profiles` output: profiles by category, then fragments.
 pub fn list_text(search: &SearchPath) -> String {
+    list_text_marked(search, &|_| None)
+}
+
+/// The same, with a mark after each profile `mark` has one for (an app
+/// that is not installed).
+pub fn list_text_marked(search: &SearchPath, mark: &dyn Fn(&Listed) -> Option<String>) -> String {
     use crate::profile::types::Category;
     let all = list(search);
     let width = all.iter().map(|l| l.name.len()).max().unwrap_or(0);
@@ -575,8 +581,9 @@ pub fn list_text(search: &SearchPath) -> String {
         out.push_str(&format!("{title}:\n"));
         for l in members {
             let shadow = if l.shadowed { " (overridden)" } else { "" };
+            let marked = mark(l).map(|m| format!(" {m}")).unwrap_or_default();
             out.push_str(&format!(
-                "  {:<width$}  {}  [{}]{shadow}\n",
+                "  {:<width$}  {}  [{}]{shadow}{marked}\n",
                 l.name,
                 l.description,
                 l.location.display()

@@ -388,6 +388,9 @@ pub struct Profile {
     pub dbus: Dbus,
     pub extends: Vec<SpStr>,
     pub command: Option<Sp<Vec<SpStr>>>,
+    /// The package that installs `command`'s program, for the hint when
+    /// it is not installed.
+    pub package: Option<SpStr>,
     pub namespaces: Vec<(NsKind, Sp<NsSetting>)>,
     pub user: User,
     pub uts: Uts,
