@@ -38,11 +38,30 @@ pub trait HostFacts {
     }
     /// The Landlock ABI version the running kernel offers (0: none).
     fn landlock_abi(&self) -> u32;
+    /// Why the launcher, run by this caller, could not give a sandbox a
+    /// cgroup with `controller` (memory, pids, cpu); None when it could,
+    /// or when that cannot be told beforehand.
+    fn cgroup_refused(&self, _controller: &str) -> Option<CgroupRefused> {
+        None
+    }
     /// The folder on the way to `path` that the caller may not enter
     /// (whose it is, its mode), if that is why `path` looks missing.
     fn denied(&self, _path: &str) -> Option<Denied> {
         None
     }
+}
+
+/// Why a sandbox cannot have a cgroup with some controller here.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CgroupRefused {
+    /// No hierarchy mounted here has the controller.
+    Unavailable,
+    /// The caller may not create a cgroup in this folder (the launcher's
+    /// own cgroup), nor, on the unified hierarchy, enable controllers there.
+    Denied(String),
+    /// The unified hierarchy's folder holds the launcher itself, so no
+    /// controller can be enabled for the folders below it (EBUSY).
+    NotALeaf(String),
 }
 
 /// The real machine.
@@ -138,6 +157,30 @@ impl HostFacts for RealHost {
     }
     fn executable(&self, path: &str) -> bool {
         is_executable(Path::new(path))
+    }
+    fn cgroup_refused(&self, controller: &str) -> Option<CgroupRefused> {
+        use crate::exec::cgroup;
+        use nix::unistd::{AccessFlags, access};
+        let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+        let proc_cgroup = std::fs::read_to_string("/proc/self/cgroup").ok()?;
+        let all = cgroup::hierarchies(&mountinfo);
+        let Some((dir, unified)) = cgroup::home(controller, &all, &proc_cgroup) else {
+            return Some(CgroupRefused::Unavailable);
+        };
+        let shown = dir.display().to_string().trim_end_matches('/').to_string();
+        let write = AccessFlags::W_OK | AccessFlags::X_OK;
+        if access(&dir, write).is_err()
+            || (unified && access(&dir.join("cgroup.subtree_control"), AccessFlags::W_OK).is_err())
+        {
+            return Some(CgroupRefused::Denied(shown));
+        }
+        // Below the root, a domain cgroup with processes in it (this one)
+        // cannot enable controllers for its children.
+        let kind = std::fs::read_to_string(dir.join("cgroup.type")).unwrap_or_default();
+        if unified && kind.trim() == "domain" {
+            return Some(CgroupRefused::NotALeaf(shown));
+        }
+        None
     }
     fn has_program(&self, name: &str) -> bool {
         let path =

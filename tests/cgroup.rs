@@ -210,3 +210,49 @@ fn cgroups_are_created_moved_into_and_removed() {
         assert!(!d.exists(), "{} was left behind", d.display());
     }
 }
+
+// `check` says beforehand what `run` would refuse: a limit for a caller
+// who may not make cgroups here (the test user, below root's cgroup), at
+// the limit's line, as a problem of this machine; root's passes.
+both!(check_predicts_a_limit_run_would_refuse, |who| {
+    let s = Scratch::new("cg-check");
+    let profile = s.write(
+        "p.toml",
+        "extends = [\"default\"]\n[cgroup]\nmemory = \"64M\"\npids = 50\n",
+    );
+    let Some(mut c) = sandbox(who) else { return };
+    let checked = c.args(["check", &profile]).output().unwrap();
+    let Some(mut c) = sandbox(who) else { return };
+    let ran = c
+        .args(["run", &profile, "--", "/bin/true"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    if who == Who::User && is_root() {
+        assert_eq!(checked.status.code(), Some(1), "{}", stderr(&checked));
+        let err = stderr(&checked);
+        assert!(
+            err.contains(&format!(
+                "{profile}:3:10: error: a memory limit needs a cgroup of the sandbox's own, which you may not create in '/sys/fs/cgroup/"
+            )),
+            "{err}"
+        );
+        assert!(
+            err.contains(&format!("{profile}:4:8: error: a pids limit needs")),
+            "{err}"
+        );
+        assert!(
+            err.contains("hint: creating a cgroup needs root or a delegated cgroup"),
+            "{err}"
+        );
+        assert_eq!(ran.status.code(), Some(125), "{}", stderr(&ran));
+        assert!(
+            !stderr(&ran).contains("step "),
+            "refused at a step, not up front: {}",
+            stderr(&ran)
+        );
+    } else {
+        assert_eq!(checked.status.code(), Some(0), "{}", stderr(&checked));
+        assert_eq!(ran.status.code(), Some(0), "{}", stderr(&ran));
+    }
+});

@@ -401,3 +401,48 @@ fn profiles_marks_the_ones_whose_app_is_not_installed() {
     assert!(line("broken").ends_with(".toml]"), "{text}");
     assert!(line("default").ends_with(".toml]"), "{text}");
 }
+
+/// A new /proc holds only the kernel's files: a `file`, `dir` or
+/// `symlink` in it fails at run time, so `check` says so at its line; a
+/// host file bound over an entry, or a tmpfs on a folder of it, is fine.
+#[test]
+fn check_refuses_what_cannot_be_made_in_a_new_proc() {
+    let s = Scratch::new("messages");
+    let dir = s.path.to_string_lossy().into_owned();
+    for (kind, extra) in [
+        ("file", "content = \"x\"\n"),
+        ("dir", ""),
+        ("symlink", "src = \"/x\"\n"),
+    ] {
+        let p = s.write(
+            &format!("{kind}.toml"),
+            &format!("extends = [\"default\"]\n[[mount]]\ntype = \"{kind}\"\ndst = \"/proc/cpuinfo\"\n{extra}"),
+        );
+        for cmd in ["check", "run"] {
+            let out = sandbox_in(
+                &dir,
+                &[cmd, &p, "--", "/bin/true"][..if cmd == "check" { 2 } else { 4 }],
+            );
+            assert_eq!(
+                out.status.code(),
+                Some(if cmd == "check" { 1 } else { 125 }),
+                "{}",
+                stderr(&out)
+            );
+            assert_eq!(
+                errors(&out),
+                [format!(
+                    "{p}:4:7: error: a {kind} cannot be made at '/proc/cpuinfo': it lies in the new /proc at '/proc', which holds only the kernel's own files"
+                )],
+                "{}",
+                stderr(&out)
+            );
+        }
+    }
+    let p = s.write(
+        "fine.toml",
+        "extends = [\"default\"]\n[[mount]]\ntype = \"ro-bind\"\nsrc = \"/etc/hostname\"\ndst = \"/proc/version\"\n[[mount]]\ntype = \"tmpfs\"\ndst = \"/proc/sys\"\n[[mount]]\ntype = \"file\"\ndst = \"/proc/sys/note\"\ncontent = \"x\"\n",
+    );
+    let out = sandbox_in(&dir, &["check", &p]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}

@@ -665,7 +665,53 @@ impl Compiler<'_> {
                 }
             }
         };
+        if let Some(d) = self.made_in_a_new_proc(&action, m) {
+            self.diags.push(d);
+            return;
+        }
         self.push(Phase::Mount, action, o);
+    }
+
+    /// A `dir`, `file` or `symlink` is made in the folder it goes in; a new
+    /// /proc (the kernel's own files) takes none of them, so the run would
+    /// fail at that step: said here, where `check` sees it.
+    fn made_in_a_new_proc(&self, action: &Action, m: &Mount) -> Option<Diagnostic> {
+        let (Action::Dir { dst, .. } | Action::File { dst, .. } | Action::Symlink { dst, .. }) =
+            action
+        else {
+            return None;
+        };
+        let strictly_below = |d: &str| dst != d && is_under(dst, d);
+        // The last mount step whose folder holds `dst` decides.
+        let mut proc = None;
+        for s in self.steps.iter().filter(|s| s.phase == Phase::Mount) {
+            match &s.action {
+                Action::Proc { dst: d, .. } if strictly_below(d) => proc = Some(d.clone()),
+                Action::Bind { src, dst: d, .. } if strictly_below(d) => {
+                    proc = is_under(src, "/proc").then(|| d.clone())
+                }
+                Action::Tmpfs { dst: d, .. }
+                | Action::Overlay { dst: d, .. }
+                | Action::Dev { dst: d }
+                | Action::Mqueue { dst: d }
+                | Action::Hide { dst: d, .. }
+                    if strictly_below(d) =>
+                {
+                    proc = None
+                }
+                _ => {}
+            }
+        }
+        let at = proc?;
+        let what = m.kind.value.name();
+        let span = m.target().map_or(m.kind.span, |t| t.span);
+        Some(
+            Diagnostic::error(
+                span,
+                format!("a {what} cannot be made at '{dst}': it lies in the new /proc at '{at}', which holds only the kernel's own files"),
+            )
+            .with_hint("to replace a file of /proc, ro-bind a host file over it; to add files, mount a tmpfs on a folder of it first"),
+        )
     }
 
     /// A bind source that is not there, or that the caller cannot reach

@@ -8,7 +8,7 @@ use super::resolve::Loaded;
 use super::types::*;
 use super::vars::{VarError, Vars};
 use crate::diag::{Diagnostic, Readiness, Sources, Sp, Span, suggest};
-use crate::host::{HostFacts, PathKind};
+use crate::host::{CgroupRefused, HostFacts, PathKind};
 use std::collections::HashMap;
 use std::path::{Component, Path};
 
@@ -155,6 +155,42 @@ impl Validator<'_> {
         self.check_landlock(p);
         self.check_desktop_entry(p);
         self.check_package(p);
+        self.check_cgroup(p);
+    }
+
+    /// `run` makes the sandbox's cgroup before anything else: a limit this
+    /// caller cannot have here is said now, not at that step.
+    fn check_cgroup(&mut self, p: &Profile) {
+        let c = &p.cgroup;
+        let wanted = [
+            ("memory", c.memory.as_ref().map(|v| v.span)),
+            ("pids", c.pids.as_ref().map(|v| v.span)),
+            ("cpu", c.cpu.as_ref().map(|v| v.span)),
+        ];
+        for (controller, span) in wanted {
+            let Some(span) = span else { continue };
+            let Some(refused) = self.host.cgroup_refused(controller) else {
+                continue;
+            };
+            let delegate = "creating a cgroup needs root or a delegated cgroup: run from one, e.g. systemd-run --user --scope -p Delegate=yes sandbox run ...";
+            let (message, hint) = match refused {
+                CgroupRefused::Unavailable => (
+                    format!("a {controller} limit needs the cgroup controller '{controller}', which this machine does not offer"),
+                    "remove the limit here, or use a kernel with the controller mounted".to_string(),
+                ),
+                CgroupRefused::Denied(dir) => (
+                    format!("a {controller} limit needs a cgroup of the sandbox's own, which you may not create in '{dir}'"),
+                    delegate.to_string(),
+                ),
+                CgroupRefused::NotALeaf(dir) => (
+                    format!("a {controller} limit needs the controller enabled below '{dir}', which holds the launcher itself"),
+                    "the launcher's cgroup must be able to delegate: run it from a leaf cgroup, e.g. systemd-run --user --scope -p Delegate=yes sandbox run ...".to_string(),
+                ),
+            };
+            let e = self.error(span, message);
+            e.hint = Some(hint);
+            e.readiness = Some(Readiness::Setup);
+        }
     }
 
     /// A package name, for `apt install`: one word.
