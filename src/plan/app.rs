@@ -68,7 +68,7 @@ impl View<'_> {
                 }
                 Action::Tmpfs { dst, .. }
                 | Action::Proc { dst, .. }
-                | Action::Dev { dst }
+                | Action::Dev { dst, .. }
                 | Action::Mqueue { dst } => {
                     if let Some(rest) = below(p, dst) {
                         found = if rest.is_empty() {
@@ -255,8 +255,9 @@ fn sandbox_path(plan: &Plan, caller: Option<&str>) -> String {
 /// it was looked for. A file that is there but not executable is found
 /// (the run says so, with its own exit code).
 pub fn find(plan: &Plan, host: &dyn HostFacts, caller_path: Option<&str>) -> Result<(), Missing> {
+    // A name that is not UTF-8 cannot be asked of the host: the run tells.
     let Some(program) = plan.steps.iter().find_map(|s| match &s.action {
-        Action::Exec { argv } => argv.first().cloned(),
+        Action::Exec { argv } => argv.first().and_then(|a| a.to_str()).map(str::to_string),
         _ => None,
     }) else {
         return Ok(());
@@ -350,11 +351,13 @@ pub fn not_installed(
         Action::Exec { argv } => Some(argv),
         _ => None,
     })?;
-    // The profile's own command: its line, and the package it names.
-    let own = p
-        .command
-        .as_ref()
-        .filter(|c| c.value.iter().map(|a| &a.value).eq(argv.iter()));
+    // The profile's own program (its arguments may follow, from the
+    // command line): its line, and the package it names.
+    let own = p.command.as_ref().filter(|c| {
+        c.value
+            .first()
+            .is_some_and(|a| argv.first().is_some_and(|b| *b == *a.value))
+    });
     let package = own.and(p.package.as_ref()).map(|k| k.value.as_str());
     let (message, hint) = match (&m.on_host, &m.path) {
         (Some(h), _) => (
@@ -389,9 +392,9 @@ pub fn not_installed(
 fn install_hint(package: Option<&str>) -> String {
     match package {
         Some(pkg) => format!(
-            "install the package '{pkg}' (apt install {pkg}), or run another command after '--'"
+            "install the package '{pkg}' (apt install {pkg}), or run another program in this sandbox with --command -- CMD"
         ),
-        None => "install it, or run another command after '--' (or change the profile's 'command')"
+        None => "install it, or run another program in this sandbox with --command -- CMD (or change the profile's 'command')"
             .into(),
     }
 }
@@ -422,8 +425,9 @@ mod tests {
         h
     }
 
-    /// What `not_installed` says of a profile (text) with `argv` (empty:
-    /// its own command) on `host`: the message and hint, or None.
+    /// What `not_installed` says of a profile (text) run with `argv` as
+    /// the command (`--command`; empty: its own) on `host`: the message
+    /// and hint, or None.
     fn said(text: &str, argv: &[&str], host: &FakeHost) -> Option<(String, String)> {
         let mut l = load_text("t.toml", None, text, &SearchPath::builtin_only());
         validate(&mut l, &Vars::example_user(), host);
@@ -432,7 +436,8 @@ mod tests {
             &l,
             host,
             &Invocation {
-                command: argv.iter().map(|a| a.to_string()).collect(),
+                command: argv.iter().map(|a| a.into()).collect(),
+                replace: !argv.is_empty(),
             },
         )
         .unwrap();
@@ -464,6 +469,21 @@ mod tests {
         // Another command than the profile's: not its package.
         let (_, hint) = said(APP, &["other-tool"], &host).unwrap();
         assert!(!hint.contains("viewer-pkg"), "{hint}");
+    }
+
+    #[test]
+    fn arguments_for_the_profiles_program_keep_its_package() {
+        let host = host_with(&[]);
+        let mut l = load_text("t.toml", None, APP, &SearchPath::builtin_only());
+        validate(&mut l, &Vars::example_user(), &host);
+        let inv = Invocation {
+            command: vec!["file.txt".into()],
+            replace: false,
+        };
+        let plan = compile(&l, &host, &inv).unwrap();
+        let d = not_installed(&l, &plan, &host, Some("/usr/bin:/bin")).unwrap();
+        assert!(d.hint.unwrap().contains("apt install viewer-pkg"));
+        assert!(d.span.is_some(), "at the profile's command");
     }
 
     #[test]

@@ -23,6 +23,7 @@ const TOP_KEYS: &[&str] = &[
     "desktop_entry",
     "extends",
     "command",
+    "arguments",
     "package",
     "namespaces",
     "user",
@@ -122,6 +123,14 @@ impl<'a> Decoder<'a> {
             desktop_entry: d.string(t, "desktop_entry"),
             extends: d.string_or_strings(t, "extends"),
             command: d.command(t),
+            arguments: d.choice(
+                t,
+                "arguments",
+                &[
+                    ("append", Arguments::Append),
+                    ("replace", Arguments::Replace),
+                ],
+            ),
             package: d.string(t, "package"),
             ..Profile::default()
         };
@@ -251,7 +260,7 @@ impl Decoder<'_> {
     }
 
     /// Report every key of `t` not in `allowed`, with a suggestion; the
-    /// keys suggested are returned.
+    /// keys suggested, whose absence is then not a second error.
     fn check_keys<'k>(&mut self, t: &DeTable, allowed: &[&'k str], place: &str) -> Vec<&'k str> {
         let mut suggested = vec![];
         for (k, _) in t.iter() {
@@ -576,6 +585,7 @@ impl Decoder<'_> {
                 self.wrong_type("mount", item, "a table ([[mount]])");
                 continue;
             };
+            // A misspelt key is one mistake: not also a missing one.
             let suggested = self.check_keys(t, &all_keys, "[[mount]]");
             let item_span = self.span(item);
             // A key missing from an entry that lost a line to the syntax
