@@ -35,13 +35,13 @@ fn the_apps_own_entry_is_shadowed_by_one_that_runs_through_the_profile() {
     let exe = binary().display().to_string();
     assert!(
         text.contains(&format!(
-            "Exec={exe} run browser -- /usr/lib/firefox-esr/firefox-esr %u\n"
+            "Exec={exe} run --command browser -- /usr/lib/firefox-esr/firefox-esr %u\n"
         )),
         "{text}"
     );
     assert!(
         text.contains(&format!(
-            "Exec={exe} run browser -- /usr/lib/firefox-esr/firefox-esr --new-window %u\n"
+            "Exec={exe} run --command browser -- /usr/lib/firefox-esr/firefox-esr --new-window %u\n"
         )),
         "{text}"
     );
@@ -302,7 +302,12 @@ fn a_plain_launcher_holds_any_path_exactly() {
 #[test]
 fn the_apps_own_entry_keeps_its_command_and_field_codes_behind_any_path() {
     let s = Scratch::new("desktop");
-    let (exe, profile) = odd_setup(&s, "extends = [\"default\"]\ndesktop_entry = \"odd-app\"\n");
+    // A command of its own, which takes the words after `--` as its
+    // arguments: the entry's command must replace it, not follow it.
+    let (exe, profile) = odd_setup(
+        &s,
+        "extends = [\"default\"]\ndesktop_entry = \"odd-app\"\ncommand = [\"/bin/echo\", \"the profile's own\"]\n",
+    );
     s.write(
         "system/applications/odd-app.desktop",
         "[Desktop Entry]\nName=Odd\nExec=\"/bin/echo\" \"a b\" 100%% %u\nTryExec=/bin/echo\nActions=all;\n\n[Desktop Action all]\nName=All\nExec=/bin/echo --all %F\n",
@@ -317,6 +322,7 @@ fn the_apps_own_entry_keeps_its_command_and_field_codes_behind_any_path() {
         [
             exe.as_str(),
             "run",
+            "--command",
             profile.as_str(),
             "--",
             "/bin/echo",
@@ -334,6 +340,7 @@ fn the_apps_own_entry_keeps_its_command_and_field_codes_behind_any_path() {
         [
             exe.as_str(),
             "run",
+            "--command",
             profile.as_str(),
             "--",
             "/bin/echo",
