@@ -91,3 +91,28 @@ fn every_name_the_code_accepts_is_documented() {
         );
     }
 }
+
+#[test]
+fn the_plan_shown_in_the_cli_docs_is_the_plan() {
+    // Each line of docs/cli.md's excerpt is a line of the golden plan of
+    // `default` (tests/golden, pinned by tests/profiles.rs).
+    let cli = doc("cli.md");
+    let excerpt = cli
+        .split("```\nplan for 'default'\n")
+        .nth(1)
+        .and_then(|r| r.split("```").next())
+        .expect("docs/cli.md shows the plan of default");
+    let golden = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/default.plan"),
+    )
+    .unwrap();
+    let mut shown = 0;
+    for line in excerpt.lines().filter(|l| l.trim() != "...") {
+        assert!(
+            golden.lines().any(|g| g == line),
+            "docs/cli.md shows a step the plan does not have:\n{line}"
+        );
+        shown += 1;
+    }
+    assert!(shown >= 3);
+}

@@ -169,8 +169,10 @@ fn kill_at_many_moments(who: Who) {
         );
         let _ = child.wait();
         // Everything should be gone within a few seconds (the reaper
-        // waits for the sandbox's processes to leave its cgroups).
-        let until = Instant::now() + Duration::from_secs(10);
+        // waits for the sandbox's processes to leave its cgroups), or
+        // within the reaper's 10 s for a pasta that was to start but may
+        // never have (PASTA_START_GRACE in src/exec/reaper.rs).
+        let until = Instant::now() + Duration::from_secs(15);
         let settled = || {
             processes_with(&marker).is_empty()
                 && leftover_cgroups().is_empty()

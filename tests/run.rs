@@ -1160,3 +1160,162 @@ both!(
         assert_eq!(ok(out), "1\n");
     }
 );
+
+// A root the profile leaves writable is writable under Landlock too: the
+// rules derived from the mounts grant write to it (a tmpfs root, or the
+// host's tree as `root = "/"`, written as whoever the sandbox is there).
+both!(a_root_left_writable_is_writable_under_landlock, |who| {
+    let s = Scratch::new("rootrw");
+    s.dir("mine", 0o755);
+    s.chown_to(who, "mine");
+    let mine = s.path.join("mine");
+    let host = "[filesystem]\nroot = \"/\"\nreadonly_root = false\n[user]\nhost_root = false\n";
+    let Some(out) = run_profile(
+        who,
+        host,
+        &format!("echo hi > {}/made && echo wrote", mine.display()),
+    ) else {
+        return;
+    };
+    assert_eq!(ok(out), "wrote\n");
+    assert_eq!(std::fs::read_to_string(mine.join("made")).unwrap(), "hi\n");
+    let tmpfs = "extends = [\"default\"]\n[filesystem]\nreadonly_root = false\n";
+    let out = run_profile(who, tmpfs, "mkdir /new && echo made").unwrap();
+    assert_eq!(ok(out), "made\n");
+    // Control: read-only, the same writes fail.
+    let out = run_profile(who, "extends = [\"default\"]\n", "mkdir /new 2>&1").unwrap();
+    assert!(
+        stdout(&out).contains("Read-only file system"),
+        "{}",
+        stdout(&out)
+    );
+});
+
+// POSIX message queues of the sandbox's own IPC namespace work under
+// Landlock (mq_open opens files of a file system no path reaches), and
+// stay the sandbox's: the host's queues are neither seen nor made.
+both!(message_queues_are_the_sandboxs_own_and_usable, |who| {
+    let name = format!("/sandbox-test-q{}-{who:?}", std::process::id());
+    let code = |name: &str| {
+        format!(
+            "import ctypes, os\n\
+         rt = ctypes.CDLL('librt.so.1', use_errno=True)\n\
+         fd = rt.mq_open({name:?}.encode(), os.O_CREAT | os.O_RDWR, 0o600, None)\n\
+         e = ctypes.get_errno()\n\
+         sent = rt.mq_send(fd, b'hi', 2, 0) if fd >= 0 else -1\n\
+         print(fd >= 0, e, sent)"
+        )
+    };
+    let Some(out) = run_python(who, "extends = [\"default\"]\n", &code(&name)) else {
+        return;
+    };
+    assert_eq!(out, "True 0 0");
+    // The host's namespace has no such queue.
+    let probe = format!(
+        "import ctypes, os\nrt = ctypes.CDLL('librt.so.1', use_errno=True)\n\
+         print(rt.mq_open({name:?}.encode(), os.O_RDONLY), ctypes.get_errno())"
+    );
+    let host = std::process::Command::new("python3")
+        .args(["-c", &probe])
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&host).trim(), "-1 2", "the queue is the host's");
+    // Control: with Landlock but the host's IPC namespace, no rule
+    // reaches its queues.
+    // (Landlock refuses the open, not the making: the queue it was asked
+    // for is left in the host's namespace, which that profile shares.)
+    let host_ipc = "extends = [\"default\"]\n[namespaces]\nipc = false\n";
+    let control = format!("{name}-control");
+    let out = run_python(who, host_ipc, &code(&control)).unwrap();
+    let unlink =
+        format!("import ctypes\nctypes.CDLL('librt.so.1').mq_unlink({control:?}.encode())");
+    std::process::Command::new("python3")
+        .args(["-c", &unlink])
+        .status()
+        .unwrap();
+    assert_eq!(out, "False 13 -1");
+});
+
+/// Processes whose command line is `cmd` (words joined by spaces).
+fn pids_with(cmd: &str) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .map(|c| String::from_utf8_lossy(&c).replace('\0', " ").trim_end() == cmd)
+                .unwrap_or(false)
+        })
+        .collect()
+}
+
+// die_with_parent follows the caller, as bwrap's --die-with-parent does:
+// the shell that started `sandbox run` killed, the sandbox ends.
+both!(the_sandbox_dies_with_the_shell_that_started_it, |who| {
+    let s = Scratch::new("caller");
+    for die in [true, false] {
+        let marker = format!("sleep 99.{}{}", std::process::id(), die as u8);
+        let p = s.write(
+            &format!("p{die}.toml"),
+            &format!("extends = [\"default\"]\n[process]\ndie_with_parent = {die}\n"),
+        );
+        let line = format!(
+            "{} run {p} --command -- /bin/sh -c 'exec {marker}' & wait",
+            binary().display()
+        );
+        let mut c = match (who, is_root()) {
+            (Who::User, true) => {
+                let Some(u) = test_user() else {
+                    cannot("set SANDBOX_TEST_USER");
+                    return;
+                };
+                let mut c = std::process::Command::new("runuser");
+                c.args(["-u", &u.name, "--", "sh", "-c", &line]);
+                c
+            }
+            (Who::Root, false) => {
+                cannot("the root variant needs root");
+                return;
+            }
+            _ => {
+                let mut c = std::process::Command::new("sh");
+                c.args(["-c", &line]);
+                c
+            }
+        };
+        let mut shell = c.stdin(Stdio::null()).spawn().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while pids_with(&marker).is_empty() {
+            assert!(Instant::now() < deadline, "the app never started");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // The shell itself (for the user, runuser's child).
+        for pid in pids_with(&format!("sh -c {line}")) {
+            // SAFETY: killing the shell this test started.
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        }
+        let _ = shell.wait();
+        let settle = Instant::now() + Duration::from_millis(700);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let alive = pids_with(&marker);
+            if die && alive.is_empty() {
+                break;
+            }
+            if !die && Instant::now() >= settle {
+                assert!(
+                    !alive.is_empty(),
+                    "without die_with_parent the app lives on"
+                );
+                for pid in alive {
+                    // SAFETY: the app this test started.
+                    unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+                }
+                break;
+            }
+            assert!(Instant::now() < deadline, "the app outlived its caller");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+});

@@ -61,6 +61,7 @@ fn run(plan: &Plan, pipes: &FromLauncher) -> Outcome {
         env: vec![],
         userns_limit: None,
         host_proc: open_host_proc(),
+        mqueue: None,
     };
     // Opened now, while the host's /proc is writable (see userns.rs).
     let sandwich_limits = plan.steps.iter().position(|s| {
@@ -96,6 +97,8 @@ struct State {
     /// namespace's offsets): the sandbox may have no /proc of its own.
     /// PID 1 closes it when it seals; the app's copy is close-on-exec.
     host_proc: Option<OwnedFd>,
+    /// The IPC namespace's message-queue file system, for Landlock.
+    mqueue: Option<OwnedFd>,
 }
 
 fn open_host_proc() -> Option<OwnedFd> {
@@ -168,6 +171,7 @@ fn run_steps(plan: &Plan, pipes: &FromLauncher, st: &mut State, from: usize) -> 
                 })?;
                 r.pivot().map_err(fail(i))?;
             }
+            Action::MqueueRights => st.mqueue = Some(mount::mqueue_root().map_err(fail(i))?),
             a if step.phase == Phase::Mount => {
                 let r = st.root.as_ref().ok_or_else(|| {
                     StepError::new(i, io::Error::from_raw_os_error(libc::EINVAL), "no new root")
@@ -258,7 +262,9 @@ fn run_steps(plan: &Plan, pipes: &FromLauncher, st: &mut State, from: usize) -> 
                 os(process::die_with_parent(pipes.go.as_fd()), "parent is gone")?
             }
             Action::NoNewPrivs => os(process::no_new_privs(), "prctl(PR_SET_NO_NEW_PRIVS)")?,
-            Action::Landlock { .. } => super::landlock::apply(&step.action).map_err(fail(i))?,
+            Action::Landlock { .. } => {
+                super::landlock::apply(&step.action, st.mqueue.take()).map_err(fail(i))?
+            }
             Action::Init => {
                 // PID 1's own smaps, to give memory back later, opened here
                 // through the host's /proc: once sealed it opens nothing,

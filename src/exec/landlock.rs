@@ -12,6 +12,7 @@ use landlock::{
     Ruleset, RulesetAttr, RulesetCreatedAttr, RulesetStatus, Scope,
 };
 use std::io;
+use std::os::fd::OwnedFd;
 
 /// The newest ABI this build knows; the kernel may offer less.
 const ABI_WANTED: ABI = ABI::V6;
@@ -20,8 +21,9 @@ fn err(e: impl std::fmt::Display, what: &str) -> (io::Error, String) {
     (io::Error::other(e.to_string()), what.to_string())
 }
 
-pub fn apply(action: &Action) -> Result<(), (io::Error, String)> {
+pub fn apply(action: &Action, mqueue: Option<OwnedFd>) -> Result<(), (io::Error, String)> {
     let Action::Landlock {
+        mqueue: allow_mqueue,
         read,
         write,
         exec,
@@ -81,6 +83,19 @@ pub fn apply(action: &Action) -> Result<(), (io::Error, String)> {
                 .add_rule(PathBeneath::new(fd, access))
                 .map_err(|e| err(e, p))?;
         }
+    }
+    // The queues mq_open makes and opens live in a file system no path
+    // reaches: the rule is on its root, opened before the sandwich.
+    if *allow_mqueue {
+        let fd = mqueue.ok_or_else(|| {
+            (
+                io::Error::from_raw_os_error(libc::EBADF),
+                "the message-queue file system".to_string(),
+            )
+        })?;
+        created = created
+            .add_rule(PathBeneath::new(fd, AccessFs::from_all(ABI_WANTED)))
+            .map_err(|e| err(e, "the message-queue file system"))?;
     }
     for port in tcp_bind {
         created = created

@@ -114,6 +114,13 @@ fn launch(plan: &Plan) -> Result<u8, StepError> {
         None => reaper::Reaper::none(),
     };
     let kill_with_us = plan.find(|a| matches!(a, Action::DieWithParent)).is_some();
+    // And we die with our caller, as bwrap's --die-with-parent does: the
+    // shell that started us killed, the sandbox ends (the reaper undoes
+    // what we made on the host).
+    if kill_with_us {
+        process::die_with_caller()
+            .map_err(|e| StepError::new(spawn_step, e, "prctl(PR_SET_PDEATHSIG)"))?;
+    }
     // The D-Bus proxy's socket directory exists before the spawn, so that
     // the child knows where to find the socket.
     let proxy_step = plan

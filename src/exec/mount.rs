@@ -117,6 +117,16 @@ fn new_fs(
     ctx(sys::fsmount(fs.as_fd(), attrs), || format!("create {name}"))
 }
 
+/// The message-queue file system of the current IPC namespace, mounted
+/// nowhere: a handle for Landlock to allow it by.
+pub fn mqueue_root() -> Result<OwnedFd, Failed> {
+    new_fs(
+        c"mqueue",
+        &[],
+        sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV | sys::MOUNT_ATTR_NOEXEC,
+    )
+}
+
 /// The terminal device of standard input, output or error (the first that
 /// is one), as the host names it.
 fn callers_terminal() -> Option<String> {

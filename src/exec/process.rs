@@ -221,3 +221,14 @@ pub fn exec(argv: &[OsString], env: &[CString]) -> io::Error {
     }
     best
 }
+
+/// SIGKILL when the process that started this one ends; if it already
+/// has (we were adopted between our start and the prctl), now.
+pub fn die_with_caller() -> io::Result<()> {
+    let caller = nix::unistd::getppid();
+    nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(io::Error::from)?;
+    if nix::unistd::getppid() != caller {
+        nix::sys::signal::raise(Signal::SIGKILL).map_err(io::Error::from)?;
+    }
+    Ok(())
+}

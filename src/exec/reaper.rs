@@ -217,7 +217,7 @@ fn reap(pipe: OwnedFd, pasta_pid_file: Option<i32>) -> ! {
 /// Only a process that is pasta is signalled (one that quit on its own
 /// leaves its pid to be reused).
 fn stop_pasta() {
-    let until = std::time::Instant::now() + Duration::from_secs(10);
+    let until = std::time::Instant::now() + PASTA_START_GRACE;
     while std::time::Instant::now() < until {
         let mut text = [0u8; 32];
         // SAFETY: pread into a local buffer from the pid file.
@@ -251,6 +251,11 @@ fn stop_pasta() {
     }
 }
 
+/// How long pasta may take to write its pid file: the launcher may have
+/// been killed after it said it would start pasta and before, or while, it
+/// did. The reaper waits that long when pasta never started.
+const PASTA_START_GRACE: Duration = Duration::from_secs(10);
+
 /// Remove a cgroup folder once no process is left in it; `kill`: kill
 /// those left (cgroup.kill on the unified hierarchy, each listed process
 /// on v1).
@@ -278,9 +283,24 @@ fn remove_cgroup(dir: &Path, kill: bool) {
 
 /// Remove a folder's entries (not recursively: the launcher's folders
 /// hold files only) and the folder.
+/// A helper still starting (the D-Bus proxy, dying with the launcher)
+/// may yet make its socket there: try again for a while.
 fn remove_folder(dir: &Path) {
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let _ = std::fs::remove_file(e.path());
+    let until = std::time::Instant::now() + FOLDER_GRACE;
+    loop {
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let _ = std::fs::remove_file(e.path());
+        }
+        match std::fs::remove_dir(dir) {
+            Err(e) if e.raw_os_error() == Some(libc::ENOTEMPTY) => {}
+            _ => return,
+        }
+        if std::time::Instant::now() >= until {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
-    let _ = std::fs::remove_dir(dir);
 }
+
+/// How long a folder's helper may take to let go of it.
+const FOLDER_GRACE: Duration = Duration::from_secs(5);

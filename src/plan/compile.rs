@@ -1317,6 +1317,19 @@ impl Compiler<'_> {
                     _ => {}
                 }
             }
+            // A root left writable (readonly_root = false) is written as
+            // the mounts on it are: a tmpfs root, or the host's own tree.
+            let has_root = self
+                .steps
+                .iter()
+                .any(|s| matches!(s.action, Action::RootTmpfs | Action::RootBind { .. }));
+            let root_ro = self
+                .steps
+                .iter()
+                .any(|s| matches!(s.action, Action::RemountRootRo));
+            if has_root && !root_ro {
+                write.push("/".into());
+            }
         }
         // A path already covered by a broader rule of the same kind adds nothing.
         for list in [&mut read, &mut write, &mut exec] {
@@ -1342,6 +1355,25 @@ impl Compiler<'_> {
         // /proc (the sandbox's own /proc: /proc/sys stays read-only).
         if flag(&p.user.nested_userns, false) && !write.iter().any(|w| w == "/proc") {
             write.push("/proc".into());
+        }
+        // The sandbox's own message queues are its own, as its abstract
+        // sockets are: allowed, through their file system opened before
+        // the sandwich (mounting it needs rights over the IPC namespace).
+        let mqueue = p.ns_new(NsKind::Ipc) && p.ns_private(NsKind::Mount);
+        if mqueue {
+            let at = self
+                .steps
+                .iter()
+                .position(|s| matches!(s.action, Action::PivotRoot))
+                .unwrap_or(self.steps.len());
+            self.steps.insert(
+                at,
+                Step {
+                    phase: Phase::Mount,
+                    action: Action::MqueueRights,
+                    origin: None,
+                },
+            );
         }
         // What this kernel cannot enforce: an error with compat = "hard",
         // a note (and a warning at run time) with best-effort.
@@ -1373,6 +1405,7 @@ impl Compiler<'_> {
         self.push(
             Phase::Landlock,
             Action::Landlock {
+                mqueue,
                 read,
                 write,
                 exec,

@@ -314,7 +314,15 @@ pub enum Action {
     },
     DieWithParent,
     NoNewPrivs,
+    /// Open the message-queue file system of the sandbox's own IPC
+    /// namespace (no mount in the tree), for the Landlock step to let the
+    /// app use its POSIX message queues: mq_open opens files there, which
+    /// no path rule can name.
+    MqueueRights,
     Landlock {
+        /// Allow the queues of the sandbox's own IPC namespace (opened by
+        /// an earlier [`Action::MqueueRights`]).
+        mqueue: bool,
         read: Vec<String>,
         write: Vec<String>,
         exec: Vec<String>,

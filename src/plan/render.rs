@@ -292,7 +292,11 @@ pub fn describe(a: &Action) -> String {
         }
         Action::DieWithParent => "die with parent (PDEATHSIG=KILL)".into(),
         Action::NoNewPrivs => "no_new_privs".into(),
+        Action::MqueueRights => {
+            "open the IPC namespace's message queues, for landlock to allow".into()
+        }
         Action::Landlock {
+            mqueue,
             read,
             write,
             exec,
@@ -303,13 +307,14 @@ pub fn describe(a: &Action) -> String {
         } => {
             let ports = |p: &[u16]| p.iter().map(u16::to_string).collect::<Vec<_>>();
             format!(
-                "landlock ({}): read {}; write {}; exec {}; tcp bind {}; tcp connect {}; scope {}",
+                "landlock ({}): read {}; write {}{}; exec {}; tcp bind {}; tcp connect {}; scope {}",
                 match compat {
                     crate::profile::Compat::Hard => "hard",
                     crate::profile::Compat::BestEffort => "best-effort",
                 },
                 list(read),
                 list(write),
+                if *mqueue { ", its message queues" } else { "" },
                 list(exec),
                 list(&ports(tcp_bind)),
                 list(&ports(tcp_connect)),
