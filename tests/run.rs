@@ -1255,7 +1255,14 @@ fn pids_with(cmd: &str) -> Vec<u32> {
 both!(the_sandbox_dies_with_the_shell_that_started_it, |who| {
     let s = Scratch::new("caller");
     for die in [true, false] {
-        let marker = format!("sleep 99.{}{}", std::process::id(), die as u8);
+        // Its own for each variant: the two run at once, and each kills
+        // the apps its marker finds.
+        let marker = format!(
+            "sleep 99.{}{}{}",
+            std::process::id(),
+            matches!(who, Who::Root) as u8,
+            die as u8
+        );
         let p = s.write(
             &format!("p{die}.toml"),
             &format!("extends = [\"default\"]\n[process]\ndie_with_parent = {die}\n"),
