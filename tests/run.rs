@@ -1326,3 +1326,39 @@ both!(the_sandbox_dies_with_the_shell_that_started_it, |who| {
         }
     }
 });
+
+// Under the sandwich the sandbox's network belongs to the outer user
+// namespace: ports below 1024 and ping work without a capability, one
+// that would reach nothing is an error at its line, and a network the app
+// administers itself (own_namespaces = ["net"]) gives it its capabilities.
+both!(network_capabilities_work_or_are_refused_up_front, |who| {
+    let code = "import socket\n\
+        s = socket.socket(); s.bind(('127.0.0.1', 80))\n\
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP)\n\
+        print('bound and pinged')";
+    let Some(out) = run_python(who, "extends = [\"default\"]\n", code) else {
+        return;
+    };
+    assert_eq!(out, "bound and pinged");
+    let raw = "import socket\n\
+        socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)\n\
+        print('raw')";
+    let own = "extends = [\"default\"]\n[process]\ncapabilities = [\"CAP_NET_RAW\"]\n[user]\nown_namespaces = [\"net\"]\n";
+    assert_eq!(run_python(who, own, raw).unwrap(), "raw");
+    let s = Scratch::new("netcaps");
+    let p = s.write(
+        "p.toml",
+        "extends = [\"default\"]\n[process]\ncapabilities = [\"CAP_NET_RAW\"]\n",
+    );
+    let out = sandbox(who)
+        .unwrap()
+        .args(["run", &p, "--", "/bin/true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(125));
+    assert!(
+        stderr(&out).contains("p.toml:3:17: error: CAP_NET_RAW would reach nothing"),
+        "{}",
+        stderr(&out)
+    );
+});

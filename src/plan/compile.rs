@@ -487,7 +487,9 @@ impl Compiler<'_> {
 
     fn filesystem(&mut self) {
         let p = &self.loaded.profile;
-        if self.net_mode() != NetMode::None {
+        // Its own network, loopback only or not: its ports and ICMP
+        // sockets are its own (the sandwich leaves it no capability there).
+        if p.ns_new(NsKind::Net) {
             let o = self.origin_of(&p.network.mode);
             self.push(Phase::Mount, Action::NetSysctls, o);
         }
@@ -1172,6 +1174,27 @@ impl Compiler<'_> {
             };
             if !keep.iter().any(|c| c == cap) {
                 keep.push(cap.to_string());
+            }
+        }
+        // The sandbox's network belongs to the outer user namespace: from
+        // inside the sandwich no capability reaches it. Ports below 1024
+        // and ping need none there (see NetSysctls); the rest would be
+        // kept for nothing.
+        if self.sandwich_on()
+            && p.ns_new(NsKind::Net)
+            && !self.own_namespaces().contains(&NsKind::Net)
+        {
+            for c in &p.process.capabilities {
+                let name = crate::capabilities::canonical(&c.value).unwrap_or_default();
+                if ["CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_NET_BROADCAST"].contains(&name) {
+                    self.diags.push(
+                        Diagnostic::error(
+                            c.span,
+                            format!("{name} would reach nothing: under the sandwich the sandbox's network belongs to the outer user namespace"),
+                        )
+                        .with_hint("add [user] own_namespaces = [\"net\"] for a network the app administers itself (it brings its interfaces up), or set [user] sandwich = false; ping and ports below 1024 need no capability here"),
+                    );
+                }
             }
         }
         let o = p
