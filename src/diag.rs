@@ -134,6 +134,18 @@ pub enum Severity {
     Warning,
 }
 
+/// What a problem of this machine, rather than of the profile, stands in
+/// the way of: running the sandbox only, or the app itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Readiness {
+    /// Something the sandbox needs around the app is missing here: a
+    /// helper it starts (pasta, xdg-dbus-proxy, newuidmap), the right to
+    /// create a cgroup. Needed to run, not to write a launcher.
+    Setup,
+    /// The app itself is not installed, or not inside the sandbox.
+    App,
+}
+
 /// One problem found in a profile.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Diagnostic {
@@ -143,6 +155,8 @@ pub struct Diagnostic {
     pub span: Option<Span>,
     pub message: String,
     pub hint: Option<String>,
+    /// Set for a problem of this machine rather than of the profile.
+    pub readiness: Option<Readiness>,
 }
 
 impl Diagnostic {
@@ -152,6 +166,7 @@ impl Diagnostic {
             span: Some(span),
             message: message.into(),
             hint: None,
+            readiness: None,
         }
     }
     pub fn warning(span: Span, message: impl Into<String>) -> Self {
@@ -166,10 +181,16 @@ impl Diagnostic {
             span: None,
             message: message.into(),
             hint: None,
+            readiness: None,
         }
     }
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
+        self
+    }
+    /// Mark it as a problem of this machine, not of the profile.
+    pub fn of_host(mut self, r: Readiness) -> Self {
+        self.readiness = Some(r);
         self
     }
     pub fn is_error(&self) -> bool {
@@ -226,6 +247,25 @@ pub fn suggest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
         .map(|(_, c)| c)
 }
 
+/// The names among `candidates` a mistyped `word` most likely meant, best
+/// first, at most three: those a likely typo away (as for [`suggest`]),
+/// and those `word` begins (`redis` for `redis-server`).
+pub fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Vec<&'a str> {
+    let mut scored: Vec<(usize, &'a str)> = candidates
+        .iter()
+        .filter(|c| **c != word)
+        .filter_map(|c| {
+            let d = edit_distance(word, c);
+            let typo = d <= (c.len().max(word.len()) / 3).max(1);
+            let prefix = word.chars().count() >= 3 && c.starts_with(word);
+            (typo || prefix).then_some((if typo { d } else { c.len() - word.len() }, *c))
+        })
+        .collect();
+    scored.sort_by_key(|(d, c)| (*d, c.len(), *c));
+    scored.dedup_by_key(|(_, c)| *c);
+    scored.into_iter().take(3).map(|(_, c)| c).collect()
+}
+
 /// Edit distance counting a swap of two neighbours as one edit (optimal
 /// string alignment): "moutn" is one typo away from "mount".
 fn edit_distance(a: &str, b: &str) -> usize {
@@ -279,6 +319,23 @@ mod tests {
         assert!(r.contains("2 | moutn = 1\n"), "{r}");
         assert!(r.contains("  | ^^^^^\n"), "{r}");
         assert!(r.contains("= hint: did you mean 'mount'?"), "{r}");
+    }
+
+    #[test]
+    fn nearest_names_are_typos_and_prefixes() {
+        let names = [
+            "firefox",
+            "chromium",
+            "redis-server",
+            "default",
+            "include/x11",
+            "x11",
+        ];
+        assert_eq!(nearest("firfox", &names), ["firefox"]);
+        assert_eq!(nearest("defualt", &names), ["default"]);
+        assert_eq!(nearest("redis", &names), ["redis-server"]);
+        assert_eq!(nearest("x1l", &names), ["x11"]);
+        assert!(nearest("zzzzzz", &names).is_empty());
     }
 
     #[test]

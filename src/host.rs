@@ -32,8 +32,36 @@ pub trait HostFacts {
     fn subgids(&self) -> Vec<(u32, u32)>;
     /// Whether a helper program (newuidmap, pasta, ...) is on PATH.
     fn has_program(&self, name: &str) -> bool;
+    /// Whether `path` (links followed) is a file someone may execute.
+    fn executable(&self, path: &str) -> bool {
+        self.path_kind(path) == PathKind::File
+    }
     /// The Landlock ABI version the running kernel offers (0: none).
     fn landlock_abi(&self) -> u32;
+    /// Why the launcher, run by this caller, could not give a sandbox a
+    /// cgroup with `controller` (memory, pids, cpu); None when it could,
+    /// or when that cannot be told beforehand.
+    fn cgroup_refused(&self, _controller: &str) -> Option<CgroupRefused> {
+        None
+    }
+    /// The folder on the way to `path` that the caller may not enter
+    /// (whose it is, its mode), if that is why `path` looks missing.
+    fn denied(&self, _path: &str) -> Option<Denied> {
+        None
+    }
+}
+
+/// Why a sandbox cannot have a cgroup with some controller here.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CgroupRefused {
+    /// No hierarchy mounted here has the controller.
+    Unavailable,
+    /// The caller may not create a cgroup in this folder (the launcher's
+    /// own cgroup), nor, on the unified hierarchy, enable controllers there.
+    Denied(String),
+    /// The unified hierarchy's folder holds the launcher itself, so no
+    /// controller can be enabled for the folders below it (EBUSY).
+    NotALeaf(String),
 }
 
 /// The real machine.
@@ -123,6 +151,36 @@ impl HostFacts for RealHost {
             )
         };
         v.max(0) as u32
+    }
+    fn denied(&self, path: &str) -> Option<Denied> {
+        denied(path, self.uid, self.gid, Need::Reach)
+    }
+    fn executable(&self, path: &str) -> bool {
+        is_executable(Path::new(path))
+    }
+    fn cgroup_refused(&self, controller: &str) -> Option<CgroupRefused> {
+        use crate::exec::cgroup;
+        use nix::unistd::{AccessFlags, access};
+        let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+        let proc_cgroup = std::fs::read_to_string("/proc/self/cgroup").ok()?;
+        let all = cgroup::hierarchies(&mountinfo);
+        let Some((dir, unified)) = cgroup::home(controller, &all, &proc_cgroup) else {
+            return Some(CgroupRefused::Unavailable);
+        };
+        let shown = dir.display().to_string().trim_end_matches('/').to_string();
+        let write = AccessFlags::W_OK | AccessFlags::X_OK;
+        if access(&dir, write).is_err()
+            || (unified && access(&dir.join("cgroup.subtree_control"), AccessFlags::W_OK).is_err())
+        {
+            return Some(CgroupRefused::Denied(shown));
+        }
+        // Below the root, a domain cgroup with processes in it (this one)
+        // cannot enable controllers for its children.
+        let kind = std::fs::read_to_string(dir.join("cgroup.type")).unwrap_or_default();
+        if unified && kind.trim() == "domain" {
+            return Some(CgroupRefused::NotALeaf(shown));
+        }
+        None
     }
     fn has_program(&self, name: &str) -> bool {
         let path =
@@ -247,4 +305,87 @@ impl HostFacts for FakeHost {
     fn landlock_abi(&self) -> u32 {
         self.landlock_abi
     }
+}
+
+/// What using a host path takes of the one who uses it, besides entering
+/// every folder on the way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Need {
+    /// Nothing more (a bind source, opened as a path).
+    Reach,
+    /// Entering it (a working directory).
+    Enter,
+    /// Reading it.
+    Read,
+    /// Running it.
+    Run,
+}
+
+/// A folder or file on the way to a host path that some ids may not use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Denied {
+    pub path: String,
+    /// Its owner's name (or uid).
+    pub owner: String,
+    /// Its permission bits.
+    pub mode: u32,
+}
+
+/// The first place on the way to `path` (folders to enter, then the path
+/// itself as `need` says) that `uid`/`gid` on the host may not use, if
+/// the permissions say so. For the caller's own ids the kernel is asked
+/// (groups and ACLs count); for others (nobody, a root caller's sandbox)
+/// the mode bits decide; root is never refused.
+pub fn denied(path: &str, uid: u32, gid: u32, need: Need) -> Option<Denied> {
+    use nix::unistd::AccessFlags;
+    use std::os::unix::fs::MetadataExt;
+    let p = Path::new(path);
+    if !p.is_absolute() || uid == 0 {
+        return None;
+    }
+    let own = uid == nix::unistd::getuid().as_raw() && uid == nix::unistd::geteuid().as_raw();
+    let mut places: Vec<&Path> = p.ancestors().collect();
+    places.reverse();
+    for (i, place) in places.iter().enumerate() {
+        let last = i + 1 == places.len();
+        let meta = std::fs::metadata(place).ok()?;
+        let want = match (last, need) {
+            (false, _) | (true, Need::Enter) => AccessFlags::X_OK,
+            (true, Need::Reach) => continue,
+            (true, Need::Read) if meta.is_dir() => AccessFlags::R_OK | AccessFlags::X_OK,
+            (true, Need::Read) => AccessFlags::R_OK,
+            (true, Need::Run) => AccessFlags::X_OK,
+        };
+        let allowed = if own {
+            nix::unistd::access(*place, want).is_ok()
+        } else {
+            let bits = if meta.uid() == uid {
+                meta.mode() >> 6
+            } else if meta.gid() == gid {
+                meta.mode() >> 3
+            } else {
+                meta.mode()
+            } & 0o7;
+            let mut need_bits = 0;
+            if want.contains(AccessFlags::R_OK) {
+                need_bits |= 4;
+            }
+            if want.contains(AccessFlags::X_OK) {
+                need_bits |= 1;
+            }
+            bits & need_bits == need_bits
+        };
+        if !allowed {
+            let owner = nix::unistd::User::from_uid(meta.uid().into())
+                .ok()
+                .flatten()
+                .map_or_else(|| meta.uid().to_string(), |u| u.name);
+            return Some(Denied {
+                path: place.display().to_string(),
+                owner,
+                mode: meta.mode() & 0o7777,
+            });
+        }
+    }
+    None
 }

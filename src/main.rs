@@ -2,7 +2,7 @@
 //! outcome to an exit code. No policy lives here.
 
 use clap::{Parser, Subcommand};
-use sandbox::diag::Diagnostic;
+use sandbox::diag::{Diagnostic, Readiness, Severity};
 use sandbox::host::RealHost;
 use sandbox::plan::{self, Invocation};
 use sandbox::profile::{self, Loaded, SearchPath, Vars};
@@ -10,6 +10,8 @@ use std::process::ExitCode;
 
 /// Exit code when the sandbox could not be set up (bad profile, failed step).
 const SETUP_FAILED: u8 = 125;
+/// Exit code when the command is not found inside the sandbox.
+const NOT_FOUND: u8 = 127;
 
 #[derive(Parser)]
 #[command(
@@ -77,6 +79,44 @@ fn print_diags(loaded: &Loaded, diags: &[Diagnostic]) {
     }
 }
 
+/// Whether the plan's command is missing inside the sandbox: the error.
+fn app_missing(
+    loaded: &Loaded,
+    p: &plan::Plan,
+    vars: &Vars,
+    host: &RealHost,
+) -> Option<Diagnostic> {
+    let path = vars.env.get("PATH").and_then(|p| p.to_str());
+    plan::app::not_installed(loaded, p, host, path)
+}
+
+/// `sandbox profiles`' mark for a profile whose app is not installed here.
+fn not_installed_mark(
+    l: &profile::resolve::Listed,
+    vars: &Vars,
+    host: &RealHost,
+) -> Option<String> {
+    if l.shadowed || l.name.starts_with("include/") {
+        return None;
+    }
+    let mut loaded = profile::load(l.location.clone(), &search_path(vars));
+    profile::validate(&mut loaded, vars, host);
+    // A profile wrong in itself is for 'sandbox check' to explain.
+    if loaded
+        .diags
+        .iter()
+        .any(|d| d.is_error() && d.readiness.is_none())
+    {
+        return None;
+    }
+    let p = plan::compile(&loaded, host, &Invocation::default()).ok()?;
+    app_missing(&loaded, &p, vars, host)?;
+    Some(match &loaded.profile.package {
+        Some(pkg) => format!("(not installed: apt install {})", pkg.value),
+        None => "(not installed)".into(),
+    })
+}
+
 /// Load and validate; problems, if any, are in the result's `diags`.
 fn load_valid(spec: &str, vars: &Vars, host: &RealHost) -> Loaded {
     let search = search_path(vars);
@@ -126,15 +166,27 @@ fn main() -> ExitCode {
                     continue;
                 }
                 // Host-dependent problems (a missing bind source) show in the plan.
-                match plan::compile(
-                    &l,
-                    &host,
-                    &Invocation {
-                        command: vec!["true".into()],
-                        ..Invocation::default()
-                    },
-                ) {
-                    Ok(p) => print_diags(&l, &p.warnings),
+                // Its own command when it has one: is the app there?
+                let command = match l.profile.command {
+                    Some(_) => vec![],
+                    None => vec!["true".into()],
+                };
+                let inv = Invocation {
+                    command,
+                    ..Invocation::default()
+                };
+                match plan::compile(&l, &host, &inv) {
+                    Ok(p) => {
+                        print_diags(&l, &p.warnings);
+                        // A fragment has no command of its own: "true"
+                        // stands in for one, and is not asked for.
+                        if l.profile.command.is_some()
+                            && let Some(d) = app_missing(&l, &p, &vars, &host)
+                        {
+                            print_diags(&l, &[d]);
+                            ok = false;
+                        }
+                    }
                     Err(diags) => {
                         print_diags(&l, &diags);
                         ok = false;
@@ -148,10 +200,54 @@ fn main() -> ExitCode {
             }
         }
         Command::DesktopEntry { profile, remove } => {
-            let loaded = load_valid(&profile, &vars, &host);
+            let mut loaded = load_valid(&profile, &vars, &host);
+            // What only running needs (a helper, a delegated cgroup) is
+            // needed to run the app, not to write its launcher: a warning.
+            for d in loaded.diags.iter_mut() {
+                if d.is_error() && d.readiness == Some(Readiness::Setup) && !remove {
+                    d.severity = Severity::Warning;
+                    d.hint = Some(format!(
+                        "{}; the launcher is written, and runs once that is done",
+                        d.hint.take().unwrap_or_default()
+                    ));
+                }
+            }
             if loaded.has_errors() {
                 print_diags(&loaded, &loaded.diags);
                 return ExitCode::from(1);
+            }
+            print_diags(&loaded, &loaded.diags);
+            // A launcher for an app that is not installed, or for a
+            // profile whose plan fails here, would not start.
+            if !remove {
+                let command = match loaded.profile.command {
+                    Some(_) => vec![],
+                    None => vec!["true".into()],
+                };
+                match plan::compile(
+                    &loaded,
+                    &host,
+                    &Invocation {
+                        command,
+                        ..Invocation::default()
+                    },
+                ) {
+                    Ok(p) => {
+                        if loaded.profile.command.is_some()
+                            && let Some(d) = app_missing(&loaded, &p, &vars, &host)
+                        {
+                            print_diags(&loaded, &[d]);
+                            eprintln!(
+                                "sandbox: no launcher written: the app is not there to start"
+                            );
+                            return ExitCode::from(1);
+                        }
+                    }
+                    Err(diags) => {
+                        print_diags(&loaded, &diags);
+                        return ExitCode::from(1);
+                    }
+                }
             }
             match sandbox::desktop::command(&loaded, &profile, remove, &vars) {
                 Ok(()) => ExitCode::SUCCESS,
@@ -177,6 +273,11 @@ fn main() -> ExitCode {
             };
             print_diags(&loaded, &loaded.diags);
             print_diags(&loaded, &p.warnings);
+            // The plan is still shown: what run would do once it is installed.
+            if let Some(mut d) = app_missing(&loaded, &p, &vars, &host) {
+                d.severity = Severity::Warning;
+                print_diags(&loaded, &[d]);
+            }
             if json {
                 println!(
                     "{}",
@@ -190,7 +291,9 @@ fn main() -> ExitCode {
         Command::Profiles => {
             print!(
                 "{}",
-                sandbox::profile::resolve::list_text(&search_path(&vars))
+                sandbox::profile::resolve::list_text_marked(&search_path(&vars), &|l| {
+                    not_installed_mark(l, &vars, &host)
+                })
             );
             ExitCode::SUCCESS
         }
@@ -209,6 +312,11 @@ fn main() -> ExitCode {
             };
             print_diags(&loaded, &loaded.diags);
             print_diags(&loaded, &p.warnings);
+            // Said before anything starts (pasta, the D-Bus proxy).
+            if let Some(d) = app_missing(&loaded, &p, &vars, &host) {
+                print_diags(&loaded, &[d]);
+                return ExitCode::from(NOT_FOUND);
+            }
             ExitCode::from(sandbox::exec::run(&p))
         }
     }

@@ -10,31 +10,38 @@ fn desktop_entry(s: &Scratch, args: &[&str]) -> std::process::Output {
         .args(args)
         .env("XDG_DATA_HOME", s.path.join("data"))
         .env("XDG_DATA_DIRS", s.path.join("system"))
+        .env("XDG_CONFIG_HOME", s.path.join("config"))
         .output()
         .unwrap()
 }
 
+/// A browser's profile on the caller's profile path, like the shipped
+/// `firefox` but with a program every machine has: what is tested is the
+/// launcher, not whether Firefox is installed here.
+const BROWSER: &str = "description = \"a browser\"\ncategory = \"desktop\"\ndesktop_entry = \"firefox-esr\"\nextends = [\"default\"]\ncommand = [\"/bin/true\"]\n";
+
 #[test]
 fn the_apps_own_entry_is_shadowed_by_one_that_runs_through_the_profile() {
     let s = Scratch::new("desktop");
+    s.write("config/sandbox/profiles/browser.toml", BROWSER);
     s.write(
         "system/applications/firefox-esr.desktop",
         "[Desktop Entry]\nName=Firefox ESR\nExec=/usr/lib/firefox-esr/firefox-esr %u\nTryExec=firefox-esr\nDBusActivatable=true\nMimeType=text/html;\nActions=new-window;\n\n[Desktop Action new-window]\nName=New Window\nExec=/usr/lib/firefox-esr/firefox-esr --new-window %u\n",
     );
-    let out = desktop_entry(&s, &["firefox"]);
+    let out = desktop_entry(&s, &["browser"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let written = s.path.join("data/applications/firefox-esr.desktop");
     let text = std::fs::read_to_string(&written).unwrap();
     let exe = binary().display().to_string();
     assert!(
         text.contains(&format!(
-            "Exec={exe} run firefox -- /usr/lib/firefox-esr/firefox-esr %u\n"
+            "Exec={exe} run --command browser -- /usr/lib/firefox-esr/firefox-esr %u\n"
         )),
         "{text}"
     );
     assert!(
         text.contains(&format!(
-            "Exec={exe} run firefox -- /usr/lib/firefox-esr/firefox-esr --new-window %u\n"
+            "Exec={exe} run --command browser -- /usr/lib/firefox-esr/firefox-esr --new-window %u\n"
         )),
         "{text}"
     );
@@ -47,21 +54,21 @@ fn the_apps_own_entry_is_shadowed_by_one_that_runs_through_the_profile() {
         "file associations kept"
     );
     // --remove takes it away; a file it did not write is left alone.
-    let out = desktop_entry(&s, &["firefox", "--remove"]);
+    let out = desktop_entry(&s, &["browser", "--remove"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(!written.exists());
     s.write(
         "data/applications/firefox-esr.desktop",
         "[Desktop Entry]\nName=mine\n",
     );
-    let out = desktop_entry(&s, &["firefox"]);
+    let out = desktop_entry(&s, &["browser"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         stderr(&out).contains("was not written by sandbox"),
         "{}",
         stderr(&out)
     );
-    let out = desktop_entry(&s, &["firefox", "--remove"]);
+    let out = desktop_entry(&s, &["browser", "--remove"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(written.exists());
 }
@@ -295,7 +302,12 @@ fn a_plain_launcher_holds_any_path_exactly() {
 #[test]
 fn the_apps_own_entry_keeps_its_command_and_field_codes_behind_any_path() {
     let s = Scratch::new("desktop");
-    let (exe, profile) = odd_setup(&s, "extends = [\"default\"]\ndesktop_entry = \"odd-app\"\n");
+    // A command of its own, which takes the words after `--` as its
+    // arguments: the entry's command must replace it, not follow it.
+    let (exe, profile) = odd_setup(
+        &s,
+        "extends = [\"default\"]\ndesktop_entry = \"odd-app\"\ncommand = [\"/bin/echo\", \"the profile's own\"]\n",
+    );
     s.write(
         "system/applications/odd-app.desktop",
         "[Desktop Entry]\nName=Odd\nExec=\"/bin/echo\" \"a b\" 100%% %u\nTryExec=/bin/echo\nActions=all;\n\n[Desktop Action all]\nName=All\nExec=/bin/echo --all %F\n",
@@ -310,6 +322,7 @@ fn the_apps_own_entry_keeps_its_command_and_field_codes_behind_any_path() {
         [
             exe.as_str(),
             "run",
+            "--command",
             profile.as_str(),
             "--",
             "/bin/echo",
@@ -327,6 +340,7 @@ fn the_apps_own_entry_keeps_its_command_and_field_codes_behind_any_path() {
         [
             exe.as_str(),
             "run",
+            "--command",
             profile.as_str(),
             "--",
             "/bin/echo",
@@ -379,4 +393,108 @@ fn a_path_no_desktop_entry_can_hold_is_refused_and_nothing_is_written() {
     let out = desktop_entry(&s, &[&profile]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(!s.path.join("data").exists(), "nothing written");
+}
+
+/// What only running needs (here the network helper, hidden by a PATH
+/// without it) is a warning: the launcher is written, and runs once the
+/// helper is installed. A profile wrong in itself, or whose app is not
+/// installed, gets no launcher.
+#[test]
+fn a_launcher_needs_the_app_and_a_valid_profile_but_not_the_helpers() {
+    let s = Scratch::new("desktop");
+    let run = |profile: &str, path: &str| {
+        Command::new(binary())
+            .args(["desktop-entry", profile])
+            .env("XDG_DATA_HOME", s.path.join("data"))
+            .env("XDG_DATA_DIRS", s.path.join("system"))
+            .env("XDG_CONFIG_HOME", s.path.join("config"))
+            .env("PATH", path)
+            .output()
+            .unwrap()
+    };
+    let no_helpers = s.dir("empty-bin", 0o755);
+    s.write(
+        "config/sandbox/profiles/online.toml",
+        "description = \"online\"\nextends = [\"default\"]\ncommand = [\"/bin/true\"]\n\n[network]\nmode = \"pasta\"\n",
+    );
+    let out = run("online", &no_helpers);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "online.toml:6:8: warning: network mode 'pasta' needs the program 'pasta', which is not installed"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out)
+            .contains("(apt install passt); the launcher is written, and runs once that is done"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        s.path
+            .join("data/applications/sandbox-online.desktop")
+            .exists()
+    );
+
+    s.write(
+        "config/sandbox/profiles/ghost.toml",
+        "description = \"ghost\"\nextends = [\"default\"]\ncommand = [\"no-such-app-anywhere\"]\npackage = \"no-such-package\"\n",
+    );
+    let out = run("ghost", "/usr/bin:/bin");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("error: 'no-such-app-anywhere' is not installed"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("apt install no-such-package"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("no launcher written"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        !s.path
+            .join("data/applications/sandbox-ghost.desktop")
+            .exists()
+    );
+
+    s.write(
+        "config/sandbox/profiles/broken.toml",
+        "description = \"broken\"\nextends = [\"default\"]\ncommand = [\"/bin/true\"]\n[[mount]]\ntype = \"tmpfs\"\ndst = \"relative\"\n",
+    );
+    let out = run("broken", "/usr/bin:/bin");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("broken.toml:6:7: error: "),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        !s.path
+            .join("data/applications/sandbox-broken.desktop")
+            .exists()
+    );
+
+    // The shipped profile of an app this machine lacks.
+    if !have("firefox-esr") {
+        let out = run("firefox", "/usr/bin:/bin");
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("(apt install firefox-esr)"),
+            "{}",
+            stderr(&out)
+        );
+        assert!(
+            !s.path
+                .join("data/applications/firefox-esr.desktop")
+                .exists()
+        );
+    }
 }

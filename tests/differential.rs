@@ -110,7 +110,7 @@ fn as_who(who: Who, program: &str) -> Option<Command> {
 
 /// (what bwrap's sandbox printed, what ours printed) for one script.
 fn both_outputs(who: Who, script: &str) -> Option<(String, String)> {
-    if !["/usr/bin/bwrap", "/bin/bwrap"].iter().any(|p| exists(p)) {
+    if !have("bwrap") {
         cannot("needs bubblewrap (apt-get install bubblewrap)");
         return None;
     }

@@ -84,6 +84,15 @@ fn expectations(path: &Path) -> Vec<String> {
         .collect()
 }
 
+/// `# expect-errors: N`: the number of errors the file must give.
+fn error_count(path: &Path) -> Option<usize> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("# expect-errors: "))
+        .map(|n| n.trim().parse().expect("a number after expect-errors"))
+}
+
 fn files(dir: &str) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))
         .unwrap()
@@ -131,6 +140,16 @@ fn malformed_profiles_fail_at_the_right_place() {
         for w in wanted {
             if !text.contains(&w) {
                 failures.push(format!("{}: wanted {w:?} in:\n{text}", path.display()));
+            }
+        }
+        // Causes, not their echoes: as many errors as the file says.
+        if let Some(n) = error_count(path) {
+            let found = text.matches(": error: ").count();
+            if found != n {
+                failures.push(format!(
+                    "{}: wanted {n} errors, found {found}:\n{text}",
+                    path.display()
+                ));
             }
         }
     }

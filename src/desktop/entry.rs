@@ -101,14 +101,19 @@ fn run_command(sandbox: &str, profile: &str) -> Result<String, String> {
 }
 
 /// The app's own entry, rewritten so that every Exec runs through the
-/// profile: `Exec=SANDBOX run PROFILE -- ORIGINAL`, the original kept as it
+/// profile: `Exec=SANDBOX run --command PROFILE -- ORIGINAL` (the original
+/// is the whole command, not arguments for the profile's), the original kept as it
 /// is written (its quoting, escapes and field codes such as `%u` stay what
 /// they were: arguments are separated at the space before it). Keys that
 /// would start the app some other way go: `TryExec` (hides the entry if the
 /// program is missing, no longer our business) and `DBusActivatable` (the
 /// desktop would ask D-Bus to start the app, outside the sandbox).
 pub fn rewrite(original: &str, sandbox: &str, profile: &str) -> Result<String, String> {
-    let prefix = format!("{} --", run_command(sandbox, profile)?);
+    let prefix = format!(
+        "{} run --command {} --",
+        exec_arg("the sandbox binary's path", sandbox)?,
+        exec_arg("the profile's name or path", profile)?
+    );
     let mark = mark_line(profile)?;
     let mut out = String::new();
     let mut marked = false;
@@ -202,9 +207,9 @@ Exec=/usr/lib/firefox-esr/firefox-esr --new-window %u
     fn every_exec_runs_through_the_profile() {
         let t = rewrite(FIREFOX, "/usr/local/bin/sandbox", "firefox").unwrap();
         assert!(t.contains(
-            "Exec=/usr/local/bin/sandbox run firefox -- /usr/lib/firefox-esr/firefox-esr %u\n"
+            "Exec=/usr/local/bin/sandbox run --command firefox -- /usr/lib/firefox-esr/firefox-esr %u\n"
         ));
-        assert!(t.contains("Exec=/usr/local/bin/sandbox run firefox -- /usr/lib/firefox-esr/firefox-esr --new-window %u\n"));
+        assert!(t.contains("Exec=/usr/local/bin/sandbox run --command firefox -- /usr/lib/firefox-esr/firefox-esr --new-window %u\n"));
         assert!(!t.contains("TryExec") && !t.contains("DBusActivatable"));
         assert!(t.contains("Icon=firefox-esr\nMimeType=text/html;x-scheme-handler/https;\n"));
         assert!(t.starts_with("[Desktop Entry]\nX-Sandbox-Profile=firefox\n"));

@@ -105,6 +105,24 @@ fn v2_has(dir: &Path, controller: &str) -> bool {
         .is_ok_and(|c| c.split_whitespace().any(|x| x == controller))
 }
 
+/// Where a sandbox's cgroup with `controller` would be made: the
+/// launcher's own cgroup on the hierarchy that holds the controller (the
+/// unified one where it offers it, as [`Made::create`] chooses), and
+/// whether that is the unified one. None: no hierarchy here has it.
+pub fn home(controller: &str, all: &[Hierarchy], proc_cgroup: &str) -> Option<(PathBuf, bool)> {
+    if let Some(h) = all.iter().find(|h| h.v1.is_none())
+        && let Some(own) = own_path(h, proc_cgroup)
+        && v2_has(&under(h, &own), controller)
+    {
+        return Some((under(h, &own), true));
+    }
+    let h = all.iter().find(|h| {
+        h.v1.as_ref()
+            .is_some_and(|v| v.iter().any(|x| x == controller))
+    })?;
+    Some((under(h, &own_path(h, proc_cgroup)?), false))
+}
+
 impl Made {
     /// Create the sandbox's cgroups for `pid` and move it in.
     /// Each folder is told to `reaper` before it is made (`kill`: what

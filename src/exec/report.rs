@@ -154,8 +154,67 @@ pub fn message(plan: &Plan, e: &StepError) -> String {
         render::describe(&step.action),
         errno_text(e.errno)
     );
-    if let Some(h) = hint(&step.action, e.errno) {
+    if let Some(h) = access_hint(plan, e.step, e.errno).or_else(|| hint(&step.action, e.errno)) {
         out.push_str(&format!("  = hint: {h}\n"));
     }
     out
+}
+
+/// A step refused (EACCES) because a host path it uses is someone else's:
+/// whose it is and its mode. The step's path inside is taken to the host
+/// through the plan's binds; the sandbox's ids on the host are its maps'.
+fn access_hint(plan: &Plan, step: usize, errno: i32) -> Option<String> {
+    use crate::host::{Need, denied};
+    if errno != libc::EACCES {
+        return None;
+    }
+    let on_host = |inside: &str| -> Option<String> {
+        plan.steps[..step].iter().rev().find_map(|s| {
+            let (src, dst) = match &s.action {
+                Action::Bind { src, dst, .. } => (src.as_str(), dst.as_str()),
+                Action::RootBind { src, .. } => (src.as_str(), "/"),
+                _ => return None,
+            };
+            let rest = inside.strip_prefix(dst.trim_end_matches('/'))?;
+            (rest.is_empty() || rest.starts_with('/')).then(|| format!("{src}{rest}"))
+        })
+    };
+    let (path, need) = match &plan.steps.get(step)?.action {
+        Action::Chdir { path } => (on_host(path)?, Need::Enter),
+        Action::Exec { argv } => {
+            let program = argv.first()?.to_str()?;
+            if !program.starts_with('/') {
+                return None;
+            }
+            (on_host(program)?, Need::Run)
+        }
+        Action::Bind { src, .. } | Action::RootBind { src, .. } => (src.clone(), Need::Reach),
+        _ => return None,
+    };
+    let ids = |uid: bool| {
+        plan.steps.iter().find_map(|s| match (&s.action, uid) {
+            (Action::UidMap { map, .. }, true) | (Action::GidMap { map, .. }, false) => {
+                map.first().map(|m| m.outside)
+            }
+            _ => None,
+        })
+    };
+    let caller = (
+        nix::unistd::getuid().as_raw(),
+        nix::unistd::getgid().as_raw(),
+    );
+    let (uid, gid) = (
+        ids(true).unwrap_or(caller.0),
+        ids(false).unwrap_or(caller.1),
+    );
+    let d = denied(&path, uid, gid, need)?;
+    let who = match uid {
+        _ if uid == caller.0 => String::new(),
+        65534 if caller.0 == 0 => " (a root caller's sandbox is nobody on the host)".into(),
+        _ => format!(" (the sandbox is uid {uid} on the host)"),
+    };
+    Some(format!(
+        "'{}' is {}'s ({:04o}){who}: run as that user, as docs/profiles.md says for services, or give the sandbox a folder it may use",
+        d.path, d.owner, d.mode
+    ))
 }

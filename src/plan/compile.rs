@@ -600,10 +600,8 @@ impl Compiler<'_> {
                         }
                     }
                     PathKind::Missing => {
-                        self.diags.push(
-                            Diagnostic::error(src.span, format!("bind source '{}' does not exist", src.value))
-                                .with_hint("create it, add 'create = true' to make the directory when missing, or 'optional = true' to skip this mount"),
-                        );
+                        let d = self.missing_source(src);
+                        self.diags.push(d);
                         return;
                     }
                     PathKind::Symlink => match self.host.read_link(&src.value) {
@@ -712,7 +710,67 @@ impl Compiler<'_> {
                 }
             }
         };
+        if let Some(d) = self.made_in_a_new_proc(&action, m) {
+            self.diags.push(d);
+            return;
+        }
         self.push(Phase::Mount, action, o);
+    }
+
+    /// A `dir`, `file` or `symlink` is made in the folder it goes in; a new
+    /// /proc (the kernel's own files) takes none of them, so the run would
+    /// fail at that step: said here, where `check` sees it.
+    fn made_in_a_new_proc(&self, action: &Action, m: &Mount) -> Option<Diagnostic> {
+        let (Action::Dir { dst, .. } | Action::File { dst, .. } | Action::Symlink { dst, .. }) =
+            action
+        else {
+            return None;
+        };
+        let strictly_below = |d: &str| dst != d && is_under(dst, d);
+        // The last mount step whose folder holds `dst` decides.
+        let mut proc = None;
+        for s in self.steps.iter().filter(|s| s.phase == Phase::Mount) {
+            match &s.action {
+                Action::Proc { dst: d, .. } if strictly_below(d) => proc = Some(d.clone()),
+                Action::Bind { src, dst: d, .. } if strictly_below(d) => {
+                    proc = is_under(src, "/proc").then(|| d.clone())
+                }
+                Action::Tmpfs { dst: d, .. }
+                | Action::Overlay { dst: d, .. }
+                | Action::Dev { dst: d, .. }
+                | Action::Mqueue { dst: d }
+                | Action::Hide { dst: d, .. }
+                    if strictly_below(d) =>
+                {
+                    proc = None
+                }
+                _ => {}
+            }
+        }
+        let at = proc?;
+        let what = m.kind.value.name();
+        let span = m.target().map_or(m.kind.span, |t| t.span);
+        Some(
+            Diagnostic::error(
+                span,
+                format!("a {what} cannot be made at '{dst}': it lies in the new /proc at '{at}', which holds only the kernel's own files"),
+            )
+            .with_hint("to replace a file of /proc, ro-bind a host file over it; to add files, mount a tmpfs on a folder of it first"),
+        )
+    }
+
+    /// A bind source that is not there, or that the caller cannot reach
+    /// (a folder on the way is someone else's): which, and what to do.
+    fn missing_source(&self, src: &SpStr) -> Diagnostic {
+        match self.host.denied(&src.value) {
+            Some(d) => Diagnostic::error(
+                src.span,
+                format!("bind source '{}' cannot be reached: '{}' is {}'s ({:04o})", src.value, d.path, d.owner, d.mode),
+            )
+            .with_hint("run as a user who may enter it, as docs/profiles.md says for services, or bind a folder of your own"),
+            None => Diagnostic::error(src.span, format!("bind source '{}' does not exist", src.value))
+                .with_hint("create it, add 'create = true' to make the directory when missing, or 'optional = true' to skip this mount"),
+        }
     }
 
     /// A profile file this run read, inside a writable bind: the app could

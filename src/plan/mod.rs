@@ -3,6 +3,7 @@
 //! a validated profile, host facts and the command line; printed by
 //! `sandbox plan` ([`render`]); applied by [`crate::exec`].
 
+pub mod app;
 mod compile;
 mod order;
 pub mod render;

@@ -6,6 +6,7 @@
 //! first unknown key or wrong type while a user fixing a profile wants all
 //! of them at once, each at its line and column, with a suggestion.
 
+use super::syntax;
 use super::types::*;
 use super::units;
 use crate::diag::{Diagnostic, FileId, Sp, Span, suggest};
@@ -23,6 +24,7 @@ const TOP_KEYS: &[&str] = &[
     "extends",
     "command",
     "arguments",
+    "package",
     "namespaces",
     "user",
     "uts",
@@ -41,105 +43,164 @@ const TOP_KEYS: &[&str] = &[
 
 /// Decode one file. Problems are appended to `diags`; what could be read is
 /// returned even when some of it was wrong, so that later checks still run.
+/// A file with syntax problems is decoded as `syntax::repair` left it: each
+/// problem reported once, at its cause, and the checks that follow see the
+/// file as meant, not the parser's recovery (src/profile/syntax.rs).
 pub fn decode(file: FileId, text: &str, diags: &mut Vec<Diagnostic>) -> Profile {
     let (doc, errors) = DeTable::parse_recoverable(text);
-    let mut d = Decoder { file, diags };
-    for e in errors {
-        let span = e.span().unwrap_or(0..0);
-        let msg = e.message().trim_end().to_string();
-        d.diags.push(Diagnostic::error(
-            Span::new(file, span),
-            format!("TOML syntax: {msg}"),
-        ));
+    if errors.is_empty() {
+        return Decoder::new(file, diags).profile(doc.get_ref());
     }
-    let t = doc.get_ref();
-    d.check_keys(t, TOP_KEYS, "the top level of a profile");
-    if let Some(v) = d.int::<i64>(t, "version")
-        && v.value != 1
-    {
-        d.err(
-            v.span,
-            format!("profile format version {} is not supported", v.value),
-        )
-        .hint = Some("this sandbox reads version 1".into());
+    drop(doc);
+    let repaired = syntax::repair(text);
+    for p in &repaired.problems {
+        let d = Diagnostic::error(
+            Span::new(file, p.span.clone()),
+            format!("TOML syntax: {}", p.message),
+        );
+        diags.push(Diagnostic {
+            hint: p.hint.clone(),
+            ..d
+        });
     }
-    let mut p = Profile {
-        name: d.string(t, "name"),
-        description: d.string(t, "description"),
-        category: d.choice(t, "category", &Category::ALL),
-        desktop_entry: d.string(t, "desktop_entry"),
-        extends: d.string_or_strings(t, "extends"),
-        command: d.command(t),
-        arguments: d.choice(
-            t,
-            "arguments",
-            &[
-                ("append", Arguments::Append),
-                ("replace", Arguments::Replace),
-            ],
-        ),
-        ..Profile::default()
-    };
-    if let Some(ns) = d.section(t, "namespaces") {
-        p.namespaces = d.namespaces(ns);
+    if let Some(more) = repaired.more {
+        // So many problems that what the rest says is guesswork.
+        diags.push(
+            Diagnostic::error(Span::new(file, more), "TOML syntax: more problems follow")
+                .with_hint("fix the ones above first"),
+        );
+        return Profile::default();
     }
-    if let Some(u) = d.section(t, "user") {
-        p.user = d.user(u);
+    let (doc, _) = DeTable::parse_recoverable(&repaired.text);
+    let mut d = Decoder::new(file, diags);
+    d.map = Some(&repaired.map);
+    d.removed = &repaired.removed;
+    // Where each table's header starts: a table's keys lie between its
+    // header and the next.
+    for (_, v) in doc.get_ref().iter() {
+        match v.get_ref() {
+            DeValue::Table(_) => d.headers.push(v.span().start),
+            DeValue::Array(items) => d.headers.extend(
+                items
+                    .iter()
+                    .filter(|i| matches!(i.get_ref(), DeValue::Table(_)))
+                    .map(|i| i.span().start),
+            ),
+            _ => {}
+        }
     }
-    if let Some(u) = d.section(t, "uts") {
-        d.check_keys(u, &["hostname", "domainname"], "[uts]");
-        p.uts = Uts {
-            hostname: d.string(u, "hostname"),
-            domainname: d.string(u, "domainname"),
+    d.headers.sort_unstable();
+    d.profile(doc.get_ref())
+}
+
+impl<'a> Decoder<'a> {
+    fn new(file: FileId, diags: &'a mut Vec<Diagnostic>) -> Self {
+        Decoder {
+            file,
+            diags,
+            map: None,
+            removed: &[],
+            headers: vec![],
+        }
+    }
+
+    fn profile(&mut self, t: &DeTable) -> Profile {
+        let d = self;
+        d.check_keys(t, TOP_KEYS, "the top level of a profile");
+        if let Some(v) = d.int::<i64>(t, "version")
+            && v.value != 1
+        {
+            d.err(
+                v.span,
+                format!("profile format version {} is not supported", v.value),
+            )
+            .hint = Some("this sandbox reads version 1".into());
+        }
+        let mut p = Profile {
+            name: d.string(t, "name"),
+            description: d.string(t, "description"),
+            category: d.choice(t, "category", &Category::ALL),
+            desktop_entry: d.string(t, "desktop_entry"),
+            extends: d.string_or_strings(t, "extends"),
+            command: d.command(t),
+            arguments: d.choice(
+                t,
+                "arguments",
+                &[
+                    ("append", Arguments::Append),
+                    ("replace", Arguments::Replace),
+                ],
+            ),
+            package: d.string(t, "package"),
+            ..Profile::default()
         };
+        if let Some(ns) = d.section(t, "namespaces") {
+            p.namespaces = d.namespaces(ns);
+        }
+        if let Some(u) = d.section(t, "user") {
+            p.user = d.user(u);
+        }
+        if let Some(u) = d.section(t, "uts") {
+            d.check_keys(u, &["hostname", "domainname"], "[uts]");
+            p.uts = Uts {
+                hostname: d.string(u, "hostname"),
+                domainname: d.string(u, "domainname"),
+            };
+        }
+        if let Some(tm) = d.section(t, "time") {
+            d.check_keys(tm, &["monotonic", "boottime"], "[time]");
+            p.time = Time {
+                monotonic: d.offset(tm, "monotonic"),
+                boottime: d.offset(tm, "boottime"),
+            };
+        }
+        if let Some(f) = d.section(t, "filesystem") {
+            d.check_keys(f, &["root", "readonly_root"], "[filesystem]");
+            p.filesystem = Filesystem {
+                root: d.string(f, "root"),
+                readonly_root: d.bool(f, "readonly_root"),
+            };
+        }
+        if let Some(m) = t.get("mount") {
+            p.mounts = d.mounts(m);
+        }
+        if let Some(n) = d.section(t, "network") {
+            p.network = d.network(n);
+        }
+        if let Some(b) = d.section(t, "dbus") {
+            p.dbus = d.dbus(b);
+        }
+        if let Some(e) = d.section(t, "env") {
+            p.env = d.env(e);
+        }
+        if let Some(pr) = d.section(t, "process") {
+            p.process = d.process(pr);
+        }
+        if let Some(l) = d.section(t, "limits") {
+            p.limits = d.limits(l);
+        }
+        if let Some(c) = d.section(t, "cgroup") {
+            p.cgroup = d.cgroup(c);
+        }
+        if let Some(s) = d.section(t, "seccomp") {
+            p.seccomp = d.seccomp(s);
+        }
+        if let Some(l) = d.section(t, "landlock") {
+            p.landlock = d.landlock(l);
+        }
+        p
     }
-    if let Some(tm) = d.section(t, "time") {
-        d.check_keys(tm, &["monotonic", "boottime"], "[time]");
-        p.time = Time {
-            monotonic: d.offset(tm, "monotonic"),
-            boottime: d.offset(tm, "boottime"),
-        };
-    }
-    if let Some(f) = d.section(t, "filesystem") {
-        d.check_keys(f, &["root", "readonly_root"], "[filesystem]");
-        p.filesystem = Filesystem {
-            root: d.string(f, "root"),
-            readonly_root: d.bool(f, "readonly_root"),
-        };
-    }
-    if let Some(m) = t.get("mount") {
-        p.mounts = d.mounts(m);
-    }
-    if let Some(n) = d.section(t, "network") {
-        p.network = d.network(n);
-    }
-    if let Some(b) = d.section(t, "dbus") {
-        p.dbus = d.dbus(b);
-    }
-    if let Some(e) = d.section(t, "env") {
-        p.env = d.env(e);
-    }
-    if let Some(pr) = d.section(t, "process") {
-        p.process = d.process(pr);
-    }
-    if let Some(l) = d.section(t, "limits") {
-        p.limits = d.limits(l);
-    }
-    if let Some(c) = d.section(t, "cgroup") {
-        p.cgroup = d.cgroup(c);
-    }
-    if let Some(s) = d.section(t, "seccomp") {
-        p.seccomp = d.seccomp(s);
-    }
-    if let Some(l) = d.section(t, "landlock") {
-        p.landlock = d.landlock(l);
-    }
-    p
 }
 
 struct Decoder<'a> {
     file: FileId,
     diags: &'a mut Vec<Diagnostic>,
+    /// For a repaired text, where its positions are in the file.
+    map: Option<&'a syntax::OffsetMap>,
+    /// Ranges of the file the repair left out.
+    removed: &'a [std::ops::Range<usize>],
+    /// Where each table header starts, in the decoded text.
+    headers: Vec<usize>,
 }
 
 fn type_name(v: &DeValue) -> &'static str {
@@ -156,7 +217,30 @@ fn type_name(v: &DeValue) -> &'static str {
 
 impl Decoder<'_> {
     fn span(&self, node: &Node) -> Span {
-        Span::new(self.file, node.span())
+        self.at(node.span())
+    }
+
+    /// A range of the decoded text, in the file.
+    fn at(&self, r: std::ops::Range<usize>) -> Span {
+        match self.map {
+            Some(m) => Span::new(self.file, m.range(r)),
+            None => Span::new(self.file, r),
+        }
+    }
+
+    /// Whether the table whose header is at `header` lost a line to the
+    /// syntax repair: a key it lacks may be on that line.
+    fn damaged(&self, header: &Node) -> bool {
+        if self.removed.is_empty() {
+            return false;
+        }
+        let start = header.span().start;
+        let next = self.headers.iter().find(|&&h| h > start).copied();
+        let file = |p: usize| self.map.map_or(p, |m| m.start(p));
+        let (start, end) = (file(start), next.map_or(usize::MAX, file));
+        self.removed
+            .iter()
+            .any(|r| r.start < end && r.end.max(r.start + 1) > start)
     }
 
     fn err(&mut self, span: Span, msg: impl Into<String>) -> &mut Diagnostic {
@@ -177,15 +261,18 @@ impl Decoder<'_> {
 
     /// Report every key of `t` not in `allowed`, with a suggestion; the
     /// keys suggested, whose absence is then not a second error.
-    fn check_keys(&mut self, t: &DeTable, allowed: &[&str], place: &str) -> Vec<String> {
+    fn check_keys<'k>(&mut self, t: &DeTable, allowed: &[&'k str], place: &str) -> Vec<&'k str> {
         let mut suggested = vec![];
         for (k, _) in t.iter() {
+            if k.get_ref().starts_with(syntax::QUARANTINE) {
+                continue;
+            }
             if !allowed.contains(&k.get_ref().as_ref()) {
-                let span = Span::new(self.file, k.span());
+                let span = self.at(k.span());
                 let name = k.get_ref().to_string();
                 let hint = match suggest(&name, allowed) {
                     Some(s) => {
-                        suggested.push(s.to_string());
+                        suggested.push(s);
                         format!("did you mean '{s}'?")
                     }
                     None => format!("{place} accepts: {}", allowed.join(", ")),
@@ -499,11 +586,15 @@ impl Decoder<'_> {
                 continue;
             };
             // A misspelt key is one mistake: not also a missing one.
-            let misspelt = self.check_keys(t, &all_keys, "[[mount]]");
-            let misspelt_as = |key: &str| misspelt.iter().any(|m| m == key);
+            let suggested = self.check_keys(t, &all_keys, "[[mount]]");
             let item_span = self.span(item);
+            // A key missing from an entry that lost a line to the syntax
+            // repair, or whose misspelling was just reported, is an echo
+            // of that problem, not one of its own.
+            let damaged = self.damaged(item);
+            let echo = |key: &str| damaged || suggested.contains(&key);
             let Some(kind) = self.choice(t, "type", &MountKind::ALL) else {
-                if !t.contains_key("type") {
+                if !t.contains_key("type") && !echo("type") {
                     self.err(item_span, "[[mount]] entry has no 'type'").hint = Some(
                         "add type = \"bind\", \"ro-bind\", \"tmpfs\", \"proc\", \"dev\", \"symlink\", \"overlay\", ...".into(),
                     );
@@ -514,7 +605,7 @@ impl Decoder<'_> {
             for (k, _) in t.iter() {
                 let key = k.get_ref().as_ref();
                 if key != "type" && all_keys.contains(&key) && !kind.value.keys().contains(&key) {
-                    let span = Span::new(self.file, k.span());
+                    let span = self.at(k.span());
                     self.err(
                         span,
                         format!("'{key}' does not apply to a '{}' mount", kind.value.name()),
@@ -550,7 +641,7 @@ impl Decoder<'_> {
                 src_is_cwd: false,
             };
             if m.kind.value.needs_src() && m.src.is_none() {
-                if misspelt_as("src") {
+                if echo("src") {
                     continue;
                 }
                 self.err(
@@ -560,7 +651,7 @@ impl Decoder<'_> {
                 continue;
             }
             if m.target().is_none() {
-                if misspelt_as("dst") {
+                if echo("dst") {
                     continue;
                 }
                 self.err(
@@ -570,7 +661,7 @@ impl Decoder<'_> {
                 continue;
             }
             if m.kind.value == MountKind::Overlay && m.lower.is_empty() {
-                if misspelt_as("lower") {
+                if echo("lower") {
                     continue;
                 }
                 self.err(
@@ -645,7 +736,7 @@ impl Decoder<'_> {
             match node.get_ref() {
                 DeValue::Table(vars) => {
                     for (k, v) in vars.iter() {
-                        let key = Sp::new(k.get_ref().to_string(), Span::new(self.file, k.span()));
+                        let key = Sp::new(k.get_ref().to_string(), self.at(k.span()));
                         if let Some(val) = self.as_string(&key.value, v) {
                             set.push((key, val));
                         }

@@ -8,7 +8,9 @@
 //!   union, in order of first appearance;
 //! - keyed tables (`namespaces`, `env.set`, `limits`): per key, the
 //!   extending profile's value wins;
-//! - `command`, `user.map`, `landlock.scope`: replaced as a whole.
+//! - `command`, `user.map`, `landlock.scope`: replaced as a whole;
+//! - `package` goes with `command`: a profile that sets `command` sets
+//!   its package too (none, if it names none).
 
 use super::types::*;
 use crate::diag::Sp;
@@ -60,6 +62,10 @@ pub fn merge(base: Profile, over: Profile) -> Profile {
             over.arguments
         } else {
             over.arguments.or(base.arguments)
+        },
+        package: match over.command {
+            Some(_) => over.package,
+            None => over.package.or(base.package),
         },
         command: over.command.or(base.command),
         namespaces: keyed(base.namespaces, over.namespaces, |a, b| a == b),

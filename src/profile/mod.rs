@@ -6,6 +6,7 @@ pub mod file;
 pub mod guarded;
 pub mod merge;
 pub mod resolve;
+pub mod syntax;
 pub mod types;
 pub mod units;
 pub mod validate;

@@ -156,17 +156,87 @@ impl SearchPath {
             .find(|l| Some(l) != skip)
     }
 
-    /// Every folder searched, for error hints.
+    /// Every folder searched, for error hints. The folder of a profile
+    /// named by a bare file name (`p.toml`) is the current one: shown as
+    /// its path, not as an empty entry.
     pub fn describe(&self, own_dir: Option<&Path>) -> String {
         let mut parts: Vec<String> = own_dir
             .into_iter()
             .chain(self.dirs.iter().map(PathBuf::as_path))
-            .map(|d| d.display().to_string())
+            .map(|d| match d.as_os_str().is_empty() {
+                true => {
+                    std::env::current_dir().map_or_else(|_| ".".into(), |c| c.display().to_string())
+                }
+                false => d.display().to_string(),
+            })
             .collect();
         if self.builtin {
             parts.push("the built-in profiles".into());
         }
         parts.join(", ")
+    }
+}
+
+impl SearchPath {
+    /// The names a lookup from `own_dir` could find, for "did you mean":
+    /// each profile's, and each fragment's both as `NAME` and as
+    /// `include/NAME`; with `fragments` false, profiles only.
+    pub fn names(&self, own_dir: Option<&Path>, fragments: bool) -> Vec<String> {
+        let mut names = vec![];
+        let mut add = |n: &str, fragment: bool| {
+            let forms = match fragment {
+                true if !fragments => vec![],
+                true => vec![n.to_string(), format!("include/{n}")],
+                false => vec![n.to_string()],
+            };
+            for f in forms {
+                if !names.contains(&f) {
+                    names.push(f);
+                }
+            }
+        };
+        for dir in own_dir
+            .into_iter()
+            .chain(self.dirs.iter().map(PathBuf::as_path))
+        {
+            for (sub, fragment) in [("", false), ("include", true)] {
+                let Ok(entries) = std::fs::read_dir(dir.join(sub)) else {
+                    continue;
+                };
+                for e in entries.flatten() {
+                    if let Some(stem) = e.file_name().to_str().and_then(|n| n.strip_suffix(".toml"))
+                    {
+                        add(stem, fragment);
+                    }
+                }
+            }
+        }
+        if self.builtin {
+            for (n, _) in BUILTIN {
+                match n.strip_prefix("include/") {
+                    Some(f) => add(f, true),
+                    None => add(n, false),
+                }
+            }
+        }
+        names
+    }
+
+    /// "did you mean ...?" for a name found nowhere, and where it was
+    /// looked for.
+    fn not_found_hint(&self, name: &str, own_dir: Option<&Path>, fragments: bool) -> String {
+        let names = self.names(own_dir, fragments);
+        let candidates: Vec<&str> = names.iter().map(String::as_str).collect();
+        let near = crate::diag::nearest(name, &candidates);
+        let searched = format!("searched {}", self.describe(own_dir));
+        match near.as_slice() {
+            [] => searched,
+            [one] => format!("did you mean '{one}'? ({searched})"),
+            many => {
+                let quoted: Vec<String> = many.iter().map(|n| format!("'{n}'")).collect();
+                format!("did you mean one of {}? ({searched})", quoted.join(", "))
+            }
+        }
     }
 }
 
@@ -212,8 +282,8 @@ pub fn locate(spec: &str, search: &SearchPath) -> Result<Location, Diagnostic> {
     }
     search.find(spec, None, None).ok_or_else(|| {
         Diagnostic::global(format!("no profile named '{spec}'")).with_hint(format!(
-            "searched {}; 'sandbox profiles' lists what is there",
-            search.describe(None)
+            "{}; 'sandbox profiles' lists what is there",
+            search.not_found_hint(spec, None, false)
         ))
     })
 }
@@ -384,7 +454,11 @@ impl<'a> Loader<'a> {
                     entry.span,
                     format!("extends '{}': no such profile", entry.value),
                 )
-                .with_hint(format!("searched {}", self.search.describe(loc.dir()))),
+                .with_hint(self.search.not_found_hint(
+                    &entry.value,
+                    loc.dir(),
+                    true,
+                )),
             );
             return None;
         };
@@ -496,6 +570,12 @@ pub fn list(search: &SearchPath) -> Vec<Listed> {
 
 /// `sandbox profiles` output: profiles by category, then fragments.
 pub fn list_text(search: &SearchPath) -> String {
+    list_text_marked(search, &|_| None)
+}
+
+/// The same, with a mark after each profile `mark` has one for (an app
+/// that is not installed).
+pub fn list_text_marked(search: &SearchPath, mark: &dyn Fn(&Listed) -> Option<String>) -> String {
     use crate::profile::types::Category;
     let all = list(search);
     let width = all.iter().map(|l| l.name.len()).max().unwrap_or(0);
@@ -520,8 +600,9 @@ pub fn list_text(search: &SearchPath) -> String {
         out.push_str(&format!("{title}:\n"));
         for l in members {
             let shadow = if l.shadowed { " (overridden)" } else { "" };
+            let marked = mark(l).map(|m| format!(" {m}")).unwrap_or_default();
             out.push_str(&format!(
-                "  {:<width$}  {}  [{}]{shadow}\n",
+                "  {:<width$}  {}  [{}]{shadow}{marked}\n",
                 l.name,
                 l.description,
                 l.location.display()

@@ -402,6 +402,9 @@ pub struct Profile {
     pub command: Option<Sp<Vec<SpStr>>>,
     /// What the words after `--` are to `command`.
     pub arguments: Option<Sp<Arguments>>,
+    /// The package that installs `command`'s program, for the hint when
+    /// it is not installed.
+    pub package: Option<SpStr>,
     pub namespaces: Vec<(NsKind, Sp<NsSetting>)>,
     pub user: User,
     pub uts: Uts,

@@ -7,8 +7,8 @@ use super::guarded::Guard;
 use super::resolve::Loaded;
 use super::types::*;
 use super::vars::{VarError, Vars};
-use crate::diag::{Diagnostic, Sources, Sp, Span, suggest};
-use crate::host::{HostFacts, PathKind};
+use crate::diag::{Diagnostic, Readiness, Sources, Sp, Span, suggest};
+use crate::host::{CgroupRefused, HostFacts, PathKind};
 use std::collections::HashMap;
 use std::path::{Component, Path};
 
@@ -154,6 +154,58 @@ impl Validator<'_> {
         self.check_seccomp(p);
         self.check_landlock(p);
         self.check_desktop_entry(p);
+        self.check_package(p);
+        self.check_cgroup(p);
+    }
+
+    /// `run` makes the sandbox's cgroup before anything else: a limit this
+    /// caller cannot have here is said now, not at that step.
+    fn check_cgroup(&mut self, p: &Profile) {
+        let c = &p.cgroup;
+        let wanted = [
+            ("memory", c.memory.as_ref().map(|v| v.span)),
+            ("pids", c.pids.as_ref().map(|v| v.span)),
+            ("cpu", c.cpu.as_ref().map(|v| v.span)),
+        ];
+        for (controller, span) in wanted {
+            let Some(span) = span else { continue };
+            let Some(refused) = self.host.cgroup_refused(controller) else {
+                continue;
+            };
+            let delegate = "creating a cgroup needs root or a delegated cgroup: run from one, e.g. systemd-run --user --scope -p Delegate=yes sandbox run ...";
+            let (message, hint) = match refused {
+                CgroupRefused::Unavailable => (
+                    format!("a {controller} limit needs the cgroup controller '{controller}', which this machine does not offer"),
+                    "remove the limit here, or use a kernel with the controller mounted".to_string(),
+                ),
+                CgroupRefused::Denied(dir) => (
+                    format!("a {controller} limit needs a cgroup of the sandbox's own, which you may not create in '{dir}'"),
+                    delegate.to_string(),
+                ),
+                CgroupRefused::NotALeaf(dir) => (
+                    format!("a {controller} limit needs the controller enabled below '{dir}', which holds the launcher itself"),
+                    "the launcher's cgroup must be able to delegate: run it from a leaf cgroup, e.g. systemd-run --user --scope -p Delegate=yes sandbox run ...".to_string(),
+                ),
+            };
+            let e = self.error(span, message);
+            e.hint = Some(hint);
+            e.readiness = Some(Readiness::Setup);
+        }
+    }
+
+    /// A package name, for `apt install`: one word.
+    fn check_package(&mut self, p: &Profile) {
+        let Some(k) = &p.package else { return };
+        if k.value.is_empty()
+            || k.value
+                .contains(|c: char| c.is_whitespace() || c.is_control() || c == '/')
+        {
+            self.error(
+                k.span,
+                format!("package '{}' is not the name of a package", k.value),
+            )
+            .hint = Some("give the name apt installs it by, e.g. \"firefox-esr\"".into());
+        }
     }
 
     /// `sandbox desktop-entry` makes a file of this name in the user's
@@ -347,8 +399,9 @@ impl Validator<'_> {
                     .hint = Some("ask an administrator for a subordinate id range (usermod --add-subuids/--add-subgids), or run as root".into());
                 } else if !self.host.has_program("newuidmap") || !self.host.has_program("newgidmap")
                 {
-                    self.error(r.span, "id ranges need newuidmap and newgidmap")
-                        .hint = Some("install Debian's 'uidmap' package".into());
+                    let e = self.error(r.span, "id ranges need newuidmap and newgidmap");
+                    e.hint = Some("install Debian's 'uidmap' package".into());
+                    e.readiness = Some(Readiness::Setup);
                 }
             }
         }
@@ -632,11 +685,12 @@ impl Validator<'_> {
             .hint = Some("set namespaces.mount = true".into());
         }
         if !self.host.has_program("xdg-dbus-proxy") {
-            self.error(
+            let e = self.error(
                 s.span,
                 "a filtered session bus needs the program 'xdg-dbus-proxy', which is not installed",
-            )
-            .hint = Some("install Debian's or Ubuntu's package 'xdg-dbus-proxy'".into());
+            );
+            e.hint = Some("install Debian's or Ubuntu's package 'xdg-dbus-proxy'".into());
+            e.readiness = Some(Readiness::Setup);
         }
         if !p.ns_new(NsKind::Net) {
             self.warn(s.span, "with the host's network, a session bus on an abstract socket is reachable unfiltered")
@@ -683,12 +737,13 @@ impl Validator<'_> {
                 .hint = Some("e.g. address = \"192.168.1.50/24\"; ask your network's administrator for a free one".into());
             }
             if mode.value == NetMode::Pasta && netns && !self.host.has_program("pasta") {
-                self.error(
+                let e = self.error(
                     mode.span,
                     "network mode 'pasta' needs the program 'pasta', which is not installed",
-                )
-                .hint =
+                );
+                e.hint =
                     Some("install Debian's or Ubuntu's package 'passt' (apt install passt)".into());
+                e.readiness = Some(Readiness::Setup);
             }
         }
         let mode = n.mode.as_ref().map(|m| m.value).unwrap_or(NetMode::None);

@@ -23,12 +23,102 @@ pub fn is_root() -> bool {
 }
 
 /// Skip (return None) or, under SANDBOX_MUST_WORK=1, fail.
+///
+/// A skip is visible in the normal `cargo test` output: libtest captures
+/// what a test prints (and shows it only for a failure), so the line goes
+/// straight to the process's stderr, and when the test binary exits (after
+/// libtest's summary) a count of the skipped tests with their reasons.
 pub fn cannot(reason: &str) -> Option<Command> {
     if std::env::var("SANDBOX_MUST_WORK").as_deref() == Ok("1") {
         panic!("cannot run this test here: {reason} (SANDBOX_MUST_WORK=1)");
     }
-    eprintln!("SKIPPED: {reason}");
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("(unnamed)")
+        .to_string();
+    to_stderr(&format!("SKIPPED {test}: {reason}\n"));
+    let mut skips = SKIPS.lock().unwrap_or_else(|e| e.into_inner());
+    if !skips.iter().any(|(t, _)| *t == test) {
+        skips.push((test, reason.to_string()));
+    }
+    static SUMMARY: std::sync::Once = std::sync::Once::new();
+    // SAFETY: registers a function without arguments that only writes.
+    SUMMARY.call_once(|| unsafe {
+        libc::atexit(skip_summary);
+    });
     None
+}
+
+/// The tests skipped so far, with their reasons.
+static SKIPS: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
+
+/// Write to file descriptor 2, past libtest's capture.
+fn to_stderr(text: &str) {
+    let mut bytes = text.as_bytes();
+    while !bytes.is_empty() {
+        // SAFETY: writing a live buffer to stderr.
+        let n = unsafe { libc::write(2, bytes.as_ptr().cast(), bytes.len()) };
+        if n <= 0 {
+            return;
+        }
+        bytes = &bytes[n as usize..];
+    }
+}
+
+extern "C" fn skip_summary() {
+    let skips = SKIPS.lock().unwrap_or_else(|e| e.into_inner());
+    if skips.is_empty() {
+        return;
+    }
+    let binary = std::env::args()
+        .next()
+        .and_then(|a| {
+            Path::new(&a)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+        })
+        .unwrap_or_default();
+    let binary = binary.rsplit_once('-').map_or(binary.as_str(), |(b, _)| b);
+    let mut text = format!(
+        "\n{binary}: {} test(s) SKIPPED, they cannot run here (SANDBOX_MUST_WORK=1 makes them fail):\n",
+        skips.len()
+    );
+    let mut sorted = skips.clone();
+    sorted.sort();
+    for (test, reason) in sorted {
+        text.push_str(&format!("  {test}: {reason}\n"));
+    }
+    to_stderr(&text);
+}
+
+/// Whether `program` is installed: an executable file of that name on
+/// PATH or in the usual system folders (or at that path, for a path).
+pub fn have(program: &str) -> bool {
+    if program.contains('/') {
+        return std::fs::metadata(program)
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(["/usr/bin", "/usr/sbin", "/bin", "/sbin"].map(PathBuf::from))
+        .any(|d| {
+            std::fs::metadata(d.join(program))
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+}
+
+/// Whether every one of `programs` is installed; if not, the test is
+/// skipped (visibly), naming what is missing.
+pub fn need(programs: &[&str]) -> bool {
+    let missing: Vec<&str> = programs.iter().copied().filter(|p| !have(p)).collect();
+    if missing.is_empty() {
+        return true;
+    }
+    cannot(&format!(
+        "not installed: {} (see .ci/run)",
+        missing.join(", ")
+    ));
+    false
 }
 
 /// The binary, copied where any user can run it (the build tree may be in
@@ -177,9 +267,15 @@ pub fn run_profile(who: Who, profile: &str, script: &str) -> Option<Output> {
     run_sh(who, &path, script)
 }
 
+/// The Python the tests run inside the sandbox (package python3).
+pub const PYTHON: &str = "/usr/bin/python3";
+
 /// Run Python `code` with /usr/bin/python3 inside the sandbox a profile
 /// (given as text) describes; its trimmed output. The run must succeed.
 pub fn run_python(who: Who, profile: &str, code: &str) -> Option<String> {
+    if !need(&[PYTHON]) {
+        return None;
+    }
     let s = Scratch::new("python");
     let path = s.write("p.toml", profile);
     let mut c = sandbox(who)?;
@@ -290,12 +386,16 @@ pub fn host_mounts() -> String {
         .join("\n")
 }
 
+/// What a run can leave in the host's /tmp: the folders it makes there
+/// (sandbox-dbus-..., for the filtered session bus, when there is no
+/// runtime folder); not the tests' own scratch folders (sandbox-test-...),
+/// nor anything else other programs write to /tmp meanwhile.
 pub fn tmp_entries() -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(std::env::temp_dir())
         .unwrap()
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| !n.starts_with("sandbox-test"))
+        .filter(|n| n.starts_with("sandbox-") && !n.starts_with("sandbox-test-"))
         .collect();
     v.sort();
     v
