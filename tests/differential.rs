@@ -203,3 +203,295 @@ both!(same_read_only_behaviour, |who| {
     assert_eq!(b, s);
     assert!(s.contains("Read-only file system"));
 });
+
+// ---------------------------------------------------------------------
+// The same setups described once (tests/twin): the profile and bwrap's
+// command line are rendered from one description, run by the same caller
+// (root, the test user, and root's default sandbox against bwrap run by
+// nobody), and a probe inside prints what it sees. See
+// docs/differences.md for every difference the tests expect.
+
+mod twin;
+use twin::*;
+
+/// Host folders and files to bind: the caller's, but `d/other` (root's for
+/// the test user, the test user's for root).
+fn tree() -> HostTree {
+    HostTree {
+        nodes: vec![
+            Node::Dir {
+                path: "d".into(),
+                mode: 0o755,
+            },
+            Node::File {
+                path: "d/f".into(),
+                mode: 0o644,
+                content: "hello\n".into(),
+            },
+            Node::File {
+                path: "d/x".into(),
+                mode: 0o755,
+                content: "#!/bin/sh\necho ran\n".into(),
+            },
+            Node::File {
+                path: "d/secret".into(),
+                mode: 0o600,
+                content: "s".into(),
+            },
+            Node::Dir {
+                path: "d/sub".into(),
+                mode: 0o710,
+            },
+            Node::Dir {
+                path: "d/sub/deep".into(),
+                mode: 0o700,
+            },
+            Node::File {
+                path: "d/sub/deep/g".into(),
+                mode: 0o640,
+                content: "g".into(),
+            },
+            Node::Dir {
+                path: "d/mnt".into(),
+                mode: 0o755,
+            },
+            Node::File {
+                path: "d/mntf".into(),
+                mode: 0o644,
+                content: "under".into(),
+            },
+            Node::Link {
+                path: "d/l".into(),
+                target: "f".into(),
+            },
+            Node::Link {
+                path: "d/dangling".into(),
+                target: "nowhere".into(),
+            },
+            Node::Link {
+                path: "d/up".into(),
+                target: "../e".into(),
+            },
+            Node::Link {
+                path: "d/toreal".into(),
+                target: "../real".into(),
+            },
+            Node::Dir {
+                path: "d/other".into(),
+                mode: 0o750,
+            },
+            Node::File {
+                path: "d/other/o".into(),
+                mode: 0o644,
+                content: "o".into(),
+            },
+            Node::Dir {
+                path: "e".into(),
+                mode: 0o700,
+            },
+            Node::File {
+                path: "e/g".into(),
+                mode: 0o666,
+                content: "e/g".into(),
+            },
+            Node::File {
+                path: "ro".into(),
+                mode: 0o444,
+                content: "r".into(),
+            },
+            Node::File {
+                path: "rw".into(),
+                mode: 0o600,
+                content: "w".into(),
+            },
+        ],
+        owner_other: vec!["d/other".into(), "d/other/o".into()],
+    }
+}
+
+fn with_tree() -> Twin {
+    Twin {
+        host: Some(tree()),
+        ..Twin::new()
+    }
+}
+
+/// The probe's view of `roots` in both, asserted the same.
+fn same_view(what: &str, t: &Twin, c: Caller, roots: &[&str]) {
+    let Some((b, s)) = both_probe(t, c, roots) else {
+        return;
+    };
+    if std::env::var_os("TWIN_SHOW").is_some() {
+        eprintln!("{what}:\n{}", s.ok());
+    }
+    assert_same(what, &b, &s, b.ok(), s.ok());
+}
+
+twin!(binds_of_folders_and_files, |c| {
+    let t = with_tree().ops([
+        bind("{H}/d", "/t/d"),
+        ro_bind("{H}/e", "/t/e"),
+        bind("{H}/rw", "/t/rw"),
+        ro_bind("{H}/rw", "/t/rw-ro"),
+        ro_bind("{H}/ro", "/t/ro"),
+        dev_bind("{H}/d/sub", "/t/devbind"),
+    ]);
+    same_view("binds", &t, c, &["/t"]);
+});
+
+twin!(nested_binds, |c| {
+    // A writable folder inside a read-only one, a read-only file inside a
+    // writable one, a tmpfs inside a bind, a bind inside that tmpfs, and a
+    // bind over a bind.
+    let t = with_tree().ops([
+        ro_bind("{H}/d", "/t/d"),
+        bind("{H}/e", "/t/d/mnt"),
+        ro_bind("{H}/rw", "/t/d/mntf"),
+        bind("{H}/e", "/t/w"),
+        Op::Tmpfs {
+            dst: "/t/w/tmp".into(),
+            size: Some(1 << 20),
+            mode: 0o1777,
+        },
+        ro_bind("{H}/d/sub", "/t/w/tmp/in/sub"),
+        bind("{H}/ro", "/t/w/tmp/in/sub/deep/g"),
+        bind("{H}/d", "/t/twice"),
+        ro_bind("{H}/e", "/t/twice"),
+    ]);
+    same_view("nested binds", &t, c, &["/t"]);
+});
+
+twin!(devices_work_only_through_dev_bind, |c| {
+    let t = Twin::new().ops([
+        bind("/dev", "/t/bind"),
+        dev_bind("/dev", "/t/devbind"),
+        ro_bind("/dev", "/t/robind"),
+    ]);
+    let roots: Vec<String> = ["bind", "devbind", "robind"]
+        .iter()
+        .flat_map(|d| ["null", "zero", "full"].map(|n| format!("/t/{d}/{n}")))
+        .collect();
+    let roots: Vec<&str> = roots.iter().map(String::as_str).collect();
+    same_view("device nodes", &t, c, &roots);
+});
+
+twin!(tmpfs_with_size_and_mode, |c| {
+    let t = Twin::new().ops([
+        Op::Tmpfs {
+            dst: "/t/a".into(),
+            size: Some(1 << 20),
+            mode: 0o1777,
+        },
+        Op::Tmpfs {
+            dst: "/t/b".into(),
+            size: Some(65536),
+            mode: 0o700,
+        },
+        Op::Tmpfs {
+            dst: "/t/c".into(),
+            size: None,
+            mode: 0o750,
+        },
+        Op::Tmpfs {
+            dst: "/t/c/d".into(),
+            size: Some(3 << 20),
+            mode: 0o555,
+        },
+    ]);
+    same_view("tmpfs", &t, c, &["/t"]);
+    // Filling it ends the same way.
+    let fill = "head -c 200000 /dev/zero 2>/dev/null > /t/b/big; echo $?; wc -c < /t/b/big";
+    let t = t.op(Op::Dev { dst: "/dev".into() });
+    let Some((bo, so)) = both_sh(&t, c, fill) else {
+        return;
+    };
+    assert_eq!(bo, so);
+});
+
+twin!(dirs_and_files_with_modes, |c| {
+    let t = Twin::new().ops([
+        tmpfs("/t"),
+        dir("/t/d0700", 0o700),
+        dir("/t/d1777", 0o1777),
+        dir("/t/d0750", 0o750),
+        dir("/t/d0000", 0o000),
+        dir("/t/d0755/in/deep", 0o755),
+        file("/t/f0600", "secret\n", 0o600),
+        file("/t/f0755", "#!/bin/sh\n", 0o755),
+        file("/t/f0444", "", 0o444),
+        file("/t/sub/f", "in a new folder", 0o640),
+        Op::RoFile {
+            dst: "/t/ro0640".into(),
+            content: "ro data".into(),
+            mode: 0o640,
+        },
+        Op::RoFile {
+            dst: "/t/ro0600".into(),
+            content: "".into(),
+            mode: 0o600,
+        },
+    ]);
+    same_view("dir and file", &t, c, &["/t"]);
+    // The same in the read-only root.
+    let t = Twin::new().ops([
+        dir("/rootdir", 0o711),
+        file("/rootfile", "x", 0o604),
+        Op::RoFile {
+            dst: "/rootro".into(),
+            content: "y".into(),
+            mode: 0o644,
+        },
+    ]);
+    same_view(
+        "dir and file in the root",
+        &t,
+        c,
+        &["/rootdir", "/rootfile", "/rootro"],
+    );
+});
+
+twin!(symlinks, |c| {
+    let t = with_tree().ops([
+        tmpfs("/t"),
+        symlink("target", "/t/rel"),
+        symlink("/usr/bin", "/t/abs"),
+        symlink("../../nowhere", "/t/dangling"),
+        symlink("a b\tc", "/t/odd"),
+        dir("/t/real", 0o755),
+        // A mount onto a link lands where it leads (bwrap's test: "can
+        // bind a destination over a symlink"); the link is the host's, as
+        // one the profile made would be replaced by a mount at its path
+        // (see a_later_mount_at_the_same_place_replaces_the_earlier).
+        bind("{H}/d", "/t/hd"),
+        bind("{H}/e", "/t/hd/toreal"),
+        // A new folder through a link.
+        tmpfs("/t/hd/toreal/new"),
+        symlink("d/f", "/t/new/parent/made"),
+    ]);
+    same_view("symlinks", &t, c, &["/t"]);
+});
+
+twin!(remount_ro_of_a_mount, |c| {
+    let t = with_tree().ops([
+        bind("{H}/d", "/t/d"),
+        remount_ro("/t/d"),
+        tmpfs("/t/tmp"),
+        file("/t/tmp/f", "x", 0o644),
+        remount_ro("/t/tmp"),
+        bind("{H}/rw", "/t/rw"),
+        remount_ro("/t/rw"),
+    ]);
+    same_view("remount-ro", &t, c, &["/t"]);
+});
+
+twin!(remount_ro_reaches_mounts_below, |c| {
+    // Rendered for bwrap as one --remount-ro per mount (its own is not
+    // recursive: see remount_ro_is_recursive below).
+    let t = with_tree().ops([
+        bind("{H}/d", "/t/d"),
+        bind("{H}/e", "/t/d/mnt"),
+        tmpfs("/t/d/sub"),
+        remount_ro("/t/d"),
+    ]);
+    same_view("recursive remount-ro", &t, c, &["/t"]);
+});
