@@ -220,6 +220,20 @@ pub struct Twin {
     pub host: Option<HostTree>,
     /// The caller's HOME instead of [`CALLER_ENV`]'s (`{H}` allowed).
     pub caller_home: Option<String>,
+    /// More variables in the caller's environment.
+    pub caller_extra_env: Vec<(String, String)>,
+    /// A host folder as the root (`[filesystem] root` / `--bind DIR /`)
+    /// instead of an empty tmpfs (`{H}` allowed).
+    pub rootfs: Option<String>,
+    /// Give bwrap each missing parent as a `--dir` first, so that it makes
+    /// them as sandbox does (0755); off, bwrap makes them its own way.
+    pub bwrap_parents: bool,
+    /// `[user] nested_userns`; `Some(false)` gives bwrap
+    /// `--disable-userns`, None says nothing to either.
+    pub nested_userns: Option<bool>,
+    /// Options of bwrap's rendered line to leave out (with their
+    /// arguments): `--hostname`, `--chdir`, `--new-session`, ...
+    pub bwrap_drop: Vec<&'static str>,
 }
 
 impl Default for Twin {
@@ -246,6 +260,11 @@ impl Default for Twin {
             extra_bwrap: vec![],
             host: None,
             caller_home: None,
+            caller_extra_env: vec![],
+            rootfs: None,
+            bwrap_parents: true,
+            nested_userns: None,
+            bwrap_drop: vec![],
         }
     }
 }
@@ -421,13 +440,15 @@ impl Twin {
     /// changed by `caller_home`.
     pub fn caller_env(&self, host: &Path) -> Vec<(String, String)> {
         let h = host.to_string_lossy();
-        CALLER_ENV
+        let mut env: Vec<(String, String)> = CALLER_ENV
             .iter()
             .map(|(k, v)| match (*k, &self.caller_home) {
                 ("HOME", Some(home)) => (k.to_string(), home.replace("{H}", &h)),
                 _ => (k.to_string(), v.to_string()),
             })
-            .collect()
+            .collect();
+        env.extend(self.caller_extra_env.iter().cloned());
+        env
     }
 
     /// Neither seccomp nor Landlock in `sandbox`.
@@ -438,7 +459,7 @@ impl Twin {
 
     fn all_ops(&self) -> Vec<Op> {
         let mut v = vec![];
-        if self.base {
+        if self.base && self.rootfs.is_none() {
             v.push(ro_bind("/usr", "/usr"));
             for (t, d) in BASE_LINKS {
                 v.push(symlink(t, d));
@@ -466,11 +487,14 @@ impl Twin {
         if caller == Caller::Root {
             let _ = writeln!(p, "host_root = true");
         }
-        let _ = writeln!(
-            p,
-            "\n[filesystem]\nreadonly_root = {}\n",
-            self.readonly_root
-        );
+        if let Some(n) = self.nested_userns {
+            let _ = writeln!(p, "nested_userns = {n}");
+        }
+        let _ = writeln!(p, "\n[filesystem]\nreadonly_root = {}", self.readonly_root);
+        if let Some(r) = &self.rootfs {
+            let _ = writeln!(p, "root = {}", src(r));
+        }
+        p.push('\n');
         for op in self.all_ops() {
             let mut m = |kind: &str, rest: &[(&str, String)]| {
                 let _ = writeln!(p, "[[mount]]\ntype = \"{kind}\"");
@@ -587,6 +611,9 @@ impl Twin {
         }
         // Mounts visible now, to make bwrap's --remount-ro recursive.
         let mut mounts: Vec<String> = vec![];
+        if let Some(r) = &self.rootfs {
+            a.extend(["--bind".into(), src(r), "/".into()]);
+        }
         let under =
             |p: &str, top: &str| p == top || top == "/" || p.starts_with(&format!("{top}/"));
         for op in self.all_ops() {
@@ -594,7 +621,7 @@ impl Twin {
             // what is made below (bwrap derives theirs from it, and makes
             // those of binds 0700): the difference is tested on its own.
             let dst = op.dst().to_string();
-            if !matches!(op, Op::RemountRo { .. }) {
+            if self.bwrap_parents && !matches!(op, Op::RemountRo { .. }) {
                 let mut parent = String::new();
                 let parts: Vec<&str> = dst.split('/').filter(|s| !s.is_empty()).collect();
                 for part in &parts[..parts.len().saturating_sub(1)] {
@@ -694,15 +721,21 @@ impl Twin {
         if !self.init {
             a.push("--as-pid-1".into());
         }
+        if self.nested_userns == Some(false) {
+            a.push("--disable-userns".into());
+        }
         // Run by root, bwrap leaves the app root's capabilities; sandbox
         // keeps only those the profile names.
         if caller == Caller::Root {
             a.extend(["--cap-drop".into(), "ALL".into()]);
-            for c in &self.capabilities {
-                a.extend(["--cap-add".into(), c.clone()]);
-            }
         }
-        BwrapLine { args: a, fds }
+        for c in &self.capabilities {
+            a.extend(["--cap-add".into(), c.clone()]);
+        }
+        BwrapLine {
+            args: drop_options(a, &self.bwrap_drop),
+            fds,
+        }
     }
 
     /// Run `argv` in the sandbox `tool` makes of this twin, as `caller`.
@@ -710,7 +743,7 @@ impl Twin {
         self.run_with(caller, tool, argv, |_| {})
     }
 
-    /// The same, with a last word on the command (stdin, a pty, ...).
+    /// The same, with a last word on the command (its directory, ...).
     pub fn run_with(
         &self,
         caller: Caller,
@@ -718,20 +751,63 @@ impl Twin {
         argv: &[&str],
         adjust: impl FnOnce(&mut Command),
     ) -> Option<Ran> {
-        let prepared = self.prepare(caller, tool, argv)?;
-        let mut c = prepared.command;
-        c.stdin(Stdio::null());
-        adjust(&mut c);
-        let out = c.output().expect("spawn");
-        Some(Ran {
-            tool,
-            status: out.status,
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            setup: prepared.setup,
-            host: prepared.host,
-            _scratch: prepared.scratch,
-        })
+        let mut p = self.prepare(caller, tool, argv)?;
+        p.command.stdin(Stdio::null());
+        adjust(&mut p.command);
+        let out = p.command.output().expect("spawn");
+        Some(p.ran(tool, out))
+    }
+
+    /// The same with `input` on its standard input.
+    pub fn run_input(
+        &self,
+        caller: Caller,
+        tool: Tool,
+        argv: &[&str],
+        input: &[u8],
+    ) -> Option<Ran> {
+        use std::io::Write;
+        let mut p = self.prepare(caller, tool, argv)?;
+        let mut child = p
+            .command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let mut stdin = child.stdin.take().unwrap();
+        let input = input.to_vec();
+        let writer = std::thread::spawn(move || {
+            let _ = stdin.write_all(&input);
+        });
+        let out = child.wait_with_output().unwrap();
+        writer.join().unwrap();
+        Some(p.ran(tool, out))
+    }
+
+    /// The same on a fresh pseudo-terminal (util-linux `script`), which
+    /// is the controlling terminal of the caller: what the app printed,
+    /// with the terminal's line ends.
+    pub fn run_on_terminal(&self, caller: Caller, tool: Tool, argv: &[&str]) -> Option<Ran> {
+        let p = self.prepare(caller, tool, argv)?;
+        let line = std::iter::once(p.command.get_program().to_string_lossy().into_owned())
+            .chain(
+                p.command
+                    .get_args()
+                    .map(|a| a.to_string_lossy().into_owned()),
+            )
+            .map(|a| sh_quote(&a))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let out = Command::new("script")
+            .args(["-qec", &line, "/dev/null"])
+            .current_dir("/")
+            .stdin(Stdio::piped())
+            .output()
+            .expect("spawn script");
+        let mut ran = p.ran(tool, out);
+        ran.stdout = ran.stdout.replace("\r\n", "\n");
+        Some(ran)
     }
 
     /// The command that runs `argv` under `tool` as `caller`, with the
@@ -776,18 +852,21 @@ impl Twin {
             }
         };
         words.extend(argv.iter().map(|s| s.to_string()));
+        // bash (dash takes descriptors up to 9 only) sets the umask and opens
+        // the descriptors, then env -i gives the tool exactly the caller's
+        // environment (no SHLVL or PWD of bash's).
         let mut c = launcher;
-        c.args(
-            self.caller_env(&host)
-                .iter()
-                .map(|(k, v)| format!("{k}={v}")),
-        )
-        // bash: dash takes descriptors up to 9 only.
-        .arg("/bin/bash")
-        .arg("-c")
-        .arg(format!("umask 022; exec \"$0\" \"$@\"{redirects}"))
-        .args(&words)
-        .current_dir("/");
+        c.arg("/bin/bash")
+            .arg("-c")
+            .arg(format!("umask 022; exec /usr/bin/env -i \"$@\"{redirects}"))
+            .arg("bash")
+            .args(
+                self.caller_env(&host)
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}")),
+            )
+            .args(&words)
+            .current_dir("/");
         Some(Prepared {
             command: c,
             setup,
@@ -807,6 +886,21 @@ pub struct Prepared {
     pub scratch: Scratch,
 }
 
+impl Prepared {
+    /// The run's outcome from its output.
+    pub fn ran(self, tool: Tool, out: std::process::Output) -> Ran {
+        Ran {
+            tool,
+            status: out.status,
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            setup: self.setup,
+            host: self.host,
+            _scratch: self.scratch,
+        }
+    }
+}
+
 pub fn bwrap_installed() -> bool {
     ["/usr/bin/bwrap", "/bin/bwrap"].iter().any(|p| exists(p))
 }
@@ -815,12 +909,12 @@ pub fn bwrap_installed() -> bool {
 fn launcher(caller: Caller, tool: Tool) -> Option<Command> {
     let runuser = |name: &str| {
         let mut c = Command::new("runuser");
-        c.args(["-u", name, "--", "env", "-i"]);
+        c.args(["-u", name, "--", "env", "-i", "PATH=/usr/bin:/bin"]);
         c
     };
     let env_i = || {
         let mut c = Command::new("env");
-        c.arg("-i");
+        c.args(["-i", "PATH=/usr/bin:/bin"]);
         c
     };
     match (caller, is_root()) {
@@ -844,6 +938,30 @@ fn launcher(caller: Caller, tool: Tool) -> Option<Command> {
             None
         }
     }
+}
+
+/// `args` without the options named in `drop`, each with its arguments.
+fn drop_options(args: Vec<String>, drop: &[&str]) -> Vec<String> {
+    let arity = |o: &str| match o {
+        "--hostname" | "--chdir" | "--uid" | "--gid" | "--unsetenv" | "--cap-drop"
+        | "--cap-add" | "--remount-ro" | "--dir" | "--perms" | "--size" | "--proc" | "--dev"
+        | "--tmpfs" | "--mqueue" => 1,
+        "--setenv" | "--bind" | "--ro-bind" | "--dev-bind" | "--symlink" | "--file"
+        | "--ro-bind-data" => 2,
+        _ => 0,
+    };
+    let mut out = vec![];
+    let mut i = 0;
+    while i < args.len() {
+        let o = args[i].as_str();
+        if drop.contains(&o) {
+            i += 1 + arity(o);
+        } else {
+            out.push(args[i].clone());
+            i += 1;
+        }
+    }
+    out
 }
 
 fn glob(pattern: &str, name: &str) -> bool {
