@@ -4,6 +4,7 @@
 
 mod common;
 use common::*;
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 /// The profile equivalent of [`bwrap_args`].
@@ -1120,3 +1121,544 @@ twin!(standard_streams_pass_through, |c| {
         assert_eq!(s.stderr, "to-stderr\nerr-via-dev\n");
     }
 });
+
+// ---------------------------------------------------------------------
+// Bugs found by comparing with bwrap (docs/differences.md#bugs): each test
+// passes on the known wrong behaviour and on bwrap's, fails on anything
+// else, and fails on the known one with SANDBOX_KNOWN_BUGS=fail.
+
+fn mode_of(p: &Path) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    format!(
+        "{:04o}",
+        std::fs::symlink_metadata(p).unwrap().permissions().mode() & 0o7777
+    )
+}
+
+/// The mode field of `path`'s probe line.
+fn probe_mode(out: &str, path: &str) -> String {
+    line_of(out, path).split(' ').nth(2).unwrap().to_string()
+}
+
+twin!(dir_over_an_existing_folder, |c| {
+    // B1: a `dir` whose destination exists (here a host folder, 0710,
+    // through a writable bind) changes its mode, on the host too; bwrap's
+    // --dir leaves what exists as it is.
+    let t = with_tree().ops([bind("{H}/d", "/t/d"), dir("/t/d/sub", 0o700)]);
+    let Some((b, s)) = both_probe(&t, c, &["/t/d/sub"]) else {
+        return;
+    };
+    let seen = |r: &Ran| {
+        format!(
+            "inside {} host {}",
+            probe_mode(r.ok(), "/t/d/sub"),
+            mode_of(&r.host.join("d/sub"))
+        )
+    };
+    assert_eq!(seen(&b), "inside 0710 host 0710");
+    known_bug(
+        "B1",
+        "dir over an existing folder changes its mode (on the host through a bind)",
+        &seen(&s),
+        &seen(&b),
+        "inside 0700 host 0700",
+    );
+    // The same over a folder of a read-only bind: bwrap has nothing to
+    // do; sandbox fails to change the mode (EROFS) and so to start.
+    let t = with_tree().ops([ro_bind("{H}/d", "/t/d"), dir("/t/d/sub", 0o700)]);
+    let (b, s) = both_probe(&t, c, &["/t/d/sub"]).unwrap();
+    let started = |r: &Ran| {
+        if r.status.success() {
+            "starts"
+        } else {
+            "fails"
+        }
+        .to_string()
+    };
+    assert_eq!(started(&b), "starts");
+    known_bug(
+        "B1",
+        "dir over an existing folder of a read-only bind fails",
+        &started(&s),
+        "starts",
+        "fails",
+    );
+    // And a `file` over an existing host file: both replace the content;
+    // sandbox gives it the profile's mode, bwrap keeps the file's.
+    let t = with_tree().ops([bind("{H}/d", "/t/d"), file("/t/d/f", "new\n", 0o600)]);
+    let (b, s) = both_probe(&t, c, &["/t/d/f"]).unwrap();
+    let seen = |r: &Ran| {
+        format!(
+            "inside {} host {} {:?}",
+            probe_mode(r.ok(), "/t/d/f"),
+            mode_of(&r.host.join("d/f")),
+            std::fs::read_to_string(r.host.join("d/f")).unwrap()
+        )
+    };
+    assert_eq!(seen(&b), "inside 0644 host 0644 \"new\\n\"");
+    known_bug(
+        "B1",
+        "file over an existing file changes its mode (on the host through a bind)",
+        &seen(&s),
+        &seen(&b),
+        "inside 0600 host 0600 \"new\\n\"",
+    );
+});
+
+twin!(modes_do_not_depend_on_the_callers_umask, |c| {
+    // B2: sandbox makes the folders on the way to a destination (and the
+    // mount points it creates) with mkdir's 0755 less the caller's umask,
+    // 0700 under umask 077; bwrap sets its umask to 0 while it builds the
+    // sandbox, and gives the app the caller's. A service that switches to
+    // another uid inside (a range of [user] map) cannot cross them.
+    let t = Twin {
+        umask: 0o077,
+        ..with_tree()
+    }
+    .ops([
+        Op::Tmpfs {
+            dst: "/t/a/tmp".into(),
+            size: None,
+            mode: 0o755,
+        },
+        bind("{H}/d", "/t/d"),
+        file("/t/d/new/f", "x", 0o644),
+        bind("{H}/ro", "/t/d/newer/ro"),
+    ]);
+    let Some((b, s)) = both(&t, c, &["/bin/sh", "-c", "umask"]) else {
+        return;
+    };
+    // The app's own umask is the caller's in both.
+    assert_eq!((b.ok(), s.ok()), ("0077\n", "0077\n"));
+    let (b, s) = both_probe(&t, c, &["/t"]).unwrap();
+    let seen = |r: &Ran| {
+        let o = r.ok();
+        format!(
+            "/t {} /t/a {} /t/d/new {} /t/d/newer {} (host {} {})",
+            probe_mode(o, "/t"),
+            probe_mode(o, "/t/a"),
+            probe_mode(o, "/t/d/new"),
+            probe_mode(o, "/t/d/newer"),
+            mode_of(&r.host.join("d/new")),
+            mode_of(&r.host.join("d/newer"))
+        )
+    };
+    assert_eq!(
+        seen(&b),
+        "/t 0755 /t/a 0755 /t/d/new 0755 /t/d/newer 0755 (host 0755 0755)"
+    );
+    known_bug(
+        "B2",
+        "the folders sandbox makes depend on the caller's umask",
+        &seen(&s),
+        &seen(&b),
+        "/t 0700 /t/a 0700 /t/d/new 0700 /t/d/newer 0700 (host 0700 0700)",
+    );
+});
+
+twin!(a_tmpfs_of_size_zero, |c| {
+    // B3: `size = 0` reaches the kernel, for which a tmpfs of size 0 has
+    // no limit at all; bwrap refuses --size 0 ("takes a non-zero number
+    // of bytes"), as it does bogus sizes.
+    let t = Twin::new().op(Op::Tmpfs {
+        dst: "/t".into(),
+        size: Some(0),
+        mode: 0o755,
+    });
+    let Some((b, s)) = both_probe(&t, c, &["/t"]) else {
+        return;
+    };
+    assert!(!b.status.success());
+    assert!(b.stderr.contains("non-zero"), "{}", b.stderr);
+    let seen = |r: &Ran| match r.status.success() {
+        true => format!(
+            "runs, {}",
+            line_of(&r.stdout, "/t").rsplit(' ').next().unwrap()
+        ),
+        false => "refused".to_string(),
+    };
+    known_bug(
+        "B3",
+        "a tmpfs of size 0 has no size limit",
+        &seen(&s),
+        "refused",
+        "runs, fs=0",
+    );
+});
+
+// ---------------------------------------------------------------------
+// Intended differences (docs/differences.md), each pinned.
+
+twin!(remount_ro_is_recursive, |c| {
+    // sandbox's remount-ro makes every mount below read-only too; bwrap's
+    // --remount-ro changes the one mount it names.
+    let t = Twin {
+        extra_profile: "[[mount]]\ntype = \"remount-ro\"\ndst = \"/t/d\"\n".into(),
+        extra_bwrap: vec!["--remount-ro".into(), "/t/d".into()],
+        ..with_tree()
+    }
+    .ops([bind("{H}/d", "/t/d"), tmpfs("/t/d/sub")]);
+    let Some((b, s)) = both_probe(&t, c, &["/t"]) else {
+        return;
+    };
+    assert_differ_only_at("remount-ro", &b, &s, &["/t/d/sub"]);
+    assert!(line_of(s.ok(), "/t/d/sub").contains("w=EROFS mnt=ro,"));
+    assert!(line_of(b.ok(), "/t/d/sub").contains("w=ok mnt=nosuid"));
+});
+
+twin!(remount_ro_of_a_folder_that_is_not_a_mount, |c| {
+    // sandbox makes a read-only mount of whatever is there; bwrap remounts
+    // and needs a mount point.
+    let t = Twin::new().ops([tmpfs("/t"), dir("/t/x", 0o755), remount_ro("/t/x")]);
+    let Some((b, s)) = both_probe(&t, c, &["/t"]) else {
+        return;
+    };
+    assert!(!b.status.success(), "{}", b.stdout);
+    assert!(b.stderr.contains("in mount table"), "{}", b.stderr);
+    assert!(line_of(s.ok(), "/t/x").contains("w=EROFS mnt=ro,"));
+    assert!(line_of(s.ok(), "/t").contains("w=ok"));
+});
+
+twin!(a_later_mount_at_the_same_place_replaces_the_earlier, |c| {
+    // Mounts at one destination: sandbox keeps the last (that is how an
+    // extending profile changes a mount); bwrap applies both, in order:
+    // here the bind goes through the link the first made.
+    let t = with_tree().ops([
+        tmpfs("/t"),
+        dir("/t/real", 0o755),
+        symlink("real", "/t/link"),
+        bind("{H}/d", "/t/link"),
+    ]);
+    let Some((b, s)) = both_probe(&t, c, &["/t"]) else {
+        return;
+    };
+    assert!(line_of(b.ok(), "/t/link").ends_with("-> real"));
+    assert!(line_of(b.ok(), "/t/real/f").contains(" f "));
+    assert!(line_of(s.ok(), "/t/link").contains(" d "));
+    assert!(line_of(s.ok(), "/t/link/f").contains(" f "));
+    assert!(!s.ok().contains("/t/real/f"));
+    // Two different links at one place: bwrap fails, sandbox makes the
+    // last.
+    let t = Twin::new().ops([tmpfs("/t"), symlink("a", "/t/l"), symlink("b", "/t/l")]);
+    let (b, s) = both_probe(&t, c, &["/t/l"]).unwrap();
+    assert!(!b.status.success());
+    assert!(line_of(s.ok(), "/t/l").ends_with("-> b"));
+});
+
+twin!(a_bind_of_a_symlink_is_the_link, |c| {
+    // sandbox recreates a link it is asked to bind (so /bin -> usr/bin
+    // stays a link); bwrap binds what the link leads to.
+    let t = with_tree().op(bind("{H}/d/l", "/t/l"));
+    let Some((b, s)) = both_probe(&t, c, &["/t/l"]) else {
+        return;
+    };
+    assert!(line_of(s.ok(), "/t/l").ends_with(" -> f"), "{}", s.ok());
+    assert!(line_of(b.ok(), "/t/l").contains(" f 0644 "), "{}", b.ok());
+});
+
+twin!(the_root_is_read_only_by_default, |c| {
+    // sandbox's empty root is read-only once built (readonly_root); bwrap's
+    // stays writable unless told --remount-ro /.
+    let t = Twin {
+        bwrap_drop: vec!["--remount-ro"],
+        ..Twin::new()
+    };
+    let script = "mkdir /x 2>&1 | sed 's/.*: //'; test -d /x && echo made; true";
+    let Some((b, s)) = both_sh(&t, c, script) else {
+        return;
+    };
+    assert_eq!(b, "made\n");
+    assert_eq!(s, "Read-only file system\n");
+    // Asked not to, both leave it writable (sandbox without Landlock,
+    // which grants writes only where a mount does).
+    let t = Twin {
+        readonly_root: false,
+        ..Twin::new()
+    };
+    let (b, s) = both_sh(&t.clone().bare(), c, "mkdir /x && echo made").unwrap();
+    assert_eq!((b.as_str(), s.as_str()), ("made\n", "made\n"));
+    let (b, s) = both_sh(&t, c, "mkdir /x 2>&1 | sed 's/.*: //'").unwrap();
+    assert_eq!((b.as_str(), s.as_str()), ("", "Permission denied\n"));
+});
+
+twin!(what_the_app_may_execute, |c| {
+    // With sandbox's defaults Landlock lets the app execute below the
+    // read-only folder binds and the places it may write (a tmpfs, a
+    // writable bind), as bwrap does.
+    let t = with_tree().ops([
+        tmpfs("/t"),
+        file("/t/run", "#!/bin/sh\necho ran\n", 0o755),
+        bind("{H}/d", "/t/rw"),
+        ro_bind("{H}/d", "/t/ro"),
+        ro_bind("{H}/d/x", "/bin-x"),
+        file("/root-run", "#!/bin/sh\necho ran\n", 0o755),
+    ]);
+    for prog in ["/t/run", "/t/rw/x", "/t/ro/x"] {
+        let Some((b, s)) = both(&t, c, &[prog]) else {
+            return;
+        };
+        assert_eq!((b.ok(), s.ok()), ("ran\n", "ran\n"), "{prog}");
+    }
+    // B6: not a program bound read-only on its own (a file, not a folder:
+    // only folder binds are in Landlock's executable set), nor one the
+    // profile makes in the read-only root, when no place the app may
+    // write holds them; bwrap runs both (and sandbox without Landlock).
+    for prog in ["/bin-x", "/root-run"] {
+        let (b, s) = both(&t, c, &[prog]).unwrap();
+        assert_eq!(b.ok(), "ran\n", "{prog}");
+        let bare = t.clone().bare().run(c, Tool::Sandbox, &[prog]).unwrap();
+        assert_eq!(bare.ok(), "ran\n", "{prog}");
+        let seen = match s.code() {
+            Some(0) => "runs".to_string(),
+            code => format!("exit {code:?}"),
+        };
+        known_bug(
+            "B6",
+            &format!("Landlock refuses to execute {prog}"),
+            &seen,
+            "runs",
+            "exit Some(126)",
+        );
+    }
+});
+
+/// A home with a secret and a startup file.
+fn home_tree() -> HostTree {
+    HostTree {
+        nodes: vec![
+            Node::Dir {
+                path: "home".into(),
+                mode: 0o755,
+            },
+            Node::Dir {
+                path: "home/.ssh".into(),
+                mode: 0o700,
+            },
+            Node::File {
+                path: "home/.ssh/id_ed25519".into(),
+                mode: 0o600,
+                content: "PRIVATE".into(),
+            },
+            Node::File {
+                path: "home/.bashrc".into(),
+                mode: 0o644,
+                content: "alias ls=rm\n".into(),
+            },
+            Node::File {
+                path: "home/notes".into(),
+                mode: 0o644,
+                content: "n".into(),
+            },
+        ],
+        owner_other: vec![],
+    }
+}
+
+twin!(secrets_hidden_inside_a_bind_of_home, |c| {
+    // A writable bind of the caller's home: sandbox hides the secrets in
+    // it (an empty read-only folder over ~/.ssh) and makes the places code
+    // runs from read-only (~/.bashrc); bwrap shows all, writable.
+    let t = Twin {
+        host: Some(home_tree()),
+        caller_home: Some("{H}/home".into()),
+        ..Twin::new()
+    }
+    .op(bind("{H}/home", "/home/u"));
+    let Some((b, s)) = both_probe(&t, c, &["/home/u"]) else {
+        return;
+    };
+    assert_differ_only_at(
+        "home",
+        &b,
+        &s,
+        &["/home/u/.ssh", "/home/u/.ssh/id_ed25519", "/home/u/.bashrc"],
+    );
+    let so = s.ok();
+    assert!(
+        line_of(so, "/home/u/.ssh").contains(" d 0700 ")
+            && line_of(so, "/home/u/.ssh").contains("mnt=ro,")
+    );
+    assert!(!so.contains("id_ed25519"));
+    assert!(line_of(so, "/home/u/.bashrc").contains("w=EROFS"));
+    assert!(line_of(b.ok(), "/home/u/.ssh/id_ed25519").contains("PRIVATE"));
+});
+
+twin!(parents_are_0755, |c| {
+    // The folders made on the way to a destination: sandbox's are 0755;
+    // bwrap's are 0755 less what the mode of the thing made lacks (its
+    // group and other bits: 0700 below a 0700 dir), and 0700 below a bind
+    // (its options' mode is 0, as it has none).
+    let t = Twin {
+        bwrap_parents: false,
+        ..with_tree()
+    }
+    .ops([
+        tmpfs("/t"),
+        dir("/t/p0700/d", 0o700),
+        dir("/t/p0750/d", 0o750),
+        dir("/t/p0705/d", 0o705),
+        dir("/t/p1777/d", 0o1777),
+        Op::Tmpfs {
+            dst: "/t/ptmp/d".into(),
+            size: None,
+            mode: 0o700,
+        },
+        file("/t/pfile/f", "", 0o600),
+        bind("{H}/d", "/t/pbind/d"),
+        bind("{H}/ro", "/t/pbindf/f"),
+        symlink("x", "/t/plink/l"),
+    ]);
+    let Some((b, s)) = both_probe(&t, c, &["/t"]) else {
+        return;
+    };
+    let parents = [
+        "p0700", "p0750", "p0705", "p1777", "ptmp", "pfile", "pbind", "pbindf", "plink",
+    ];
+    let modes = |out: &str| -> Vec<String> {
+        parents
+            .iter()
+            .map(|p| format!("{p} {}", probe_mode(out, &format!("/t/{p}"))))
+            .collect()
+    };
+    assert_eq!(
+        modes(b.ok()).join(", "),
+        "p0700 0700, p0750 0750, p0705 0705, p1777 0755, ptmp 0700, pfile 0700, pbind 0700, pbindf 0700, plink 0700"
+    );
+    assert_eq!(
+        modes(s.ok()).join(", "),
+        parents.map(|p| format!("{p} 0755")).join(", ")
+    );
+});
+
+twin!(mount_points_made_on_the_host, |c| {
+    // On a host folder as the root, the mount points are made on the
+    // host: a folder 0755 in both, a file 0644 (sandbox) or 0444 (bwrap).
+    let t = Twin {
+        rootfs: Some("{H}/root".into()),
+        readonly_root: false,
+        host: Some(HostTree {
+            nodes: vec![
+                Node::Dir {
+                    path: "root".into(),
+                    mode: 0o755,
+                },
+                Node::Dir {
+                    path: "src".into(),
+                    mode: 0o755,
+                },
+                Node::File {
+                    path: "srcf".into(),
+                    mode: 0o600,
+                    content: "f".into(),
+                },
+            ],
+            owner_other: vec![],
+        }),
+        ..Twin::new()
+    }
+    .ops([
+        ro_bind("/usr", "/usr"),
+        symlink("usr/lib", "/lib"),
+        symlink("usr/lib64", "/lib64"),
+        bind("{H}/src", "/newdir"),
+        bind("{H}/srcf", "/new/file"),
+    ]);
+    let Some((b, s)) = both(&t, c, &["/usr/bin/true"]) else {
+        return;
+    };
+    let (b, s) = (b.host_listing(), s.host_listing());
+    let (b, s) = (b.join("\n"), s.join("\n"));
+    let (uid, gid) = owner_of(c);
+    assert!(
+        b.contains(&format!("root/newdir d 0755 {uid}:{gid}")),
+        "{b}"
+    );
+    assert!(
+        s.contains(&format!("root/newdir d 0755 {uid}:{gid}")),
+        "{s}"
+    );
+    assert!(
+        b.contains(&format!("root/new/file f 0444 {uid}:{gid}")),
+        "{b}"
+    );
+    assert!(
+        s.contains(&format!("root/new/file f 0644 {uid}:{gid}")),
+        "{s}"
+    );
+});
+
+twin!(default_modes, |c| {
+    // Without a mode: sandbox's file is 0644; bwrap's --file 0666 and its
+    // --ro-bind-data 0600 (sandbox's read-only file: a file, then
+    // remount-ro). Folders and tmpfs 0755 in both.
+    let t = Twin {
+        extra_profile: "[[mount]]\ntype = \"file\"\ndst = \"/t/file\"\n\n\
+            [[mount]]\ntype = \"file\"\ndst = \"/t/rofile\"\n\n\
+            [[mount]]\ntype = \"remount-ro\"\ndst = \"/t/rofile\"\n\n\
+            [[mount]]\ntype = \"dir\"\ndst = \"/t/dir\"\n\n\
+            [[mount]]\ntype = \"tmpfs\"\ndst = \"/t/tmp\"\n"
+            .into(),
+        extra_bwrap: [
+            "--file",
+            "0",
+            "/t/file",
+            "--ro-bind-data",
+            "0",
+            "/t/rofile",
+            "--dir",
+            "/t/dir",
+            "--tmpfs",
+            "/t/tmp",
+        ]
+        .map(String::from)
+        .to_vec(),
+        ..Twin::new()
+    }
+    .op(tmpfs("/t"));
+    let Some((b, s)) = both_probe(&t, c, &["/t"]) else {
+        return;
+    };
+    let modes = |out: &str| {
+        ["file", "rofile", "dir", "tmp"]
+            .map(|n| format!("{n} {}", probe_mode(out, &format!("/t/{n}"))))
+            .join(", ")
+    };
+    assert_eq!(modes(b.ok()), "file 0666, rofile 0600, dir 0755, tmp 0755");
+    assert_eq!(modes(s.ok()), "file 0644, rofile 0644, dir 0755, tmp 0755");
+});
+
+#[test]
+fn a_root_callers_sandbox_is_nobody_on_the_host() {
+    // Run by root, sandbox's sandbox is nobody on the host unless the
+    // profile says host_root; bwrap's is root. (Caller::Nobody compares
+    // the same sandbox with bwrap run by nobody.) Root's files here.
+    let mut tree = tree();
+    tree.nodes.push(Node::Dir {
+        path: "d/pub".into(),
+        mode: 0o777,
+    });
+    let t = Twin {
+        host: Some(tree),
+        host_root: Some(false),
+        ..Twin::new()
+    }
+    .op(bind("{H}/d", "/t/d"));
+    let script = "touch /t/d/made /t/d/pub/made 2>&1 | sed 's/.*: //'; cat /t/d/secret 2>&1 | sed 's/.*: //'";
+    let Some((b, s)) = both_sh(&t, Caller::Root, script) else {
+        return;
+    };
+    assert_eq!(b, "s");
+    assert_eq!(s, "Permission denied\nPermission denied\n");
+    let owner = |script_run: Option<Ran>| {
+        use std::os::unix::fs::MetadataExt;
+        let r = script_run.unwrap();
+        let m = std::fs::metadata(r.host.join("d/pub/made")).unwrap();
+        (m.uid(), m.gid())
+    };
+    let argv = ["/bin/sh", "-c", "touch /t/d/pub/made"];
+    assert_eq!(owner(t.run(Caller::Root, Tool::Bwrap, &argv)), (0, 0));
+    assert_eq!(
+        owner(t.run(Caller::Root, Tool::Sandbox, &argv)),
+        (65534, 65534)
+    );
+}

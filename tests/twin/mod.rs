@@ -228,6 +228,11 @@ pub struct Twin {
     /// Give bwrap each missing parent as a `--dir` first, so that it makes
     /// them as sandbox does (0755); off, bwrap makes them its own way.
     pub bwrap_parents: bool,
+    /// `[user] host_root` instead of the caller's default (true for
+    /// `Caller::Root`, unsaid otherwise).
+    pub host_root: Option<bool>,
+    /// The umask both tools start with (022 unless said).
+    pub umask: u32,
     /// `[user] nested_userns`; `Some(false)` gives bwrap
     /// `--disable-userns`, None says nothing to either.
     pub nested_userns: Option<bool>,
@@ -263,6 +268,8 @@ impl Default for Twin {
             caller_extra_env: vec![],
             rootfs: None,
             bwrap_parents: true,
+            host_root: None,
+            umask: 0o022,
             nested_userns: None,
             bwrap_drop: vec![],
         }
@@ -484,8 +491,14 @@ impl Twin {
         if let Some(g) = self.gid {
             let _ = writeln!(p, "gid = {g}");
         }
-        if caller == Caller::Root {
-            let _ = writeln!(p, "host_root = true");
+        match (self.host_root, caller) {
+            (Some(h), _) => {
+                let _ = writeln!(p, "host_root = {h}");
+            }
+            (None, Caller::Root) => {
+                let _ = writeln!(p, "host_root = true");
+            }
+            _ => {}
         }
         if let Some(n) = self.nested_userns {
             let _ = writeln!(p, "nested_userns = {n}");
@@ -858,7 +871,10 @@ impl Twin {
         let mut c = launcher;
         c.arg("/bin/bash")
             .arg("-c")
-            .arg(format!("umask 022; exec /usr/bin/env -i \"$@\"{redirects}"))
+            .arg(format!(
+                "umask {:03o}; exec /usr/bin/env -i \"$@\"{redirects}",
+                self.umask
+            ))
             .arg("bash")
             .args(
                 self.caller_env(&host)
@@ -1245,4 +1261,44 @@ pub fn known_bug(id: &str, what: &str, observed: &str, expected: &str, known: &s
             )
         }
     );
+}
+
+/// The tool's own process below `pid`, the process the test started
+/// (itself, or its child when that is runuser).
+pub fn tool_pid(pid: u32) -> u32 {
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+    if comm.trim() == "runuser" {
+        for _ in 0..250 {
+            if let Ok(children) =
+                std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+                && let Some(c) = children.split_whitespace().next()
+            {
+                return c.parse().unwrap();
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+    pid
+}
+
+/// The pids of the processes whose command line is exactly `cmdline`.
+pub fn pids_of(cmdline: &str) -> Vec<u32> {
+    let mut v = vec![];
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(raw) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+            continue;
+        };
+        let words: Vec<String> = raw
+            .split(|b| *b == 0)
+            .filter(|w| !w.is_empty())
+            .map(|w| String::from_utf8_lossy(w).into_owned())
+            .collect();
+        if words.join(" ") == cmdline {
+            v.push(pid);
+        }
+    }
+    v
 }
