@@ -1662,3 +1662,264 @@ fn a_root_callers_sandbox_is_nobody_on_the_host() {
         (65534, 65534)
     );
 }
+
+/// Numbers the apps of the_app_dies_with_the_launcher apart: one counter
+/// for the test's three variants, which run at once (a counter in the
+/// test's body is one per variant, and their markers would meet, so that
+/// one variant would find, and end, another's app).
+static DIES_N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+twin!(the_app_dies_with_the_launcher, |c| {
+    // SIGKILL the tool: with die_with_parent / --die-with-parent the app
+    // goes too; without, it outlives it (in both; the test ends it).
+    use std::io::Read;
+    for die in [true, false] {
+        for tool in [Tool::Bwrap, Tool::Sandbox] {
+            let n = DIES_N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let marker = format!("sleep 60.{}{n}", std::process::id());
+            let t = Twin {
+                die_with_parent: die,
+                ..Twin::new()
+            };
+            let script = format!("echo ready; exec {marker}");
+            let Some(mut p) = t.prepare(c, tool, &["/bin/sh", "-c", &script]) else {
+                return;
+            };
+            let mut child = p
+                .command
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let mut buf = [0u8; 6];
+            child.stdout.as_mut().unwrap().read_exact(&mut buf).unwrap();
+            let launcher = tool_pid(child.id());
+            // SAFETY: killing the tool this test started.
+            unsafe { libc::kill(launcher as i32, libc::SIGKILL) };
+            let _ = child.wait();
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+            let settle = std::time::Instant::now() + std::time::Duration::from_millis(500);
+            loop {
+                let alive = pids_of(&marker);
+                let now = std::time::Instant::now();
+                if die && alive.is_empty() {
+                    break;
+                }
+                if !die && now >= settle {
+                    assert!(
+                        !alive.is_empty(),
+                        "{tool:?}: the app died with the launcher"
+                    );
+                    for pid in alive {
+                        // SAFETY: the app this test started.
+                        unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+                    }
+                    break;
+                }
+                assert!(now < deadline, "{tool:?}: the app outlived the launcher");
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        }
+    }
+});
+
+twin!(a_signal_to_the_launcher, |c| {
+    // sandbox forwards SIGTERM (and INT, HUP, QUIT, USR1, USR2, WINCH) to
+    // the app; bwrap does not: it dies of it, and the app with it.
+    use std::io::Read;
+    let t = Twin::new();
+    let script = "trap 'echo got-term; exit 7' TERM; echo ready; while :; do sleep 0.05; done";
+    let mut seen = vec![];
+    for tool in [Tool::Bwrap, Tool::Sandbox] {
+        let Some(mut p) = t.prepare(c, tool, &["/bin/sh", "-c", script]) else {
+            return;
+        };
+        let mut child = p
+            .command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut out = child.stdout.take().unwrap();
+        let mut buf = [0u8; 6];
+        out.read_exact(&mut buf).unwrap();
+        // SAFETY: signalling the tool this test started.
+        unsafe { libc::kill(tool_pid(child.id()) as i32, libc::SIGTERM) };
+        let status = child.wait().unwrap();
+        let mut rest = String::new();
+        out.read_to_string(&mut rest).unwrap();
+        seen.push((rest, status.code()));
+    }
+    assert_eq!(seen[1], ("got-term\n".to_string(), Some(7)));
+    assert!(!seen[0].0.contains("got-term"), "{:?}", seen[0]);
+    assert_ne!(seen[0].1, Some(7));
+});
+
+/// What the app can do with the terminal it is started on.
+const TTY: &str = r#"
+import errno, fcntl, os, termios
+def attempt(f):
+    try:
+        f()
+        return "ok"
+    except OSError as e:
+        return errno.errorcode.get(e.errno, str(e.errno))
+print("stdin-is-a-tty", os.isatty(0))
+print("open-dev-tty", attempt(lambda: os.close(os.open("/dev/tty", os.O_RDWR))))
+print("foreground", attempt(lambda: os.tcgetpgrp(0)))
+def push():
+    # With the terminal's echo off: the byte pushed would be echoed into
+    # the output, in front of the next line.
+    try:
+        saved = termios.tcgetattr(0)
+        quiet = list(saved)
+        quiet[3] &= ~termios.ECHO
+        termios.tcsetattr(0, termios.TCSANOW, quiet)
+    except OSError:
+        saved = None
+    try:
+        fcntl.ioctl(0, termios.TIOCSTI, b"x")
+    finally:
+        if saved is not None:
+            termios.tcsetattr(0, termios.TCSANOW, saved)
+print("tiocsti", attempt(push))
+print("console", os.path.exists("/dev/console"))
+"#;
+
+twin!(on_a_terminal, |c| {
+    let dev = [
+        Op::Dev { dst: "/dev".into() },
+        Op::Proc {
+            dst: "/proc".into(),
+        },
+    ];
+    let run = |t: &Twin| -> Option<(String, String)> {
+        let b = t.run_on_terminal(c, Tool::Bwrap, &[PYTHON, "-c", TTY])?;
+        let s = t.run_on_terminal(c, Tool::Sandbox, &[PYTHON, "-c", TTY])?;
+        // bwrap binds the caller's terminal at /dev/console when its
+        // stdin is one; sandbox's /dev has no console.
+        assert!(b.stdout.contains("console True"), "{}", b.stdout);
+        assert!(s.stdout.contains("console False"), "{}", s.stdout);
+        let b = b.stdout.replace("console True", "console False");
+        Some((b, s.stdout))
+    };
+    // A new session: the terminal is still stdin, but no longer the
+    // controlling one, so no keystrokes can be pushed into it.
+    let t = Twin::new().ops(dev.clone());
+    let Some((b, s)) = run(&t) else {
+        return;
+    };
+    assert_eq!(b, s);
+    assert!(
+        s.contains("stdin-is-a-tty True\nopen-dev-tty ENXIO\nforeground ENOTTY\ntiocsti EPERM\n"),
+        "{s}"
+    );
+    // The caller's session, without sandbox's seccomp filter: both can.
+    let t = Twin {
+        new_session: false,
+        ..Twin::new()
+    }
+    .ops(dev.clone());
+    let (b, s) = run(&t.clone().bare()).unwrap();
+    assert_eq!(b, s);
+    assert!(
+        s.contains("open-dev-tty ok\nforeground ok\ntiocsti ok\n"),
+        "{s}"
+    );
+    // With it, TIOCSTI is refused even then.
+    let (b, s) = run(&t).unwrap();
+    assert!(b.contains("tiocsti ok"), "{b}");
+    assert!(
+        s.contains("open-dev-tty ok\nforeground ok\ntiocsti EPERM\n"),
+        "{s}"
+    );
+});
+
+twin!(nested_user_namespaces, |c| {
+    let script = "cat /proc/sys/user/max_user_namespaces; unshare -U true 2>&1 | sed 's/^unshare: //'; echo end";
+    let ops = [
+        Op::Dev { dst: "/dev".into() },
+        Op::Proc {
+            dst: "/proc".into(),
+        },
+    ];
+    // Refused: nested_userns = false / --disable-userns.
+    let t = Twin {
+        nested_userns: Some(false),
+        ..Twin::new()
+    }
+    .ops(ops.clone());
+    let Some((b, s)) = both_sh(&t.clone().bare(), c, script) else {
+        return;
+    };
+    assert_eq!(b, s);
+    assert!(
+        s.ends_with("unshare failed: No space left on device\nend\n"),
+        "{s}"
+    );
+    // sandbox's seccomp filter refuses the call itself, before the limit.
+    let (_, s) = both_sh(&t, c, script).unwrap();
+    assert!(
+        s.ends_with("unshare failed: Operation not permitted\nend\n"),
+        "{s}"
+    );
+    // Allowed.
+    let t = Twin {
+        nested_userns: Some(true),
+        ..Twin::new()
+    }
+    .ops(ops);
+    let (b, s) = both_sh(&t.clone().bare(), c, script).unwrap();
+    assert_eq!(b, s);
+    assert!(s.ends_with("\nend\n") && !s.contains("failed"), "{s}");
+});
+
+twin!(a_folder_over_tmp_of_the_hosts_root, |c| {
+    // bwrap's tests: --bind / / --bind DIR /tmp shows DIR at /tmp, and no
+    // trace of the old or new root. sandbox: [filesystem] root = "/".
+    let t = Twin {
+        rootfs: Some("/".into()),
+        readonly_root: false,
+        ..with_tree()
+    }
+    .op(bind("{H}/d", "/tmp"));
+    let script = "cat /tmp/f; ls /tmp | tr '\\n' ' '; echo; \
+        for d in /tmp/oldroot /tmp/newroot /oldroot /newroot; do test -e $d && echo $d; done; \
+        test -d /usr/bin && echo usr";
+    let Some((b, s)) = both_sh(&t, c, script) else {
+        return;
+    };
+    assert_eq!(b, s);
+    assert!(s.starts_with("hello\n") && s.ends_with("\nusr\n"), "{s}");
+});
+
+twin!(a_command_named_like_an_option, |c| {
+    // bwrap's tests: after --, a command named --like-this is a command.
+    let t = Twin {
+        host: Some(HostTree {
+            nodes: vec![
+                Node::Dir {
+                    path: "bin".into(),
+                    mode: 0o755,
+                },
+                Node::File {
+                    path: "bin/--inadvisable-executable-name--".into(),
+                    mode: 0o755,
+                    content: "#!/bin/sh\necho hello\n".into(),
+                },
+            ],
+            owner_other: vec![],
+        }),
+        env: Env {
+            clear: true,
+            keep: vec![],
+            set: vec![("PATH".into(), "/t/bin:/usr/bin".into())],
+        },
+        ..Twin::new()
+    }
+    .op(ro_bind("{H}/bin", "/t/bin"));
+    let Some((b, s)) = both(&t, c, &["--inadvisable-executable-name--"]) else {
+        return;
+    };
+    assert_eq!((b.ok(), s.ok()), ("hello\n", "hello\n"));
+});
