@@ -16,6 +16,7 @@ fn once(name: &'static str, vars: &Vars, host: &RealHost, search: &SearchPath) -
         host,
         &Invocation {
             command: vec!["/bin/true".into()],
+            ..Invocation::default()
         },
     );
     let elapsed = start.elapsed();

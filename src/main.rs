@@ -29,9 +29,14 @@ enum Command {
         /// A profile name (searched on the profile path) or a path to a .toml file.
         #[arg(default_value = "default")]
         profile: String,
-        /// The command and its arguments; default: the profile's `command`.
+        /// What follows `--` is the command to run instead of the profile's
+        /// (for an app's profile, whose words after `--` are its arguments).
+        #[arg(long)]
+        command: bool,
+        /// Arguments for the profile's command, or the command to run (see
+        /// the profile's `arguments`, and --command).
         #[arg(last = true)]
-        command: Vec<String>,
+        args: Vec<std::ffi::OsString>,
     },
     /// Check profiles: exit 0 when every one is valid (warnings are printed), 1 otherwise.
     Check {
@@ -44,8 +49,11 @@ enum Command {
         /// Print the plan as JSON (format in docs/cli.md).
         #[arg(long)]
         json: bool,
+        /// As for `run`.
+        #[arg(long)]
+        command: bool,
         #[arg(last = true)]
-        command: Vec<String>,
+        args: Vec<std::ffi::OsString>,
     },
     /// List the profiles on the search path, with their descriptions.
     Profiles,
@@ -91,7 +99,20 @@ fn main() -> ExitCode {
     // any Unix tool; the Rust runtime would otherwise ignore SIGPIPE and panic.
     // SAFETY: restoring the default disposition before anything else runs.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
-    let cli = Cli::parse();
+    // A wrong command line is the launcher's own failure, as for env(1)
+    // and timeout(1): 125, so a script can tell it from the app's exit.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    ExitCode::SUCCESS
+                }
+                _ => ExitCode::from(SETUP_FAILED),
+            };
+        }
+    };
     let vars = Vars::from_process();
     let host = RealHost::new();
     match cli.command {
@@ -110,6 +131,7 @@ fn main() -> ExitCode {
                     &host,
                     &Invocation {
                         command: vec!["true".into()],
+                        ..Invocation::default()
                     },
                 ) {
                     Ok(p) => print_diags(&l, &p.warnings),
@@ -143,8 +165,13 @@ fn main() -> ExitCode {
             profile,
             json,
             command,
+            args,
         } => {
-            let (loaded, p) = match compiled(&profile, command, &vars, &host) {
+            let inv = Invocation {
+                command: args,
+                replace: command,
+            };
+            let (loaded, p) = match compiled(&profile, &inv, &vars, &host) {
                 Ok(v) => v,
                 Err(code) => return code,
             };
@@ -167,8 +194,16 @@ fn main() -> ExitCode {
             );
             ExitCode::SUCCESS
         }
-        Command::Run { profile, command } => {
-            let (loaded, p) = match compiled(&profile, command, &vars, &host) {
+        Command::Run {
+            profile,
+            command,
+            args,
+        } => {
+            let inv = Invocation {
+                command: args,
+                replace: command,
+            };
+            let (loaded, p) = match compiled(&profile, &inv, &vars, &host) {
                 Ok(v) => v,
                 Err(code) => return code,
             };
@@ -181,7 +216,7 @@ fn main() -> ExitCode {
 
 fn compiled(
     spec: &str,
-    command: Vec<String>,
+    inv: &Invocation,
     vars: &Vars,
     host: &RealHost,
 ) -> Result<(Loaded, plan::Plan), ExitCode> {
@@ -190,7 +225,7 @@ fn compiled(
         print_diags(&loaded, &loaded.diags);
         return Err(ExitCode::from(SETUP_FAILED));
     }
-    match plan::compile(&loaded, host, &Invocation { command }) {
+    match plan::compile(&loaded, host, inv) {
         Ok(p) => Ok((loaded, p)),
         Err(diags) => {
             print_diags(&loaded, &loaded.diags);

@@ -192,14 +192,8 @@ both!(chromium_headless_renders_a_page_to_png, |who| {
     );
     let Some(mut c) = sandbox(who) else { return };
     let out = c
-        .args([
-            "run",
-            &profile,
-            "--",
-            "chromium",
-            "--headless",
-            "--window-size=400,300",
-        ])
+        // The profile's program takes the words after `--` as arguments.
+        .args(["run", &profile, "--", "--headless", "--window-size=400,300"])
         .arg(format!("--screenshot={work}/out.png"))
         .arg(format!("file://{work}/page.html"))
         .stdin(Stdio::null())
@@ -352,7 +346,7 @@ fn redis_answers_on_loopback_and_keeps_data_in_its_one_writable_folder() {
     );
     // Nowhere else is writable for it.
     let out = as_redis()
-        .args(["run", "redis-server", "--", "/bin/sh", "-c"])
+        .args(["run", "redis-server", "--command", "--", "/bin/sh", "-c"])
         .arg(
             "for f in /etc/redis/x /x /usr/x /var/x /tmp/../x; do touch $f 2>/dev/null && echo \"wrote $f\"; done
              touch /var/lib/redis/probe && echo data-ok",
@@ -592,6 +586,7 @@ fn http_server_serves_the_current_folder_read_only() {
         .args([
             "run",
             "http-server",
+            "--command",
             "--",
             "/bin/sh",
             "-c",

@@ -246,8 +246,8 @@ fn status_field(pid: u32, field: &str) -> String {
         .unwrap_or_default()
 }
 
-/// What PID 1 holds, seen from the host (root may look): one descriptor
-/// (its signalfd), no environment, no capability, its own filter.
+/// What PID 1 holds, seen from the host (root may look): its signalfd and
+/// its own smaps, no environment, no capability, its own filter.
 fn pid_1_holds_nothing(a: &Attack) {
     if !is_root() {
         eprintln!(
@@ -266,7 +266,15 @@ fn pid_1_holds_nothing(a: &Attack) {
                 .into_owned()
         })
         .collect();
-    assert_eq!(fds, ["anon_inode:[signalfd]"], "PID 1's descriptors");
+    // Its signalfd, and its own smaps (read to give memory back), opened
+    // through the host's /proc before the pivot.
+    let mut fds = fds;
+    fds.sort();
+    assert_eq!(
+        fds,
+        [format!("/{pid}/smaps"), "anon_inode:[signalfd]".to_string()],
+        "PID 1's descriptors"
+    );
     let env = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
     assert!(
         env.iter().all(|b| *b == 0),
@@ -868,3 +876,103 @@ fn a_host_root_app_cannot_write_the_kernels_proc_files() {
     let got = run_python(Who::Root, profile, code).unwrap();
     assert_eq!(got, "EROFS EROFS EROFS");
 }
+
+// --- What the app leaves, and what PID 1 reads ----------------------------
+
+// Without a pid namespace, what the app leaves running (a setsid'd child)
+// ends with the sandbox: the launcher is its subreaper.
+both!(
+    without_a_pid_namespace_the_apps_leftovers_end_with_it,
+    |who| {
+        let profile = r#"
+[namespaces]
+pid = false
+[env]
+set = { PATH = "/usr/bin:/bin" }
+[[mount]]
+type = "ro-bind"
+src = "/usr"
+[[mount]]
+type = "ro-bind"
+src = "/bin"
+[[mount]]
+type = "ro-bind"
+src = "/lib"
+[[mount]]
+type = "ro-bind"
+src = "/lib64"
+optional = true
+[[mount]]
+type = "dev"
+dst = "/dev"
+"#;
+        let marker = "48211";
+        let Some(out) = run_profile(
+            who,
+            profile,
+            &format!("setsid sleep {marker} </dev/null >/dev/null 2>&1 & sleep 0.2; exit 0"),
+        ) else {
+            return;
+        };
+        assert!(out.status.success(), "{}", stderr(&out));
+        let left = || {
+            std::fs::read_dir("/proc").unwrap().flatten().any(|e| {
+                std::fs::read(e.path().join("cmdline"))
+                    .map(|c| String::from_utf8_lossy(&c).contains(&format!("sleep\0{marker}")))
+                    .unwrap_or(false)
+            })
+        };
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(3);
+        while left() && std::time::Instant::now() < until {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        assert!(!left(), "the app's setsid'd child outlived the sandbox");
+    }
+);
+
+// PID 1 gives memory back reading its own smaps through a descriptor it
+// opened before the pivot: a FIFO the app puts at /proc/self/smaps in a
+// writable root does not hang it.
+both!(pid_1_reads_nothing_the_app_can_plant, |who| {
+    let profile = r#"
+[filesystem]
+readonly_root = false
+[landlock]
+enabled = false
+[env]
+set = { PATH = "/usr/bin:/bin" }
+[[mount]]
+type = "ro-bind"
+src = "/usr"
+[[mount]]
+type = "ro-bind"
+src = "/bin"
+[[mount]]
+type = "ro-bind"
+src = "/lib"
+[[mount]]
+type = "ro-bind"
+src = "/lib64"
+optional = true
+[[mount]]
+type = "dev"
+dst = "/dev"
+[[mount]]
+type = "tmpfs"
+dst = "/tmp"
+"#;
+    let started = std::time::Instant::now();
+    let Some(out) = run_profile(
+        who,
+        profile,
+        "mkdir -p /proc/self && mkfifo /proc/self/smaps; sleep 0.5; echo app-exits",
+    ) else {
+        return;
+    };
+    assert!(ok(out).contains("app-exits"));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "the sandbox ended only after {:?}",
+        started.elapsed()
+    );
+});

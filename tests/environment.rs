@@ -176,3 +176,58 @@ both!(
         assert!(stderr(&out).contains(want), "{}", stderr(&out));
     }
 );
+
+both!(
+    arguments_that_are_not_utf8_reach_the_app_as_they_are,
+    |who| {
+        // As bwrap passes its argv: bytes in, the same bytes out.
+        let arg = OsStr::from_bytes(b"x\xff\xfe'y");
+        let Some(mut c) = sandbox(who) else {
+            return;
+        };
+        let out = c
+            .arg("run")
+            .arg("default")
+            .arg("--")
+            .args(["/bin/sh", "-c", "printf %s \"$1\" | od -An -tx1", "sh"])
+            .arg(arg)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(ok(out).trim(), "78 ff fe 27 79");
+        // The plan shows them as a shell would take them back.
+        let mut c = sandbox(who).unwrap();
+        let out = c
+            .args(["plan", "default", "--", "/bin/echo"])
+            .arg(arg)
+            .output()
+            .unwrap();
+        assert!(
+            ok(out).contains("exec /bin/echo $'x\\xff\\xfe\\'y'"),
+            "the exec line quotes the bytes"
+        );
+        let mut c = sandbox(who).unwrap();
+        let out = c
+            .args(["plan", "--json", "default", "--", "/bin/echo"])
+            .arg(arg)
+            .output()
+            .unwrap();
+        assert!(ok(out).contains(r#""x\\xff\\xfe'y""#));
+    }
+);
+
+#[test]
+fn a_wrong_command_line_is_the_launchers_failure() {
+    // 125, as env(1) and timeout(1) do, never a code the app could return.
+    let out = std::process::Command::new(binary())
+        .args(["run", "--no-such-option"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--no-such-option"));
+    let out = std::process::Command::new(binary())
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+}

@@ -19,6 +19,7 @@ fn exercise(text: &str) {
             &FakeHost::debian_user(),
             &Invocation {
                 command: vec!["x".into()],
+                ..Invocation::default()
             },
         )
     {

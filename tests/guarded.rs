@@ -207,3 +207,157 @@ both!(a_secret_behind_a_link_is_hidden_where_it_is, |who| {
     assert_eq!(code, 0, "{err}");
     assert!(!out.contains("PRIVATE KEY"), "{out}");
 });
+
+// A home folder reached through a link (HOME names the link, the current
+// folder is where it leads): the bind is still the home's, read-only, with
+// the key hidden.
+both!(a_home_reached_through_a_link_is_still_guarded, |who| {
+    let h = home(who);
+    h.s.chown_to(who, "home");
+    let link = h.s.path.join("link-to-home");
+    std::os::unix::fs::symlink(&h.home, &link).unwrap();
+    let Some(mut c) = sandbox_env(who, &[("HOME", &link.to_string_lossy())]) else {
+        return;
+    };
+    let profile = h.s.path.join("cwd.toml");
+    c.args([
+        "run",
+        &profile.to_string_lossy(),
+        "--",
+        "/bin/sh",
+        "-c",
+        "exec 2>&1; cat .ssh/id_ed25519; echo evil >> .bashrc; exit 0",
+    ])
+    .current_dir(&h.home)
+    .stdin(Stdio::null());
+    let o = c.output().unwrap();
+    let (out, err) = (stdout(&o), stderr(&o));
+    assert!(err.contains("bound read-only"), "{err}");
+    assert!(!out.contains("PRIVATE KEY"), "{out}");
+    assert!(out.contains("Read-only file system"), "{out}");
+});
+
+// Dotfiles: ~/.bashrc is a link into ~/dotfiles, and the tool runs from
+// there: the file the link leads to is read-only inside.
+both!(
+    a_startup_file_behind_a_link_is_read_only_where_it_is,
+    |who| {
+        let h = home(who);
+        h.s.dir("home/dotfiles", 0o755);
+        std::fs::rename(
+            format!("{}/.bashrc", h.home),
+            format!("{}/dotfiles/bashrc", h.home),
+        )
+        .unwrap();
+        std::os::unix::fs::symlink("dotfiles/bashrc", format!("{}/.bashrc", h.home)).unwrap();
+        h.s.chown_to(who, "home");
+        let dots = format!("{}/dotfiles", h.home);
+        let Some((code, out, err)) = h.run(
+            who,
+            "cwd.toml",
+            &dots,
+            "echo evil >> bashrc; echo ok > notes && echo wrote-notes; exit 0",
+        ) else {
+            return;
+        };
+        assert_eq!(code, 0, "{err}");
+        assert!(
+            out.contains("Read-only file system") && out.contains("wrote-notes"),
+            "{out}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(format!("{dots}/bashrc")).unwrap(),
+            "# the caller's\n"
+        );
+    }
+);
+
+// A guarded place two levels down (~/.local/share/applications in a bind
+// of ~/.local): renaming its parent away to make a fresh, unguarded copy is
+// refused, as the parent is pinned.
+both!(
+    a_guarded_place_cannot_be_moved_away_with_its_parent,
+    |who| {
+        let h = home(who);
+        for d in [
+            "home/.local/bin",
+            "home/.local/share/applications",
+            "home/.local/share/systemd",
+        ] {
+            h.s.dir(d, 0o755);
+        }
+        h.s.chown_to(who, "home");
+        let local = format!("{}/.local", h.home);
+        let Some((code, out, err)) = h.run(
+        who,
+        "cwd.toml",
+        &local,
+        "mv share share.orig; mkdir -p share/applications && echo '[Desktop Entry]' > share/applications/evil.desktop; echo made > kept; exit 0",
+    ) else {
+        return;
+    };
+        assert_eq!(code, 0, "{err}");
+        assert!(out.contains("Device or resource busy"), "{out}");
+        assert!(std::path::Path::new(&format!("{local}/share")).is_dir());
+        assert!(
+            !std::path::Path::new(&format!("{local}/share/applications/evil.desktop")).exists()
+        );
+        assert!(
+            std::path::Path::new(&format!("{local}/kept")).exists(),
+            "the rest is writable"
+        );
+    }
+);
+
+// A profile kept in the folder it binds writable: the app cannot change
+// it, and a profile it plants there for `extends = ["default"]` to find by
+// name is refused at the next run, not loaded.
+both!(
+    a_profile_in_a_folder_the_sandbox_writes_is_not_the_apps_to_change,
+    |who| {
+        let h = home(who);
+        let proj = format!("{}/proj", h.home);
+        let tool = format!("{proj}/tool.toml");
+        std::fs::write(
+        &tool,
+        "extends = [\"default\"]\n[[mount]]\ntype = \"bind\"\nsrc = \"${PWD}\"\n[process]\ncwd = \"${PWD}\"\n",
+    )
+    .unwrap();
+        h.s.chown_to_caller(who, "home/proj/tool.toml");
+        let run = |script: &str| {
+            let mut c = sandbox_env(who, &[("HOME", h.home.as_str())])?;
+            c.args(["run", &tool, "--", "/bin/sh", "-c", script])
+                .current_dir(&proj)
+                .stdin(Stdio::null());
+            Some(c.output().unwrap())
+        };
+        let Some(first) = run(
+            "exec 2>&1; echo '[seccomp]' >> tool.toml; printf '[seccomp]\\npolicy = \"none\"\\n' > default.toml && echo planted; exit 0",
+        ) else {
+            return;
+        };
+        let out = stdout(&first);
+        if who == Who::Root {
+            // Root loads no profile from a folder another uid (here nobody, its
+            // sandbox) may write: refused before anything runs.
+            assert_eq!(first.status.code(), Some(125));
+            assert!(
+                stderr(&first).contains("root does not load"),
+                "{}",
+                stderr(&first)
+            );
+            return;
+        }
+        assert!(
+            out.contains("Read-only file system") && out.contains("planted"),
+            "{out}"
+        );
+        let second = run("grep Seccomp: /proc/self/status").unwrap();
+        assert_eq!(second.status.code(), Some(125), "{}", stdout(&second));
+        let err = stderr(&second);
+        assert!(
+            err.contains("tool.toml:1:12: error: this finds") && err.contains("by name"),
+            "{err}"
+        );
+    }
+);

@@ -113,6 +113,7 @@ fn malformed_profiles_fail_at_the_right_place() {
                 &host(),
                 &Invocation {
                     command: vec!["true".into()],
+                    ..Invocation::default()
                 },
             )
         {
@@ -214,6 +215,7 @@ fn golden_plans() {
             } else {
                 vec!["/bin/true".into()]
             },
+            ..Invocation::default()
         };
         let text = match plan::compile(&l, &host, &inv) {
             Ok(p) => {
@@ -349,6 +351,7 @@ fn plan_on(host: &FakeHost, text: &str) -> Result<sandbox::plan::Plan, String> {
         host,
         &Invocation {
             command: vec!["/bin/true".into()],
+            ..Invocation::default()
         },
     )
     .map_err(|d| render(&l, &d))
@@ -405,6 +408,7 @@ fn an_optional_mount_with_an_unset_variable_is_a_note_not_a_warning() {
         &host(),
         &Invocation {
             command: vec!["true".into()],
+            ..Invocation::default()
         },
     )
     .unwrap();

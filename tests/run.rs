@@ -767,10 +767,13 @@ fn on_a_terminal(who: Who, args: &[&str], input: &str) -> Option<(Option<i32>, S
     Some((out.status.code(), stdout(&out)))
 }
 
+// bash: dash, interactive in a pid namespace on a shared terminal, cannot
+// give the terminal back to the caller's process group at exit (it is not
+// in its pid namespace) and exits 2, exactly as under bubblewrap.
 both!(an_interactive_shell_works_on_the_callers_terminal, |who| {
     let Some((code, screen)) = on_a_terminal(
         who,
-        &["run", "default", "--", "/bin/sh", "-i"],
+        &["run", "default", "--", "/bin/bash", "--norc", "-i"],
         "test -t 0 && echo stdin-is-a-tty\necho sum-$((40+2))\nexit 3\n",
     ) else {
         return;
@@ -838,3 +841,284 @@ both!(a_time_namespace_moves_the_clocks, |who| {
             .to_string_lossy()
     );
 });
+
+// The words after `--`: arguments for an app's profile's command, the
+// command itself for a general profile (default), and for a profile that
+// extends default without a command of its own.
+both!(
+    words_after_the_separator_go_to_the_app_or_replace_the_shell,
+    |who| {
+        let s = Scratch::new("words");
+        let dir = s.dir("work", 0o755);
+        s.chown_to(who, "work");
+        let zip = std::process::Command::new("/usr/bin/python3")
+        .args([
+            "-c",
+            "import zipfile, sys; z = zipfile.ZipFile(sys.argv[1], 'w'); z.writestr('inside.txt', 'unpacked\\n'); z.close()",
+            &format!("{dir}/x.zip"),
+        ])
+        .status()
+        .unwrap();
+        assert!(zip.success());
+        s.chown_to(who, "work");
+        if !std::path::Path::new("/usr/bin/unzip").exists() {
+            cannot("unzip is not installed (see .ci/run)");
+            return;
+        }
+        let Some(mut c) = sandbox(who) else {
+            return;
+        };
+        let out = c
+            .args(["run", "unzip", "--", "-q", "x.zip"])
+            .current_dir(&dir)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        ok(out);
+        assert_eq!(
+            std::fs::read_to_string(format!("{dir}/inside.txt")).unwrap(),
+            "unpacked\n"
+        );
+        let Some(out) = run_sh(who, "default", "echo replaced") else {
+            return;
+        };
+        assert_eq!(ok(out), "replaced\n");
+        let own = s.write(
+            "own.toml",
+            "extends = [\"default\"]\ncommand = [\"/bin/echo\", \"app:\"]\n",
+        );
+        let mut c = sandbox(who).unwrap();
+        let out = c
+            .args(["run", &own, "--", "one", "two"])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(ok(out), "app: one two\n");
+        let inherited = s.write("inherited.toml", "extends = [\"default\"]\n");
+        let mut c = sandbox(who).unwrap();
+        let out = c
+            .args(["run", &inherited, "--", "/bin/echo", "ran"])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(ok(out), "ran\n");
+    }
+);
+
+/// Drive `sandbox ARGS` on a fresh pseudo-terminal of `rows`x`cols`, typing
+/// each of `keys` after the screen settles; what the terminal showed and the
+/// exit status. Python's pty module does the terminal side.
+fn on_a_pty(who: Who, args: &[&str], rows: u16, cols: u16, keys: &[&str]) -> Option<(String, i32)> {
+    const DRIVER: &str = r#"
+import fcntl, json, os, pty, select, struct, sys, termios, time
+argv, rows, cols, keys = json.loads(sys.argv[1])
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(argv[0], argv)
+fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+out = b""
+def drain(t):
+    global out
+    end = time.time() + t
+    while time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.05)
+        if r:
+            try:
+                d = os.read(fd, 4096)
+            except OSError:
+                return
+            if not d:
+                return
+            out += d
+drain(1.5)
+for k in keys:
+    os.write(fd, k.encode().decode("unicode_escape").encode())
+    drain(0.8)
+drain(1.0)
+status = -1
+for _ in range(50):
+    p, st = os.waitpid(pid, os.WNOHANG)
+    if p:
+        status = os.waitstatus_to_exitcode(st)
+        break
+    time.sleep(0.1)
+else:
+    os.kill(pid, 9)
+sys.stdout.write(json.dumps([out.decode(errors="replace"), status]))
+"#;
+    let c = sandbox(who)?;
+    let argv: Vec<String> = std::iter::once(c.get_program().to_string_lossy().into_owned())
+        .chain(c.get_args().map(|a| a.to_string_lossy().into_owned()))
+        .chain(args.iter().map(|a| a.to_string()))
+        .collect();
+    let spec = serde_json::json!([argv, rows, cols, keys]).to_string();
+    let out = std::process::Command::new("/usr/bin/python3")
+        .args(["-c", DRIVER, &spec])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("driver output");
+    Some((
+        v[0].as_str().unwrap().to_string(),
+        v[1].as_i64().unwrap() as i32,
+    ))
+}
+
+// On the caller's terminal the app shares it, as under bubblewrap: bash has
+// job control, `tty` names the terminal (/dev/console), Ctrl-C ends the
+// foreground command and not the shell, the window size is the terminal's,
+// and the exit status comes through.
+both!(an_interactive_shell_has_job_control_and_ctrl_c, |who| {
+    let Some((screen, status)) = on_a_pty(
+        who,
+        &["run", "default", "--", "/bin/bash", "--norc", "-i"],
+        33,
+        101,
+        &[
+            "tty\\n",
+            "stty size\\n",
+            "sleep 30 &\\n",
+            "jobs\\n",
+            "kill %1\\n",
+            "sleep 30\\n",
+            "\\x03",
+            "echo after-ctrl-c $?\\n",
+            "exit 3\\n",
+        ],
+    ) else {
+        return;
+    };
+    assert!(!screen.contains("no job control"), "{screen}");
+    assert!(screen.contains("/dev/console"), "{screen}");
+    assert!(screen.contains("33 101"), "{screen}");
+    assert!(screen.contains("Running"), "{screen}");
+    assert!(screen.contains("after-ctrl-c 130"), "{screen}");
+    assert_eq!(status, 3, "{screen}");
+});
+
+// `dir` and `file` over what a writable bind of a host folder already
+// holds leave the host's alone: a 0700 folder keeps its mode, a 0600 file
+// its mode and content (the sandbox sees the profile's content, bound on
+// top). What the steps make is as bubblewrap makes it: a `dir`'s mode
+// exactly, its parents 0755 without the group's or others' access the
+// step's own mode denies, and mount-point files 0444.
+both!(
+    dir_and_file_never_loosen_or_rewrite_what_the_host_has,
+    |who| {
+        use std::os::unix::fs::PermissionsExt;
+        let s = Scratch::new("hostperm");
+        let w = s.dir("w", 0o755);
+        s.dir("w/private", 0o700);
+        s.write("w/secret.conf", "the host's\n");
+        std::fs::set_permissions(
+            format!("{w}/secret.conf"),
+            std::fs::Permissions::from_mode(0o600),
+        )
+        .unwrap();
+        s.write("lone", "x\n");
+        s.chown_to(who, "w");
+        let profile = format!(
+            r#"extends = ["default"]
+[[mount]]
+type = "bind"
+src = "{w}"
+[[mount]]
+type = "dir"
+dst = "{w}/private"
+mode = "0755"
+[[mount]]
+type = "file"
+dst = "{w}/secret.conf"
+content = "the profile's\n"
+mode = "0644"
+[[mount]]
+type = "dir"
+dst = "/run/a/b/c"
+mode = "0700"
+[[mount]]
+type = "ro-bind"
+src = "{lone}"
+dst = "/run/m/lone"
+[[mount]]
+type = "ro-bind"
+src = "{lone}"
+dst = "{w}/mount-point"
+"#,
+            lone = s.path.join("lone").display()
+        );
+        let Some(out) = run_profile(
+            who,
+            &profile,
+            &format!("cat {w}/secret.conf; stat -c '%a %n' /run/a /run/a/b /run/a/b/c /run/m"),
+        ) else {
+            return;
+        };
+        let text = ok(out);
+        let mode = |p: &str| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(
+            mode(&format!("{w}/private")),
+            0o700,
+            "the host folder's mode"
+        );
+        assert_eq!(
+            mode(&format!("{w}/secret.conf")),
+            0o600,
+            "the host file's mode"
+        );
+        assert_eq!(
+            std::fs::read_to_string(format!("{w}/secret.conf")).unwrap(),
+            "the host's\n"
+        );
+        assert!(text.starts_with("the profile's\n"), "{text}");
+        assert!(
+            text.contains("700 /run/a\n")
+                && text.contains("700 /run/a/b\n")
+                && text.contains("700 /run/a/b/c\n"),
+            "{text}"
+        );
+        assert!(text.contains("755 /run/m\n"), "{text}");
+        // The mount point the bind needed, left on the host: empty and 0444.
+        assert_eq!(mode(&format!("{w}/mount-point")), 0o444);
+    }
+);
+
+// The sandwich, the id maps and the time namespace are set up through
+// the host's /proc, opened before the new root: a sandbox without a /proc
+// of its own, or with the host's bound read-only, sets up as any other.
+both!(
+    the_empty_profile_and_profiles_without_a_proc_of_their_own_set_up,
+    |who| {
+        let s = Scratch::new("noproc");
+        // Empty: nothing inside, so the exec is what fails, at its step.
+        let empty = s.write("empty.toml", "");
+        let Some(mut c) = sandbox(who) else {
+            return;
+        };
+        let out = c
+            .args(["run", &empty, "--", "/bin/true"])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(127), "{err}");
+        assert!(err.contains("'exec /bin/true'"), "{err}");
+        assert!(!err.contains("sandwich"), "{err}");
+        let usr = "[env]\nset = { PATH = \"/usr/bin:/bin\" }\n\
+            [[mount]]\ntype = \"ro-bind\"\nsrc = \"/usr\"\n\
+            [[mount]]\ntype = \"symlink\"\nsrc = \"usr/bin\"\ndst = \"/bin\"\n\
+            [[mount]]\ntype = \"symlink\"\nsrc = \"usr/lib\"\ndst = \"/lib\"\n\
+            [[mount]]\ntype = \"symlink\"\nsrc = \"usr/lib64\"\ndst = \"/lib64\"\n";
+        // No /proc at all, in a pid namespace and without one.
+        for pid in ["true", "false"] {
+            let profile = format!("[namespaces]\npid = {pid}\n{usr}");
+            let out =
+                run_profile(who, &profile, "test -e /proc/self && echo proc; echo ran").unwrap();
+            assert_eq!(ok(out), "ran\n", "pid = {pid}");
+        }
+        // The host's /proc, read-only, without a pid namespace.
+        let profile = format!(
+            "[namespaces]\npid = false\n{usr}[[mount]]\ntype = \"ro-bind\"\nsrc = \"/proc\"\n"
+        );
+        let out = run_profile(who, &profile, "grep -c . /proc/self/uid_map").unwrap();
+        assert_eq!(ok(out), "1\n");
+    }
+);

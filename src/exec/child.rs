@@ -10,6 +10,7 @@ use std::convert::Infallible;
 use std::ffi::CString;
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 
 /// What the child keeps from the launcher.
 pub struct FromLauncher {
@@ -259,6 +260,19 @@ fn run_steps(plan: &Plan, pipes: &FromLauncher, st: &mut State, from: usize) -> 
             Action::NoNewPrivs => os(process::no_new_privs(), "prctl(PR_SET_NO_NEW_PRIVS)")?,
             Action::Landlock { .. } => super::landlock::apply(&step.action).map_err(fail(i))?,
             Action::Init => {
+                // PID 1's own smaps, to give memory back later, opened here
+                // through the host's /proc: once sealed it opens nothing,
+                // and the sandbox's tree is the app's to fill.
+                let smaps = st.host_proc.as_ref().and_then(|p| {
+                    nix::fcntl::openat(
+                        p,
+                        "self/smaps",
+                        nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
+                        nix::sys::stat::Mode::empty(),
+                    )
+                    .ok()
+                    .map(std::fs::File::from)
+                });
                 // The app's process goes on with the steps after this one
                 // in this process's memory, while this one waits for its
                 // exec (see sys::spawn_sharing_memory): no copy of the
@@ -271,7 +285,7 @@ fn run_steps(plan: &Plan, pipes: &FromLauncher, st: &mut State, from: usize) -> 
                 // From here on this process is only PID 1: it seals itself
                 // (every descriptor closed, the report pipe among them: only
                 // the app reports) and supervises; it never returns.
-                init::supervise(nix::unistd::Pid::from_raw(app))
+                init::supervise(nix::unistd::Pid::from_raw(app), smaps)
             }
             Action::SealInit => os(
                 nix::sys::prctl::set_dumpable(false).map_err(io::Error::from),
@@ -287,7 +301,9 @@ fn run_steps(plan: &Plan, pipes: &FromLauncher, st: &mut State, from: usize) -> 
                 return Err(StepError::new(
                     i,
                     e,
-                    argv.first().cloned().unwrap_or_default(),
+                    argv.first()
+                        .map(|a| crate::plan::bytes_text(a.as_bytes()))
+                        .unwrap_or_default(),
                 ));
             }
             other => unreachable!("step {other:?} in phase {:?}", step.phase),

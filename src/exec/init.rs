@@ -20,9 +20,11 @@ pub fn status_code(status: WaitStatus) -> Option<i32> {
 }
 
 /// Seal PID 1, then supervise `app` until it exits; the forwarded signals
-/// must already be blocked in this process. Never returns.
-pub fn supervise(app: Pid) -> ! {
-    if let Err(e) = seal() {
+/// must already be blocked in this process. `smaps`: PID 1's own
+/// /proc/PID/smaps, opened through the host's /proc, the one descriptor it
+/// keeps (to give memory back later). Never returns.
+pub fn supervise(app: Pid, smaps: Option<std::fs::File>) -> ! {
+    if let Err(e) = seal(smaps.as_ref()) {
         // Fail closed: a PID 1 holding more than the app must not stay.
         let _ = kill(app, Signal::SIGKILL);
         let msg = format!("sandbox: error: PID 1 could not seal itself: {e}\n");
@@ -32,7 +34,7 @@ pub fn supervise(app: Pid) -> ! {
         unsafe { libc::_exit(125) }
     }
     let code = match SignalFd::new(&forwarded_signals()) {
-        Ok(sfd) => loop_until_exit(&sfd, app),
+        Ok(sfd) => loop_until_exit(&sfd, app, smaps.as_ref()),
         Err(_) => 125,
     };
     // SAFETY: leaving the init without running destructors or atexit hooks.
@@ -47,18 +49,20 @@ pub fn supervise(app: Pid) -> ! {
 /// pipes to the launcher, the host's /proc), the caller's environment
 /// strings, every capability of the outer user namespace, and every
 /// system call it does not need (its own allowlist).
-fn seal() -> std::io::Result<()> {
+fn seal(keep: Option<&std::fs::File>) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
     let filter = super::seccomp::init_program();
+    let keep = keep.map(|f| f.as_raw_fd() as u32);
     // Standard error stays open until the filter is loaded, for the message.
-    sys::close_from(3)?;
+    sys::close_all_but(3, keep)?;
     sys::wipe_environment();
     sys::capset(sys::CapSets::default())?;
     nix::sys::prctl::set_no_new_privs()?;
     seccompiler::apply_filter(&filter).map_err(|e| std::io::Error::other(e.to_string()))?;
-    sys::close_from(0)
+    sys::close_all_but(0, keep)
 }
 
-fn loop_until_exit(sfd: &SignalFd, app: Pid) -> i32 {
+fn loop_until_exit(sfd: &SignalFd, app: Pid, smaps: Option<&std::fs::File>) -> i32 {
     // PID 1 is a copy of the launcher's memory it has no use for: given
     // back once the app has run a little.
     let mut trim_at = Some(std::time::Instant::now() + super::resident::AFTER);
@@ -75,7 +79,9 @@ fn loop_until_exit(sfd: &SignalFd, app: Pid) -> i32 {
             // SAFETY: polling one descriptor this process owns.
             if unsafe { libc::poll(&mut pfd, 1, ms) } == 0 {
                 trim_at = None;
-                let _ = super::resident::trim();
+                if let Some(f) = smaps {
+                    let _ = super::resident::trim(Some(f));
+                }
                 continue;
             }
         }
@@ -84,7 +90,13 @@ fn loop_until_exit(sfd: &SignalFd, app: Pid) -> i32 {
         };
         let sig = info.ssi_signo as i32;
         if sig != libc::SIGCHLD {
-            if let Ok(s) = Signal::try_from(sig) {
+            // Forwarded: what a process sent (the launcher, or anyone who
+            // may signal PID 1). Not what the kernel sent, the terminal's
+            // keys when PID 1 shares the caller's terminal: the app, in the
+            // same foreground group, got those itself.
+            if info.ssi_code <= 0
+                && let Ok(s) = Signal::try_from(sig)
+            {
                 let _ = kill(app, s);
             }
             continue;

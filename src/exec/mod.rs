@@ -143,6 +143,13 @@ fn launch(plan: &Plan) -> Result<u8, StepError> {
     sigprocmask(SigmaskHow::SIG_BLOCK, Some(&forwarded), None)
         .map_err(|e| fail(spawn_step)(e.into()))?;
 
+    // Without a pid namespace, what the app starts and leaves behind
+    // (setsid, double fork) is not killed with it: as their subreaper, the
+    // launcher gets them, and ends them when the app has ended.
+    let subreaper = !new.contains(&NsKind::Pid);
+    if subreaper {
+        nix::sys::prctl::set_child_subreaper(true).map_err(|e| fail(spawn_step)(e.into()))?;
+    }
     let pid = match sys::clone_fork(clone_flags(new)) {
         Ok(0) => {
             drop((go_w, report_r));
@@ -165,7 +172,9 @@ fn launch(plan: &Plan) -> Result<u8, StepError> {
     // for that. Only now: the child, a copy of us, had to start dumpable so
     // that we may write its id maps.
     nix::sys::prctl::set_dumpable(false).map_err(|e| fail(spawn_step)(e.into()))?;
-    let signals = SignalFd::new(&forwarded).map_err(|e| fail(spawn_step)(e.into()))?;
+    // Close-on-exec: the helpers started below must not inherit it.
+    let signals = SignalFd::with_flags(&forwarded, nix::sys::signalfd::SfdFlags::SFD_CLOEXEC)
+        .map_err(|e| fail(spawn_step)(e.into()))?;
 
     // Parent steps: maps, then release. On failure the child is killed
     // before anything of it could outlive us.
@@ -241,10 +250,14 @@ fn launch(plan: &Plan) -> Result<u8, StepError> {
         }
     }
 
-    let (status, timed_out) = supervise(pid, &signals, deadline);
+    let own_session = plan.find(|a| matches!(a, Action::NewSession)).is_some();
+    let (status, timed_out) = supervise(pid, &signals, deadline, own_session);
     drop(attached);
     drop(proxy);
     drop(socket_dir);
+    if subreaper {
+        process::end_orphans(reaper.pid());
+    }
     cgroups.remove();
     reaper.finish();
     // A child that failed a step left a report; one that exec'd did not.
@@ -288,7 +301,18 @@ pub const SETUP_FAILED: u8 = 125;
 /// Forward signals to the child until it exits; at the deadline send TERM,
 /// then KILL after a grace period. Returns the status and whether the
 /// timeout ended it.
-fn supervise(pid: Pid, signals: &SignalFd, mut deadline: Option<Instant>) -> (WaitStatus, bool) {
+///
+/// `own_session`: the sandbox is in a session of its own. Otherwise it
+/// shares the caller's terminal, whose keys (Ctrl-C, Ctrl-\\, a resize)
+/// signal its foreground group, the app included, directly: a signal the
+/// kernel sent (si_code SI_KERNEL) is then not forwarded, or the app would
+/// get it twice.
+fn supervise(
+    pid: Pid,
+    signals: &SignalFd,
+    mut deadline: Option<Instant>,
+    own_session: bool,
+) -> (WaitStatus, bool) {
     let mut killing_at: Option<Instant> = None;
     let mut timed_out = false;
     let mut stop_requests = 0;
@@ -321,7 +345,7 @@ fn supervise(pid: Pid, signals: &SignalFd, mut deadline: Option<Instant>) -> (Wa
         if n == 0 {
             if trim_at.is_some_and(|t| Instant::now() >= t) {
                 trim_at = None;
-                let _ = resident::trim();
+                let _ = resident::trim(None);
                 continue;
             }
             if killing_at.is_some() {
@@ -337,14 +361,15 @@ fn supervise(pid: Pid, signals: &SignalFd, mut deadline: Option<Instant>) -> (Wa
         }
         if let Ok(Some(info)) = signals.read_signal() {
             let sig = info.ssi_signo as i32;
+            let from_process = info.ssi_code <= 0;
             if sig != libc::SIGCHLD
+                && (from_process || own_session)
                 && let Ok(s) = Signal::try_from(sig)
             {
                 let _ = kill(pid, s);
                 // A second request to stop, from a process (kill, systemd,
                 // timeout(1); not the terminal's keys), is not left to the
                 // sandbox: whatever its app or PID 1 does, it ends now.
-                let from_process = info.ssi_code <= 0;
                 if from_process && TERMINATING.contains(&sig) {
                     stop_requests += 1;
                     if stop_requests >= 2 {

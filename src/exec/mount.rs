@@ -117,6 +117,22 @@ fn new_fs(
     ctx(sys::fsmount(fs.as_fd(), attrs), || format!("create {name}"))
 }
 
+/// The terminal device of standard input, output or error (the first that
+/// is one), as the host names it.
+fn callers_terminal() -> Option<String> {
+    (0..3).find_map(|fd| {
+        // SAFETY: isatty on a descriptor number; no memory is passed.
+        if unsafe { libc::isatty(fd) } != 1 {
+            return None;
+        }
+        std::fs::read_link(format!("/proc/self/fd/{fd}"))
+            .ok()?
+            .into_os_string()
+            .into_string()
+            .ok()
+    })
+}
+
 /// Pass 1: the host side of a step, if it has one.
 pub fn prepare(action: &Action) -> Result<Option<Detached>, Failed> {
     let tree = match action {
@@ -142,13 +158,16 @@ pub fn prepare(action: &Action) -> Result<Option<Detached>, Failed> {
             }
             clone_tree(src, below.as_deref(), attrs)?
         }
-        Action::Dev { .. } => {
+        Action::Dev { console, .. } => {
             let mut nodes = vec![];
             for n in DEV_NODES {
                 nodes.push((
                     n,
                     clone_tree(&format!("/dev/{n}"), None, sys::MOUNT_ATTR_NOSUID)?,
                 ));
+            }
+            if *console && let Some(tty) = callers_terminal() {
+                nodes.push(("console", clone_tree(&tty, None, sys::MOUNT_ATTR_NOSUID)?));
             }
             return Ok(Some(Detached::Dev(nodes)));
         }
@@ -248,9 +267,32 @@ fn overlay(
 /// What a destination must be when it has to be created.
 #[derive(Clone, Copy, PartialEq)]
 enum Want {
-    Dir,
-    File,
+    /// A folder, made with this mode.
+    Dir(u32),
+    /// A file, made empty with this mode.
+    File(u32),
 }
+
+/// Mode of the folders made above a destination, as bubblewrap derives it:
+/// 0755, without the group's or others' access where the step's own mode
+/// gives them none (a 0700 folder gets 0700 parents).
+fn parent_mode(mode: Option<u32>) -> u32 {
+    let mut m = 0o755;
+    if let Some(mode) = mode {
+        if mode & 0o070 == 0 {
+            m &= !0o050;
+        }
+        if mode & 0o007 == 0 {
+            m &= !0o005;
+        }
+    }
+    m
+}
+
+/// Mode of a mount point made for a bind: a folder 0755, a file 0444
+/// (what is mounted on it decides what anyone may do there).
+const MOUNT_POINT_DIR: u32 = 0o755;
+const MOUNT_POINT_FILE: u32 = 0o444;
 
 /// The new root, attached at a staging point and built through its fd.
 pub struct NewRoot {
@@ -287,22 +329,23 @@ impl NewRoot {
         sys::open_in_root(self.root.as_fd(), &cstr(path)?, flags, 0)
     }
 
-    /// Open `path` inside the root, creating it and its parents as needed.
-    fn ensure(&self, path: &str, want: Want) -> Result<OwnedFd, Failed> {
+    /// Open `path` inside the root, making it (a mount point: `want`) and
+    /// its missing parents (mode `parents`) as needed; whether it was made.
+    fn ensure(&self, path: &str, want: Want, parents: u32) -> Result<(OwnedFd, bool), Failed> {
         match self.open(path, libc::O_PATH) {
-            Ok(fd) => return Ok(fd),
+            Ok(fd) => return Ok((fd, false)),
             Err(e) if e.raw_os_error() != Some(libc::ENOENT) => {
                 return Err((e, format!("open {path}")));
             }
             Err(_) => {}
         }
-        let (parent, name) = self.ensure_parent(path)?;
+        let (parent, name) = self.ensure_parent(path, parents)?;
         let cname = ctx(cstr(&name), || name.clone())?;
         // SAFETY: *at calls on a directory fd we own, with a C string name.
         let r = unsafe {
             match want {
-                Want::Dir => libc::mkdirat(parent.as_raw_fd(), cname.as_ptr(), 0o755),
-                Want::File => {
+                Want::Dir(mode) => libc::mkdirat(parent.as_raw_fd(), cname.as_ptr(), mode),
+                Want::File(mode) => {
                     let fd = libc::openat(
                         parent.as_raw_fd(),
                         cname.as_ptr(),
@@ -311,7 +354,7 @@ impl NewRoot {
                             | libc::O_WRONLY
                             | libc::O_NOFOLLOW
                             | libc::O_CLOEXEC,
-                        0o644,
+                        mode,
                     );
                     if fd >= 0 {
                         libc::close(fd);
@@ -320,34 +363,48 @@ impl NewRoot {
                 }
             }
         };
-        if r < 0 && last_err().raw_os_error() != Some(libc::EEXIST) {
+        let made = r >= 0;
+        if !made && last_err().raw_os_error() != Some(libc::EEXIST) {
             return Err((last_err(), format!("create {path}")));
         }
-        ctx(self.open(path, libc::O_PATH), || format!("open {path}"))
+        let fd = ctx(self.open(path, libc::O_PATH), || format!("open {path}"))?;
+        Ok((fd, made))
     }
 
-    /// The parent directory of `path` (created if missing) and the last name.
-    fn ensure_parent(&self, path: &str) -> Result<(OwnedFd, String), Failed> {
+    /// The parent directory of `path` (made, mode `parents`, with its own
+    /// parents, if missing) and the last name.
+    fn ensure_parent(&self, path: &str, parents: u32) -> Result<(OwnedFd, String), Failed> {
         let (parent, name) = crate::plan::split_parent(path);
         let fd = if parent == "/" {
             ctx(self.open("/", libc::O_PATH | libc::O_DIRECTORY), || {
                 "open /".into()
             })?
         } else {
-            self.ensure(&parent, Want::Dir)?
+            self.ensure(&parent, Want::Dir(parents), parents)?.0
         };
         Ok((fd, name))
     }
 
     fn mount_on(&self, tree: &OwnedFd, dst: &str, want: Want) -> Result<(), Failed> {
-        let target = self.ensure(dst, want)?;
+        self.mount_on_with(tree, dst, want, parent_mode(None))
+    }
+
+    /// `mount_on`, the missing parents made with mode `parents`.
+    fn mount_on_with(
+        &self,
+        tree: &OwnedFd,
+        dst: &str,
+        want: Want,
+        parents: u32,
+    ) -> Result<(), Failed> {
+        let (target, _) = self.ensure(dst, want, parents)?;
         ctx(sys::move_mount(tree.as_fd(), target.as_fd()), || {
             format!("mount on {dst}")
         })
     }
 
     fn symlink(&self, target: &str, dst: &str) -> Result<(), Failed> {
-        let (parent, name) = self.ensure_parent(dst)?;
+        let (parent, name) = self.ensure_parent(dst, parent_mode(None))?;
         let (t, n) = (
             ctx(cstr(target), || target.into())?,
             ctx(cstr(&name), || name.clone())?,
@@ -377,15 +434,27 @@ impl NewRoot {
         Err((err, format!("symlink {dst}")))
     }
 
+    /// A `file` step: made with `content` and `mode` where nothing is;
+    /// over a file that is there (perhaps a host file, on a writable bind),
+    /// a private copy bound on top, so that the host's is neither read,
+    /// rewritten nor given another mode.
     fn write_file(&self, dst: &str, content: &str, mode: u32) -> Result<(), Failed> {
-        let (parent, name) = self.ensure_parent(dst)?;
+        match self.open(dst, libc::O_PATH) {
+            Ok(_) => return self.bind_data(dst, content, mode, mode & 0o222 == 0),
+            Err(e) if e.raw_os_error() != Some(libc::ENOENT) => {
+                return Err((e, format!("open {dst}")));
+            }
+            Err(_) => {}
+        }
+        let (parent, name) = self.ensure_parent(dst, parent_mode(Some(mode)))?;
         let n = ctx(cstr(&name), || name.clone())?;
-        // SAFETY: openat on a directory fd we own; O_NOFOLLOW refuses a planted link.
+        // SAFETY: openat on a directory fd we own; O_NOFOLLOW refuses a
+        // planted link, O_EXCL a file made meanwhile.
         let fd = unsafe {
             libc::openat(
                 parent.as_raw_fd(),
                 n.as_ptr(),
-                libc::O_CREAT | libc::O_TRUNC | libc::O_WRONLY | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+                libc::O_CREAT | libc::O_EXCL | libc::O_WRONLY | libc::O_NOFOLLOW | libc::O_CLOEXEC,
                 mode,
             )
         };
@@ -398,21 +467,25 @@ impl NewRoot {
         use std::os::unix::fs::PermissionsExt;
         let mut f = &file;
         ctx(f.write_all(content.as_bytes()), || format!("write {dst}"))?;
+        // Exactly `mode`, which the umask may have narrowed.
         ctx(
             file.set_permissions(std::fs::Permissions::from_mode(mode)),
             || format!("chmod {dst}"),
         )
     }
 
-    /// `content` in a file of a small private tmpfs, bound read-only over
-    /// `dst` (made if missing): what is underneath, perhaps a host file
-    /// bound read-only, is neither written nor needed writable.
-    fn bind_data(&self, dst: &str, content: &str) -> Result<(), Failed> {
+    /// `content` in a file (mode `mode`) of a small private tmpfs, bound
+    /// over `dst` (made if missing), read-only if `readonly`: what is
+    /// underneath, perhaps a host file, is neither written nor needed
+    /// writable.
+    fn bind_data(&self, dst: &str, content: &str, mode: u32, readonly: bool) -> Result<(), Failed> {
+        // Room for the content, in whole 4 kB pages.
+        let size = (content.len() / 4096 + 2) * 4096;
         let fs = new_fs(
             c"tmpfs",
             &[
                 (c"mode", Some("0755".into())),
-                (c"size", Some("64k".into())),
+                (c"size", Some(size.to_string())),
             ],
             sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV | sys::MOUNT_ATTR_NOEXEC,
         )?;
@@ -422,7 +495,7 @@ impl NewRoot {
                 fs.as_raw_fd(),
                 c"data".as_ptr(),
                 libc::O_CREAT | libc::O_WRONLY | libc::O_CLOEXEC,
-                0o644,
+                mode,
             )
         };
         if fd < 0 {
@@ -431,21 +504,33 @@ impl NewRoot {
         // SAFETY: fd was just opened by us.
         let file = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) });
         use std::io::Write;
+        use std::os::unix::fs::PermissionsExt;
         ctx((&file).write_all(content.as_bytes()), || {
             format!("stage {dst}")
         })?;
+        ctx(
+            file.set_permissions(std::fs::Permissions::from_mode(mode)),
+            || format!("stage {dst}"),
+        )?;
         let copy = ctx(sys::open_tree_clone(Some(fs.as_fd()), c"data"), || {
             format!("stage {dst}")
         })?;
-        ctx(
-            sys::mount_setattr(copy.as_fd(), sys::MOUNT_ATTR_RDONLY, false),
-            || format!("mount_setattr {dst}"),
-        )?;
-        self.mount_on(&copy, dst, Want::File)
+        if readonly {
+            ctx(
+                sys::mount_setattr(copy.as_fd(), sys::MOUNT_ATTR_RDONLY, false),
+                || format!("mount_setattr {dst}"),
+            )?;
+        }
+        self.mount_on(&copy, dst, Want::File(MOUNT_POINT_FILE))
     }
 
+    /// A `dir` step: made with exactly `mode` where nothing is; a folder
+    /// that is there (perhaps a host one, on a writable bind) keeps its own.
     fn dir(&self, dst: &str, mode: u32) -> Result<(), Failed> {
-        self.ensure(dst, Want::Dir)?;
+        let (_, made) = self.ensure(dst, Want::Dir(mode), parent_mode(Some(mode)))?;
+        if !made {
+            return Ok(());
+        }
         let fd = ctx(self.open(dst, libc::O_RDONLY | libc::O_DIRECTORY), || {
             format!("open {dst}")
         })?;
@@ -462,7 +547,12 @@ impl NewRoot {
             opts.push((c"size", Some(s.to_string())));
         }
         let fs = new_fs(c"tmpfs", &opts, attrs)?;
-        self.mount_on(&fs, dst, Want::Dir)
+        self.mount_on_with(
+            &fs,
+            dst,
+            Want::Dir(MOUNT_POINT_DIR),
+            parent_mode(Some(mode)),
+        )
     }
 
     fn dev(&self, dst: &str, nodes: &[(&'static str, OwnedFd)]) -> Result<(), Failed> {
@@ -475,7 +565,7 @@ impl NewRoot {
             sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NOEXEC,
         )?;
         for (name, tree) in nodes {
-            self.mount_on(tree, &format!("{dst}/{name}"), Want::File)?;
+            self.mount_on(tree, &format!("{dst}/{name}"), Want::File(MOUNT_POINT_FILE))?;
         }
         let pts = new_fs(
             c"devpts",
@@ -486,7 +576,7 @@ impl NewRoot {
             ],
             sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NOEXEC,
         )?;
-        self.mount_on(&pts, &format!("{dst}/pts"), Want::Dir)?;
+        self.mount_on(&pts, &format!("{dst}/pts"), Want::Dir(MOUNT_POINT_DIR))?;
         self.symlink("pts/ptmx", &format!("{dst}/ptmx"))?;
         self.tmpfs(
             &format!("{dst}/shm"),
@@ -512,7 +602,7 @@ impl NewRoot {
     fn proc(&self, dst: &str, read_only: &[String]) -> Result<(), Failed> {
         let attrs = sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV | sys::MOUNT_ATTR_NOEXEC;
         let fs = new_fs(c"proc", &[], attrs)?;
-        self.mount_on(&fs, dst, Want::Dir)?;
+        self.mount_on(&fs, dst, Want::Dir(MOUNT_POINT_DIR))?;
         for part in read_only {
             let path = format!("{dst}/{part}");
             match self.open(&path, libc::O_PATH) {
@@ -522,6 +612,18 @@ impl NewRoot {
             }
         }
         Ok(())
+    }
+
+    /// The folder at `dst` bound onto itself (made first, as a mount point
+    /// would be, if missing): a mount point the app cannot rename.
+    fn pin(&self, dst: &str) -> Result<(), Failed> {
+        let (at, _) = self.ensure(dst, Want::Dir(MOUNT_POINT_DIR), parent_mode(None))?;
+        let copy = ctx(sys::open_tree_clone_one(at.as_fd()), || {
+            format!("open_tree {dst}")
+        })?;
+        ctx(sys::move_mount(copy.as_fd(), at.as_fd()), || {
+            format!("mount on {dst}")
+        })
     }
 
     /// A read-only copy of what is at `dst` (with its submounts) on top of it.
@@ -552,12 +654,18 @@ impl NewRoot {
             Action::Bind { dst, dir, .. } => self.mount_on(
                 &tree(prepared)?,
                 dst,
-                if *dir { Want::Dir } else { Want::File },
+                if *dir {
+                    Want::Dir(MOUNT_POINT_DIR)
+                } else {
+                    Want::File(MOUNT_POINT_FILE)
+                },
             ),
             Action::Overlay { dst, readonly, .. } => match prepared {
-                Some(Detached::Layers { lower, upper }) => {
-                    self.mount_on(&overlay(&lower, upper.as_ref(), *readonly)?, dst, Want::Dir)
-                }
+                Some(Detached::Layers { lower, upper }) => self.mount_on(
+                    &overlay(&lower, upper.as_ref(), *readonly)?,
+                    dst,
+                    Want::Dir(MOUNT_POINT_DIR),
+                ),
                 _ => Err((
                     io::Error::from_raw_os_error(libc::EINVAL),
                     "not prepared".into(),
@@ -566,7 +674,7 @@ impl NewRoot {
             // Not prepared: there was no session bus to filter (see
             // exec::launch), so there is no socket to bind.
             Action::DbusSocket { dst } => match prepared {
-                Some(Detached::Tree(t)) => self.mount_on(&t, dst, Want::File),
+                Some(Detached::Tree(t)) => self.mount_on(&t, dst, Want::File(MOUNT_POINT_FILE)),
                 _ => Ok(()),
             },
             Action::Tmpfs { dst, size, mode } => self.tmpfs(
@@ -582,9 +690,9 @@ impl NewRoot {
                     &[],
                     sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV | sys::MOUNT_ATTR_NOEXEC,
                 )?;
-                self.mount_on(&fs, dst, Want::Dir)
+                self.mount_on(&fs, dst, Want::Dir(MOUNT_POINT_DIR))
             }
-            Action::Dev { dst } => match prepared {
+            Action::Dev { dst, .. } => match prepared {
                 Some(Detached::Dev(nodes)) => self.dev(dst, &nodes),
                 _ => Err((
                     io::Error::from_raw_os_error(libc::EINVAL),
@@ -595,6 +703,7 @@ impl NewRoot {
             Action::Dir { dst, mode } => self.dir(dst, *mode),
             Action::File { dst, content, mode } => self.write_file(dst, content, *mode),
             Action::RemountRo { dst } => self.remount_ro(dst),
+            Action::Pin { dst } => self.pin(dst),
             Action::Hide { dst, dir: true } => {
                 let empty = new_fs(
                     c"tmpfs",
@@ -604,15 +713,15 @@ impl NewRoot {
                         | sys::MOUNT_ATTR_NODEV
                         | sys::MOUNT_ATTR_NOEXEC,
                 )?;
-                self.mount_on(&empty, dst, Want::Dir)
+                self.mount_on(&empty, dst, Want::Dir(MOUNT_POINT_DIR))
             }
-            Action::Hide { dst, dir: false } => self.bind_data(dst, ""),
+            Action::Hide { dst, dir: false } => self.bind_data(dst, "", 0o400, true),
             Action::ResolvConf { nameservers } => {
                 let text: String = nameservers
                     .iter()
                     .map(|n| format!("nameserver {n}\n"))
                     .collect();
-                self.bind_data("/etc/resolv.conf", &text)
+                self.bind_data("/etc/resolv.conf", &text, 0o644, true)
             }
             Action::RemountRootRo => ctx(
                 sys::mount_setattr(self.root.as_fd(), sys::MOUNT_ATTR_RDONLY, false),

@@ -5,7 +5,7 @@ use crate::plan::Rlimit;
 use crate::profile::LimitValue;
 use crate::profile::units::glob_match;
 use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, SigmaskHow, Signal, sigaction};
-use std::ffi::{CString, OsStr};
+use std::ffi::{CString, OsStr, OsString};
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};
 use std::os::unix::ffi::OsStrExt;
@@ -131,6 +131,36 @@ pub fn reset_signals() {
     let _ = unsafe { sigaction(Signal::SIGPIPE, &dfl) };
 }
 
+/// Kill and reap every child this process still has but `spare`: as
+/// subreaper of a sandbox without a pid namespace, what the app left
+/// running (re-parented here when its parent died). Children appearing
+/// meanwhile (an orphan's own orphans) are taken in the next round.
+pub fn end_orphans(spare: Option<nix::unistd::Pid>) {
+    let me = std::process::id();
+    for _ in 0..100 {
+        let children: Vec<i32> = std::fs::read_dir(format!("/proc/{me}/task"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|t| std::fs::read_to_string(t.path().join("children")).ok())
+            .flat_map(|c| {
+                c.split_whitespace()
+                    .filter_map(|p| p.parse().ok())
+                    .collect::<Vec<i32>>()
+            })
+            .filter(|p| Some(nix::unistd::Pid::from_raw(*p)) != spare)
+            .collect();
+        if children.is_empty() {
+            return;
+        }
+        for c in children {
+            let pid = nix::unistd::Pid::from_raw(c);
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+            let _ = nix::sys::wait::waitpid(pid, None);
+        }
+    }
+}
+
 /// Start `cmd` (a helper the launcher runs: pasta, xdg-dbus-proxy) with
 /// the clean signal state of [`reset_signals`]: the launcher blocks the
 /// signals it reads from its signalfd, and a helper inheriting that mask
@@ -150,7 +180,7 @@ pub fn clean_signals_on_exec(cmd: &mut std::process::Command) {
 /// execve the command, searching PATH from `env` when argv[0] has no '/'.
 /// Returns only on failure, with the most telling error (as execvp does:
 /// EACCES over ENOENT).
-pub fn exec(argv: &[String], env: &[CString]) -> io::Error {
+pub fn exec(argv: &[OsString], env: &[CString]) -> io::Error {
     let Some(cargv) = argv
         .iter()
         .map(|a| CString::new(a.as_bytes()).ok())
@@ -170,7 +200,7 @@ pub fn exec(argv: &[String], env: &[CString]) -> io::Error {
         unsafe { libc::execve(path.as_ptr(), argp.as_ptr(), envp.as_ptr()) };
         io::Error::last_os_error()
     };
-    if argv[0].contains('/') {
+    if argv[0].as_bytes().contains(&b'/') {
         return try_exec(&cargv[0]);
     }
     let path = env

@@ -93,6 +93,11 @@ impl Reaper {
         (&*pipe).write_all(&rec)
     }
 
+    /// The reaper's process, if one runs.
+    pub fn pid(&self) -> Option<nix::unistd::Pid> {
+        self.live.as_ref().map(|(_, pid)| *pid)
+    }
+
     /// `dir` is about to be made as the sandbox's cgroup; `kill`: what is
     /// left in it is killed if the launcher dies.
     pub fn cgroup(&self, dir: &Path, kill: bool) -> io::Result<()> {

@@ -6,6 +6,7 @@
 use crate::plan::{Action, Plan, render};
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::unix::ffi::OsStrExt;
 
 /// A failed step: which one, the OS error, and what it was doing.
 #[derive(Debug)]
@@ -100,7 +101,7 @@ fn hint(action: &Action, errno: i32) -> Option<String> {
         (Action::Spawn { .. }, libc::EPERM | libc::ENOSPC | libc::EINVAL | libc::EACCES) => userns_hint(),
         (Action::Exec { argv }, libc::ENOENT) => Some(format!(
             "'{}' is not inside the sandbox: bind the folder it lives in, or check PATH",
-            argv.first().map(String::as_str).unwrap_or("")
+            argv.first().map(|a| crate::plan::bytes_text(a.as_bytes())).unwrap_or_default()
         )),
         (Action::Exec { .. }, libc::EACCES) => Some("the file is not executable, or its filesystem is mounted noexec".into()),
         (Action::Bind { .. } | Action::Tmpfs { .. } | Action::Dir { .. } | Action::File { .. } | Action::Symlink { .. }, libc::EROFS) => {

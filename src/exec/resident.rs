@@ -64,8 +64,15 @@ fn droppable_in_smaps(smaps: &str) -> Vec<(usize, usize)> {
 }
 
 /// Drop this process's resident read-only file pages and return freed heap.
-pub fn trim() -> io::Result<()> {
-    let ranges = droppable_in_smaps(&std::fs::read_to_string("/proc/self/smaps")?);
+/// `smaps`: this process's /proc/PID/smaps, opened beforehand (PID 1 must
+/// not open paths in the sandbox's tree, which the app may have made);
+/// None: open /proc/self/smaps now (the launcher).
+pub fn trim(smaps: Option<&std::fs::File>) -> io::Result<()> {
+    let text = match smaps {
+        Some(f) => read_from_start(f)?,
+        None => std::fs::read_to_string("/proc/self/smaps")?,
+    };
+    let ranges = droppable_in_smaps(&text);
     // Everything but the advice itself comes first: code that runs after
     // the drop is faulted back in, with the pages around it.
     // SAFETY: glibc's malloc_trim only returns free heap to the system.
@@ -86,6 +93,21 @@ pub fn trim() -> io::Result<()> {
     // allocator's free path is one of the pages read back.
     drop(ranges);
     Ok(())
+}
+
+/// The whole of a /proc file through a descriptor, from its start.
+fn read_from_start(f: &std::fs::File) -> io::Result<String> {
+    use std::os::unix::fs::FileExt;
+    let mut out = vec![];
+    let mut buf = vec![0u8; 16 << 10];
+    loop {
+        let n = f.read_at(&mut buf, out.len() as u64)?;
+        if n == 0 {
+            break;
+        }
+        out.extend_from_slice(&buf[..n]);
+    }
+    String::from_utf8(out).map_err(|_| io::Error::from_raw_os_error(libc::EILSEQ))
 }
 
 #[cfg(test)]

@@ -59,6 +59,17 @@ const CLONE_NS_FLAGS: u32 = (libc::CLONE_NEWNS
 /// personality(0xffffffff) reads the persona without changing it.
 const PERSONALITY_QUERY: u32 = 0xffff_ffff;
 
+/// ioctl without TIOCSTI and TIOCLINUX: no keystrokes pushed into the
+/// caller's terminal, which the app shares unless it has a new session.
+fn no_keystrokes(refuse: u32) -> Verdict {
+    Verdict::ArgIn {
+        arg: 1,
+        values: vec![libc::TIOCSTI as u32, libc::TIOCLINUX as u32],
+        refuse,
+        otherwise: SECCOMP_RET_ALLOW,
+    }
+}
+
 /// The setuid and setgid mode bits.
 const SETUID_BITS: u32 = libc::S_ISUID | libc::S_ISGID;
 
@@ -238,12 +249,17 @@ pub fn program(
             for s in syscalls.iter().map(String::as_str).chain(["execve"]) {
                 if let Some(n) = nr(s) {
                     // An allowed call that sets modes still may not set
-                    // the setuid bits.
+                    // the setuid bits, and an allowed ioctl still may not
+                    // push keystrokes.
                     let verdict = setuid
                         .iter()
                         .find(|(m, _)| *m == n)
                         .map(|(_, v)| v.clone())
-                        .unwrap_or(Verdict::Ret(SECCOMP_RET_ALLOW));
+                        .unwrap_or(if n == libc::SYS_ioctl as u32 {
+                            no_keystrokes(refuse)
+                        } else {
+                            Verdict::Ret(SECCOMP_RET_ALLOW)
+                        });
                     rules.push((n, verdict));
                 }
             }
@@ -255,16 +271,7 @@ pub fn program(
                     rules.push((n, Verdict::Ret(refuse)));
                 }
             }
-            // Keystrokes injected into the caller's terminal.
-            rules.push((
-                libc::SYS_ioctl as u32,
-                Verdict::ArgIn {
-                    arg: 1,
-                    values: vec![libc::TIOCSTI as u32, libc::TIOCLINUX as u32],
-                    refuse,
-                    otherwise: SECCOMP_RET_ALLOW,
-                },
-            ));
+            rules.push((libc::SYS_ioctl as u32, no_keystrokes(refuse)));
             // clone3 passes flags in memory a filter cannot read: answer
             // ENOSYS so that libc falls back to clone, whose flags we check.
             rules.push((libc::SYS_clone3 as u32, Verdict::Ret(enosys)));
@@ -308,9 +315,9 @@ pub fn program(
 }
 
 /// What PID 1 still calls once sealed: waiting for signals and children,
-/// forwarding signals, reaping, giving back memory (reading
-/// /proc/self/smaps for it), and exiting. Nothing that creates, opens for
-/// writing, executes or changes credentials, namespaces or mounts.
+/// forwarding signals, reaping, giving back memory (reading its smaps
+/// through the descriptor it kept), and exiting. Nothing that opens,
+/// creates, executes or changes credentials, namespaces or mounts.
 const INIT_SYSCALLS: &[&str] = &[
     "read",
     "close",
@@ -331,7 +338,7 @@ const INIT_SYSCALLS: &[&str] = &[
     "mmap",
     "mremap",
     "brk",
-    "openat",
+    "pread64",
     "fstat",
     "newfstatat",
     "statx",
@@ -344,11 +351,10 @@ const INIT_SYSCALLS: &[&str] = &[
     "futex",
 ];
 
-/// PID 1's own filter: only [`INIT_SYSCALLS`], and `openat` only without
-/// write access or O_CREAT. Stricter than any app policy. Anything else
-/// kills it, and with it the sandbox: PID 1 cannot be stopped or killed
-/// from inside, so a refusal it did not expect would leave it looping, and
-/// the launcher says when PID 1 died this way.
+/// PID 1's own filter: only [`INIT_SYSCALLS`]. Stricter than any app
+/// policy. Anything else kills it, and with it the sandbox: PID 1 cannot
+/// be stopped or killed from inside, so a refusal it did not expect would
+/// leave it looping, and the launcher says when PID 1 died this way.
 pub fn init_program() -> Vec<sock_filter> {
     let refuse = SECCOMP_RET_KILL_PROCESS;
     let mut rules: Vec<(u32, Verdict)> = INIT_SYSCALLS
@@ -356,22 +362,6 @@ pub fn init_program() -> Vec<sock_filter> {
         .filter_map(|n| crate::syscalls::number(n))
         .map(|n| (n, Verdict::Ret(SECCOMP_RET_ALLOW)))
         .collect();
-    // O_TMPFILE without its O_DIRECTORY part, which reading a folder uses.
-    const O_TMPFILE_ONLY: u32 = 0o20000000;
-    let write_or_create =
-        (libc::O_WRONLY | libc::O_RDWR | libc::O_CREAT | libc::O_TRUNC) as u32 | O_TMPFILE_ONLY;
-    for r in rules
-        .iter_mut()
-        .filter(|(n, _)| *n == libc::SYS_openat as u32)
-    {
-        r.1 = Verdict::ArgMask {
-            arg: 2,
-            mask: write_or_create,
-            refuse,
-            otherwise: SECCOMP_RET_ALLOW,
-            unless: None,
-        };
-    }
     rules.sort_by_key(|(n, _)| *n);
     rules.dedup_by_key(|(n, _)| *n);
     let mut prog = header(refuse);
@@ -595,22 +585,11 @@ mod tests {
             run(&p, AUDIT_ARCH, crate::syscalls::number(name).unwrap(), args)
         };
         for name in INIT_SYSCALLS {
-            if *name != "openat" {
-                assert_eq!(call(name, [0; 6]), SECCOMP_RET_ALLOW, "{name}");
-            }
-        }
-        assert_eq!(
-            call("openat", [0, 0, libc::O_RDONLY as u64, 0, 0, 0]),
-            SECCOMP_RET_ALLOW
-        );
-        for flags in [libc::O_WRONLY, libc::O_RDWR, libc::O_CREAT, libc::O_TRUNC] {
-            assert_eq!(
-                call("openat", [0, 0, flags as u64, 0, 0, 0]),
-                SECCOMP_RET_KILL_PROCESS
-            );
+            assert_eq!(call(name, [0; 6]), SECCOMP_RET_ALLOW, "{name}");
         }
         for name in [
-            "execve", "ptrace", "setns", "unshare", "mount", "write", "open", "socket", "prctl",
+            "execve", "ptrace", "setns", "unshare", "mount", "write", "open", "openat", "socket",
+            "prctl",
         ] {
             assert_eq!(call(name, [0; 6]), SECCOMP_RET_KILL_PROCESS, "{name}");
         }

@@ -62,6 +62,19 @@ pub fn open_tree_clone(dirfd: Option<BorrowedFd>, path: &CStr) -> io::Result<Own
     })
 }
 
+/// A detached copy of the one mount at `dir` (not what is mounted below).
+pub fn open_tree_clone_one(dir: BorrowedFd) -> io::Result<OwnedFd> {
+    // SAFETY: an empty path with AT_EMPTY_PATH on a descriptor we hold.
+    fd(unsafe {
+        libc::syscall(
+            libc::SYS_open_tree,
+            dir.as_raw_fd(),
+            c"".as_ptr(),
+            OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH,
+        )
+    })
+}
+
 /// Set mount attributes on the mount at `fd` (and below it if `recursive`).
 /// Flags not named are kept, so flags the kernel locked stay as they are.
 pub fn mount_setattr(fd: BorrowedFd, attr_set: u64, recursive: bool) -> io::Result<()> {
@@ -356,6 +369,25 @@ pub fn capset(sets: CapSets) -> io::Result<()> {
     // SAFETY: header and two data words, as capset(2) version 3 expects.
     check(unsafe { libc::syscall(libc::SYS_capset, &header as *const CapHeader, data.as_ptr()) })
         .map(drop)
+}
+
+/// Close every descriptor from `first` up, but `keep`.
+pub fn close_all_but(first: u32, keep: Option<u32>) -> io::Result<()> {
+    match keep {
+        Some(k) if k >= first => {
+            if k > first {
+                close_range(first, k - 1)?;
+            }
+            close_range(k + 1, u32::MAX)
+        }
+        _ => close_range(first, u32::MAX),
+    }
+}
+
+fn close_range(first: u32, last: u32) -> io::Result<()> {
+    // SAFETY: close_range without flags; whatever owned those descriptors
+    // is never used again by the caller (PID 1 sealing itself).
+    check(unsafe { libc::syscall(libc::SYS_close_range, first, last, 0) }).map(drop)
 }
 
 /// Close every descriptor from `first` up.

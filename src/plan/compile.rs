@@ -12,8 +12,12 @@ use crate::profile::{Loaded, validate::is_under};
 /// What the command line adds to a profile.
 #[derive(Clone, Debug, Default)]
 pub struct Invocation {
-    /// Arguments after `--`; empty: the profile's `command`.
-    pub command: Vec<String>,
+    /// The words after `--`: arguments for the profile's `command`, or the
+    /// command itself (see [`Arguments`]).
+    pub command: Vec<OsString>,
+    /// `--command`: the words are the command to run instead of the
+    /// profile's, whatever its `arguments` say.
+    pub replace: bool,
 }
 
 /// The PATH a cleared environment gets unless the profile sets one.
@@ -153,21 +157,36 @@ impl Compiler<'_> {
             self.push(Phase::Seccomp, Action::SealInit, None);
         }
         self.seccomp();
+        // The profile's command, unless the command line's replaced it.
+        let replaced = !inv.command.is_empty()
+            && (p.command.is_none()
+                || inv.replace
+                || p.arguments.as_ref().map(|a| a.value) == Some(Arguments::Replace));
         let o = p
             .command
             .as_ref()
-            .filter(|_| inv.command.is_empty())
+            .filter(|_| !replaced)
             .and_then(|c| self.origin(c.span));
         self.push(Phase::Exec, Action::Exec { argv }, o);
     }
 
-    fn command(&mut self, inv: &Invocation) -> Vec<String> {
-        if !inv.command.is_empty() {
-            return inv.command.clone();
-        }
-        match &self.loaded.profile.command {
-            Some(c) => c.value.iter().map(|a| a.value.clone()).collect(),
-            None => {
+    /// What runs: the profile's `command`, followed by the command line's
+    /// words (an app's profile: `sandbox run unzip -- x.zip`), or those
+    /// words instead (`arguments = "replace"`, a general profile such as
+    /// `default`, or a profile without a command).
+    fn command(&mut self, inv: &Invocation) -> Vec<OsString> {
+        let p = &self.loaded.profile;
+        let replace =
+            inv.replace || p.arguments.as_ref().map(|a| a.value) == Some(Arguments::Replace);
+        match &p.command {
+            Some(c) if !replace || inv.command.is_empty() => c
+                .value
+                .iter()
+                .map(|a| OsString::from(&a.value))
+                .chain(inv.command.iter().cloned())
+                .collect(),
+            _ if !inv.command.is_empty() => inv.command.clone(),
+            _ => {
                 self.diags.push(
                     Diagnostic::global("no command to run")
                         .with_hint("give one after '--' (sandbox run PROFILE -- CMD ARGS...), or set 'command' in the profile"),
@@ -528,6 +547,8 @@ impl Compiler<'_> {
             let o = self.origin_of(&p.filesystem.readonly_root);
             self.push(Phase::Mount, Action::RemountRootRo, o);
         }
+        self.guard_profile_files();
+        self.pin_folders_above_mounts();
         self.push(Phase::Pivot, Action::PivotRoot, None);
     }
 
@@ -609,7 +630,12 @@ impl Compiler<'_> {
                 dst,
                 read_only: self.proc_read_only(),
             },
-            MountKind::Dev => Action::Dev { dst },
+            // The caller's terminal, shared when there is no new session,
+            // at DST/console, as bubblewrap does (`tty` finds it there).
+            MountKind::Dev => Action::Dev {
+                dst,
+                console: !self.new_session(),
+            },
             MountKind::Mqueue => Action::Mqueue { dst },
             MountKind::Symlink => Action::Symlink {
                 target: m.src.as_ref().map(|s| s.value.clone()).unwrap_or_default(),
@@ -668,6 +694,143 @@ impl Compiler<'_> {
             }
         };
         self.push(Phase::Mount, action, o);
+    }
+
+    /// A profile file this run read, inside a writable bind: the app could
+    /// change it, and the next run would do what it says. So it is made
+    /// read-only inside; and a file found by name (`extends = ["default"]`
+    /// looks in the profile's own folder first) in such a folder is refused:
+    /// the app could have put it there, to be picked up by name instead of
+    /// the profile meant.
+    fn guard_profile_files(&mut self) {
+        let binds: Vec<(usize, String, String)> = self
+            .steps
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| match &s.action {
+                Action::Bind {
+                    src,
+                    dst,
+                    readonly: false,
+                    dir: true,
+                    ..
+                } => Some((i, self.resolved(src), dst.clone())),
+                _ => None,
+            })
+            .collect();
+        let mut protect: Vec<(usize, String)> = vec![];
+        for (file, by_name) in &self.loaded.files {
+            let file = self.resolved(&file.to_string_lossy());
+            // The innermost writable bind it is in.
+            let Some((i, src, dst)) = binds
+                .iter()
+                .filter(|(_, src, _)| is_under(&file, src) && &file != src)
+                .max_by_key(|(_, src, _)| src.len())
+            else {
+                continue;
+            };
+            if let Some(span) = by_name {
+                self.diags.push(
+                    Diagnostic::error(*span, format!("this finds '{file}' by name, inside '{src}', which this profile lets the sandbox write: the sandbox could have put it there"))
+                        .with_hint("name it by path (extends = [\"./NAME.toml\"]), or keep the profile out of the folders the sandbox may write"),
+                );
+                continue;
+            }
+            let rel = std::path::Path::new(&file)
+                .strip_prefix(src)
+                .expect("under src");
+            let at = std::path::Path::new(dst).join(rel);
+            protect.push((*i, at.to_string_lossy().into_owned()));
+        }
+        protect.sort();
+        protect.dedup();
+        for (i, dst) in protect.into_iter().rev() {
+            let origin = self.steps[i].origin.clone();
+            self.steps.insert(
+                i + 1,
+                Step {
+                    phase: Phase::Mount,
+                    action: Action::RemountRo { dst },
+                    origin,
+                },
+            );
+        }
+    }
+
+    /// Inside a writable bind of a host folder, a mount deeper than one
+    /// level (a read-only bind of W/.git/hooks, a guarded ~/.local/share/
+    /// applications) is safe only if the folders between the bind and it
+    /// stay where they are: renamed away (`mv W/.git W/x`), they take the
+    /// mount along and the app makes the path afresh, unprotected. Each
+    /// such folder is pinned (a mount point of itself, which cannot be
+    /// renamed or removed), right after the writable bind; folders that
+    /// are themselves mount points, or inside another mount, need none.
+    fn pin_folders_above_mounts(&mut self) {
+        let protects = |a: &Action| -> Option<String> {
+            match a {
+                Action::Bind { dst, .. }
+                | Action::Tmpfs { dst, .. }
+                | Action::Proc { dst, .. }
+                | Action::Dev { dst, .. }
+                | Action::Mqueue { dst }
+                | Action::RemountRo { dst }
+                | Action::Hide { dst, .. }
+                | Action::Overlay { dst, .. }
+                | Action::DbusSocket { dst } => Some(dst.clone()),
+                _ => None,
+            }
+        };
+        let mut pins: Vec<(usize, Vec<String>)> = vec![];
+        for (i, s) in self.steps.iter().enumerate() {
+            let Action::Bind {
+                dst: top,
+                readonly: false,
+                dir: true,
+                ..
+            } = &s.action
+            else {
+                continue;
+            };
+            let top = std::path::Path::new(top);
+            let mut mine: Vec<String> = vec![];
+            // Mount points below `top` so far: a pin stops at them.
+            let mut points: Vec<String> = vec![];
+            for later in &self.steps[i + 1..] {
+                let Some(d) = protects(&later.action) else {
+                    continue;
+                };
+                let d = std::path::Path::new(&d);
+                if d.strip_prefix(top)
+                    .map_or(true, |r| r.as_os_str().is_empty())
+                {
+                    continue;
+                }
+                for a in d.ancestors().skip(1) {
+                    if a == top || points.iter().any(|p| std::path::Path::new(p) == a) {
+                        break;
+                    }
+                    let a = a.to_string_lossy().into_owned();
+                    if !mine.contains(&a) {
+                        mine.push(a);
+                    }
+                }
+                points.push(d.to_string_lossy().into_owned());
+            }
+            if !mine.is_empty() {
+                // Outer folders first.
+                mine.sort_by_key(|p| p.matches('/').count());
+                pins.push((i, mine));
+            }
+        }
+        for (i, dirs) in pins.into_iter().rev() {
+            let origin = self.steps[i].origin.clone();
+            let steps = dirs.into_iter().map(|dst| Step {
+                phase: Phase::Mount,
+                action: Action::Pin { dst },
+                origin: origin.clone(),
+            });
+            self.steps.splice(i + 1..i + 1, steps);
+        }
     }
 
     /// Every host path a step opens or makes that lies below a folder the
@@ -732,23 +895,20 @@ impl Compiler<'_> {
     /// code runs from later that does not exist yet (one that exists is
     /// made read-only inside it instead).
     fn too_broad_to_write(&self, src: &str) -> Option<String> {
-        if src == "/"
-            || self
-                .loaded
-                .home
-                .as_deref()
-                .is_some_and(|h| is_under(h, src))
-        {
+        let src = &self.resolved(src);
+        let home = self.loaded.home.as_deref().map(|h| self.resolved(h));
+        if src == "/" || home.as_deref().is_some_and(|h| is_under(h, src)) {
             return Some("holds your home folder".into());
         }
         self.loaded
             .guarded
             .iter()
             .find(|g| {
+                let place = self.resolved(&g.path);
                 g.guard == Guard::Runs
-                    && g.path != src
-                    && is_under(&g.path, src)
-                    && self.host.path_kind(&g.path) == PathKind::Missing
+                    && &place != src
+                    && is_under(&place, src)
+                    && self.host.path_kind(&place) == PathKind::Missing
             })
             .map(|g| {
                 format!(
@@ -758,36 +918,62 @@ impl Compiler<'_> {
             })
     }
 
+    /// Where `path` really is: every link resolved, also for a path that
+    /// does not exist yet (its nearest existing folder's real path, and
+    /// the rest as written). The bind of a folder reached through a link
+    /// shows the folder the link leads to, and the guarded places are
+    /// named from `$HOME`, which may lead through links too.
+    fn resolved(&self, path: &str) -> String {
+        let mut rest = vec![];
+        let mut at = std::path::Path::new(path);
+        loop {
+            if let Some(real) = self.host.real_path(&at.to_string_lossy()) {
+                let mut p = std::path::PathBuf::from(real);
+                p.extend(rest.iter().rev());
+                return p.to_string_lossy().into_owned();
+            }
+            match (at.parent(), at.file_name()) {
+                (Some(parent), Some(name)) => {
+                    rest.push(name.to_os_string());
+                    at = parent;
+                }
+                _ => return path.to_string(),
+            }
+        }
+    }
+
     /// The caller's guarded places inside a bind of `src` at `dst`:
     /// secrets hidden, places code runs from read-only (when the bind is
-    /// writable), unless the profile names them itself.
+    /// writable), unless the profile names them itself. Compared where
+    /// they really are: through a link into the bind (dotfiles), or a home
+    /// reached through a link, a place is still inside it.
     fn guard(&mut self, src: &str, dst: &str, readonly: bool, o: Option<Origin>) {
-        let named = |place: &str| {
-            self.loaded
-                .profile
-                .mounts
-                .iter()
-                .any(|m| m.src.as_ref().is_some_and(|s| is_under(&s.value, place)))
+        let src = self.resolved(src);
+        let named = |c: &Self, place: &str| {
+            c.loaded.profile.mounts.iter().any(|m| {
+                m.src
+                    .as_ref()
+                    .is_some_and(|s| is_under(&c.resolved(&s.value), place))
+            })
         };
         let mut steps = vec![];
         for g in &self.loaded.guarded {
-            if g.path == src || !is_under(&g.path, src) || named(&g.path) {
-                continue;
-            }
             if g.guard == Guard::Runs && readonly {
                 continue;
             }
-            // Where it really is: a link may lead elsewhere in the bind, or
-            // out of it (then this bind does not show it).
-            let Some(real) = self.host.real_path(&g.path) else {
-                continue;
-            };
-            let Ok(rel) = std::path::Path::new(&real).strip_prefix(src) else {
-                continue;
-            };
-            if rel.as_os_str().is_empty() {
+            let real = self.resolved(&g.path);
+            if real == src || !is_under(&real, &src) || named(self, &real) {
                 continue;
             }
+            // Only what is there: a mask needs something to cover (a
+            // missing place is the validator's, and the cwd rule's).
+            let kind = self.host.path_kind(&real);
+            if kind == PathKind::Missing {
+                continue;
+            }
+            let Ok(rel) = std::path::Path::new(&real).strip_prefix(&src) else {
+                continue;
+            };
             let at = std::path::Path::new(dst)
                 .join(rel)
                 .to_string_lossy()
@@ -795,7 +981,7 @@ impl Compiler<'_> {
             steps.push(match g.guard {
                 Guard::Secret => Action::Hide {
                     dst: at,
-                    dir: self.host.path_kind(&real) == PathKind::Dir,
+                    dir: kind == PathKind::Dir,
                 },
                 Guard::Runs => Action::RemountRo { dst: at },
             });
@@ -942,9 +1128,19 @@ impl Compiler<'_> {
     /// signal belong to PID 1 (the app inherits the session; PID 1's death
     /// ends the pid namespace), and the app's process starts from it before
     /// the sandwich, so that PID 1 stays in the outer user namespace.
+    /// A new session (no controlling terminal) by default only where no
+    /// filter refuses TIOCSTI and TIOCLINUX: with one, the app shares the
+    /// caller's terminal as under bubblewrap and firejail (job control,
+    /// Ctrl-C, /dev/tty), and cannot push keystrokes into it.
+    fn new_session(&self) -> bool {
+        let p = &self.loaded.profile;
+        let filtered = p.seccomp.policy.as_ref().map(|s| s.value) != Some(SeccompPolicy::None);
+        flag(&p.process.new_session, !filtered)
+    }
+
     fn init(&mut self) {
         let pr = &self.loaded.profile.process;
-        if flag(&pr.new_session, true) {
+        if self.new_session() {
             let o = self.origin_of(&pr.new_session);
             self.push(Phase::Init, Action::NewSession, o);
         }
@@ -961,7 +1157,7 @@ impl Compiler<'_> {
     fn process(&mut self, init: bool) {
         let p = &self.loaded.profile;
         let pr = &p.process;
-        if !init && flag(&pr.new_session, true) {
+        if !init && self.new_session() {
             let o = self.origin_of(&pr.new_session);
             self.push(Phase::Process, Action::NewSession, o);
         }
@@ -1058,7 +1254,7 @@ impl Compiler<'_> {
                     | Action::Tmpfs { dst, .. }
                     | Action::Overlay { dst, .. }
                     | Action::Mqueue { dst }
-                    | Action::Dev { dst } => write.push(dst.clone()),
+                    | Action::Dev { dst, .. } => write.push(dst.clone()),
                     Action::RootBind { .. } => exec.push("/".into()),
                     _ => {}
                 }

@@ -14,6 +14,8 @@ pub use render::render_text;
 use crate::diag::Origin;
 use crate::profile::{Compat, LimitValue, NsKind, SeccompPolicy};
 use serde::Serialize;
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
 
 /// The stages of a sandbox's life, in the order they run. A plan's steps
 /// never go back to an earlier phase ([`check_order`]).
@@ -155,9 +157,12 @@ pub enum Action {
         dst: String,
         read_only: Vec<String>,
     },
-    /// A minimal /dev: null zero full random urandom tty, a private devpts, shm.
+    /// A minimal /dev: null zero full random urandom tty, a private devpts,
+    /// shm; `console`: the caller's terminal (of standard input, output or
+    /// error, when one is) bound at DST/console.
     Dev {
         dst: String,
+        console: bool,
     },
     Mqueue {
         dst: String,
@@ -176,6 +181,13 @@ pub enum Action {
         mode: u32,
     },
     RemountRo {
+        dst: String,
+    },
+    /// Bind the folder at `dst` (inside a writable bind of a host folder)
+    /// onto itself: a mount point cannot be renamed or removed, so the app
+    /// cannot move it, and the mounts below it, out of the way and make a
+    /// fresh unprotected copy of the path.
+    Pin {
         dst: String,
     },
     /// An empty read-only folder (`dir`) or file over `dst`: a secret of
@@ -332,8 +344,27 @@ pub enum Action {
         setuid_bits: bool,
     },
     Exec {
-        argv: Vec<String>,
+        /// Bytes, as the caller gave them: an argument need not be UTF-8.
+        #[serde(serialize_with = "args_text")]
+        argv: Vec<OsString>,
     },
+}
+
+/// Arguments in JSON: each a string, a byte that is not UTF-8 as `\xNN`.
+fn args_text<S: serde::Serializer>(argv: &[OsString], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(argv.iter().map(|a| bytes_text(a.as_bytes())))
+}
+
+/// `b` as text: UTF-8 as it is, every other byte as `\xNN`.
+pub fn bytes_text(b: &[u8]) -> String {
+    let mut out = String::new();
+    for chunk in b.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for byte in chunk.invalid() {
+            out.push_str(&format!("\\x{byte:02x}"));
+        }
+    }
+    out
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

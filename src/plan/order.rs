@@ -30,6 +30,7 @@ fn is_mount(a: &Action) -> bool {
             | Action::DbusSocket { .. }
             | Action::RemountRo { .. }
             | Action::Hide { .. }
+            | Action::Pin { .. }
             | Action::Overlay { .. }
             | Action::RemountRootRo
     )
@@ -292,6 +293,7 @@ mod tests {
             &FakeHost::debian_user(),
             &Invocation {
                 command: vec!["/bin/true".into()],
+                ..Invocation::default()
             },
         )
         .unwrap()
@@ -480,6 +482,7 @@ mod tests {
             &host,
             &Invocation {
                 command: vec!["/bin/true".into()],
+                ..Invocation::default()
             },
         )
         .unwrap()

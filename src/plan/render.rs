@@ -3,6 +3,7 @@
 
 use super::{Action, Plan};
 use crate::profile::{LimitValue, SeccompPolicy};
+use std::os::unix::ffi::OsStrExt;
 
 fn ids(map: &[super::IdMapEntry]) -> String {
     map.iter()
@@ -129,9 +130,14 @@ pub fn describe(a: &Action) -> String {
         Action::Proc { dst, read_only } => {
             format!("proc {dst} ({} read-only)", read_only.join(" "))
         }
-        Action::Dev { dst } => {
-            format!("dev {dst} (null zero full random urandom tty, devpts, shm)")
-        }
+        Action::Dev { dst, console } => format!(
+            "dev {dst} (null zero full random urandom tty, devpts, shm{})",
+            if *console {
+                ", the caller's terminal as console"
+            } else {
+                ""
+            }
+        ),
         Action::Mqueue { dst } => format!("mqueue {dst}"),
         Action::Symlink { target, dst } => format!("symlink {dst} -> {target}"),
         Action::Dir { dst, mode } => format!("dir {dst} (mode {mode:04o})"),
@@ -139,6 +145,7 @@ pub fn describe(a: &Action) -> String {
             format!("file {dst} ({} bytes, mode {mode:04o})", content.len())
         }
         Action::RemountRo { dst } => format!("remount-ro {dst} (recursive)"),
+        Action::Pin { dst } => format!("pin {dst} (a mount point of itself: it cannot be renamed away)"),
         Action::Hide { dst, dir } => format!(
             "hide {dst} (an empty read-only {})",
             if *dir { "folder" } else { "file" }
@@ -340,7 +347,7 @@ pub fn describe(a: &Action) -> String {
         Action::Exec { argv } => format!(
             "exec {}",
             argv.iter()
-                .map(|a| shell_quote(a))
+                .map(|a| shell_quote_bytes(a.as_bytes()))
                 .collect::<Vec<_>>()
                 .join(" ")
         ),
@@ -366,6 +373,27 @@ fn shell_quote(s: &str) -> String {
     } else {
         format!("'{}'", s.replace('\'', "'\\''"))
     }
+}
+
+/// Bytes quoted for a shell: text as [`shell_quote`], anything else in
+/// `$'...'` with every byte outside printable ASCII as `\xNN`.
+fn shell_quote_bytes(b: &[u8]) -> String {
+    if let Ok(s) = std::str::from_utf8(b) {
+        return shell_quote(s);
+    }
+    let mut out = String::from("$'");
+    for &c in b {
+        match c {
+            b'\\' | b'\'' => {
+                out.push('\\');
+                out.push(c as char);
+            }
+            0x20..=0x7e => out.push(c as char),
+            _ => out.push_str(&format!("\\x{c:02x}")),
+        }
+    }
+    out.push('\'');
+    out
 }
 
 /// The plan as `sandbox plan` prints it.

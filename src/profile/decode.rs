@@ -22,6 +22,7 @@ const TOP_KEYS: &[&str] = &[
     "desktop_entry",
     "extends",
     "command",
+    "arguments",
     "namespaces",
     "user",
     "uts",
@@ -69,6 +70,14 @@ pub fn decode(file: FileId, text: &str, diags: &mut Vec<Diagnostic>) -> Profile 
         desktop_entry: d.string(t, "desktop_entry"),
         extends: d.string_or_strings(t, "extends"),
         command: d.command(t),
+        arguments: d.choice(
+            t,
+            "arguments",
+            &[
+                ("append", Arguments::Append),
+                ("replace", Arguments::Replace),
+            ],
+        ),
         ..Profile::default()
     };
     if let Some(ns) = d.section(t, "namespaces") {

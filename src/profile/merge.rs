@@ -53,6 +53,14 @@ pub fn merge(base: Profile, over: Profile) -> Profile {
             broadcast: union(base.dbus.broadcast, over.dbus.broadcast),
         },
         extends: vec![],
+        // A command and what the command line's words are to it come
+        // together: a profile with a command of its own says, or takes
+        // the default, not its parent's.
+        arguments: if over.command.is_some() {
+            over.arguments
+        } else {
+            over.arguments.or(base.arguments)
+        },
         command: over.command.or(base.command),
         namespaces: keyed(base.namespaces, over.namespaces, |a, b| a == b),
         user: User {

@@ -186,6 +186,11 @@ pub struct Loaded {
     pub guarded: Vec<super::guarded::Guarded>,
     /// The caller's home folder, when it is a usable path.
     pub home: Option<String>,
+    /// Every profile file read (not the built-in ones), as an absolute
+    /// path, with the `extends` entry that named it by name (not by path),
+    /// if one did: a plan that lets the sandbox write where such a file is
+    /// must keep it from being changed, or planted for the next run.
+    pub files: Vec<(PathBuf, Option<Span>)>,
 }
 
 impl Loaded {
@@ -216,6 +221,10 @@ pub fn locate(spec: &str, search: &SearchPath) -> Result<Location, Diagnostic> {
 /// Load the profile at `loc` and everything it extends.
 pub fn load(loc: Location, search: &SearchPath) -> Loaded {
     let mut l = Loader::new(search);
+    if let Location::File(p) = &loc {
+        l.files
+            .push((std::path::absolute(p).unwrap_or(p.clone()), None));
+    }
     let profile = match l.open(loc.clone(), None) {
         Some(top) => l.load_all(top),
         None => Profile::default(),
@@ -228,6 +237,7 @@ pub fn load(loc: Location, search: &SearchPath) -> Loaded {
         notes: vec![],
         guarded: vec![],
         home: None,
+        files: l.files,
     }
 }
 
@@ -246,6 +256,7 @@ pub fn load_text(name: &str, dir: Option<&Path>, text: &str, search: &SearchPath
         notes: vec![],
         guarded: vec![],
         home: None,
+        files: l.files,
     }
 }
 
@@ -255,6 +266,8 @@ struct Loader<'a> {
     diags: Vec<Diagnostic>,
     /// Files already applied: a file reached twice (a diamond) is applied once.
     done: HashSet<Key>,
+    /// See [`Loaded::files`].
+    files: Vec<(PathBuf, Option<Span>)>,
 }
 
 /// A profile being loaded: its own settings, which of its `extends` comes
@@ -285,6 +298,7 @@ impl<'a> Loader<'a> {
             sources: Sources::default(),
             diags: vec![],
             done: HashSet::new(),
+            files: vec![],
         }
     }
 
@@ -332,6 +346,11 @@ impl<'a> Loader<'a> {
                     .parent(&stack, &entry)
                     .and_then(|loc| self.open(loc, Some(entry.span)))
                 {
+                    if let Location::File(p) = &parent.loc {
+                        let by_name = (!is_path(&entry.value)).then_some(entry.span);
+                        self.files
+                            .push((std::path::absolute(p).unwrap_or(p.clone()), by_name));
+                    }
                     stack.push(parent);
                 }
                 continue;

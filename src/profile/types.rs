@@ -336,6 +336,18 @@ pub struct Cgroup {
     pub cpu: Option<Sp<f64>>,
 }
 
+/// What the words after `--` on the command line are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Arguments {
+    /// Arguments for the profile's `command` (an app's profile: `sandbox
+    /// run unzip -- x.zip`).
+    Append,
+    /// The command to run instead (a general profile such as `default`:
+    /// `sandbox run default -- ls /`).
+    Replace,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SeccompPolicy {
@@ -388,6 +400,8 @@ pub struct Profile {
     pub dbus: Dbus,
     pub extends: Vec<SpStr>,
     pub command: Option<Sp<Vec<SpStr>>>,
+    /// What the words after `--` are to `command`.
+    pub arguments: Option<Sp<Arguments>>,
     pub namespaces: Vec<(NsKind, Sp<NsSetting>)>,
     pub user: User,
     pub uts: Uts,

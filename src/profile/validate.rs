@@ -232,7 +232,27 @@ impl Validator<'_> {
         }
     }
 
+    /// `host_root` makes the app root on what it may write; a persistent
+    /// overlay then can end up holding a setuid-root file with the app's
+    /// bytes: copy-up keeps a lower file's setuid bit, and a write through a
+    /// shared mapping does not clear it (the seccomp filter sees neither).
+    fn warn_host_root_overlays(&mut self, p: &Profile) {
+        let Some(h) = p.user.host_root.as_ref().filter(|h| h.value) else {
+            return;
+        };
+        for m in &p.mounts {
+            if m.kind.value == MountKind::Overlay
+                && m.upper.is_some()
+                && !m.readonly.as_ref().is_some_and(|r| r.value)
+            {
+                self.warn(m.kind.span, "with host_root, a setuid file of a lower layer that the app opens for writing is copied up with its setuid bit, and a write through a shared mapping keeps it: the upper folder can end up holding a setuid-root program with the app's contents")
+                    .hint = Some(format!("keep the upper folder where no one runs programs from (the launcher makes it 0700), or drop host_root ({})", self.sources.origin(h.span)));
+            }
+        }
+    }
+
     fn check_user(&mut self, p: &Profile) {
+        self.warn_host_root_overlays(p);
         let userns = p.ns_private(NsKind::User);
         if !userns {
             if let Some(s) = p.user.sandwich.as_ref().filter(|s| s.value) {

@@ -158,7 +158,7 @@ pub fn caller_home(who: Who) -> String {
 /// `sandbox run PROFILE -- sh -c SCRIPT` as `who`.
 pub fn run_sh(who: Who, profile: &str, script: &str) -> Option<Output> {
     let mut c = sandbox(who)?;
-    c.args(["run", profile, "--", "/bin/sh", "-c", script]);
+    c.args(["run", profile, "--command", "--", "/bin/sh", "-c", script]);
     Some(c.stdin(Stdio::null()).output().expect("spawn sandbox"))
 }
 
@@ -183,7 +183,15 @@ pub fn run_python(who: Who, profile: &str, code: &str) -> Option<String> {
     let s = Scratch::new("python");
     let path = s.write("p.toml", profile);
     let mut c = sandbox(who)?;
-    c.args(["run", &path, "--", "/usr/bin/python3", "-c", code]);
+    c.args([
+        "run",
+        &path,
+        "--command",
+        "--",
+        "/usr/bin/python3",
+        "-c",
+        code,
+    ]);
     let out = c.stdin(Stdio::null()).output().unwrap();
     assert!(
         out.status.success(),

@@ -125,6 +125,17 @@ impl Op {
         }
     }
 
+    /// The mode the step gives what it makes, if it has one.
+    pub fn mode(&self) -> Option<u32> {
+        match self {
+            Op::Tmpfs { mode, .. }
+            | Op::Dir { mode, .. }
+            | Op::File { mode, .. }
+            | Op::RoFile { mode, .. } => Some(*mode),
+            _ => None,
+        }
+    }
+
     /// Whether the step puts a mount at its destination.
     pub fn mounts(&self) -> bool {
         !matches!(
@@ -132,6 +143,22 @@ impl Op {
             Op::Dir { .. } | Op::File { .. } | Op::Symlink { .. } | Op::RemountRo { .. }
         )
     }
+}
+
+/// The mode of the folders sandbox makes on the way to a step's
+/// destination (src/exec/mount.rs, bubblewrap's rule): 0755, without the
+/// group's or others' bits where the step's mode gives them nothing.
+pub fn parent_mode(mode: Option<u32>) -> u32 {
+    let mut m = 0o755;
+    if let Some(mode) = mode {
+        if mode & 0o070 == 0 {
+            m &= !0o050;
+        }
+        if mode & 0o007 == 0 {
+            m &= !0o005;
+        }
+    }
+    m
 }
 
 pub fn bind(src: &str, dst: &str) -> Op {
@@ -225,8 +252,10 @@ pub struct Twin {
     /// A host folder as the root (`[filesystem] root` / `--bind DIR /`)
     /// instead of an empty tmpfs (`{H}` allowed).
     pub rootfs: Option<String>,
-    /// Give bwrap each missing parent as a `--dir` first, so that it makes
-    /// them as sandbox does (0755); off, bwrap makes them its own way.
+    /// Give bwrap each missing parent as a `--dir` first, with the mode
+    /// sandbox gives it ([`parent_mode`]): bwrap's own for a step with a
+    /// mode, 0755 for one without (a bind, a link), where bwrap makes 0700
+    /// (`parents_modes` pins that); off, bwrap makes them its own way.
     pub bwrap_parents: bool,
     /// `[user] host_root` instead of the caller's default (true for
     /// `Caller::Root`, unsaid otherwise).
@@ -630,17 +659,24 @@ impl Twin {
         let under =
             |p: &str, top: &str| p == top || top == "/" || p.starts_with(&format!("{top}/"));
         for op in self.all_ops() {
-            // Parents as sandbox makes them: 0755, whatever the mode of
-            // what is made below (bwrap derives theirs from it, and makes
-            // those of binds 0700): the difference is tested on its own.
+            // Parents as sandbox makes them (parent_mode): as bwrap does
+            // below a step with a mode, 0755 below one without, whose
+            // parents bwrap makes 0700: that difference is tested on its
+            // own (parents_modes).
             let dst = op.dst().to_string();
             if self.bwrap_parents && !matches!(op, Op::RemountRo { .. }) {
+                let mode = format!("{:04o}", parent_mode(op.mode()));
                 let mut parent = String::new();
                 let parts: Vec<&str> = dst.split('/').filter(|s| !s.is_empty()).collect();
                 for part in &parts[..parts.len().saturating_sub(1)] {
                     parent.push('/');
                     parent.push_str(part);
-                    a.extend(["--dir".into(), parent.clone()]);
+                    a.extend([
+                        "--perms".into(),
+                        mode.clone(),
+                        "--dir".into(),
+                        parent.clone(),
+                    ]);
                 }
             }
             let perms = |a: &mut Vec<String>, mode: u32| {
