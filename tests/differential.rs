@@ -1194,11 +1194,11 @@ twin!(dir_over_an_existing_folder, |c| {
 });
 
 twin!(modes_do_not_depend_on_the_callers_umask, |c| {
-    // B2: sandbox makes the folders on the way to a destination (and the
-    // mount points it creates) with mkdir's 0755 less the caller's umask,
-    // 0700 under umask 077; bwrap sets its umask to 0 while it builds the
-    // sandbox, and gives the app the caller's. A service that switches to
-    // another uid inside (a range of [user] map) cannot cross them.
+    // B2 (fixed): sandbox made the folders on the way to a destination
+    // (and the mount points it creates) with mkdir's 0755 less the
+    // caller's umask, 0700 under umask 077, which a service that switches
+    // to another uid inside (a range of [user] map) cannot cross. Both now
+    // build the sandbox with umask 0 and give the app the caller's.
     let t = Twin {
         umask: 0o077,
         ..with_tree()
@@ -1235,13 +1235,11 @@ twin!(modes_do_not_depend_on_the_callers_umask, |c| {
         seen(&b),
         "/t 0755 /t/a 0755 /t/d/new 0755 /t/d/newer 0755 (host 0755 0755)"
     );
-    known_bug(
-        "B2",
-        "the folders sandbox makes depend on the caller's umask",
-        &seen(&s),
-        &seen(&b),
-        "/t 0700 /t/a 0700 /t/d/new 0700 /t/d/newer 0700 (host 0700 0700)",
-    );
+    assert_eq!(seen(&s), seen(&b));
+    // And all the rest: the views, and the host's tree (the mount point
+    // of d/newer/ro 0444 in both).
+    assert_same("under umask 077", &b, &s, b.ok(), s.ok());
+    assert_eq!(b.host_listing(), s.host_listing());
 });
 
 twin!(a_tmpfs_of_size_zero, |c| {

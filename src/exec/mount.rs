@@ -297,6 +297,10 @@ const MOUNT_POINT_FILE: u32 = 0o444;
 /// The new root, attached at a staging point and built through its fd.
 pub struct NewRoot {
     root: OwnedFd,
+    /// The caller's umask, the app's again at the pivot: while the root is
+    /// built the umask is 0, so that what is made has exactly the mode
+    /// the plan gives it, as bubblewrap does.
+    umask: nix::sys::stat::Mode,
 }
 
 fn last_err() -> io::Error {
@@ -322,7 +326,8 @@ impl NewRoot {
         ctx(sys::move_mount(root.as_fd(), staging.as_fd()), || {
             "attach the new root".into()
         })?;
-        Ok(NewRoot { root })
+        let umask = nix::sys::stat::umask(nix::sys::stat::Mode::empty());
+        Ok(NewRoot { root, umask })
     }
 
     fn open(&self, path: &str, flags: i32) -> io::Result<OwnedFd> {
@@ -734,6 +739,7 @@ impl NewRoot {
     /// Make the new root `/` and detach the old one, so that nothing of the
     /// host's mount table stays reachable.
     pub fn pivot(self) -> Result<(), Failed> {
+        nix::sys::stat::umask(self.umask);
         // SAFETY: fchdir to a directory fd we own.
         if unsafe { libc::fchdir(self.root.as_raw_fd()) } < 0 {
             return Err((last_err(), "chdir into the new root".into()));
