@@ -1243,33 +1243,37 @@ twin!(modes_do_not_depend_on_the_callers_umask, |c| {
 });
 
 twin!(a_tmpfs_of_size_zero, |c| {
-    // B3: `size = 0` reaches the kernel, for which a tmpfs of size 0 has
-    // no limit at all; bwrap refuses --size 0 ("takes a non-zero number
-    // of bytes"), as it does bogus sizes.
-    let t = Twin::new().op(Op::Tmpfs {
-        dst: "/t".into(),
-        size: Some(0),
-        mode: 0o755,
-    });
-    let Some((b, s)) = both_probe(&t, c, &["/t"]) else {
-        return;
-    };
-    assert!(!b.status.success());
-    assert!(b.stderr.contains("non-zero"), "{}", b.stderr);
-    let seen = |r: &Ran| match r.status.success() {
-        true => format!(
-            "runs, {}",
-            line_of(&r.stdout, "/t").rsplit(' ').next().unwrap()
-        ),
-        false => "refused".to_string(),
-    };
-    known_bug(
-        "B3",
-        "a tmpfs of size 0 has no size limit",
-        &seen(&s),
-        "refused",
-        "runs, fs=0",
-    );
+    // B3 (fixed): `size = 0` reached the kernel, for which a tmpfs of size
+    // 0 has no limit at all, as has one whose size wraps to 0 when rounded
+    // up to whole pages. bwrap refuses --size 0 ("takes a non-zero number
+    // of bytes") and sizes above 2^63 - 1; sandbox refuses both at their
+    // profile line, before anything runs.
+    for (size, bwrap_says) in [(0, "non-zero"), (1 << 63, "limited to 9223372036854775807")] {
+        let t = Twin::new().op(Op::Tmpfs {
+            dst: "/t".into(),
+            size: Some(size),
+            mode: 0o755,
+        });
+        let Some((b, s)) = both_probe(&t, c, &["/t"]) else {
+            return;
+        };
+        assert!(!b.status.success());
+        assert!(b.stderr.contains(bwrap_says), "{}", b.stderr);
+        assert_eq!(s.code(), Some(125), "{}", s.stdout);
+        assert!(s.stdout.is_empty(), "{}", s.stdout);
+        let line = t
+            .profile(c, &s.host)
+            .lines()
+            .position(|l| l.starts_with("size = "))
+            .unwrap()
+            + 1;
+        assert!(
+            s.stderr
+                .contains(&format!("twin.toml:{line}:8: error: a tmpfs of ")),
+            "{}",
+            s.stderr
+        );
+    }
 });
 
 // ---------------------------------------------------------------------

@@ -555,8 +555,11 @@ impl Twin {
                 }
                 Op::Tmpfs { dst, size, mode } => {
                     let mut kv = vec![("dst", toml_str(dst)), ("mode", format!("\"{mode:04o}\""))];
-                    if let Some(s) = size {
-                        kv.push(("size", s.to_string()));
+                    // A TOML integer up to i64::MAX, a string of bytes above.
+                    match size {
+                        Some(s) if i64::try_from(*s).is_ok() => kv.push(("size", s.to_string())),
+                        Some(s) => kv.push(("size", format!("\"{s}\""))),
+                        None => {}
                     }
                     m("tmpfs", &kv)
                 }
