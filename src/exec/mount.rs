@@ -561,13 +561,15 @@ impl NewRoot {
     }
 
     fn dev(&self, dst: &str, nodes: &[(&'static str, OwnedFd)]) -> Result<(), Failed> {
-        // Device nodes need a filesystem without nodev; nothing here is
-        // executable or setuid.
+        // Nothing in the tmpfs itself is a device, executable or setuid:
+        // each device node is a bind of the host's, a mount of its own
+        // whose flags (not nodev) are the ones its opening checks, and
+        // pts is a devpts of its own.
         self.tmpfs(
             dst,
             Some(1 << 20),
             0o755,
-            sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NOEXEC,
+            sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV | sys::MOUNT_ATTR_NOEXEC,
         )?;
         for (name, tree) in nodes {
             self.mount_on(tree, &format!("{dst}/{name}"), Want::File(MOUNT_POINT_FILE))?;
