@@ -799,18 +799,27 @@ twin!(default_hostname, |c| {
 
 const ENV: &str = "import os\nfor k, v in sorted(os.environ.items()):\n    print(k + '=' + v)";
 
-/// The app's environment under each, bwrap's PWD taken out and returned:
-/// bwrap always sets it to the working directory, sandbox never does.
-fn both_env(t: &Twin, c: Caller) -> Option<(String, String, Option<String>)> {
+/// The app's environment under each, PWD taken out of both and returned
+/// (bwrap's, sandbox's): bwrap always sets it to the working directory,
+/// sandbox where the caller's environment passes (`clear = false`, or PWD
+/// kept), and not in a cleared one.
+type EnvSeen = (String, String, Option<String>, Option<String>);
+fn both_env(t: &Twin, c: Caller) -> Option<EnvSeen> {
     let (b, s) = both(t, c, &[PYTHON, "-c", ENV])?;
-    let (bo, so) = (b.ok().to_string(), s.ok().to_string());
-    let pwd = bo.lines().find(|l| l.starts_with("PWD=")).map(String::from);
-    let bo: String = bo
-        .lines()
-        .filter(|l| !l.starts_with("PWD="))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    Some((bo, so, pwd))
+    let split = |out: &str| {
+        let pwd = out
+            .lines()
+            .find(|l| l.starts_with("PWD="))
+            .map(String::from);
+        let rest: String = out
+            .lines()
+            .filter(|l| !l.starts_with("PWD="))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        (rest, pwd)
+    };
+    let ((bo, bp), (so, sp)) = (split(b.ok()), split(s.ok()));
+    Some((bo, so, bp, sp))
 }
 
 twin!(environment_cleared_kept_and_set, |c| {
@@ -826,7 +835,7 @@ twin!(environment_cleared_kept_and_set, |c| {
         },
         ..Twin::new()
     };
-    let Some((b, s, pwd)) = both_env(&t, c) else {
+    let Some((b, s, pwd, ours)) = both_env(&t, c) else {
         return;
     };
     assert_eq!(b, s);
@@ -835,6 +844,7 @@ twin!(environment_cleared_kept_and_set, |c| {
         format!("EMPTY=\nFOO=bar baz\nLANG=C.UTF-8\nPATH={DEFAULT_PATH}\nUSER=over\n")
     );
     assert_eq!(pwd.as_deref(), Some("PWD=/"));
+    assert_eq!(ours, None);
 });
 
 twin!(environment_passed_through, |c| {
@@ -846,10 +856,11 @@ twin!(environment_passed_through, |c| {
         },
         ..Twin::new()
     };
-    let Some((b, s, _)) = both_env(&t, c) else {
+    let Some((b, s, bp, sp)) = both_env(&t, c) else {
         return;
     };
-    assert_eq!(b, s);
+    assert_eq!((b.as_str(), bp.as_deref()), (s.as_str(), sp.as_deref()));
+    assert_eq!(sp.as_deref(), Some("PWD=/"));
     assert!(
         s.contains("HOME=/nonexistent-twin-home\n") && s.contains("LANG=C\n"),
         "{s}"
@@ -868,42 +879,80 @@ twin!(environment_without_one_variable, |c| {
         extra_bwrap: vec!["--unsetenv".into(), "LANG".into()],
         ..Twin::new()
     };
-    let Some((b, s, _)) = both_env(&t, c) else {
+    let Some((b, s, _, sp)) = both_env(&t, c) else {
         return;
     };
     assert_eq!(b, s);
     assert!(!s.contains("LANG="));
+    assert_eq!(sp, None);
 });
 
 twin!(pwd_of_the_caller, |c| {
-    // B5: with [env] clear = false the caller's PWD reaches the app,
-    // though the app starts in [process] cwd; bwrap sets PWD to it.
-    let t = Twin {
-        env: Env {
-            clear: false,
-            keep: vec![],
-            set: vec![],
-        },
-        caller_extra_env: vec![("PWD".into(), "/work/elsewhere".into())],
-        ..Twin::new()
-    };
-    let Some((b, s)) = both(&t, c, &[PYTHON, "-c", ENV]) else {
-        return;
-    };
+    // B5 (fixed): with [env] clear = false the caller's PWD reached the
+    // app, which starts in [process] cwd. Both set PWD to it, the same
+    // where PWD is kept from a cleared environment; a PWD the profile
+    // sets is the app's.
+    let caller_pwd = vec![("PWD".to_string(), "/work/elsewhere".to_string())];
     let pwd = |out: &str| {
         out.lines()
             .find(|l| l.starts_with("PWD="))
             .unwrap_or("no PWD")
             .to_string()
     };
-    assert_eq!(pwd(b.ok()), "PWD=/");
-    known_bug(
-        "B5",
-        "the caller's PWD reaches the app, which starts elsewhere",
-        &pwd(s.ok()),
-        "PWD=/",
-        "PWD=/work/elsewhere",
-    );
+    for (env, cwd, want) in [
+        (
+            Env {
+                clear: false,
+                keep: vec![],
+                set: vec![],
+            },
+            None,
+            "PWD=/",
+        ),
+        (
+            Env {
+                clear: false,
+                keep: vec![],
+                set: vec![],
+            },
+            Some("/usr/bin"),
+            "PWD=/usr/bin",
+        ),
+        (
+            Env {
+                clear: true,
+                keep: vec!["P?D".into()],
+                set: vec![],
+            },
+            Some("/usr"),
+            "PWD=/usr",
+        ),
+    ] {
+        let t = Twin {
+            env,
+            cwd: cwd.map(String::from),
+            caller_extra_env: caller_pwd.clone(),
+            ..Twin::new()
+        };
+        let Some((b, s)) = both(&t, c, &[PYTHON, "-c", ENV]) else {
+            return;
+        };
+        assert_eq!(pwd(b.ok()), want);
+        assert_eq!(pwd(s.ok()), want);
+    }
+    // Set by the profile: the app gets that (bwrap sets PWD after its
+    // --setenv, whatever they say).
+    let t = Twin {
+        env: Env {
+            clear: false,
+            keep: vec![],
+            set: vec![("PWD".into(), "/set".into())],
+        },
+        caller_extra_env: caller_pwd,
+        ..Twin::new()
+    };
+    let (_, s) = both(&t, c, &[PYTHON, "-c", ENV]).unwrap();
+    assert_eq!(pwd(s.ok()), "PWD=/set");
 });
 
 twin!(working_directory, |c| {

@@ -7,6 +7,7 @@ use crate::diag::{Diagnostic, Sp, Span};
 use crate::host::{HostFacts, PathKind};
 use crate::profile::guarded::Guard;
 use crate::profile::types::*;
+use crate::profile::units::glob_match;
 use crate::profile::{Loaded, validate::is_under};
 
 /// What the command line adds to a profile.
@@ -1167,7 +1168,7 @@ impl Compiler<'_> {
             .map(|c| c.value.clone())
             .unwrap_or_else(|| "/".into());
         let o = self.origin_of(&pr.cwd);
-        self.push(Phase::Process, Action::Chdir { path: cwd }, o);
+        self.push(Phase::Process, Action::Chdir { path: cwd.clone() }, o);
         let clear = flag(&p.env.clear, true);
         let mut set: Vec<(String, String)> = p
             .env
@@ -1186,6 +1187,14 @@ impl Compiler<'_> {
             && !p.env.keep.iter().any(|k| k.value == "PATH")
         {
             set.insert(0, ("PATH".into(), DEFAULT_PATH.into()));
+        }
+        // PWD names the working directory to shells and getcwd's users:
+        // the caller's, where the caller's environment passes, names where
+        // the launcher was started, not where the app starts. It is the
+        // app's cwd, as bubblewrap sets it, unless the profile sets it.
+        let passes_pwd = !clear || p.env.keep.iter().any(|k| glob_match(&k.value, "PWD"));
+        if passes_pwd && !set.iter().any(|(k, _)| k == "PWD") {
+            set.push(("PWD".into(), cwd));
         }
         let o =
             self.origin_of(&p.env.clear)
