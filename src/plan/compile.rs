@@ -1244,21 +1244,29 @@ impl Compiler<'_> {
             // Everything mounted is there to be read: the mounts decide what
             // the sandbox sees; landlock adds where it may write and execute.
             read.push("/".into());
-            for step in &self.steps {
+            for (i, step) in self.steps.iter().enumerate() {
+                // A rule opens its path once the root is built: not one a
+                // later mount hides (sandbox check warns of it), which may
+                // not be there at all.
+                if step_dst(&step.action).is_some_and(|d| hidden_later(&self.steps[i + 1..], d)) {
+                    continue;
+                }
                 match &step.action {
-                    // Read-only code: readable (by the rule on /) and executable.
+                    // Read-only code: readable (by the rule on /) and
+                    // executable; a file bound on its own as well as a
+                    // folder, and a file the profile made (its content is
+                    // the profile's, in the read-only root or elsewhere).
                     Action::Bind {
                         dst,
                         readonly: true,
-                        dir: true,
                         ..
                     }
                     | Action::Overlay {
                         dst,
                         readonly: true,
                         ..
-                    } => exec.push(dst.clone()),
-                    Action::Bind { readonly: true, .. } => {}
+                    }
+                    | Action::File { dst, .. } => exec.push(dst.clone()),
                     Action::Bind { dst, .. }
                     | Action::Tmpfs { dst, .. }
                     | Action::Overlay { dst, .. }
@@ -1418,6 +1426,40 @@ const LANDLOCK_FEATURES: [(&str, u32, Uses); 6] = [
         !s.is_empty()
     }),
 ];
+
+/// The destination of a mount step that puts something at a path.
+fn step_dst(a: &Action) -> Option<&str> {
+    match a {
+        Action::Bind { dst, .. }
+        | Action::Tmpfs { dst, .. }
+        | Action::Proc { dst, .. }
+        | Action::Dev { dst, .. }
+        | Action::Mqueue { dst }
+        | Action::Symlink { dst, .. }
+        | Action::Dir { dst, .. }
+        | Action::File { dst, .. }
+        | Action::Hide { dst, .. }
+        | Action::Overlay { dst, .. }
+        | Action::DbusSocket { dst } => Some(dst),
+        _ => None,
+    }
+}
+
+/// Whether one of `later` mounts something at `dst` or above it, hiding
+/// what is there (a pin or a remount-ro keeps what it covers in view).
+fn hidden_later(later: &[Step], dst: &str) -> bool {
+    later.iter().any(|s| match &s.action {
+        Action::Bind { dst: d, .. }
+        | Action::Tmpfs { dst: d, .. }
+        | Action::Proc { dst: d, .. }
+        | Action::Dev { dst: d, .. }
+        | Action::Mqueue { dst: d }
+        | Action::Hide { dst: d, .. }
+        | Action::Overlay { dst: d, .. }
+        | Action::DbusSocket { dst: d } => is_under(dst, d),
+        _ => false,
+    })
+}
 
 /// Overlayfs needs a work directory on the upper's filesystem: a hidden
 /// sibling of the upper directory.
