@@ -794,7 +794,11 @@ impl Compiler<'_> {
             };
             let top = std::path::Path::new(top);
             let mut mine: Vec<String> = vec![];
-            // Mount points below `top` so far: a pin stops at them.
+            // Mount points below `top` so far: a mount below one of them is
+            // inside that mount (a tmpfs, a bind: another writable bind
+            // pins its own), not in this bind, and its folders are made
+            // there, after it: pinned here, before it, they would be made
+            // in this bind, on the host, and then covered.
             let mut points: Vec<String> = vec![];
             for later in &self.steps[i + 1..] {
                 let Some(d) = protects(&later.action) else {
@@ -806,13 +810,23 @@ impl Compiler<'_> {
                 {
                     continue;
                 }
+                let mut between: Vec<String> = vec![];
+                let mut inside_another = false;
                 for a in d.ancestors().skip(1) {
-                    if a == top || points.iter().any(|p| std::path::Path::new(p) == a) {
+                    if a == top {
                         break;
                     }
-                    let a = a.to_string_lossy().into_owned();
-                    if !mine.contains(&a) {
-                        mine.push(a);
+                    if points.iter().any(|p| std::path::Path::new(p) == a) {
+                        inside_another = true;
+                        break;
+                    }
+                    between.push(a.to_string_lossy().into_owned());
+                }
+                if !inside_another {
+                    for a in between {
+                        if !mine.contains(&a) {
+                            mine.push(a);
+                        }
                     }
                 }
                 points.push(d.to_string_lossy().into_owned());
