@@ -519,6 +519,19 @@ impl Validator<'_> {
                 }
             }
         }
+        // Without an upper layer overlayfs stacks lower layers only, and
+        // needs two of them ("at least 2 lowerdir are needed").
+        if let (None, Some(ro), [_]) = (
+            &m.upper,
+            m.readonly.as_ref().filter(|r| r.value),
+            m.lower.as_slice(),
+        ) {
+            self.error(
+                ro.span,
+                "a read-only overlay needs at least two lower layers",
+            )
+            .hint = Some("for one folder, use type = \"ro-bind\"".into());
+        }
         if let (Some(u), Some(ro)) = (&m.upper, m.readonly.as_ref().filter(|r| r.value)) {
             self.error(
                 ro.span,
