@@ -1578,6 +1578,40 @@ twin!(parents_modes, |c| {
     assert_differ_only_at("parents", &b, &s, &["/t/pbind", "/t/pbindf", "/t/plink"]);
 });
 
+twin!(parents_pinned_in_a_writable_bind, |c| {
+    // Inside a writable bind of a host folder, the folders between it and
+    // a deeper mount are pinned (made, then bound onto themselves, right
+    // after the bind): made with the mode the step that needs them would
+    // give them, as bwrap makes them. They were 0755 whatever that step
+    // said (found by random_plans).
+    let t = with_tree().ops([
+        bind("{H}/d", "/t/d"),
+        Op::Tmpfs {
+            dst: "/t/d/new/tmp".into(),
+            size: None,
+            mode: 0o750,
+        },
+        dir("/t/d/a", 0o711),
+        ro_bind("{H}/e", "/t/d/a/b/c"),
+        file("/t/d/p/f", "f", 0o600),
+        ro_bind("{H}/e", "/t/d/p/q/r"),
+    ]);
+    let Some((b, s)) = both_probe(&t, c, &["/t"]) else {
+        return;
+    };
+    let modes = |out: &str| {
+        ["new", "a", "a/b", "p", "p/q"]
+            .map(|p| format!("{p} {}", probe_mode(out, &format!("/t/d/{p}"))))
+            .join(", ")
+    };
+    assert_eq!(
+        modes(b.ok()),
+        "new 0750, a 0711, a/b 0755, p 0700, p/q 0755"
+    );
+    assert_same("pinned parents", &b, &s, b.ok(), s.ok());
+    assert_eq!(b.host_listing(), s.host_listing());
+});
+
 twin!(mount_points_made_on_the_host, |c| {
     // On a host folder as the root, the mount points are made on the
     // host, the same in both: a folder 0755, a file 0444.

@@ -14,7 +14,7 @@
 //! namespace of its own whose root was made a slave first.
 
 use super::sys;
-use crate::plan::Action;
+use crate::plan::{Action, MOUNT_POINT_DIR, parent_mode};
 use std::ffi::{CStr, CString};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
@@ -273,25 +273,8 @@ enum Want {
     File(u32),
 }
 
-/// Mode of the folders made above a destination, as bubblewrap derives it:
-/// 0755, without the group's or others' access where the step's own mode
-/// gives them none (a 0700 folder gets 0700 parents).
-fn parent_mode(mode: Option<u32>) -> u32 {
-    let mut m = 0o755;
-    if let Some(mode) = mode {
-        if mode & 0o070 == 0 {
-            m &= !0o050;
-        }
-        if mode & 0o007 == 0 {
-            m &= !0o005;
-        }
-    }
-    m
-}
-
-/// Mode of a mount point made for a bind: a folder 0755, a file 0444
-/// (what is mounted on it decides what anyone may do there).
-const MOUNT_POINT_DIR: u32 = 0o755;
+/// Mode of a mount point file made for a bind, 0444 (what is mounted on
+/// it decides what anyone may do there); a folder's is MOUNT_POINT_DIR.
 const MOUNT_POINT_FILE: u32 = 0o444;
 
 /// The new root, attached at a staging point and built through its fd.
@@ -621,10 +604,10 @@ impl NewRoot {
         Ok(())
     }
 
-    /// The folder at `dst` bound onto itself (made first, as a mount point
-    /// would be, if missing): a mount point the app cannot rename.
-    fn pin(&self, dst: &str) -> Result<(), Failed> {
-        let (at, _) = self.ensure(dst, Want::Dir(MOUNT_POINT_DIR), parent_mode(None))?;
+    /// The folder at `dst` bound onto itself (made first, mode `mode`, if
+    /// missing): a mount point the app cannot rename.
+    fn pin(&self, dst: &str, mode: u32) -> Result<(), Failed> {
+        let (at, _) = self.ensure(dst, Want::Dir(mode), parent_mode(None))?;
         let copy = ctx(sys::open_tree_clone_one(at.as_fd()), || {
             format!("open_tree {dst}")
         })?;
@@ -710,7 +693,7 @@ impl NewRoot {
             Action::Dir { dst, mode } => self.dir(dst, *mode),
             Action::File { dst, content, mode } => self.write_file(dst, content, *mode),
             Action::RemountRo { dst } => self.remount_ro(dst),
-            Action::Pin { dst } => self.pin(dst),
+            Action::Pin { dst, mode } => self.pin(dst, *mode),
             Action::Hide { dst, dir: true } => {
                 let empty = new_fs(
                     c"tmpfs",

@@ -839,11 +839,17 @@ impl Compiler<'_> {
         }
         for (i, dirs) in pins.into_iter().rev() {
             let origin = self.steps[i].origin.clone();
-            let steps = dirs.into_iter().map(|dst| Step {
-                phase: Phase::Mount,
-                action: Action::Pin { dst },
-                origin: origin.clone(),
-            });
+            let steps: Vec<Step> = dirs
+                .into_iter()
+                .map(|dst| Step {
+                    phase: Phase::Mount,
+                    action: Action::Pin {
+                        mode: made_as(&self.steps[i + 1..], &dst),
+                        dst,
+                    },
+                    origin: origin.clone(),
+                })
+                .collect();
             self.steps.splice(i + 1..i + 1, steps);
         }
     }
@@ -1457,6 +1463,27 @@ fn step_dst(a: &Action) -> Option<&str> {
         | Action::DbusSocket { dst } => Some(dst),
         _ => None,
     }
+}
+
+/// The mode folder `p` gets from the first of `later` that makes it, had
+/// no pin made it first: a `dir`'s own at `p`, a mount point's at `p`, or
+/// the parents' mode of a step below it.
+fn made_as(later: &[Step], p: &str) -> u32 {
+    for s in later {
+        let Some(d) = step_dst(&s.action) else {
+            continue;
+        };
+        if d == p {
+            return match &s.action {
+                Action::Dir { mode, .. } => *mode,
+                _ => MOUNT_POINT_DIR,
+            };
+        }
+        if is_under(d, p) {
+            return s.action.parents_mode();
+        }
+    }
+    MOUNT_POINT_DIR
 }
 
 /// Whether one of `later` mounts something at `dst` or above it, hiding
