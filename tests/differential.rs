@@ -2005,3 +2005,467 @@ twin!(a_command_named_like_an_option, |c| {
     };
     assert_eq!((b.ok(), s.ok()), ("hello\n", "hello\n"));
 });
+// ---------------------------------------------------------------------
+// Random mount plans (proptest): a host tree and a sequence of mounts over
+// it, each rendered to both tools and run by the same caller; the probe's
+// view of /t (types, modes, owners, link targets, contents, whether each
+// place can be read and written, mount flags) and the host tree afterwards
+// must be the same. PROPTEST_CASES sets how many plans (24 unless said).
+//
+// Where the tools differ on purpose the generator does not go (each is
+// pinned by a test of its own above, and listed in docs/bubblewrap.md):
+// - one mount per destination: sandbox keeps the last of several at one
+//   place (a_later_mount_at_the_same_place_replaces_the_earlier);
+// - remount-ro only of a mount (bwrap needs a mount point:
+//   remount_ro_of_a_folder_that_is_not_a_mount), and only of one still in
+//   view; its recursion is rendered for bwrap (remount_ro_is_recursive);
+// - no bind of a link, and nothing made at or through a link
+//   (a_bind_of_a_symlink_is_the_link);
+// - `file` and `symlink` only where nothing is: over an existing host
+//   file sandbox binds a private copy (a_file_over_an_existing_host_file),
+//   and a link over a link is replaced by sandbox, refused by bwrap;
+// - parents below a bind or a link: bwrap makes them 0700, so the twin
+//   gives it sandbox's (parents_modes);
+// - no proc, dev, mqueue or dev-bind (their own tests: the layout of /dev
+//   differs, dev_nodes), and no names of the places sandbox guards inside
+//   a bind (.ssh, .bashrc, ...: secrets_hidden_inside_a_bind_of_home).
+
+mod random_plans {
+    use super::*;
+    use proptest::prelude::*;
+    use proptest::sample::{Index, select};
+    use std::collections::{BTreeMap, BTreeSet};
+
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    enum K {
+        Dir,
+        File,
+        Link,
+    }
+
+    /// What the sandbox has at a path, as far as the plan so far made it.
+    #[derive(Clone, Copy, Debug)]
+    struct Entry {
+        kind: K,
+        /// A folder in which setup can make something new: in the root, a
+        /// tmpfs, or a writable bind, and not made read-only since.
+        writable: bool,
+    }
+
+    /// A host folder or file a bind can take: its path below {H} and,
+    /// for a folder, what is in it (relative paths).
+    #[derive(Clone, Debug)]
+    struct Source {
+        path: String,
+        dir: bool,
+        content: Vec<(String, K)>,
+    }
+
+    #[derive(Clone, Debug)]
+    struct Choice {
+        kind: u8,
+        at: Index,
+        src: Index,
+        mode: Index,
+        existing: bool,
+        deep: bool,
+    }
+
+    #[derive(Clone, Debug)]
+    struct Case {
+        host: HostTree,
+        ops: Vec<Op>,
+    }
+
+    const DIR_MODES: [u32; 6] = [0o755, 0o750, 0o700, 0o711, 0o1777, 0o555];
+    const FILE_MODES: [u32; 5] = [0o644, 0o600, 0o755, 0o444, 0o640];
+    const TMPFS_MODES: [u32; 4] = [0o755, 0o700, 0o1777, 0o750];
+    const LINK_TARGETS: [&str; 5] = ["f0", "../x0", "/usr/bin", "nowhere", "a b"];
+
+    /// Host folders s0.. (owner-writable modes: a bind makes mount points
+    /// in them) with files, perhaps a subfolder and links; files x0.. at
+    /// the top.
+    fn host_strategy() -> impl Strategy<Value = HostTree> {
+        let dmode = select(vec![0o755u32, 0o750, 0o700, 0o711]);
+        let fmode = select(FILE_MODES.to_vec());
+        let folder = (
+            dmode.clone(),
+            prop::collection::vec(fmode.clone(), 0..3),
+            prop::option::of((dmode, prop::collection::vec(fmode.clone(), 0..2))),
+            any::<bool>(),
+        );
+        (
+            prop::collection::vec(folder, 1..4),
+            prop::collection::vec(fmode, 1..3),
+        )
+            .prop_map(|(folders, files)| {
+                let mut nodes = vec![];
+                for (i, (mode, fs, sub, links)) in folders.into_iter().enumerate() {
+                    let d = format!("s{i}");
+                    nodes.push(Node::Dir {
+                        path: d.clone(),
+                        mode,
+                    });
+                    for (j, m) in fs.iter().enumerate() {
+                        nodes.push(Node::File {
+                            path: format!("{d}/f{j}"),
+                            mode: *m,
+                            content: format!("{d}/f{j}\n"),
+                        });
+                    }
+                    if let Some((smode, sfs)) = sub {
+                        nodes.push(Node::Dir {
+                            path: format!("{d}/sub"),
+                            mode: smode,
+                        });
+                        for (j, m) in sfs.iter().enumerate() {
+                            nodes.push(Node::File {
+                                path: format!("{d}/sub/g{j}"),
+                                mode: *m,
+                                content: format!("{d}/sub/g{j}\n"),
+                            });
+                        }
+                    }
+                    if links {
+                        nodes.push(Node::Link {
+                            path: format!("{d}/l"),
+                            target: "f0".into(),
+                        });
+                        nodes.push(Node::Link {
+                            path: format!("{d}/dl"),
+                            target: "../nowhere".into(),
+                        });
+                    }
+                }
+                for (j, m) in files.iter().enumerate() {
+                    nodes.push(Node::File {
+                        path: format!("x{j}"),
+                        mode: *m,
+                        content: format!("x{j}\n"),
+                    });
+                }
+                HostTree {
+                    nodes,
+                    owner_other: vec![],
+                }
+            })
+    }
+
+    /// The folders and files of the host tree a bind can take (no links).
+    fn sources(host: &HostTree) -> Vec<Source> {
+        let top: Vec<&Node> = host
+            .nodes
+            .iter()
+            .filter(|n| !matches!(n, Node::Link { .. }))
+            .collect();
+        top.iter()
+            .map(|n| {
+                let path = n.path().to_string();
+                let dir = matches!(n, Node::Dir { .. });
+                let content = host
+                    .nodes
+                    .iter()
+                    .filter_map(|m| {
+                        let rel = m.path().strip_prefix(&format!("{path}/"))?;
+                        let k = match m {
+                            Node::Dir { .. } => K::Dir,
+                            Node::Link { .. } => K::Link,
+                            _ => K::File,
+                        };
+                        Some((rel.to_string(), k))
+                    })
+                    .collect();
+                Source { path, dir, content }
+            })
+            .collect()
+    }
+
+    fn under(p: &str, top: &str) -> bool {
+        p == top || p.starts_with(&format!("{top}/"))
+    }
+
+    struct Model {
+        entries: BTreeMap<String, Entry>,
+        /// Mounts still in view, in order.
+        mounts: Vec<String>,
+        /// Every destination used so far.
+        used: BTreeSet<String>,
+        names: usize,
+    }
+
+    impl Model {
+        /// Folders something new can be made in.
+        fn writable_dirs(&self) -> Vec<String> {
+            self.entries
+                .iter()
+                .filter(|(_, e)| e.kind == K::Dir && e.writable)
+                .map(|(p, _)| p.clone())
+                .collect()
+        }
+
+        /// What exists of `kind` and is no destination yet.
+        fn existing(&self, kind: K) -> Vec<String> {
+            self.entries
+                .iter()
+                .filter(|(p, e)| e.kind == kind && !self.used.contains(*p))
+                .map(|(p, _)| p.clone())
+                .collect()
+        }
+
+        /// A new path in a writable folder (with a new folder on the way
+        /// if `deep`), its folders entered in the model.
+        fn new_path(&mut self, at: &Index, deep: bool) -> Option<String> {
+            let dirs = self.writable_dirs();
+            if dirs.is_empty() {
+                return None;
+            }
+            let parent = at.get(&dirs).clone();
+            let mut p = parent;
+            let levels = if deep { 2 } else { 1 };
+            for l in 0..levels {
+                self.names += 1;
+                p = format!("{p}/n{}", self.names);
+                if l + 1 < levels {
+                    self.entries.insert(
+                        p.clone(),
+                        Entry {
+                            kind: K::Dir,
+                            writable: true,
+                        },
+                    );
+                }
+            }
+            Some(p)
+        }
+
+        /// A mount at `dst`: what was below it is hidden.
+        fn mount(&mut self, dst: &str) {
+            self.entries.retain(|p, _| !(under(p, dst) && p != dst));
+            self.mounts.retain(|m| !under(m, dst));
+            self.mounts.push(dst.to_string());
+        }
+    }
+
+    /// Read the choices against the model: each makes one valid step, or
+    /// none (a choice with nothing to act on is dropped).
+    fn build(host: &HostTree, choices: &[Choice]) -> Vec<Op> {
+        let srcs = sources(host);
+        let mut m = Model {
+            entries: BTreeMap::from([(
+                "/t".to_string(),
+                Entry {
+                    kind: K::Dir,
+                    writable: true,
+                },
+            )]),
+            mounts: vec![],
+            used: BTreeSet::new(),
+            names: 0,
+        };
+        let mut ops = vec![];
+        for c in choices {
+            let kind = c.kind % 7;
+            // The destination: something already there of the kind a step
+            // mounts over, or a new path.
+            let dst_for = |m: &mut Model, k: K, may_exist: bool| -> Option<String> {
+                if may_exist && c.existing {
+                    let e = m.existing(k);
+                    if !e.is_empty() {
+                        return Some(c.at.get(&e).clone());
+                    }
+                }
+                m.new_path(&c.at, c.deep)
+            };
+            let op = match kind {
+                0 | 1 => {
+                    let ro = kind == 1;
+                    let s = c.src.get(&srcs).clone();
+                    let k = if s.dir { K::Dir } else { K::File };
+                    let Some(dst) = dst_for(&mut m, k, true) else {
+                        continue;
+                    };
+                    m.mount(&dst);
+                    m.entries.insert(
+                        dst.clone(),
+                        Entry {
+                            kind: k,
+                            writable: !ro,
+                        },
+                    );
+                    for (rel, k) in &s.content {
+                        m.entries.insert(
+                            format!("{dst}/{rel}"),
+                            Entry {
+                                kind: *k,
+                                writable: !ro,
+                            },
+                        );
+                    }
+                    let src = format!("{{H}}/{}", s.path);
+                    if ro {
+                        ro_bind(&src, &dst)
+                    } else {
+                        bind(&src, &dst)
+                    }
+                }
+                2 => {
+                    let Some(dst) = dst_for(&mut m, K::Dir, true) else {
+                        continue;
+                    };
+                    m.mount(&dst);
+                    m.entries.insert(
+                        dst.clone(),
+                        Entry {
+                            kind: K::Dir,
+                            writable: true,
+                        },
+                    );
+                    Op::Tmpfs {
+                        dst,
+                        size: c.deep.then_some(1 << 20),
+                        mode: *c.mode.get(&TMPFS_MODES),
+                    }
+                }
+                3 => {
+                    let Some(dst) = dst_for(&mut m, K::Dir, true) else {
+                        continue;
+                    };
+                    let writable = m.entries.get(&dst).map(|e| e.writable);
+                    let parent = crate::twin_parent(&dst);
+                    let inherited = m.entries.get(&parent).is_some_and(|e| e.writable);
+                    m.entries.insert(
+                        dst.clone(),
+                        Entry {
+                            kind: K::Dir,
+                            writable: writable.unwrap_or(inherited),
+                        },
+                    );
+                    dir(&dst, *c.mode.get(&DIR_MODES))
+                }
+                4 => {
+                    let Some(dst) = dst_for(&mut m, K::File, false) else {
+                        continue;
+                    };
+                    m.entries.insert(
+                        dst.clone(),
+                        Entry {
+                            kind: K::File,
+                            writable: false,
+                        },
+                    );
+                    let content = format!("made at {dst}\n");
+                    file(&dst, &content, *c.mode.get(&FILE_MODES))
+                }
+                5 => {
+                    let Some(dst) = dst_for(&mut m, K::Link, false) else {
+                        continue;
+                    };
+                    m.entries.insert(
+                        dst.clone(),
+                        Entry {
+                            kind: K::Link,
+                            writable: false,
+                        },
+                    );
+                    symlink(LINK_TARGETS[c.src.index(LINK_TARGETS.len())], &dst)
+                }
+                _ => {
+                    if m.mounts.is_empty() {
+                        continue;
+                    }
+                    let dst = c.at.get(&m.mounts).clone();
+                    for (p, e) in m.entries.iter_mut() {
+                        if under(p, &dst) {
+                            e.writable = false;
+                        }
+                    }
+                    // Not a destination of its own: it may come again.
+                    ops.push(remount_ro(&dst));
+                    continue;
+                }
+            };
+            m.used.insert(op.dst().to_string());
+            ops.push(op);
+        }
+        ops
+    }
+
+    fn case_strategy() -> impl Strategy<Value = Case> {
+        let choice = (
+            any::<u8>(),
+            any::<Index>(),
+            any::<Index>(),
+            any::<Index>(),
+            any::<bool>(),
+            any::<bool>(),
+        )
+            .prop_map(|(kind, at, src, mode, existing, deep)| Choice {
+                kind,
+                at,
+                src,
+                mode,
+                existing,
+                deep,
+            });
+        (host_strategy(), prop::collection::vec(choice, 1..9)).prop_map(|(host, choices)| {
+            let ops = build(&host, &choices);
+            Case { host, ops }
+        })
+    }
+
+    fn config() -> ProptestConfig {
+        let cases = std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(24);
+        ProptestConfig {
+            cases,
+            max_shrink_iters: 200,
+            ..ProptestConfig::default()
+        }
+    }
+
+    fn check(c: Caller, case: &Case) {
+        let t = Twin {
+            host: Some(case.host.clone()),
+            ..Twin::new()
+        }
+        .ops(case.ops.clone());
+        if std::env::var_os("TWIN_SHOW").is_some() {
+            eprintln!("{c:?}: {:?}", case.ops);
+        }
+        let Some((b, s)) = both_probe(&t, c, &["/t"]) else {
+            return;
+        };
+        assert_same("a random plan", &b, &s, b.ok(), s.ok());
+        assert_eq!(
+            b.host_listing(),
+            s.host_listing(),
+            "the host tree after a random plan\n--- bwrap:\n{}\n--- sandbox:\n{}",
+            b.setup,
+            s.setup
+        );
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn as_root(case in case_strategy()) {
+            check(Caller::Root, &case);
+        }
+
+        #[test]
+        fn as_user(case in case_strategy()) {
+            check(Caller::User, &case);
+        }
+    }
+}
+
+/// The parent of an absolute path ("/" for a top-level one).
+fn twin_parent(p: &str) -> String {
+    match p.rsplit_once('/') {
+        Some(("", _)) | None => "/".into(),
+        Some((parent, _)) => parent.into(),
+    }
+}
