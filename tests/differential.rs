@@ -210,7 +210,7 @@ both!(same_read_only_behaviour, |who| {
 // command line are rendered from one description, run by the same caller
 // (root, the test user, and root's default sandbox against bwrap run by
 // nobody), and a probe inside prints what it sees. See
-// docs/differences.md for every difference the tests expect.
+// docs/bubblewrap.md for every difference the tests expect.
 
 mod twin;
 use twin::*;
@@ -935,7 +935,8 @@ twin!(pwd_of_the_caller, |c| {
         caller_extra_env: caller_pwd,
         ..Twin::new()
     };
-    let (_, s) = both(&t, c, &[PYTHON, "-c", ENV]).unwrap();
+    let (b, s) = both(&t, c, &[PYTHON, "-c", ENV]).unwrap();
+    assert_eq!(pwd(b.ok()), "PWD=/");
     assert_eq!(pwd(s.ok()), "PWD=/set");
 });
 
@@ -1110,11 +1111,13 @@ twin!(exit_codes, |c| {
         let s = code(&t, Tool::Sandbox, argv).unwrap();
         assert_eq!(b, s, "{argv:?}");
     }
-    // A script in a tmpfs: sandbox's Landlock runs nothing from a place the
-    // app may write (exec_only_from_read_only_places), so compared bare.
+    // A script in a tmpfs, with and without sandbox's own layers (Landlock
+    // lets the app run what is in a place it may write, as bwrap does:
+    // what_the_app_may_execute).
     let bare = t.clone().bare();
     let b = code(&bare, Tool::Bwrap, &["/t/script"]).unwrap();
     assert_eq!(b, code(&bare, Tool::Sandbox, &["/t/script"]).unwrap());
+    assert_eq!(b, code(&t, Tool::Sandbox, &["/t/script"]).unwrap());
     assert_eq!(b, Some(3));
     // An exec that fails: bwrap exits 1 ("execvp ..."), sandbox 127 for a
     // command not found and 126 for one it cannot execute (docs/cli.md).
@@ -1181,7 +1184,7 @@ twin!(standard_streams_pass_through, |c| {
 });
 
 // ---------------------------------------------------------------------
-// Bugs found by comparing with bwrap (docs/differences.md#bugs): each test
+// Bugs found by comparing with bwrap (docs/bubblewrap.md#bugs-found-by-comparing): each test
 // passes on the known wrong behaviour and on bwrap's, fails on anything
 // else, and fails on the known one with SANDBOX_KNOWN_BUGS=fail.
 
@@ -1306,7 +1309,7 @@ twin!(a_tmpfs_of_size_zero, |c| {
 });
 
 // ---------------------------------------------------------------------
-// Intended differences (docs/differences.md), each pinned.
+// Intended differences (docs/bubblewrap.md), each pinned.
 
 twin!(a_file_over_an_existing_host_file, |c| {
     // A `file` over a host file (through a writable bind): bwrap's --file

@@ -1275,7 +1275,7 @@ macro_rules! twin {
 }
 
 /// A difference from bubblewrap that is a bug in `sandbox`, listed in
-/// docs/differences.md under `id`: the test passes while `sandbox` shows
+/// docs/bubblewrap.md under `id`: the test passes while `sandbox` shows
 /// either the right behaviour (`expected`, bwrap's; the bug is fixed:
 /// remove the mark) or the known wrong one (`known`), and fails on
 /// anything else. SANDBOX_KNOWN_BUGS=fail makes the known one fail too.
@@ -1286,7 +1286,7 @@ pub fn known_bug(id: &str, what: &str, observed: &str, expected: &str, known: &s
     }
     let strict = std::env::var("SANDBOX_KNOWN_BUGS").as_deref() == Ok("fail");
     if observed == known && !strict {
-        eprintln!("KNOWN BUG {id}: {what} (docs/differences.md)");
+        eprintln!("KNOWN BUG {id}: {what} (docs/bubblewrap.md)");
         return;
     }
     panic!(
