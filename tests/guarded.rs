@@ -309,6 +309,44 @@ both!(
     }
 );
 
+// A tmpfs inside a writable bind, and a mount inside that tmpfs two
+// levels down: the folders between are the tmpfs's, made (and pinned, if
+// at all) there, never in the bind, on the host.
+both!(
+    folders_inside_a_tmpfs_in_a_writable_bind_stay_off_the_host,
+    |who| {
+        let s = Scratch::new("pins");
+        s.dir("w", 0o755);
+        s.dir("ro", 0o755);
+        s.chown_to(who, "w");
+        let w = s.path.join("w");
+        let ro = s.path.join("ro");
+        let p = s.write(
+            "p.toml",
+            &format!(
+                "extends = [\"default\"]\n\
+                 [[mount]]\ntype = \"bind\"\nsrc = \"{w}\"\ndst = \"/w\"\n\
+                 [[mount]]\ntype = \"tmpfs\"\ndst = \"/w/t\"\n\
+                 [[mount]]\ntype = \"ro-bind\"\nsrc = \"{ro}\"\ndst = \"/w/t/a/b\"\n",
+                w = w.display(),
+                ro = ro.display()
+            ),
+        );
+        let Some(out) = run_sh(who, &p, "test -d /w/t/a/b && echo there") else {
+            return;
+        };
+        assert_eq!(ok(out), "there\n");
+        let left: Vec<_> = std::fs::read_dir(&w)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        // The tmpfs's mount point only.
+        assert_eq!(left, vec![std::ffi::OsString::from("t")]);
+        assert!(!w.join("t/a").exists());
+    }
+);
+
 // A profile kept in the folder it binds writable: the app cannot change
 // it, and a profile it plants there for `extends = ["default"]` to find by
 // name is refused at the next run, not loaded.

@@ -104,6 +104,49 @@ both!(an_upper_directory_keeps_changes_and_whiteouts, |who| {
     );
 });
 
+both!(an_upper_whose_name_needs_escaping_keeps_changes, |who| {
+    // The layers reach overlayfs as descriptors (/proc/self/fd/N), one
+    // option each: a `\`, `,` or `:` in a name is no separator.
+    let s = Scratch::new("ovl-up-esc");
+    let (top, bottom) = layers(&s, who);
+    let state = s.dir("st\\a,t:e", 0o755);
+    s.chown_to(who, "st\\a,t:e");
+    let upper = format!("{state}/up\\per");
+    let profile = s.write(
+        "p.toml",
+        &overlay_profile("/data", &[&top, &bottom], &format!("upper = {upper:?}\n")),
+    );
+    let Some(out) = run_sh(who, &profile, "echo changed > /data/a; cat /data/b") else {
+        return;
+    };
+    assert_eq!(ok(out), "bottom-b\n");
+    assert_eq!(
+        std::fs::read_to_string(format!("{upper}/a")).unwrap(),
+        "changed\n"
+    );
+    assert!(std::path::Path::new(&format!("{state}/.up\\per.work")).is_dir());
+});
+
+both!(a_read_only_overlay_of_one_layer_fails_at_its_line, |who| {
+    let s = Scratch::new("ovl-ro-one");
+    let (top, _) = layers(&s, who);
+    let profile = s.write(
+        "p.toml",
+        &overlay_profile("/data", &[&top], "readonly = true\n"),
+    );
+    let Some(out) = run_sh(who, &profile, "true") else {
+        return;
+    };
+    assert_eq!(out.status.code(), Some(125));
+    assert!(
+        stderr(&out).contains(&format!(
+            "{profile}:6:12: error: a read-only overlay needs at least two lower layers"
+        )),
+        "{}",
+        stderr(&out)
+    );
+});
+
 both!(a_read_only_overlay_refuses_writes, |who| {
     let s = Scratch::new("ovl-ro");
     let (top, bottom) = layers(&s, who);

@@ -14,7 +14,7 @@
 //! namespace of its own whose root was made a slave first.
 
 use super::sys;
-use crate::plan::Action;
+use crate::plan::{Action, MOUNT_POINT_DIR, parent_mode};
 use std::ffi::{CStr, CString};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
@@ -283,30 +283,17 @@ enum Want {
     File(u32),
 }
 
-/// Mode of the folders made above a destination, as bubblewrap derives it:
-/// 0755, without the group's or others' access where the step's own mode
-/// gives them none (a 0700 folder gets 0700 parents).
-fn parent_mode(mode: Option<u32>) -> u32 {
-    let mut m = 0o755;
-    if let Some(mode) = mode {
-        if mode & 0o070 == 0 {
-            m &= !0o050;
-        }
-        if mode & 0o007 == 0 {
-            m &= !0o005;
-        }
-    }
-    m
-}
-
-/// Mode of a mount point made for a bind: a folder 0755, a file 0444
-/// (what is mounted on it decides what anyone may do there).
-const MOUNT_POINT_DIR: u32 = 0o755;
+/// Mode of a mount point file made for a bind, 0444 (what is mounted on
+/// it decides what anyone may do there); a folder's is MOUNT_POINT_DIR.
 const MOUNT_POINT_FILE: u32 = 0o444;
 
 /// The new root, attached at a staging point and built through its fd.
 pub struct NewRoot {
     root: OwnedFd,
+    /// The caller's umask, the app's again at the pivot: while the root is
+    /// built the umask is 0, so that what is made has exactly the mode
+    /// the plan gives it, as bubblewrap does.
+    umask: nix::sys::stat::Mode,
 }
 
 fn last_err() -> io::Error {
@@ -332,7 +319,8 @@ impl NewRoot {
         ctx(sys::move_mount(root.as_fd(), staging.as_fd()), || {
             "attach the new root".into()
         })?;
-        Ok(NewRoot { root })
+        let umask = nix::sys::stat::umask(nix::sys::stat::Mode::empty());
+        Ok(NewRoot { root, umask })
     }
 
     fn open(&self, path: &str, flags: i32) -> io::Result<OwnedFd> {
@@ -566,13 +554,15 @@ impl NewRoot {
     }
 
     fn dev(&self, dst: &str, nodes: &[(&'static str, OwnedFd)]) -> Result<(), Failed> {
-        // Device nodes need a filesystem without nodev; nothing here is
-        // executable or setuid.
+        // Nothing in the tmpfs itself is a device, executable or setuid:
+        // each device node is a bind of the host's, a mount of its own
+        // whose flags (not nodev) are the ones its opening checks, and
+        // pts is a devpts of its own.
         self.tmpfs(
             dst,
             Some(1 << 20),
             0o755,
-            sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NOEXEC,
+            sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV | sys::MOUNT_ATTR_NOEXEC,
         )?;
         for (name, tree) in nodes {
             self.mount_on(tree, &format!("{dst}/{name}"), Want::File(MOUNT_POINT_FILE))?;
@@ -624,10 +614,10 @@ impl NewRoot {
         Ok(())
     }
 
-    /// The folder at `dst` bound onto itself (made first, as a mount point
-    /// would be, if missing): a mount point the app cannot rename.
-    fn pin(&self, dst: &str) -> Result<(), Failed> {
-        let (at, _) = self.ensure(dst, Want::Dir(MOUNT_POINT_DIR), parent_mode(None))?;
+    /// The folder at `dst` bound onto itself (made first, mode `mode`, if
+    /// missing): a mount point the app cannot rename.
+    fn pin(&self, dst: &str, mode: u32) -> Result<(), Failed> {
+        let (at, _) = self.ensure(dst, Want::Dir(mode), parent_mode(None))?;
         let copy = ctx(sys::open_tree_clone_one(at.as_fd()), || {
             format!("open_tree {dst}")
         })?;
@@ -713,7 +703,7 @@ impl NewRoot {
             Action::Dir { dst, mode } => self.dir(dst, *mode),
             Action::File { dst, content, mode } => self.write_file(dst, content, *mode),
             Action::RemountRo { dst } => self.remount_ro(dst),
-            Action::Pin { dst } => self.pin(dst),
+            Action::Pin { dst, mode } => self.pin(dst, *mode),
             Action::Hide { dst, dir: true } => {
                 let empty = new_fs(
                     c"tmpfs",
@@ -744,6 +734,7 @@ impl NewRoot {
     /// Make the new root `/` and detach the old one, so that nothing of the
     /// host's mount table stays reachable.
     pub fn pivot(self) -> Result<(), Failed> {
+        nix::sys::stat::umask(self.umask);
         // SAFETY: fchdir to a directory fd we own.
         if unsafe { libc::fchdir(self.root.as_raw_fd()) } < 0 {
             return Err((last_err(), "chdir into the new root".into()));

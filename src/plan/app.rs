@@ -279,7 +279,9 @@ pub fn find(plan: &Plan, host: &dyn HostFacts, caller_path: Option<&str>) -> Res
         .steps
         .iter()
         .any(|a| matches!(a, Action::RootTmpfs | Action::RootBind { .. }));
-    let here = |p: &str| -> bool {
+    // A folder named as the program is there too: exec says it cannot
+    // run it (126), as for any file it cannot execute.
+    let here = |p: &str, folder_too: bool| -> bool {
         let k = if own_tree {
             view.resolve(p)
         } else if host.path_kind(p) == PathKind::Missing {
@@ -287,7 +289,7 @@ pub fn find(plan: &Plan, host: &dyn HostFacts, caller_path: Option<&str>) -> Res
         } else {
             Kind::File { exec: true }
         };
-        matches!(k, Kind::File { .. })
+        matches!(k, Kind::File { .. }) || folder_too && k == Kind::Dir
     };
     if program.contains('/') {
         let cwd = plan
@@ -303,7 +305,7 @@ pub fn find(plan: &Plan, host: &dyn HostFacts, caller_path: Option<&str>) -> Res
         } else {
             join(&cwd, &program)
         };
-        if here(&abs) {
+        if here(&abs, true) {
             return Ok(());
         }
         let on_host = (own_tree && host.executable(&abs)).then_some(abs);
@@ -315,7 +317,7 @@ pub fn find(plan: &Plan, host: &dyn HostFacts, caller_path: Option<&str>) -> Res
     }
     let path = sandbox_path(plan, caller_path);
     let dirs: Vec<&str> = path.split(':').filter(|d| d.starts_with('/')).collect();
-    if dirs.iter().any(|d| here(&join(d, &program))) {
+    if dirs.iter().any(|d| here(&join(d, &program), false)) {
         return Ok(());
     }
     let host_path = caller_path.unwrap_or(DEFAULT_PATH);

@@ -7,6 +7,7 @@ use crate::diag::{Diagnostic, Sp, Span};
 use crate::host::{HostFacts, PathKind};
 use crate::profile::guarded::Guard;
 use crate::profile::types::*;
+use crate::profile::units::glob_match;
 use crate::profile::{Loaded, validate::is_under};
 
 /// What the command line adds to a profile.
@@ -870,7 +871,11 @@ impl Compiler<'_> {
             };
             let top = std::path::Path::new(top);
             let mut mine: Vec<String> = vec![];
-            // Mount points below `top` so far: a pin stops at them.
+            // Mount points below `top` so far: a mount below one of them is
+            // inside that mount (a tmpfs, a bind: another writable bind
+            // pins its own), not in this bind, and its folders are made
+            // there, after it: pinned here, before it, they would be made
+            // in this bind, on the host, and then covered.
             let mut points: Vec<String> = vec![];
             for later in &self.steps[i + 1..] {
                 let Some(d) = protects(&later.action) else {
@@ -882,13 +887,23 @@ impl Compiler<'_> {
                 {
                     continue;
                 }
+                let mut between: Vec<String> = vec![];
+                let mut inside_another = false;
                 for a in d.ancestors().skip(1) {
-                    if a == top || points.iter().any(|p| std::path::Path::new(p) == a) {
+                    if a == top {
                         break;
                     }
-                    let a = a.to_string_lossy().into_owned();
-                    if !mine.contains(&a) {
-                        mine.push(a);
+                    if points.iter().any(|p| std::path::Path::new(p) == a) {
+                        inside_another = true;
+                        break;
+                    }
+                    between.push(a.to_string_lossy().into_owned());
+                }
+                if !inside_another {
+                    for a in between {
+                        if !mine.contains(&a) {
+                            mine.push(a);
+                        }
                     }
                 }
                 points.push(d.to_string_lossy().into_owned());
@@ -901,11 +916,17 @@ impl Compiler<'_> {
         }
         for (i, dirs) in pins.into_iter().rev() {
             let origin = self.steps[i].origin.clone();
-            let steps = dirs.into_iter().map(|dst| Step {
-                phase: Phase::Mount,
-                action: Action::Pin { dst },
-                origin: origin.clone(),
-            });
+            let steps: Vec<Step> = dirs
+                .into_iter()
+                .map(|dst| Step {
+                    phase: Phase::Mount,
+                    action: Action::Pin {
+                        mode: made_as(&self.steps[i + 1..], &dst),
+                        dst,
+                    },
+                    origin: origin.clone(),
+                })
+                .collect();
             self.steps.splice(i + 1..i + 1, steps);
         }
     }
@@ -1267,7 +1288,7 @@ impl Compiler<'_> {
             .map(|c| c.value.clone())
             .unwrap_or_else(|| "/".into());
         let o = self.origin_of(&pr.cwd);
-        self.push(Phase::Process, Action::Chdir { path: cwd }, o);
+        self.push(Phase::Process, Action::Chdir { path: cwd.clone() }, o);
         let clear = flag(&p.env.clear, true);
         let mut set: Vec<(String, String)> = p
             .env
@@ -1286,6 +1307,14 @@ impl Compiler<'_> {
             && !p.env.keep.iter().any(|k| k.value == "PATH")
         {
             set.insert(0, ("PATH".into(), DEFAULT_PATH.into()));
+        }
+        // PWD names the working directory to shells and getcwd's users:
+        // the caller's, where the caller's environment passes, names where
+        // the launcher was started, not where the app starts. It is the
+        // app's cwd, as bubblewrap sets it, unless the profile sets it.
+        let passes_pwd = !clear || p.env.keep.iter().any(|k| glob_match(&k.value, "PWD"));
+        if passes_pwd && !set.iter().any(|(k, _)| k == "PWD") {
+            set.push(("PWD".into(), cwd));
         }
         let o =
             self.origin_of(&p.env.clear)
@@ -1335,21 +1364,29 @@ impl Compiler<'_> {
             // Everything mounted is there to be read: the mounts decide what
             // the sandbox sees; landlock adds where it may write and execute.
             read.push("/".into());
-            for step in &self.steps {
+            for (i, step) in self.steps.iter().enumerate() {
+                // A rule opens its path once the root is built: not one a
+                // later mount hides (sandbox check warns of it), which may
+                // not be there at all.
+                if step_dst(&step.action).is_some_and(|d| hidden_later(&self.steps[i + 1..], d)) {
+                    continue;
+                }
                 match &step.action {
-                    // Read-only code: readable (by the rule on /) and executable.
+                    // Read-only code: readable (by the rule on /) and
+                    // executable; a file bound on its own as well as a
+                    // folder, and a file the profile made (its content is
+                    // the profile's, in the read-only root or elsewhere).
                     Action::Bind {
                         dst,
                         readonly: true,
-                        dir: true,
                         ..
                     }
                     | Action::Overlay {
                         dst,
                         readonly: true,
                         ..
-                    } => exec.push(dst.clone()),
-                    Action::Bind { readonly: true, .. } => {}
+                    }
+                    | Action::File { dst, .. } => exec.push(dst.clone()),
                     Action::Bind { dst, .. }
                     | Action::Tmpfs { dst, .. }
                     | Action::Overlay { dst, .. }
@@ -1542,6 +1579,61 @@ const LANDLOCK_FEATURES: [(&str, u32, Uses); 6] = [
         !s.is_empty()
     }),
 ];
+
+/// The destination of a mount step that puts something at a path.
+fn step_dst(a: &Action) -> Option<&str> {
+    match a {
+        Action::Bind { dst, .. }
+        | Action::Tmpfs { dst, .. }
+        | Action::Proc { dst, .. }
+        | Action::Dev { dst, .. }
+        | Action::Mqueue { dst }
+        | Action::Symlink { dst, .. }
+        | Action::Dir { dst, .. }
+        | Action::File { dst, .. }
+        | Action::Hide { dst, .. }
+        | Action::Overlay { dst, .. }
+        | Action::DbusSocket { dst } => Some(dst),
+        _ => None,
+    }
+}
+
+/// The mode folder `p` gets from the first of `later` that makes it, had
+/// no pin made it first: a `dir`'s own at `p`, a mount point's at `p`, or
+/// the parents' mode of a step below it.
+fn made_as(later: &[Step], p: &str) -> u32 {
+    for s in later {
+        let Some(d) = step_dst(&s.action) else {
+            continue;
+        };
+        if d == p {
+            return match &s.action {
+                Action::Dir { mode, .. } => *mode,
+                _ => MOUNT_POINT_DIR,
+            };
+        }
+        if is_under(d, p) {
+            return s.action.parents_mode();
+        }
+    }
+    MOUNT_POINT_DIR
+}
+
+/// Whether one of `later` mounts something at `dst` or above it, hiding
+/// what is there (a pin or a remount-ro keeps what it covers in view).
+fn hidden_later(later: &[Step], dst: &str) -> bool {
+    later.iter().any(|s| match &s.action {
+        Action::Bind { dst: d, .. }
+        | Action::Tmpfs { dst: d, .. }
+        | Action::Proc { dst: d, .. }
+        | Action::Dev { dst: d, .. }
+        | Action::Mqueue { dst: d }
+        | Action::Hide { dst: d, .. }
+        | Action::Overlay { dst: d, .. }
+        | Action::DbusSocket { dst: d } => is_under(dst, d),
+        _ => false,
+    })
+}
 
 /// Overlayfs needs a work directory on the upper's filesystem: a hidden
 /// sibling of the upper directory.

@@ -9,6 +9,40 @@ mod order;
 pub mod render;
 
 pub use compile::{DEFAULT_PATH, Invocation, compile, split_parent, work_dir_for};
+
+/// Mode of a folder made as a mount point (then covered by what is
+/// mounted there).
+pub const MOUNT_POINT_DIR: u32 = 0o755;
+
+/// Mode of the folders made on the way to a destination, as bubblewrap
+/// derives it: 0755, without the group's or others' access where the
+/// step's own mode gives them none (a 0700 folder gets 0700 parents).
+pub fn parent_mode(mode: Option<u32>) -> u32 {
+    let mut m = 0o755;
+    if let Some(mode) = mode {
+        if mode & 0o070 == 0 {
+            m &= !0o050;
+        }
+        if mode & 0o007 == 0 {
+            m &= !0o005;
+        }
+    }
+    m
+}
+
+impl Action {
+    /// The mode of the folders made on the way to this step's destination:
+    /// derived from the mode of what a `dir`, `file` or `tmpfs` makes, 0755
+    /// for any other step.
+    pub fn parents_mode(&self) -> u32 {
+        match self {
+            Action::Dir { mode, .. } | Action::File { mode, .. } | Action::Tmpfs { mode, .. } => {
+                parent_mode(Some(*mode))
+            }
+            _ => parent_mode(None),
+        }
+    }
+}
 pub use order::check_order;
 pub use render::render_text;
 
@@ -188,8 +222,11 @@ pub enum Action {
     /// onto itself: a mount point cannot be renamed or removed, so the app
     /// cannot move it, and the mounts below it, out of the way and make a
     /// fresh unprotected copy of the path.
+    /// `mode`: the folder's if it has to be made, the mode the step that
+    /// would have made it gives it (see `compile::made_as`).
     Pin {
         dst: String,
+        mode: u32,
     },
     /// An empty read-only folder (`dir`) or file over `dst`: a secret of
     /// the caller's that a broader bind would show.

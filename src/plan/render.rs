@@ -148,7 +148,7 @@ pub fn describe(a: &Action) -> String {
             format!("file {dst} ({} bytes, mode {mode:04o})", content.len())
         }
         Action::RemountRo { dst } => format!("remount-ro {dst} (recursive)"),
-        Action::Pin { dst } => format!("pin {dst} (a mount point of itself: it cannot be renamed away)"),
+        Action::Pin { dst, mode } => format!("pin {dst} (made {mode:04o} if missing; a mount point of itself: it cannot be renamed away)"),
         Action::Hide { dst, dir } => format!(
             "hide {dst} (an empty read-only {})",
             if *dir { "folder" } else { "file" }

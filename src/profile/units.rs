@@ -20,7 +20,9 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         .parse()
         .map_err(|_| format!("'{s}' is not a size (e.g. \"64M\", \"2G\", 4096)"))?;
     let bytes = n * mult as f64;
-    if !bytes.is_finite() || bytes > u64::MAX as f64 {
+    // u64::MAX as f64 is 2^64, one more than u64::MAX: a size of exactly
+    // that would saturate instead of failing.
+    if !bytes.is_finite() || bytes >= u64::MAX as f64 {
         return Err(format!("size '{s}' is too large"));
     }
     Ok(bytes as u64)
@@ -132,6 +134,10 @@ mod tests {
         assert_eq!(parse_size("4096"), Ok(4096));
         assert!(parse_size("12Q").is_err());
         assert!(parse_size("M").is_err());
+        // 2^64 bytes and more do not fit.
+        assert!(parse_size("16777216T").is_err());
+        assert!(parse_size("1e30").is_err());
+        assert_eq!(parse_size("16777215T"), Ok(16777215 << 40));
         assert!(parse_size("").is_err());
     }
 

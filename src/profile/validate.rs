@@ -43,6 +43,9 @@ struct Validator<'a> {
     notes: Vec<String>,
 }
 
+/// The largest tmpfs size: half of the range, as bubblewrap allows.
+pub const MAX_TMPFS_SIZE: u64 = u64::MAX >> 1;
+
 fn is_absolute_clean(p: &str) -> bool {
     Path::new(p).is_absolute() && !Path::new(p).components().any(|c| c == Component::ParentDir)
 }
@@ -508,9 +511,37 @@ impl Validator<'_> {
             if kind == MountKind::Overlay {
                 self.check_overlay(m);
             }
+            if kind == MountKind::Tmpfs
+                && let Some(size) = &m.size
+            {
+                self.check_tmpfs_size(size);
+            }
         }
         self.warn_hidden_mounts(p);
         self.warn_dangerous_binds(p);
+    }
+
+    /// The kernel takes a tmpfs of size 0 as one without a limit, and
+    /// rounds a size up to whole pages, which wraps to 0 near the top of
+    /// the range: both would be a tmpfs that can fill the memory. Refused,
+    /// as bubblewrap refuses them (at most half of the range).
+    fn check_tmpfs_size(&mut self, size: &Sp<u64>) {
+        if size.value == 0 {
+            self.error(size.span, "a tmpfs of size 0 has no size limit")
+                .hint = Some(
+                "give a size such as \"64M\", or leave 'size' out for the kernel's default (half of the memory)"
+                    .into(),
+            );
+        } else if size.value > MAX_TMPFS_SIZE {
+            self.error(
+                size.span,
+                format!(
+                    "a tmpfs of {} bytes is too large: the kernel would give it no size limit",
+                    size.value
+                ),
+            )
+            .hint = Some(format!("at most {MAX_TMPFS_SIZE} bytes"));
+        }
     }
 
     fn check_overlay(&mut self, m: &Mount) {
@@ -540,6 +571,19 @@ impl Validator<'_> {
                     );
                 }
             }
+        }
+        // Without an upper layer overlayfs stacks lower layers only, and
+        // needs two of them ("at least 2 lowerdir are needed").
+        if let (None, Some(ro), [_]) = (
+            &m.upper,
+            m.readonly.as_ref().filter(|r| r.value),
+            m.lower.as_slice(),
+        ) {
+            self.error(
+                ro.span,
+                "a read-only overlay needs at least two lower layers",
+            )
+            .hint = Some("for one folder, use type = \"ro-bind\"".into());
         }
         if let (Some(u), Some(ro)) = (&m.upper, m.readonly.as_ref().filter(|r| r.value)) {
             self.error(
