@@ -1413,3 +1413,49 @@ both!(a_profile_joins_a_running_sandbox_by_path, |who| {
     let _ = running.wait();
     assert_eq!(ok(out), format!("joinme\n{first}made\n"));
 });
+
+// A bind receives what the host mounts below it later (a disk plugged in
+// after the sandbox started), as a slave: the sandbox's mounts never
+// reach the host. The host folder is made a shared mount point here; a
+// distribution's / usually is one already.
+both!(a_mount_made_on_the_host_later_appears_in_a_bind, |who| {
+    if !is_root() {
+        cannot("making a shared mount on the host needs root");
+        return;
+    }
+    let s = Scratch::new("propagation");
+    s.dir("x", 0o755);
+    s.dir("x/sub", 0o755);
+    let x = s.path.join("x");
+    let sh = |cmd: &str| {
+        assert!(
+            std::process::Command::new("sh")
+                .args(["-c", cmd])
+                .status()
+                .unwrap()
+                .success(),
+            "{cmd}"
+        )
+    };
+    let x = x.display();
+    sh(&format!("mount --bind {x} {x} && mount --make-shared {x}"));
+    let profile = format!(
+        "extends = [\"default\"]\n[[mount]]\ntype = \"ro-bind\"\nsrc = \"{x}\"\ndst = \"/x\"\n"
+    );
+    let p = s.write("p.toml", &profile);
+    let mut c = sandbox(who).unwrap();
+    let running = c
+        .args(["run", &p, "--command", "--", "/bin/sh", "-c"])
+        .arg("while ! test -e /x/sub/f; do sleep 0.05; done; cat /x/sub/f")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    sh(&format!(
+        "mount -t tmpfs -o size=64k sandbox-test {x}/sub && echo later > {x}/sub/f"
+    ));
+    let out = running.wait_with_output().unwrap();
+    sh(&format!("umount {x}/sub; umount {x}"));
+    assert_eq!(ok(out), "later\n");
+});
