@@ -1416,8 +1416,10 @@ both!(a_profile_joins_a_running_sandbox_by_path, |who| {
 
 // A bind receives what the host mounts below it later (a disk plugged in
 // after the sandbox started), as a slave: the sandbox's mounts never
-// reach the host. The host folder is made a shared mount point here; a
-// distribution's / usually is one already.
+// reach the host. The "host" here is a mount namespace of the test's own
+// (so that the real host's mount table, which other tests compare, stays
+// as it is), where the folder is a shared mount point, as a
+// distribution's / is.
 both!(a_mount_made_on_the_host_later_appears_in_a_bind, |who| {
     if !is_root() {
         cannot("making a shared mount on the host needs root");
@@ -1427,35 +1429,34 @@ both!(a_mount_made_on_the_host_later_appears_in_a_bind, |who| {
     s.dir("x", 0o755);
     s.dir("x/sub", 0o755);
     let x = s.path.join("x");
-    let sh = |cmd: &str| {
-        assert!(
-            std::process::Command::new("sh")
-                .args(["-c", cmd])
-                .status()
-                .unwrap()
-                .success(),
-            "{cmd}"
-        )
-    };
     let x = x.display();
-    sh(&format!("mount --bind {x} {x} && mount --make-shared {x}"));
     let profile = format!(
         "extends = [\"default\"]\n[[mount]]\ntype = \"ro-bind\"\nsrc = \"{x}\"\ndst = \"/x\"\n"
     );
     let p = s.write("p.toml", &profile);
-    let mut c = sandbox(who).unwrap();
-    let running = c
-        .args(["run", &p, "--command", "--", "/bin/sh", "-c"])
-        .arg("while ! test -e /x/sub/f; do sleep 0.05; done; cat /x/sub/f")
+    let caller = match who {
+        Who::Root => String::new(),
+        Who::User => {
+            let Some(u) = test_user() else {
+                cannot("set SANDBOX_TEST_USER");
+                return;
+            };
+            format!("runuser -u {} -- ", u.name)
+        }
+    };
+    let script = format!(
+        "mount --bind {x} {x} && mount --make-shared {x} || exit 1\n\
+         {caller}{bin} run {p} --command -- /bin/sh -c \
+           'for i in $(seq 100); do test -e /x/sub/f && break; sleep 0.05; done; cat /x/sub/f' &\n\
+         sleep 0.3\n\
+         mount -t tmpfs -o size=64k sandbox-test {x}/sub && echo later > {x}/sub/f\n\
+         wait $!",
+        bin = binary().display()
+    );
+    let out = std::process::Command::new("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-c", &script])
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .spawn()
+        .output()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(300));
-    sh(&format!(
-        "mount -t tmpfs -o size=64k sandbox-test {x}/sub && echo later > {x}/sub/f"
-    ));
-    let out = running.wait_with_output().unwrap();
-    sh(&format!("umount {x}/sub; umount {x}"));
     assert_eq!(ok(out), "later\n");
 });
