@@ -43,19 +43,11 @@ const KILL_GRACE: Duration = Duration::from_secs(2);
 
 fn clone_flags(new: &[NsKind]) -> u64 {
     new.iter()
-        .map(|k| match k {
-            NsKind::User => libc::CLONE_NEWUSER,
-            NsKind::Mount => libc::CLONE_NEWNS,
-            NsKind::Pid => libc::CLONE_NEWPID,
-            NsKind::Ipc => libc::CLONE_NEWIPC,
-            NsKind::Uts => libc::CLONE_NEWUTS,
-            NsKind::Net => libc::CLONE_NEWNET,
-            // Made by the child once it is in its own cgroup.
-            NsKind::Cgroup => 0,
-            // Not a clone() flag: a step of its own (TimeNamespace).
-            NsKind::Time => 0,
-        } as u64)
-        .fold(0, |a, b| a | b)
+        // The cgroup namespace is made by the child once it is in its own
+        // cgroup; the time namespace is not a clone() flag but a step of
+        // its own (TimeNamespace).
+        .filter(|k| !matches!(k, NsKind::Cgroup | NsKind::Time))
+        .fold(0, |a, k| a | clone_flag(*k).bits() as u64)
 }
 
 fn pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
@@ -397,7 +389,8 @@ fn supervise(
 }
 
 /// setns() into the namespace of `kind` at `path`.
-fn clone_flag(kind: crate::profile::NsKind) -> nix::sched::CloneFlags {
+/// The flag that makes (clone, unshare) or joins (setns) a namespace.
+pub(crate) fn clone_flag(kind: NsKind) -> nix::sched::CloneFlags {
     use crate::profile::NsKind::*;
     use nix::sched::CloneFlags as F;
     match kind {

@@ -93,16 +93,12 @@ pub fn enter_inner(
         with_helper(|| write_maps(me.as_fd(), &uid_map, &gid_map, false))?;
     }
     // The namespaces the app administers belong to the inner user namespace.
-    use nix::sched::CloneFlags as F;
-    let flags = own.iter().fold(F::empty(), |f, k| {
-        f | match k {
-            NsKind::Mount => F::CLONE_NEWNS,
-            NsKind::Uts => F::CLONE_NEWUTS,
-            NsKind::Net => F::CLONE_NEWNET,
-            NsKind::Ipc => F::CLONE_NEWIPC,
-            _ => F::empty(),
-        }
-    });
+    let flags = own
+        .iter()
+        .filter(|k| matches!(k, NsKind::Mount | NsKind::Uts | NsKind::Net | NsKind::Ipc))
+        .fold(nix::sched::CloneFlags::empty(), |f, k| {
+            f | super::clone_flag(*k)
+        });
     if !flags.is_empty() {
         nix::sched::unshare(flags)?;
     }
