@@ -9,7 +9,6 @@
 
 mod common;
 use common::*;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -92,7 +91,7 @@ fn examples() -> Vec<Example> {
 /// Said on the test's own stderr, past libtest's capture: a skip must be
 /// seen.
 fn say(msg: &str) {
-    let _ = std::io::stderr().write_all(format!("{msg}\n").as_bytes());
+    to_stderr(&format!("{msg}\n"));
 }
 
 /// The `sandbox` invocation in a line: its subcommand and the words after.
@@ -282,18 +281,6 @@ fn end_group(child: &mut Child) -> Output {
     }
 }
 
-/// Where a program is on the host, as `command -v` finds it.
-fn on_host(program: &str) -> bool {
-    if program.contains('/') {
-        return Path::new(program).exists();
-    }
-    std::env::var("PATH")
-        .unwrap_or_default()
-        .split(':')
-        .chain(["/usr/local/sbin", "/usr/sbin", "/sbin"])
-        .any(|d| Path::new(d).join(program).is_file())
-}
-
 /// The program a profile runs, from its plan.
 fn program_of(home: &Home, who: Who, profile: &str, after: &[String]) -> String {
     let mut line = format!("sandbox plan --json {profile}");
@@ -327,7 +314,7 @@ fn reason_not_to_run(home: &Home, who: Who, e: &Example) -> Option<String> {
         return None;
     }
     let program = program_of(home, who, &profile, &after);
-    if !on_host(&program) {
+    if !have(&program) {
         return Some(format!("'{program}' is not installed here"));
     }
     if category(&profile).as_deref() == Some("desktop") && words[0] == "run" {

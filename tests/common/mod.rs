@@ -53,7 +53,7 @@ pub fn cannot(reason: &str) -> Option<Command> {
 static SKIPS: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
 
 /// Write to file descriptor 2, past libtest's capture.
-fn to_stderr(text: &str) {
+pub fn to_stderr(text: &str) {
     let mut bytes = text.as_bytes();
     while !bytes.is_empty() {
         // SAFETY: writing a live buffer to stderr.
