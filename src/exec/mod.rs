@@ -391,17 +391,16 @@ fn supervise(
 /// setns() into the namespace of `kind` at `path`.
 /// The flag that makes (clone, unshare) or joins (setns) a namespace.
 pub(crate) fn clone_flag(kind: NsKind) -> nix::sched::CloneFlags {
-    use crate::profile::NsKind::*;
     use nix::sched::CloneFlags as F;
     match kind {
-        User => F::CLONE_NEWUSER,
-        Mount => F::CLONE_NEWNS,
-        Pid => F::CLONE_NEWPID,
-        Ipc => F::CLONE_NEWIPC,
-        Uts => F::CLONE_NEWUTS,
-        Net => F::CLONE_NEWNET,
-        Cgroup => F::CLONE_NEWCGROUP,
-        Time => F::from_bits_retain(libc::CLONE_NEWTIME),
+        NsKind::User => F::CLONE_NEWUSER,
+        NsKind::Mount => F::CLONE_NEWNS,
+        NsKind::Pid => F::CLONE_NEWPID,
+        NsKind::Ipc => F::CLONE_NEWIPC,
+        NsKind::Uts => F::CLONE_NEWUTS,
+        NsKind::Net => F::CLONE_NEWNET,
+        NsKind::Cgroup => F::CLONE_NEWCGROUP,
+        NsKind::Time => F::from_bits_retain(libc::CLONE_NEWTIME),
     }
 }
 
@@ -412,7 +411,6 @@ pub(crate) fn clone_flag(kind: NsKind) -> nix::sched::CloneFlags {
 /// ... namespaces belong to the outer one) is entered through their
 /// owner: the owner, the others, then it, as the app came to be.
 fn join_all(plan: &Plan) -> Result<(), StepError> {
-    use crate::profile::NsKind;
     let mut open = vec![];
     for (i, step) in plan.steps.iter().enumerate() {
         if let Action::JoinNamespace { kind, path } = &step.action {
