@@ -46,7 +46,7 @@ fn attach_cost() -> f64 {
         sandbox::profile::SeccompPolicy::Default,
         &deny,
         libc::EPERM,
-        false,
+        0,
         false,
     );
     let mut samples = vec![];

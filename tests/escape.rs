@@ -252,6 +252,89 @@ escape!(
     "EPERM EPERM"
 );
 
+// --- Pid, cgroup and time namespaces the app owns ------------------------
+
+const OWN_PID: &str =
+    "extends = [\"default\"]\n[user]\nown_namespaces = [\"pid\"]\n[process]\ncwd = \"/\"\n";
+
+// The app is PID 2 of a pid namespace of its own, under an init; its
+// children are numbered there; that namespace belongs to the app's user
+// namespace (NS_GET_USERNS answers with it).
+escape!(
+    owned_pid_namespace_numbers_the_app_and_its_children,
+    OWN_PID,
+    "import fcntl, subprocess\n\
+     nspid = lambda s: [l.split()[1:] for l in s.splitlines() if l.startswith('NSpid:')][0]\n\
+     me = nspid(open('/proc/self/status').read())\n\
+     child = subprocess.run(['grep', '^NSpid:', '/proc/self/status'], capture_output=True, text=True).stdout.split()[1:]\n\
+     fd = os.open('/proc/self/ns/pid_for_children', os.O_RDONLY)\n\
+     owner = fcntl.ioctl(fd, 0xb701)\n\
+     print(len(me), me[-1], os.getppid(), len(child), child[-1] != me[-1], os.fstat(owner).st_ino == os.stat('/proc/self/ns/user').st_ino)",
+    "2 2 1 2 True True"
+);
+// Its own init and the relay the sandbox's pid namespace keeps hold
+// nothing for the app: no environment, no memory it may read, no ptrace,
+// even with seccomp and Landlock off. Control: the app's own child, same
+// user and namespaces, can be read. (/proc is the sandbox's, so it names
+// them by their numbers in the sandbox's pid namespace; the relay has no
+// number in the app's, so ptrace cannot name it at all.)
+escape!(
+    owned_pid_namespace_inits_are_out_of_reach,
+    "extends = [\"default\"]\n[user]\nown_namespaces = [\"pid\"]\n[landlock]\nenabled = false\n[seccomp]\npolicy = \"none\"\n[process]\ncwd = \"/\"\n",
+    "import subprocess\n\
+     def reach(pid, own_number):\n    return [ok(lambda: open(f'/proc/{pid}/environ', 'rb').read()), ok(lambda: open(f'/proc/{pid}/mem', 'rb')), sc('ptrace', 16, own_number, 0, 0)]\n\
+     ppid = lambda pid: int(open(f'/proc/{pid}/status').read().split('PPid:')[1].split()[0])\n\
+     init = ppid('self')\n\
+     relay = ppid(init)\n\
+     child = subprocess.Popen(['sleep', '5'])\n\
+     tid = os.listdir('/proc/self/task')[0]\n\
+     seen = int(open(f'/proc/self/task/{tid}/children').read().split()[0])\n\
+     control = reach(seen, child.pid)\n\
+     child.kill()\n\
+     print(reach(init, 1), reach(relay, 0)[:2], ppid(relay), reach(1, 0)[:2], control)",
+    "['EACCES', 'EACCES', 'EPERM'] ['EACCES', 'EACCES'] 1 ['EACCES', 'EACCES'] ['OK', 'OK', 'OK']"
+);
+
+// The app's cgroup namespace belongs to its own user namespace; without
+// own_namespaces it belongs to one the app may not name (EPERM).
+const NS_OWNER: &str = "import fcntl\n\
+    def owner(kind):\n    fd = os.open(f'/proc/self/ns/{kind}', os.O_RDONLY)\n    try:\n        return os.fstat(fcntl.ioctl(fd, 0xb701)).st_ino == os.stat('/proc/self/ns/user').st_ino\n    except OSError as e:\n        return errno.errorcode[e.errno]\n\
+    print(owner('cgroup'), open('/proc/self/cgroup').read().split()[-1])";
+escape!(
+    owned_cgroup_namespace_belongs_to_the_app,
+    "extends = [\"default\"]\n[user]\nown_namespaces = [\"cgroup\"]\n",
+    NS_OWNER,
+    "True 0::/"
+);
+escape!(
+    cgroup_namespace_not_owned_by_default,
+    DEFAULT,
+    NS_OWNER,
+    "EPERM 0::/"
+);
+
+// A time namespace can only be set before a process enters it, as the
+// app would at exec: so owning "time" lets the app make its own and set
+// its clocks (its children see them), and nothing else. Control: without
+// it the unshare is refused.
+const TIME_NS: &str = "def up():\n    return float(os.popen('cat /proc/uptime').read().split()[0])\n\
+    before = up()\n\
+    made = sc('unshare', 0x80)\n\
+    if made == 'OK':\n    open('/proc/self/timens_offsets', 'w').write('boottime 864000 0')\n\
+    print(made, round((up() - before) / 86400), sc('unshare', 0x04000000))";
+escape!(
+    owned_time_namespace_is_made_and_set_by_the_app,
+    "extends = [\"default\"]\n[user]\nown_namespaces = [\"time\"]\n",
+    TIME_NS,
+    "OK 10 EPERM"
+);
+escape!(
+    time_namespace_not_made_by_default,
+    DEFAULT,
+    TIME_NS,
+    "EPERM 0 EPERM"
+);
+
 // --- Reaching host files -------------------------------------------------
 
 escape!(

@@ -259,32 +259,48 @@ both!(exit_codes, |who| {
     assert_eq!(o.status.code(), Some(125));
 });
 
+// Also when the app owns a pid namespace: there it runs under an init of
+// its own, which forwards as the sandbox's PID 1 does, and the exit
+// status comes back through the relay.
 both!(signals_are_forwarded_to_the_app, |who| {
-    let Some(mut c) = sandbox(who) else { return };
-    c.args([
-        "run",
-        "default",
-        "--",
-        "/bin/sh",
-        "-c",
-        "trap 'echo got-term; exit 7' TERM; echo ready; while :; do sleep 0.05; done",
-    ]);
-    let mut child = c
-        .stdout(Stdio::piped())
-        .stdin(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut out = child.stdout.take().unwrap();
-    let mut buf = [0u8; 6];
-    std::io::Read::read_exact(&mut out, &mut buf).unwrap();
-    assert_eq!(&buf, b"ready\n");
-    // runuser sits between us and the launcher when run as the test user.
-    signal_tree(child.id(), libc::SIGTERM);
-    let status = child.wait().unwrap();
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
-    assert!(rest.contains("got-term"), "the app saw TERM: {rest:?}");
-    assert_eq!(status.code(), Some(7));
+    let s = Scratch::new("signals");
+    let own_pid = s.write(
+        "own-pid.toml",
+        "extends = [\"default\"]\n[user]\nown_namespaces = [\"pid\"]\n",
+    );
+    for profile in ["default", own_pid.as_str()] {
+        for (script, want) in [
+            (
+                "trap 'echo got-term; exit 7' TERM; echo ready; while :; do sleep 0.05; done",
+                Some(7),
+            ),
+            ("echo ready; exec sleep 30", Some(128 + libc::SIGTERM)),
+        ] {
+            let Some(mut c) = sandbox(who) else { return };
+            c.args(["run", profile, "--", "/bin/sh", "-c", script]);
+            let mut child = c
+                .stdout(Stdio::piped())
+                .stdin(Stdio::null())
+                .spawn()
+                .unwrap();
+            let mut out = child.stdout.take().unwrap();
+            let mut buf = [0u8; 6];
+            std::io::Read::read_exact(&mut out, &mut buf).unwrap();
+            assert_eq!(&buf, b"ready\n");
+            // runuser sits between us and the launcher when run as the test user.
+            signal_tree(child.id(), libc::SIGTERM);
+            let status = child.wait().unwrap();
+            let mut rest = String::new();
+            std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+            if want == Some(7) {
+                assert!(
+                    rest.contains("got-term"),
+                    "{profile}: the app saw TERM: {rest:?}"
+                );
+            }
+            assert_eq!(status.code(), want, "{profile}: {script}");
+        }
+    }
 });
 
 /// Send `sig` to the sandbox launcher under `pid` (itself, or its child

@@ -6,6 +6,7 @@ use super::mount::{self, Detached, NewRoot};
 use super::report::{self, StepError};
 use super::{caps, init, net, process, seccomp, sys, userns};
 use crate::plan::{Action, Phase, Plan};
+use crate::profile::NsKind;
 use std::convert::Infallible;
 use std::ffi::CString;
 use std::io;
@@ -80,6 +81,42 @@ fn run(plan: &Plan, pipes: &FromLauncher) -> Outcome {
         );
     }
     run_steps(plan, pipes, &mut st, 0)
+}
+
+fn owns_pid_namespace(plan: &Plan) -> bool {
+    plan.steps
+        .iter()
+        .any(|s| matches!(&s.action, Action::Sandwich { own, .. } if own.contains(&NsKind::Pid)))
+}
+
+/// The app owns a pid namespace (entered for the children this process
+/// makes): there it is PID 2, under an init like the sandbox's own, so
+/// that it gets the signals a process expects and its orphans are reaped.
+/// This process stays in the sandbox's pid namespace to relay that init's
+/// exit; both seal themselves as PID 1 does. The inner init is a plain
+/// fork: a CLONE_VFORK child would suspend this process until it execs,
+/// and an init never does.
+fn own_pid_namespace(plan: &Plan, pipes: &FromLauncher, st: &mut State, i: usize) -> Outcome {
+    use nix::unistd::{ForkResult, Pid, fork};
+    // SAFETY: single-threaded; the child goes on with the steps and never
+    // returns into the parent's frames.
+    match unsafe { fork() }.map_err(|e| StepError::new(i, io::Error::from(e), "fork"))? {
+        ForkResult::Parent { child } => {
+            // The relay's memory is its own, not shared with the app as
+            // the inner init's is (which SealInit covers, as for PID 1).
+            nix::sys::prctl::set_dumpable(false)
+                .map_err(|e| StepError::new(i, io::Error::from(e), "prctl(PR_SET_DUMPABLE, 0)"))?;
+            init::supervise(child, None)
+        }
+        ForkResult::Child => {
+            let app = sys::spawn_sharing_memory(|| {
+                let Err(e) = run_steps(plan, pipes, st, i + 1);
+                report_failure(plan, pipes, &e)
+            })
+            .map_err(|e| StepError::new(i, e, "clone"))?;
+            init::supervise(Pid::from_raw(app), None)
+        }
+    }
 }
 
 /// What the steps hand on to later steps.
@@ -241,6 +278,9 @@ fn run_steps(plan: &Plan, pipes: &FromLauncher, st: &mut State, from: usize) -> 
                     userns::enter_inner(*uid, *gid, ranges, own, st.host_proc(i)?),
                     "enter the inner user namespace",
                 )?;
+                if own.contains(&NsKind::Pid) {
+                    return own_pid_namespace(plan, pipes, st, i);
+                }
             }
             Action::SetIds { uid, gid } => os(caps::become_ids(*uid, *gid), "setresuid/setresgid")?,
             Action::DropCapabilities { keep } => {
@@ -284,11 +324,36 @@ fn run_steps(plan: &Plan, pipes: &FromLauncher, st: &mut State, from: usize) -> 
                 // in this process's memory, while this one waits for its
                 // exec (see sys::spawn_sharing_memory): no copy of the
                 // address space, no copy-on-write faults on either side.
-                let app = sys::spawn_sharing_memory(|| {
-                    let Err(e) = run_steps(plan, pipes, st, i + 1);
-                    report_failure(plan, pipes, &e)
-                })
-                .map_err(|e| StepError::new(i, e, "clone"))?;
+                let app = if owns_pid_namespace(plan) {
+                    // The app's process will stay to relay (own_pid_namespace),
+                    // which a child sharing this memory cannot do while
+                    // this one waits for its exec: it gets a copy, and this
+                    // process makes its own memory non-dumpable itself.
+                    // SAFETY: single-threaded; the child goes on with the
+                    // steps and never returns into this frame.
+                    match unsafe { nix::unistd::fork() }
+                        .map_err(|e| StepError::new(i, io::Error::from(e), "fork"))?
+                    {
+                        nix::unistd::ForkResult::Child => {
+                            let Err(e) = run_steps(plan, pipes, st, i + 1);
+                            let code = report_failure(plan, pipes, &e);
+                            // SAFETY: leaving without the parent's destructors.
+                            unsafe { libc::_exit(code) }
+                        }
+                        nix::unistd::ForkResult::Parent { child } => {
+                            nix::sys::prctl::set_dumpable(false).map_err(|e| {
+                                StepError::new(i, io::Error::from(e), "prctl(PR_SET_DUMPABLE, 0)")
+                            })?;
+                            child.as_raw()
+                        }
+                    }
+                } else {
+                    sys::spawn_sharing_memory(|| {
+                        let Err(e) = run_steps(plan, pipes, st, i + 1);
+                        report_failure(plan, pipes, &e)
+                    })
+                    .map_err(|e| StepError::new(i, e, "clone"))?
+                };
                 // From here on this process is only PID 1: it seals itself
                 // (every descriptor closed, the report pipe among them: only
                 // the app reports) and supervises; it never returns.

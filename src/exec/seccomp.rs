@@ -232,7 +232,7 @@ pub fn program(
     policy: SeccompPolicy,
     syscalls: &[String],
     errno: i32,
-    namespaces: bool,
+    creatable_namespaces: u32,
     setuid_bits: bool,
 ) -> Vec<sock_filter> {
     let refuse = SECCOMP_RET_ERRNO | (errno as u32 & 0xffff);
@@ -275,13 +275,15 @@ pub fn program(
             // clone3 passes flags in memory a filter cannot read: answer
             // ENOSYS so that libc falls back to clone, whose flags we check.
             rules.push((libc::SYS_clone3 as u32, Verdict::Ret(enosys)));
-            if !namespaces {
+            // The namespace flags the app may not use.
+            let refused = CLONE_NS_FLAGS & !creatable_namespaces;
+            if refused != 0 {
                 for call in [libc::SYS_clone, libc::SYS_unshare] {
                     rules.push((
                         call as u32,
                         Verdict::ArgMask {
                             arg: 0,
-                            mask: CLONE_NS_FLAGS,
+                            mask: refused,
                             refuse,
                             otherwise: SECCOMP_RET_ALLOW,
                             unless: None,
@@ -388,12 +390,18 @@ pub fn apply(action: &Action) -> Result<(), (io::Error, String)> {
         syscalls,
         errno,
         namespaces,
+        time_namespaces,
         setuid_bits,
     } = action
     else {
         return Ok(());
     };
-    let prog = program(*policy, syscalls, *errno, *namespaces, *setuid_bits);
+    let creatable = match (namespaces, time_namespaces) {
+        (true, _) => CLONE_NS_FLAGS,
+        (false, true) => libc::CLONE_NEWTIME as u32,
+        (false, false) => 0,
+    };
+    let prog = program(*policy, syscalls, *errno, creatable, *setuid_bits);
     seccompiler::apply_filter(&prog).map_err(|e| {
         (
             io::Error::other(e.to_string()),
@@ -446,7 +454,7 @@ mod tests {
             .flat_map(|g| crate::syscalls::expand(g).unwrap())
             .map(str::to_string)
             .collect();
-        program(SeccompPolicy::Default, &deny, libc::EPERM, false, false)
+        program(SeccompPolicy::Default, &deny, libc::EPERM, 0, false)
     }
 
     const EPERM: u32 = SECCOMP_RET_ERRNO | libc::EPERM as u32;
@@ -558,7 +566,7 @@ mod tests {
         );
         // Opted out: the bits pass.
         let deny: Vec<String> = vec!["bpf".into()];
-        let open = program(SeccompPolicy::Default, &deny, libc::EPERM, false, true);
+        let open = program(SeccompPolicy::Default, &deny, libc::EPERM, 0, true);
         let nr = crate::syscalls::number("chmod").unwrap();
         assert_eq!(
             run(&open, AUDIT_ARCH, nr, [0, 0o4755, 0, 0, 0, 0]),
@@ -566,11 +574,11 @@ mod tests {
         );
         // A denied name stays denied whatever its mode.
         let deny: Vec<String> = vec!["chmod".into()];
-        let p = program(SeccompPolicy::Default, &deny, libc::EPERM, false, false);
+        let p = program(SeccompPolicy::Default, &deny, libc::EPERM, 0, false);
         assert_eq!(run(&p, AUDIT_ARCH, nr, [0, 0o755, 0, 0, 0, 0]), EPERM);
         // An allowlist that allows chmod still refuses the bits.
         let allow: Vec<String> = vec!["chmod".into()];
-        let p = program(SeccompPolicy::Allowlist, &allow, libc::EPERM, false, false);
+        let p = program(SeccompPolicy::Allowlist, &allow, libc::EPERM, 0, false);
         assert_eq!(
             run(&p, AUDIT_ARCH, nr, [0, 0o755, 0, 0, 0, 0]),
             SECCOMP_RET_ALLOW
@@ -601,7 +609,7 @@ mod tests {
             SeccompPolicy::Allowlist,
             &["read".into(), "write".into()],
             libc::EACCES,
-            false,
+            0,
             false,
         );
         let acc = SECCOMP_RET_ERRNO | libc::EACCES as u32;
@@ -622,7 +630,7 @@ mod tests {
             .iter()
             .map(|(n, _)| n.to_string())
             .collect();
-        let p = program(SeccompPolicy::Allowlist, &all, libc::EPERM, false, true);
+        let p = program(SeccompPolicy::Allowlist, &all, libc::EPERM, 0, true);
         for (name, nr) in crate::syscalls::SYSCALLS {
             assert_eq!(
                 run(&p, AUDIT_ARCH, *nr, [0; 6]),

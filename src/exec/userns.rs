@@ -93,9 +93,14 @@ pub fn enter_inner(
         with_helper(|| write_maps(me.as_fd(), &uid_map, &gid_map, false))?;
     }
     // The namespaces the app administers belong to the inner user namespace.
+    // A new pid namespace takes the children made from now on (see
+    // child.rs). A time namespace's clocks can be set only until a process
+    // enters it, as the app's would at exec: the app makes its own instead
+    // (the seccomp filter lets that unshare through, and it keeps
+    // CAP_SYS_TIME for the offsets).
     let flags = own
         .iter()
-        .filter(|k| matches!(k, NsKind::Mount | NsKind::Uts | NsKind::Net | NsKind::Ipc))
+        .filter(|k| !matches!(k, NsKind::User | NsKind::Time))
         .fold(nix::sched::CloneFlags::empty(), |f, k| {
             f | super::clone_flag(*k)
         });

@@ -1207,13 +1207,22 @@ impl Compiler<'_> {
         // Administering its own namespaces takes these capabilities; in the
         // inner user namespace they reach nothing the profile set up.
         for k in self.own_namespaces() {
-            let cap = if k == NsKind::Net {
-                "CAP_NET_ADMIN"
-            } else {
-                "CAP_SYS_ADMIN"
+            let caps: &[&str] = match k {
+                NsKind::Net => &["CAP_NET_ADMIN"],
+                // The app makes its time namespaces itself (unshare needs
+                // CAP_SYS_ADMIN) and sets their clocks (CAP_SYS_TIME).
+                NsKind::Time => &["CAP_SYS_ADMIN", "CAP_SYS_TIME"],
+                NsKind::User
+                | NsKind::Mount
+                | NsKind::Pid
+                | NsKind::Ipc
+                | NsKind::Uts
+                | NsKind::Cgroup => &["CAP_SYS_ADMIN"],
             };
-            if !keep.iter().any(|c| c == cap) {
-                keep.push(cap.to_string());
+            for cap in caps {
+                if !keep.iter().any(|c| c == cap) {
+                    keep.push(cap.to_string());
+                }
             }
         }
         // The sandbox's network belongs to the outer user namespace: from
@@ -1410,6 +1419,16 @@ impl Compiler<'_> {
                 write.push("/".into());
             }
         }
+        // An own time namespace is the app's to set the clocks of, through
+        // the offsets file of its own process (the app's process applies
+        // the ruleset, so /proc/self is the app's then and after exec).
+        let proc_at_proc = self
+            .steps
+            .iter()
+            .any(|s| matches!(&s.action, Action::Proc { dst, .. } if dst == "/proc"));
+        if self.own_namespaces().contains(&NsKind::Time) && proc_at_proc {
+            write.push("/proc/self/timens_offsets".into());
+        }
         // A path already covered by a broader rule of the same kind adds nothing.
         for list in [&mut read, &mut write, &mut exec] {
             list.sort();
@@ -1541,6 +1560,7 @@ impl Compiler<'_> {
                 syscalls: syscalls.into_iter().map(str::to_string).collect(),
                 errno: s.errno.as_ref().map(|e| e.value).unwrap_or(libc::EPERM),
                 namespaces: flag(&self.loaded.profile.user.nested_userns, false),
+                time_namespaces: self.own_namespaces().contains(&NsKind::Time),
                 setuid_bits: flag(&s.allow_setuid_bits, false),
             },
             o,

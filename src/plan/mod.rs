@@ -393,6 +393,9 @@ pub enum Action {
         errno: i32,
         /// Whether clone/unshare may create namespaces and setns join them.
         namespaces: bool,
+        /// Whether unshare may create a time namespace (`own_namespaces`
+        /// "time": the app makes its own, for its children).
+        time_namespaces: bool,
         /// Whether chmod, open, mknod and their kin may set the setuid or
         /// setgid bit (refused by default: such a file on a writable bind
         /// is a privilege for whoever runs it on the host).

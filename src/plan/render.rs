@@ -331,6 +331,7 @@ pub fn describe(a: &Action) -> String {
             syscalls,
             errno,
             namespaces,
+            time_namespaces,
             setuid_bits,
         } => {
             let setuid = if *setuid_bits { "" } else { ", setuid/setgid bits" };
@@ -348,7 +349,11 @@ pub fn describe(a: &Action) -> String {
                 _ => format!(
                     "seccomp default policy: {} syscalls fail with {errno_name}, clone3 with ENOSYS; ioctl TIOCSTI/TIOCLINUX, x32 ABI{}{setuid} refused",
                     syscalls.len(),
-                    if *namespaces { "" } else { ", new namespaces" }
+                    match (namespaces, time_namespaces) {
+                        (true, _) => "",
+                        (false, true) => ", new namespaces but time",
+                        (false, false) => ", new namespaces",
+                    }
                 ),
             }
         }

@@ -501,11 +501,14 @@ impl Decoder<'_> {
                 .strings(t, "own_namespaces")
                 .into_iter()
                 .filter_map(|s| {
-                    const OWN: [(&str, NsKind); 4] = [
+                    const OWN: [(&str, NsKind); 7] = [
                         ("mount", NsKind::Mount),
                         ("uts", NsKind::Uts),
                         ("net", NsKind::Net),
                         ("ipc", NsKind::Ipc),
+                        ("pid", NsKind::Pid),
+                        ("cgroup", NsKind::Cgroup),
+                        ("time", NsKind::Time),
                     ];
                     match OWN.iter().find(|(n, _)| *n == s.value) {
                         Some((_, k)) => Some(Sp::new(*k, s.span)),
@@ -513,7 +516,8 @@ impl Decoder<'_> {
                             let names: Vec<&str> = OWN.iter().map(|(n, _)| *n).collect();
                             let hint = match suggest(&s.value, &names) {
                                 Some(n) => format!("did you mean '{n}'?"),
-                                None => "the app can own: mount, uts, net, ipc".into(),
+                                None => "the app can own: mount, uts, net, ipc, pid, cgroup, time"
+                                    .into(),
                             };
                             self.err(
                                 s.span,
