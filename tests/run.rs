@@ -1476,3 +1476,36 @@ both!(a_mount_made_on_the_host_later_appears_in_a_bind, |who| {
         .unwrap();
     assert_eq!(ok(out), "later\n");
 });
+
+// The tutorial's user namespace with a uid map and no gid map, and one
+// with neither: the app sees the overflow ids (65534) for what is left
+// unmapped, and still makes files (as its ids outside, which the
+// sandbox's own namespace maps).
+both!(unmapped_ids_show_the_overflow_id, |who| {
+    let s = Scratch::new("unmapped");
+    for (kinds, want_uid, want_gid) in [
+        ("[\"gid\"]", None, Some(65534)),
+        ("[\"uid\"]", Some(65534), None),
+        ("[\"uid\", \"gid\"]", Some(65534), Some(65534)),
+    ] {
+        let p = s.write(
+            "p.toml",
+            &format!("extends = [\"default\"]\n[user]\nunmapped = {kinds}\n"),
+        );
+        let out = ok(sandbox(who)
+            .unwrap()
+            .args(["run", &p, "--", "/bin/sh", "-c"])
+            .arg("echo $(id -u) $(id -g) $(wc -l < /proc/self/uid_map) $(wc -l < /proc/self/gid_map); touch /tmp/f && echo made")
+            .output()
+            .unwrap());
+        // Inside, a mapped id is the caller's own.
+        let (uid, gid) = caller_ids(who);
+        let (uid, gid) = (want_uid.unwrap_or(uid), want_gid.unwrap_or(gid));
+        let maps = |w: Option<u32>| if w.is_some() { 0 } else { 1 };
+        assert_eq!(
+            out,
+            format!("{uid} {gid} {} {}\nmade\n", maps(want_uid), maps(want_gid)),
+            "unmapped = {kinds}"
+        );
+    }
+});

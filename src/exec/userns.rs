@@ -69,8 +69,8 @@ fn write_at(dir: BorrowedFd, name: &str, text: &str) -> io::Result<()> {
 /// entering the new namespace: so with ranges, a helper forked beforehand
 /// (still outside, still capable) writes the maps.
 pub fn enter_inner(
-    uid: u32,
-    gid: u32,
+    uid: Option<u32>,
+    gid: Option<u32>,
     ranges: &[IdMapEntry],
     own: &[NsKind],
     proc: BorrowedFd,
@@ -83,14 +83,16 @@ pub fn enter_inner(
         .iter()
         .map(|r| format!("{} {} {}\n", r.inside, r.outside, r.count))
         .collect();
-    let uid_map = format!("{uid} {outer_uid} 1\n{extra}");
-    let gid_map = format!("{gid} {outer_gid} 1\n{extra}");
+    // An id left unmapped has no map at all (the kernel then shows the
+    // overflow id, 65534); the profile gives no ranges with it.
+    let uid_map = uid.map(|uid| format!("{uid} {outer_uid} 1\n{extra}"));
+    let gid_map = gid.map(|gid| format!("{gid} {outer_gid} 1\n{extra}"));
     let me = own_proc_dir(proc)?;
     if ranges.is_empty() {
         nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWUSER)?;
-        write_maps(me.as_fd(), &uid_map, &gid_map, true)?;
+        write_maps(me.as_fd(), uid_map.as_deref(), gid_map.as_deref(), true)?;
     } else {
-        with_helper(|| write_maps(me.as_fd(), &uid_map, &gid_map, false))?;
+        with_helper(|| write_maps(me.as_fd(), uid_map.as_deref(), gid_map.as_deref(), false))?;
     }
     // The namespaces the app administers belong to the inner user namespace.
     // A new pid namespace takes the children made from now on (see
@@ -112,15 +114,20 @@ pub fn enter_inner(
 
 fn write_maps(
     dir: BorrowedFd,
-    uid_map: &str,
-    gid_map: &str,
+    uid_map: Option<&str>,
+    gid_map: Option<&str>,
     deny_setgroups: bool,
 ) -> io::Result<()> {
-    write_at(dir, "uid_map", uid_map)?;
+    if let Some(m) = uid_map {
+        write_at(dir, "uid_map", m)?;
+    }
     if deny_setgroups {
         write_at(dir, "setgroups", "deny")?;
     }
-    write_at(dir, "gid_map", gid_map)
+    match gid_map {
+        Some(m) => write_at(dir, "gid_map", m),
+        None => Ok(()),
+    }
 }
 
 /// Fork a helper that waits for us to unshare, then runs `write` (on our

@@ -414,6 +414,16 @@ impl Compiler<'_> {
         .collect()
     }
 
+    /// Whether the profile leaves this id kind out of the inner user namespace.
+    fn unmapped(&self, kind: &str) -> bool {
+        self.loaded
+            .profile
+            .user
+            .unmapped
+            .iter()
+            .any(|u| u.value == kind)
+    }
+
     /// The namespaces the app administers, in a fixed order, once each.
     fn own_namespaces(&self) -> Vec<NsKind> {
         let mut own: Vec<NsKind> = self
@@ -1182,8 +1192,8 @@ impl Compiler<'_> {
             self.push(
                 Phase::Sandwich,
                 Action::Sandwich {
-                    uid,
-                    gid,
+                    uid: Some(uid).filter(|_| !self.unmapped("uid")),
+                    gid: Some(gid).filter(|_| !self.unmapped("gid")),
                     nested_userns,
                     ranges,
                     own: self.own_namespaces(),

@@ -317,8 +317,9 @@ pub enum Action {
     /// A second user namespace in which the app is `uid`/`gid`; the setup
     /// mounts belong to the outer one and cannot be undone from here.
     Sandwich {
-        uid: u32,
-        gid: u32,
+        /// The app's ids inside; `None`: left unmapped (the overflow id).
+        uid: Option<u32>,
+        gid: Option<u32>,
         nested_userns: bool,
         /// The profile's extra id ranges, mapped onto themselves in the
         /// outer namespace so that the app can use them.

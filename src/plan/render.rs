@@ -250,7 +250,9 @@ pub fn describe(a: &Action) -> String {
             ranges,
             own,
         } => format!(
-            "sandwich: new user namespace, app runs as {uid}:{gid}{}{}{}",
+            "sandwich: new user namespace, app runs as {}:{}{}{}{}",
+            uid.map_or("unmapped".into(), |u| u.to_string()),
+            gid.map_or("unmapped".into(), |g| g.to_string()),
             if ranges.is_empty() {
                 String::new()
             } else {

@@ -487,10 +487,23 @@ impl Decoder<'_> {
                 "nested_userns",
                 "map",
                 "own_namespaces",
+                "unmapped",
                 "host_root",
             ],
             "[user]",
         );
+        let unmapped = self
+            .strings(t, "unmapped")
+            .into_iter()
+            .filter(|s| {
+                let known = ["uid", "gid"].contains(&s.value.as_str());
+                if !known {
+                    self.err(s.span, format!("'{}' is not an id kind", s.value))
+                        .hint = Some("unmapped takes \"uid\" and/or \"gid\"".into());
+                }
+                known
+            })
+            .collect();
         let mut u = User {
             uid: self.int(t, "uid"),
             gid: self.int(t, "gid"),
@@ -529,6 +542,7 @@ impl Decoder<'_> {
                     }
                 })
                 .collect(),
+            unmapped,
             map: None,
         };
         if let Some(node) = t.get("map") {

@@ -75,6 +75,7 @@ pub fn merge(base: Profile, over: Profile) -> Profile {
             sandwich: over.user.sandwich.or(base.user.sandwich),
             nested_userns: over.user.nested_userns.or(base.user.nested_userns),
             own_namespaces: union(base.user.own_namespaces, over.user.own_namespaces),
+            unmapped: union(base.user.unmapped, over.user.unmapped),
             map: over.user.map.or(base.user.map),
             host_root: over.user.host_root.or(base.user.host_root),
         },

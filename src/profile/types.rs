@@ -89,6 +89,9 @@ pub struct User {
     /// Namespaces created under the inner user namespace of the sandwich,
     /// which the app (root there) administers itself.
     pub own_namespaces: Vec<Sp<NsKind>>,
+    /// "uid" and/or "gid": left unmapped in the sandwich's inner user
+    /// namespace (the app sees the overflow id, 65534).
+    pub unmapped: Vec<SpStr>,
     /// Extra id ranges, applied to both uids and gids. Replaced as a whole
     /// by a profile that sets it.
     pub map: Option<Sp<Vec<Sp<IdRange>>>>,

@@ -349,6 +349,41 @@ impl Validator<'_> {
                     .hint = Some("add [landlock] enabled = false; the sandwich keeps the profile's mounts locked".into());
             }
         }
+        if let Some(first) = p.user.unmapped.first() {
+            if !(userns && flag(&p.user.sandwich, true)) {
+                // The setup needs both ids: a file system mounted in a user
+                // namespace refuses to make files for an unmapped one.
+                self.error(
+                    first.span,
+                    "unmapped needs the sandwich: only its inner user namespace may leave ids unmapped (the setup cannot make files without them)",
+                )
+                .hint = Some("keep namespaces.user = true and sandwich = true".into());
+            }
+            if let Some(m) = &p.user.map {
+                self.error(m.span, "id ranges need the ids mapped").hint =
+                    Some("remove [user] map or unmapped".into());
+            }
+            for u in &p.user.unmapped {
+                let given = if u.value == "uid" {
+                    &p.user.uid
+                } else {
+                    &p.user.gid
+                };
+                if let Some(id) = given {
+                    self.error(
+                        id.span,
+                        format!(
+                            "{} {} cannot be given when it is unmapped",
+                            u.value, id.value
+                        ),
+                    )
+                    .hint = Some(format!(
+                        "remove [user] {} or its entry in unmapped",
+                        u.value
+                    ));
+                }
+            }
+        }
         let Some(map) = &p.user.map else { return };
         for (i, r) in map.value.iter().enumerate() {
             let range = &r.value;
