@@ -23,7 +23,16 @@ pub fn validate(loaded: &mut Loaded, vars: &Vars, host: &dyn HostFacts) {
         notes: vec![],
     };
     v.expand_profile(&mut loaded.profile);
+    let unexpanded = v.diags.len();
     v.check(&loaded.profile);
+    // A value whose variables could not be expanded is reported once, for
+    // that: what the checks then say of its unexpanded text is an echo.
+    let failed: Vec<_> = v.diags[..unexpanded].iter().map(|d| d.span).collect();
+    let mut i = 0;
+    v.diags.retain(|d| {
+        i += 1;
+        i <= unexpanded || d.span.is_none() || !failed.contains(&d.span)
+    });
     loaded.diags.extend(v.diags);
     loaded.notes.extend(v.notes);
     loaded.guarded = super::guarded::places(vars);

@@ -89,7 +89,7 @@ impl VarError {
                 Some("set it, or mark the mount 'optional = true' to skip it when unset".into())
             }
             VarError::NotUtf8(n) => Some(format!(
-                "give {} a UTF-8 value; to hand the app the bytes as they are, list it in [env] keep instead",
+                "a profile's paths and strings are UTF-8: give {} a UTF-8 value (rename the folder it names); to hand the app the variable itself, [env] keep passes its bytes as they are",
                 n.strip_prefix("ENV:").unwrap_or(n)
             )),
             VarError::Unterminated => None,
