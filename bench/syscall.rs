@@ -48,6 +48,7 @@ fn attach_cost() -> f64 {
         libc::EPERM,
         0,
         false,
+        false,
     );
     let mut samples = vec![];
     for _ in 0..50 {

@@ -68,14 +68,25 @@ pub enum CgroupRefused {
 pub struct RealHost {
     uid: u32,
     gid: u32,
+    root: bool,
 }
+
+/// CAP_SETUID and CAP_SETGID: what writing id maps of other ids than
+/// one's own takes.
+const SET_IDS: u64 = 1 << 7 | 1 << 6;
 
 impl RealHost {
     pub fn new() -> RealHost {
         let uid = nix::unistd::getuid().as_raw();
+        // Root without CAP_SETUID/CAP_SETGID (the app of another sandbox,
+        // whose capabilities are all dropped) can map only its own ids,
+        // as any user can: it sets up a sandbox as an unprivileged caller.
+        let root =
+            uid == 0 && crate::exec::sys::capget().is_ok_and(|c| c.effective & SET_IDS == SET_IDS);
         RealHost {
             uid,
             gid: nix::unistd::getgid().as_raw(),
+            root,
         }
     }
 
@@ -110,6 +121,9 @@ impl Default for RealHost {
 impl HostFacts for RealHost {
     fn uid(&self) -> u32 {
         self.uid
+    }
+    fn is_root(&self) -> bool {
+        self.root
     }
     fn gid(&self) -> u32 {
         self.gid

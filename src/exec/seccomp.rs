@@ -92,7 +92,7 @@ const MODE_ARG: [(&str, u32); 9] = [
 /// The verdicts that refuse the setuid and setgid bits: on each call of
 /// [`MODE_ARG`] by its mode, and `openat2` (its mode lives in memory a
 /// filter cannot read) with ENOSYS, as libc falls back to `openat`.
-fn setuid_rules(refuse: u32) -> Vec<(u32, Verdict)> {
+fn setuid_rules(refuse: u32, openat2: bool) -> Vec<(u32, Verdict)> {
     let mut rules: Vec<(u32, Verdict)> = MODE_ARG
         .iter()
         .filter_map(|(name, arg)| {
@@ -109,7 +109,7 @@ fn setuid_rules(refuse: u32) -> Vec<(u32, Verdict)> {
             ))
         })
         .collect();
-    if let Some(n) = crate::syscalls::number("openat2") {
+    if let Some(n) = crate::syscalls::number("openat2").filter(|_| !openat2) {
         rules.push((n, Verdict::Ret(SECCOMP_RET_ERRNO | libc::ENOSYS as u32)));
     }
     rules
@@ -234,6 +234,7 @@ pub fn program(
     errno: i32,
     creatable_namespaces: u32,
     setuid_bits: bool,
+    openat2: bool,
 ) -> Vec<sock_filter> {
     let refuse = SECCOMP_RET_ERRNO | (errno as u32 & 0xffff);
     let enosys = SECCOMP_RET_ERRNO | libc::ENOSYS as u32;
@@ -242,7 +243,7 @@ pub fn program(
     let setuid = if setuid_bits {
         vec![]
     } else {
-        setuid_rules(refuse)
+        setuid_rules(refuse, openat2)
     };
     let default = match policy {
         SeccompPolicy::Allowlist => {
@@ -392,6 +393,7 @@ pub fn apply(action: &Action) -> Result<(), (io::Error, String)> {
         namespaces,
         time_namespaces,
         setuid_bits,
+        openat2,
     } = action
     else {
         return Ok(());
@@ -401,7 +403,7 @@ pub fn apply(action: &Action) -> Result<(), (io::Error, String)> {
         (false, true) => libc::CLONE_NEWTIME as u32,
         (false, false) => 0,
     };
-    let prog = program(*policy, syscalls, *errno, creatable, *setuid_bits);
+    let prog = program(*policy, syscalls, *errno, creatable, *setuid_bits, *openat2);
     seccompiler::apply_filter(&prog).map_err(|e| {
         (
             io::Error::other(e.to_string()),
@@ -454,7 +456,7 @@ mod tests {
             .flat_map(|g| crate::syscalls::expand(g).unwrap())
             .map(str::to_string)
             .collect();
-        program(SeccompPolicy::Default, &deny, libc::EPERM, 0, false)
+        program(SeccompPolicy::Default, &deny, libc::EPERM, 0, false, false)
     }
 
     const EPERM: u32 = SECCOMP_RET_ERRNO | libc::EPERM as u32;
@@ -522,7 +524,7 @@ mod tests {
             libc::SYS_setns,
             libc::SYS_personality,
         ];
-        special.extend(setuid_rules(0).iter().map(|(n, _)| *n as i64));
+        special.extend(setuid_rules(0, false).iter().map(|(n, _)| *n as i64));
         for nr in 0..500u32 {
             if special.contains(&(nr as i64)) {
                 continue;
@@ -566,19 +568,39 @@ mod tests {
         );
         // Opted out: the bits pass.
         let deny: Vec<String> = vec!["bpf".into()];
-        let open = program(SeccompPolicy::Default, &deny, libc::EPERM, 0, true);
+        let open = program(SeccompPolicy::Default, &deny, libc::EPERM, 0, true, false);
         let nr = crate::syscalls::number("chmod").unwrap();
         assert_eq!(
             run(&open, AUDIT_ARCH, nr, [0, 0o4755, 0, 0, 0, 0]),
             SECCOMP_RET_ALLOW
         );
+        // Nesting lets openat2 through (a nested sandbox resolves paths
+        // with it); the other calls still refuse the bits.
+        let nest = program(
+            SeccompPolicy::Default,
+            &[],
+            libc::EPERM,
+            CLONE_NS_FLAGS,
+            false,
+            true,
+        );
+        let openat2 = crate::syscalls::number("openat2").unwrap();
+        assert_eq!(run(&nest, AUDIT_ARCH, openat2, [0; 6]), SECCOMP_RET_ALLOW);
+        assert_eq!(run(&nest, AUDIT_ARCH, nr, [0, 0o4755, 0, 0, 0, 0]), EPERM);
         // A denied name stays denied whatever its mode.
         let deny: Vec<String> = vec!["chmod".into()];
-        let p = program(SeccompPolicy::Default, &deny, libc::EPERM, 0, false);
+        let p = program(SeccompPolicy::Default, &deny, libc::EPERM, 0, false, false);
         assert_eq!(run(&p, AUDIT_ARCH, nr, [0, 0o755, 0, 0, 0, 0]), EPERM);
         // An allowlist that allows chmod still refuses the bits.
         let allow: Vec<String> = vec!["chmod".into()];
-        let p = program(SeccompPolicy::Allowlist, &allow, libc::EPERM, 0, false);
+        let p = program(
+            SeccompPolicy::Allowlist,
+            &allow,
+            libc::EPERM,
+            0,
+            false,
+            false,
+        );
         assert_eq!(
             run(&p, AUDIT_ARCH, nr, [0, 0o755, 0, 0, 0, 0]),
             SECCOMP_RET_ALLOW
@@ -611,6 +633,7 @@ mod tests {
             libc::EACCES,
             0,
             false,
+            false,
         );
         let acc = SECCOMP_RET_ERRNO | libc::EACCES as u32;
         assert_eq!(
@@ -630,7 +653,7 @@ mod tests {
             .iter()
             .map(|(n, _)| n.to_string())
             .collect();
-        let p = program(SeccompPolicy::Allowlist, &all, libc::EPERM, 0, true);
+        let p = program(SeccompPolicy::Allowlist, &all, libc::EPERM, 0, true, false);
         for (name, nr) in crate::syscalls::SYSCALLS {
             assert_eq!(
                 run(&p, AUDIT_ARCH, *nr, [0; 6]),

@@ -124,6 +124,11 @@ impl Compiler<'_> {
                 "no user namespace: the app is host root (uid 0), confined by its mounts, capabilities, no_new_privs, seccomp and Landlock; it acts as root on every file it may write".into(),
             );
         }
+        if self.nesting() {
+            self.notes.push(
+                "nesting: the app may create user, mount, pid and the other namespaces and mount in them (the default seccomp policy lets namespace flags, setns and the mount calls but chroot through; Landlock is off), so it can run a sandbox of its own, which sees no more than this one; every /proc has no read-only covers (the kernel refuses a nested /proc under them): the app, not host root, still cannot write /proc/sys, sysrq-trigger, irq or bus, but may set /proc/pressure triggers as any user may".into(),
+            );
+        }
         if p.ns_private(NsKind::Mount) {
             self.filesystem();
         } else if nobody {
@@ -424,6 +429,16 @@ impl Compiler<'_> {
             .any(|u| u.value == kind)
     }
 
+    /// `[user] nesting`: the app may run sandboxes of its own.
+    fn nesting(&self) -> bool {
+        flag(&self.loaded.profile.user.nesting, false)
+    }
+
+    /// May the app create user namespaces (and the others) of its own?
+    fn nested_userns(&self) -> bool {
+        flag(&self.loaded.profile.user.nested_userns, false) || self.nesting()
+    }
+
     /// The namespaces the app administers, in a fixed order, once each.
     fn own_namespaces(&self) -> Vec<NsKind> {
         let mut own: Vec<NsKind> = self
@@ -462,6 +477,12 @@ impl Compiler<'_> {
     /// may write (memory type ranges, ACPI, drivers, filesystems, SCSI).
     fn proc_read_only(&self) -> Vec<String> {
         let p = &self.loaded.profile;
+        // A nested sandbox's new proc is refused unless a proc of its mount
+        // namespace is wholly visible: no covers (validation made sure the
+        // app is not host root, which is what they guard against here).
+        if self.nesting() {
+            return vec![];
+        }
         let host_root =
             !p.ns_new(NsKind::User) || (self.host.is_root() && flag(&p.user.host_root, false));
         let mut parts = vec!["sys", "sysrq-trigger", "irq", "bus", "pressure"];
@@ -1179,7 +1200,7 @@ impl Compiler<'_> {
                 .first()
                 .and_then(|k| self.origin(k.span));
             let o = self.origin_of(&p.user.sandwich).or(own_origin);
-            let nested_userns = flag(&p.user.nested_userns, false);
+            let nested_userns = self.nested_userns();
             // Inside the sandwich the ranges map onto the same ids outside it.
             let ranges = self
                 .id_ranges()
@@ -1233,6 +1254,17 @@ impl Compiler<'_> {
                 if !keep.iter().any(|c| c == cap) {
                     keep.push(cap.to_string());
                 }
+            }
+        }
+        // Mapping uid 0 into a new user namespace takes CAP_SETFCAP over
+        // the parent one (Linux 5.12 on): an app that is root inside keeps
+        // it to run a sandbox of its own. In the inner user namespace it
+        // reaches only files' capabilities for that namespace's root, which
+        // no_new_privs keeps any exec from gaining.
+        if self.nesting() && self.sandwich_on() && self.app_ids().0 == 0 {
+            let cap = "CAP_SETFCAP";
+            if !keep.iter().any(|c| c == cap) {
+                keep.push(cap.to_string());
             }
         }
         // The sandbox's network belongs to the outer user namespace: from
@@ -1461,7 +1493,7 @@ impl Compiler<'_> {
             .unwrap_or(Compat::BestEffort);
         // An app allowed user namespaces of its own writes their id maps in
         // /proc (the sandbox's own /proc: /proc/sys stays read-only).
-        if flag(&p.user.nested_userns, false) && !write.iter().any(|w| w == "/proc") {
+        if self.nested_userns() && !write.iter().any(|w| w == "/proc") {
             write.push("/proc".into());
         }
         // The sandbox's own message queues are its own, as its abstract
@@ -1544,15 +1576,21 @@ impl Compiler<'_> {
             SeccompPolicy::Default => {
                 // An app that owns a mount namespace needs the mount calls
                 // (they reach only that namespace); not chroot or pivot_root.
+                // A nested sandbox needs pivot_root too (into its new root),
+                // still not chroot.
                 let owns_mounts = self.own_namespaces().contains(&NsKind::Mount);
+                let nesting = self.nesting();
                 let mount_calls = crate::syscalls::expand("@mount").unwrap_or_default();
                 crate::syscalls::DEFAULT_DENY
                     .iter()
                     .flat_map(|g| crate::syscalls::expand(g).unwrap_or_default())
                     .filter(|n| {
-                        !(owns_mounts
-                            && mount_calls.contains(n)
-                            && !["chroot", "pivot_root"].contains(n))
+                        let kept = if nesting {
+                            &["chroot"][..]
+                        } else {
+                            &["chroot", "pivot_root"][..]
+                        };
+                        !((owns_mounts || nesting) && mount_calls.contains(n) && !kept.contains(n))
                     })
                     .chain(deny)
                     .filter(|n| !allow.contains(n))
@@ -1569,9 +1607,10 @@ impl Compiler<'_> {
                 policy,
                 syscalls: syscalls.into_iter().map(str::to_string).collect(),
                 errno: s.errno.as_ref().map(|e| e.value).unwrap_or(libc::EPERM),
-                namespaces: flag(&self.loaded.profile.user.nested_userns, false),
+                namespaces: self.nested_userns(),
                 time_namespaces: self.own_namespaces().contains(&NsKind::Time),
                 setuid_bits: flag(&s.allow_setuid_bits, false),
+                openat2: self.nesting(),
             },
             o,
         );

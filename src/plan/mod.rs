@@ -401,6 +401,12 @@ pub enum Action {
         /// setgid bit (refused by default: such a file on a writable bind
         /// is a privilege for whoever runs it on the host).
         setuid_bits: bool,
+        /// Whether openat2 passes (`[user] nesting`: a nested sandbox
+        /// resolves its paths with it) although its mode, in memory, is
+        /// out of the filter's reach; otherwise it fails with ENOSYS while
+        /// setuid bits are refused, and libc falls back to openat.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        openat2: bool,
     },
     Exec {
         /// Bytes, as the caller gave them: an argument need not be UTF-8.

@@ -130,6 +130,9 @@ pub fn describe(a: &Action) -> String {
             let s = sz.map(|s| format!(" size={}", size(s))).unwrap_or_default();
             format!("tmpfs {dst} (mode {mode:04o}{s})")
         }
+        Action::Proc { dst, read_only } if read_only.is_empty() => {
+            format!("proc {dst} (no read-only covers: nesting)")
+        }
         Action::Proc { dst, read_only } => {
             format!("proc {dst} ({} read-only)", read_only.join(" "))
         }
@@ -335,8 +338,13 @@ pub fn describe(a: &Action) -> String {
             namespaces,
             time_namespaces,
             setuid_bits,
+            openat2,
         } => {
-            let setuid = if *setuid_bits { "" } else { ", setuid/setgid bits" };
+            let setuid = match (setuid_bits, openat2) {
+                (true, _) => "",
+                (false, false) => ", setuid/setgid bits",
+                (false, true) => ", setuid/setgid bits (not through openat2, let through for nesting)",
+            };
             let errno_name = crate::profile::units::ERRNOS
                 .iter()
                 .find(|(_, v)| v == errno)

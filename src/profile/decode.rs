@@ -485,6 +485,7 @@ impl Decoder<'_> {
                 "gid",
                 "sandwich",
                 "nested_userns",
+                "nesting",
                 "map",
                 "own_namespaces",
                 "unmapped",
@@ -509,6 +510,7 @@ impl Decoder<'_> {
             gid: self.int(t, "gid"),
             sandwich: self.bool(t, "sandwich"),
             nested_userns: self.bool(t, "nested_userns"),
+            nesting: self.bool(t, "nesting"),
             host_root: self.bool(t, "host_root"),
             own_namespaces: self
                 .strings(t, "own_namespaces")

@@ -74,6 +74,7 @@ pub fn merge(base: Profile, over: Profile) -> Profile {
             gid: over.user.gid.or(base.user.gid),
             sandwich: over.user.sandwich.or(base.user.sandwich),
             nested_userns: over.user.nested_userns.or(base.user.nested_userns),
+            nesting: over.user.nesting.or(base.user.nesting),
             own_namespaces: union(base.user.own_namespaces, over.user.own_namespaces),
             unmapped: union(base.user.unmapped, over.user.unmapped),
             map: over.user.map.or(base.user.map),

@@ -86,6 +86,11 @@ pub struct User {
     pub gid: Option<Sp<u32>>,
     pub sandwich: Option<Sp<bool>>,
     pub nested_userns: Option<Sp<bool>>,
+    /// May the app run a sandbox of its own (`sandbox run`, bwrap)? Implies
+    /// nested user namespaces; lets the namespace and mount calls through
+    /// the default seccomp policy and leaves the read-only covers out of
+    /// every /proc, which the kernel requires of a nested /proc mount.
+    pub nesting: Option<Sp<bool>>,
     /// Namespaces created under the inner user namespace of the sandwich,
     /// which the app (root there) administers itself.
     pub own_namespaces: Vec<Sp<NsKind>>,

@@ -315,6 +315,60 @@ impl Validator<'_> {
         }
     }
 
+    /// `[user] nesting`: the app runs sandboxes of its own. Its /proc then
+    /// has no read-only covers (the kernel refuses a new proc in a mount
+    /// namespace whose every proc is partly covered), so what keeps
+    /// /proc/sys, sysrq-trigger, irq and bus unwritable is that the app is
+    /// not host root: a user namespace with the sandwich, never host root.
+    /// And a Landlock-restricted process may not mount.
+    fn check_nesting(&mut self, p: &Profile) {
+        let Some(n) = p.user.nesting.as_ref().filter(|n| n.value) else {
+            return;
+        };
+        let span = n.span;
+        let userns = p.ns_private(NsKind::User);
+        if !(p.ns_new(NsKind::User) && flag(&p.user.sandwich, true)) {
+            self.error(span, "nesting needs a new user namespace and the sandwich: without the covers of /proc, only the app's not being host root keeps /proc/sys, /proc/sysrq-trigger, /proc/irq and /proc/bus unwritable")
+                .hint = Some(if userns {
+                    "keep namespaces.user = true (a new one) and sandwich = true".into()
+                } else {
+                    "set namespaces.user = true".into()
+                });
+        }
+        if let Some(h) = p.user.host_root.as_ref().filter(|h| h.value) {
+            self.error(h.span, "nesting with host_root would let the app write /proc/sysrq-trigger and the rest of /proc as host root: nesting leaves out the read-only covers of /proc")
+                .hint = Some("drop host_root (the sandbox then runs as nobody on the host), or nesting".into());
+        }
+        if let Some(u) = p.user.nested_userns.as_ref().filter(|u| !u.value) {
+            self.error(
+                u.span,
+                "nested_userns = false contradicts nesting, which needs user namespaces of the app's own",
+            )
+            .hint = Some("drop nested_userns, or nesting".into());
+        }
+        if flag(&p.landlock.enabled, true) {
+            let at = p.landlock.enabled.as_ref().map(|e| e.span).unwrap_or(span);
+            self.error(at, "a Landlock-restricted process may not mount: nesting needs landlock.enabled = false")
+                .hint = Some("add [landlock] enabled = false; the sandwich keeps the profile's mounts locked, and the nested sandbox sees only what this one does".into());
+        }
+        // A mount inside a /proc covers part of it, and the kernel then
+        // refuses the nested sandbox's own /proc.
+        let mut procs: Vec<&str> = vec![];
+        for m in &p.mounts {
+            let Some(dst) = m.dst.as_ref() else { continue };
+            if procs
+                .iter()
+                .any(|d| is_under(&dst.value, d) && dst.value != *d)
+            {
+                self.error(dst.span, format!("with nesting, nothing may be mounted inside a /proc: '{}' would cover part of it, and the kernel refuses a nested sandbox's /proc unless some /proc is wholly visible", dst.value))
+                    .hint = Some("mount it elsewhere, or drop nesting".into());
+            }
+            if m.kind.value == MountKind::Proc {
+                procs.push(&dst.value);
+            }
+        }
+    }
+
     fn check_user(&mut self, p: &Profile) {
         self.warn_host_root_overlays(p);
         let userns = p.ns_private(NsKind::User);
@@ -393,6 +447,7 @@ impl Validator<'_> {
                 }
             }
         }
+        self.check_nesting(p);
         let Some(map) = &p.user.map else { return };
         for (i, r) in map.value.iter().enumerate() {
             let range = &r.value;
