@@ -270,10 +270,13 @@ pub enum Action {
         /// Join the child's user namespace too (it owns the network namespace).
         userns: bool,
     },
-    /// Launcher (root): a veth pair, the host end `sb<PID>` with this
-    /// address, the other end created inside the child's namespace.
+    /// Launcher (root): a veth pair, the host end `host_interface` (default
+    /// `sb<PID>`) with this address, the other end created inside the
+    /// child's namespace.
     Veth {
         host_address: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        host_interface: Option<String>,
     },
     /// Launcher (root): a macvlan (bridge mode) on the host's `parent`,
     /// created inside the child's namespace.
@@ -281,9 +284,10 @@ pub enum Action {
         parent: String,
     },
     /// Child: the one interface the launcher made is renamed eth0, given
-    /// its address, brought up, and the default route set.
+    /// its address, brought up, and the default route set. No address
+    /// (`address = "none"`): renamed and up only, for the app to configure.
     ConfigureInterface {
-        address: String,
+        address: Option<String>,
         gateway: Option<String>,
     },
     /// Launcher: start xdg-dbus-proxy on the caller's session bus,

@@ -199,11 +199,22 @@ pub fn describe(a: &Action) -> String {
             }
             t
         }
-        Action::Veth { host_address } => {
-            format!("veth pair: host end sb<PID> {host_address}, other end inside")
-        }
+        Action::Veth {
+            host_address,
+            host_interface,
+        } => format!(
+            "veth pair: host end {} {host_address}, other end inside",
+            host_interface.as_deref().unwrap_or("sb<PID>")
+        ),
         Action::Macvlan { parent } => format!("macvlan on {parent} (bridge mode), inside"),
-        Action::ConfigureInterface { address, gateway } => format!(
+        Action::ConfigureInterface {
+            address: None,
+            gateway: _,
+        } => "eth0 up, no address or route: the app configures it (e.g. a DHCP client)".into(),
+        Action::ConfigureInterface {
+            address: Some(address),
+            gateway,
+        } => format!(
             "eth0 {address} up{}",
             gateway
                 .as_ref()

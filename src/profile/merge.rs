@@ -100,6 +100,7 @@ pub fn merge(base: Profile, over: Profile) -> Profile {
             forward_udp: union(base.network.forward_udp, over.network.forward_udp),
             address: over.network.address.or(base.network.address),
             host_address: over.network.host_address.or(base.network.host_address),
+            host_interface: over.network.host_interface.or(base.network.host_interface),
             gateway: over.network.gateway.or(base.network.gateway),
             parent: over.network.parent.or(base.network.parent),
             dns: union(base.network.dns, over.network.dns),

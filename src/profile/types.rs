@@ -227,13 +227,21 @@ pub enum NetMode {
     Macvlan,
 }
 
+/// `[network] address = "none"`: the interface is renamed eth0 and brought
+/// up, with no address and no route; the app configures it itself.
+pub const NO_ADDRESS: &str = "none";
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Network {
     pub mode: Option<Sp<NetMode>>,
     pub forward_tcp: Vec<SpStr>,
     pub forward_udp: Vec<SpStr>,
-    /// Address of the sandbox's interface (veth, macvlan), CIDR.
+    /// Address of the sandbox's interface (veth, macvlan), CIDR, or
+    /// `"none"` ([`NO_ADDRESS`]): eth0 up, unaddressed, for the app to
+    /// configure (a DHCP client).
     pub address: Option<SpStr>,
+    /// Name of the host end of a veth pair (default `sb<PID>`).
+    pub host_interface: Option<SpStr>,
     /// Address of the host end of a veth pair, CIDR.
     pub host_address: Option<SpStr>,
     pub gateway: Option<SpStr>,

@@ -50,6 +50,15 @@ fn is_absolute_clean(p: &str) -> bool {
     Path::new(p).is_absolute() && !Path::new(p).components().any(|c| c == Component::ParentDir)
 }
 
+/// A name the kernel takes for a network interface (dev_valid_name).
+pub fn is_interface_name(n: &str) -> bool {
+    !n.is_empty()
+        && n.len() < 16
+        && n != "."
+        && n != ".."
+        && !n.contains(|c: char| c == '/' || c == ':' || c.is_whitespace() || c.is_control())
+}
+
 /// `inner` is `outer` or below it.
 pub fn is_under(inner: &str, outer: &str) -> bool {
     let (i, o) = (Path::new(inner), Path::new(outer));
@@ -800,7 +809,11 @@ impl Validator<'_> {
                 );
             }
         }
+        let unaddressed = n.address.as_ref().filter(|a| a.value == NO_ADDRESS);
         for a in [&n.address, &n.host_address].into_iter().flatten() {
+            if unaddressed.is_some_and(|u| std::ptr::eq(u, a)) {
+                continue;
+            }
             if parse_cidr(&a.value).is_none() {
                 self.error(
                     a.span,
@@ -825,6 +838,25 @@ impl Validator<'_> {
             && mode != NetMode::Veth
         {
             self.error(h.span, "'host_address' applies to mode = \"veth\" only");
+        }
+        if let Some(h) = &n.host_interface {
+            if mode != NetMode::Veth {
+                self.error(h.span, "'host_interface' applies to mode = \"veth\" only");
+            } else if !is_interface_name(&h.value) {
+                self.error(
+                    h.span,
+                    format!("'{}' is not an interface name", h.value),
+                )
+                .hint = Some("1 to 15 characters, none of them '/', ':' or a space, not \".\" or \"..\", e.g. \"sbdhcp0\"".into());
+            }
+        }
+        if let (Some(u), Some(g)) = (unaddressed, &n.gateway) {
+            let at = self.sources.origin(u.span);
+            self.error(
+                g.span,
+                "'gateway' needs an address: with address = \"none\" the app sets its own route",
+            )
+            .hint = Some(format!("remove this line, or give an address at {at}"));
         }
         for a in [&n.address, &n.gateway].into_iter().flatten() {
             if !matches!(mode, NetMode::Veth | NetMode::Macvlan) {
