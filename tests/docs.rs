@@ -26,12 +26,15 @@ fn every_profile_format_example_is_valid() {
     let blocks = toml_blocks(&text);
     assert!(blocks.len() >= 10, "examples found: {}", blocks.len());
     let vars = Vars::example_user();
-    // An example that only root can run says so on its first line.
-    let root = FakeHost {
+    // An example that only root can run says so on its first line; it
+    // runs where `ip netns add` has made /run/netns.
+    let mut root = FakeHost {
         uid: 0,
         gid: 0,
         ..FakeHost::debian_user()
     };
+    root.paths
+        .push(("/run/netns".into(), sandbox::host::PathKind::Dir));
     for b in blocks {
         let mut l = load_text("doc-example.toml", None, &b, &SearchPath::builtin_only());
         let host = if b.starts_with("# as root\n") {

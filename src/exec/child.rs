@@ -131,6 +131,7 @@ fn run_steps(plan: &Plan, pipes: &FromLauncher, st: &mut State, from: usize) -> 
         match &step.action {
             Action::Spawn { .. }
             | Action::Cgroup { .. }
+            | Action::KeepNamespace { .. }
             | Action::SetgroupsDeny
             | Action::UidMap { .. }
             | Action::GidMap { .. }

@@ -4,6 +4,7 @@
 //! hint where one is known. A successful exec closes the pipe unseen.
 
 use crate::plan::{Action, Plan, render};
+use crate::profile::NsKind;
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};
 use std::os::unix::ffi::OsStrExt;
@@ -111,6 +112,14 @@ fn hint(action: &Action, errno: i32) -> Option<String> {
             Action::Bind { .. } | Action::RootBind { .. } | Action::Overlay { .. } | Action::HostDirs { .. },
             libc::ELOOP | libc::EXDEV,
         ) => Some("a symbolic link (or '..') below a folder the sandbox may write, where the app may have left it for this run: look at what it points to, and remove it".into()),
+        (Action::KeepNamespace { kind: NsKind::Mount, .. }, libc::EINVAL) => Some(
+            "a mount namespace is kept only on a mount that is not shared (the kernel refuses what could make a loop): keep it in a folder bound onto itself and made private, as unshare(1) asks: mount --bind DIR DIR; mount --make-private DIR (findmnt -o+PROPAGATION shows it)".into(),
+        ),
+        (Action::KeepNamespace { .. }, libc::EBUSY) => Some(
+            "a namespace is already kept there: umount FILE first (then rm FILE), or keep this one elsewhere".into(),
+        ),
+        (Action::KeepNamespace { .. }, libc::ENOENT) => Some("the folder does not exist: make it first (mkdir -p)".into()),
+        (Action::KeepNamespace { .. }, libc::ELOOP) => Some("the path is a symbolic link: a namespace is kept on a file, not through a link".into()),
         (Action::Cgroup { .. }, libc::EACCES | libc::EPERM | libc::EROFS) => Some(
             "creating a cgroup needs root or a delegated cgroup: run from one, e.g. systemd-run --user --scope -p Delegate=yes sandbox run ...".into(),
         ),

@@ -209,6 +209,17 @@ impl Compiler<'_> {
             .collect();
         let ns_origin = p.namespaces.first().and_then(|(_, s)| self.origin(s.span));
         self.push(Phase::Spawn, Action::Spawn { new: new.clone() }, ns_origin);
+        for (kind, path) in &p.keep {
+            let o = self.origin(path.span);
+            self.push(
+                Phase::Parent,
+                Action::KeepNamespace {
+                    kind: *kind,
+                    path: path.value.clone(),
+                },
+                o,
+            );
+        }
         let cg = &p.cgroup;
         if cg.memory.is_some() || cg.pids.is_some() || cg.cpu.is_some() {
             let o = self

@@ -107,6 +107,15 @@ pub enum Action {
     Spawn {
         new: Vec<NsKind>,
     },
+    /// Launcher (root), as soon as the child exists: bind the child's
+    /// namespace file (/proc/PID/ns/KIND) at `path` in the caller's mount
+    /// namespace, an empty file made there if missing (as `unshare
+    /// --net=FILE` and `ip netns add` do), so that the namespace outlives
+    /// the sandbox. Undone if the setup fails; kept after a run.
+    KeepNamespace {
+        kind: NsKind,
+        path: String,
+    },
     /// Put the child in a cgroup with these limits (parent side).
     Cgroup {
         memory: Option<u64>,

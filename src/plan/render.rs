@@ -199,6 +199,11 @@ pub fn describe(a: &Action) -> String {
             }
             t
         }
+        Action::KeepNamespace { kind, path } => format!(
+            "keep the sandbox's {} namespace: bind /proc/PID/ns/{} at {path} (made if missing); it stays after the run (umount {path}; rm {path})",
+            kind.key(),
+            kind.proc_name()
+        ),
         Action::Veth {
             host_address,
             host_interface,

@@ -136,6 +136,7 @@ impl<'a> Decoder<'a> {
         };
         if let Some(ns) = d.section(t, "namespaces") {
             p.namespaces = d.namespaces(ns);
+            p.keep = d.keep(ns);
         }
         if let Some(u) = d.section(t, "user") {
             p.user = d.user(u);
@@ -450,8 +451,30 @@ impl Decoder<'_> {
         Some(Sp::new(argv, span))
     }
 
-    fn namespaces(&mut self, t: &DeTable) -> Vec<(NsKind, Sp<NsSetting>)> {
+    /// `keep = { net = "/run/netns/box", ... }`: a path per namespace.
+    fn keep(&mut self, t: &DeTable) -> Vec<(NsKind, SpStr)> {
+        let Some(node) = t.get("keep") else {
+            return vec![];
+        };
+        let DeValue::Table(k) = node.get_ref() else {
+            self.wrong_type(
+                "keep",
+                node,
+                "a table of namespace = \"PATH\", e.g. { net = \"/run/netns/box\" }",
+            );
+            return vec![];
+        };
         let keys: Vec<&str> = NsKind::ALL.iter().map(|k| k.key()).collect();
+        self.check_keys(k, &keys, "[namespaces] keep");
+        NsKind::ALL
+            .into_iter()
+            .filter_map(|kind| Some((kind, self.string(k, kind.key())?)))
+            .collect()
+    }
+
+    fn namespaces(&mut self, t: &DeTable) -> Vec<(NsKind, Sp<NsSetting>)> {
+        let mut keys: Vec<&str> = NsKind::ALL.iter().map(|k| k.key()).collect();
+        keys.push("keep");
         self.check_keys(t, &keys, "[namespaces]");
         let mut out = vec![];
         for kind in NsKind::ALL {

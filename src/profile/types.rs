@@ -66,6 +66,19 @@ impl NsKind {
             other => other.key(),
         }
     }
+    /// Why a namespace of this kind cannot be kept by binding its file
+    /// (`[namespaces] keep`), if it cannot.
+    pub fn unkeepable(self) -> Option<&'static str> {
+        match self {
+            NsKind::Pid => Some(
+                "a pid namespace ends with its PID 1: its file can be kept, but nothing can start in it after the sandbox ends (fork fails)",
+            ),
+            NsKind::Cgroup | NsKind::Time => Some(
+                "the sandbox makes this namespace after the launcher binds the others (the child, once it is in its cgroup; the init, for the time namespace): a bound file would hold the host's",
+            ),
+            _ => None,
+        }
+    }
     /// Whether the profile format turns this namespace on when nothing is
     /// said. Time is off: few applications need it and it costs a fork.
     pub fn default_new(self) -> bool {
@@ -414,6 +427,9 @@ pub struct Profile {
     /// it is not installed.
     pub package: Option<SpStr>,
     pub namespaces: Vec<(NsKind, Sp<NsSetting>)>,
+    /// `[namespaces] keep`: where the launcher binds the file of each of
+    /// the sandbox's new namespaces named, so that it outlives the sandbox.
+    pub keep: Vec<(NsKind, SpStr)>,
     pub user: User,
     pub uts: Uts,
     pub time: Time,

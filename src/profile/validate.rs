@@ -119,6 +119,9 @@ impl Validator<'_> {
                 }
             }
         }
+        for (_, path) in &mut p.keep {
+            let _ = self.expand(path, false);
+        }
         self.expand_opt(&mut p.filesystem.root);
         p.mounts.retain_mut(|m| {
             let quiet = m.is_optional();
@@ -259,6 +262,7 @@ impl Validator<'_> {
                 ));
             }
         }
+        self.check_keep(p);
         let time_new = p.ns_new(NsKind::Time);
         if !time_new {
             for s in [&p.time.monotonic, &p.time.boottime].into_iter().flatten() {
@@ -292,6 +296,85 @@ impl Validator<'_> {
                         s.value
                     ),
                 );
+            }
+        }
+    }
+
+    /// `[namespaces] keep`: root binds the files of the sandbox's new
+    /// namespaces in its own mount namespace, at paths in folders that exist.
+    fn check_keep(&mut self, p: &Profile) {
+        let root = self.host.is_root();
+        for (i, (kind, path)) in p.keep.iter().enumerate() {
+            let key = kind.key();
+            if !root {
+                self.error(path.span, format!("keeping the {key} namespace binds its file in the host's mount namespace, which needs root"))
+                    .hint = Some("run as root, or remove this entry; a running sandbox's namespaces can be joined by /proc/PID/ns/ without it".into());
+                continue;
+            }
+            if let Some(why) = kind.unkeepable() {
+                self.error(
+                    path.span,
+                    format!("the {key} namespace cannot be kept: {why}"),
+                )
+                .hint = Some("keep user, mount, ipc, uts or net".into());
+                continue;
+            }
+            if !p.ns_new(*kind) {
+                self.error(
+                    path.span,
+                    format!(
+                        "keep.{key}: the sandbox has no new {key} namespace of its own to keep"
+                    ),
+                )
+                .hint = Some(format!("set namespaces.{key} = true, or remove this entry"));
+                continue;
+            }
+            for joined in [NsKind::User, NsKind::Mount] {
+                if let Some(j) = p
+                    .namespace(joined)
+                    .filter(|s| matches!(s.value, NsSetting::Join(_)))
+                {
+                    let at = self.sources.origin(j.span);
+                    self.error(path.span, format!("a namespace is kept in the caller's mount namespace, which the launcher leaves when it joins the {} namespace at {at}", joined.key()))
+                        .hint = Some("keep namespaces from a sandbox that joins no user or mount namespace".into());
+                }
+            }
+            let v = &path.value;
+            if !is_absolute_clean(v) || v.ends_with('/') {
+                self.error(
+                    path.span,
+                    format!("keep.{key} = \"{v}\" must be the absolute path of a file"),
+                )
+                .hint = Some(format!(
+                    "e.g. \"/run/netns/box\" for net (ip netns's place), \"/run/sandbox/{}\"",
+                    kind.proc_name()
+                ));
+                continue;
+            }
+            if p.keep[..i].iter().any(|(_, q)| q.value == *v) {
+                self.error(path.span, format!("'{v}' already keeps another namespace"));
+                continue;
+            }
+            let (parent, _) = crate::plan::split_parent(v);
+            let folder = match self.host.real_path(&parent) {
+                Some(r) => self.host.path_kind(&r),
+                None => PathKind::Missing,
+            };
+            match (folder, self.host.path_kind(v)) {
+                (PathKind::Dir, PathKind::Missing | PathKind::File) => {}
+                (PathKind::Dir, _) => {
+                    self.error(
+                        path.span,
+                        format!(
+                            "'{v}' exists and is not a file: a namespace is kept on an (empty) file"
+                        ),
+                    );
+                }
+                _ => {
+                    let e = self.error(path.span, format!("the folder '{parent}' does not exist: it is not made for a kept namespace"));
+                    e.hint = Some(format!("make it first: mkdir -p {parent}"));
+                    e.readiness = Some(Readiness::Setup);
+                }
             }
         }
     }
