@@ -438,3 +438,131 @@ fn macvlan_on_a_missing_parent_names_it() {
     );
     assert!(host_links("sbm").is_empty());
 }
+
+/// The DHCP setup of docs/profile-format.md: the app keeps the network
+/// capabilities in the user namespace that owns its network (no sandwich).
+const DHCP_PROFILE: &str = "extends = [\"default\"]
+[user]
+sandwich = false
+[network]
+mode = \"veth\"
+address = \"none\"
+host_interface = \"sbdhcp7\"
+host_address = \"10.89.8.1/24\"
+[process]
+capabilities = [\"CAP_NET_ADMIN\", \"CAP_NET_RAW\"]
+";
+
+#[test]
+fn veth_unaddressed_gets_its_address_from_a_dhcp_server_on_the_host_end() {
+    if !is_root() {
+        cannot("veth needs root");
+        return;
+    }
+    if !need(&["/bin/busybox", "ip"]) {
+        return;
+    }
+    let s = Scratch::new("dhcp");
+    let dir = s.path.to_string_lossy().into_owned();
+    let profile = s.write(
+        "p.toml",
+        &format!("{DHCP_PROFILE}[[mount]]\ntype = \"ro-bind\"\nsrc = \"{dir}\"\ndst = \"/dhcp\"\n"),
+    );
+    s.write(
+        "udhcpd.conf",
+        &format!(
+            "start 10.89.8.100\nend 10.89.8.110\ninterface sbdhcp7\nlease_file {dir}/leases\npidfile {dir}/udhcpd.pid\noption subnet 255.255.255.0\noption router 10.89.8.1\n"
+        ),
+    );
+    s.write("leases", "");
+    // udhcpc's script: apply the lease (busybox's ip, the sandbox's /usr).
+    let script = s.write(
+        "apply.sh",
+        "#!/bin/sh\ncase \"$1\" in bound|renew) /bin/busybox ip addr add \"$ip/${mask:-24}\" dev \"$interface\" ;; esac\nexit 0\n",
+    );
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let mut c = sandbox(Who::Root).unwrap();
+    let child = c
+        .args([
+            "run",
+            &profile,
+            "--",
+            "/bin/sh",
+            "-c",
+            "/bin/busybox udhcpc -i eth0 -q -n -t 20 -T 1 -s /dhcp/apply.sh >&2 && /bin/busybox ip -4 -o addr show eth0",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The server starts once the host end exists (it reads its address).
+    let until = Instant::now() + Duration::from_secs(10);
+    while host_links("sbdhcp7").is_empty() && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut server = Command::new("/bin/busybox")
+        .args(["udhcpd", "-f", &format!("{dir}/udhcpd.conf")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let _ = server.kill();
+    let served = server.wait_with_output().unwrap();
+    let text = stdout(&out);
+    assert!(
+        out.status.success(),
+        "{text}\n{}\nudhcpd: {}",
+        stderr(&out),
+        String::from_utf8_lossy(&served.stderr)
+    );
+    let addr = text
+        .split_whitespace()
+        .skip_while(|w| *w != "inet")
+        .nth(1)
+        .unwrap_or_default()
+        .to_string();
+    let last: u32 = addr
+        .strip_prefix("10.89.8.")
+        .and_then(|a| a.strip_suffix("/24"))
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| panic!("eth0 has no address from the pool: {text}"));
+    assert!((100..=110).contains(&last), "from the pool: {addr}");
+    assert!(host_links("sbdhcp7").is_empty(), "the host end is gone");
+}
+
+#[test]
+fn dhcp_profile_without_root_is_refused_as_veth_is() {
+    let Some(o) = run_profile(Who::User, DHCP_PROFILE, "echo ran") else {
+        return;
+    };
+    assert_eq!(o.status.code(), Some(125), "{}", stderr(&o));
+    assert!(!stdout(&o).contains("ran"));
+    assert!(
+        stderr(&o).contains("network mode 'veth' needs root"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn network_capabilities_for_an_unaddressed_interface_under_the_sandwich_point_to_sandwich_false() {
+    // As root: as the unprivileged user, veth's own error comes first.
+    let Some(mut c) = sandbox(Who::Root) else {
+        return;
+    };
+    let s = Scratch::new("dhcp-sandwich");
+    let profile = s.write(
+        "p.toml",
+        &DHCP_PROFILE.replace("sandwich = false", "sandwich = true"),
+    );
+    let o = c.args(["run", &profile, "--", "true"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(125));
+    let err = stderr(&o);
+    assert!(
+        err.contains("p.toml:10:17: error: CAP_NET_ADMIN would reach nothing"),
+        "{err}"
+    );
+    assert!(err.contains("set [user] sandwich = false"), "{err}");
+}

@@ -68,14 +68,17 @@ pub fn attach(
                 .map_err(|e| (e, "tell the reaper about pasta".to_string()))?;
             pasta::start(&o, root, pidfile).map(Attached::Pasta)
         }
-        Action::Veth { host_address } => veth(child, host_address),
+        Action::Veth {
+            host_address,
+            host_interface,
+        } => veth(child, host_address, host_interface.as_deref()),
         Action::Macvlan { parent } => macvlan(child, parent),
         _ => Ok(Attached::Nothing),
     }
 }
 
-fn veth(child: i32, host_address: &str) -> Result<Attached, Failed> {
-    let host = veth_host_name(child);
+fn veth(child: i32, host_address: &str, name: Option<&str>) -> Result<Attached, Failed> {
+    let host = name.map_or_else(|| veth_host_name(child), str::to_string);
     let nl_err = |what: &str| {
         let what = what.to_string();
         move |e: io::Error| (e, what)

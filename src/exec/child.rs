@@ -168,6 +168,7 @@ fn run_steps(plan: &Plan, pipes: &FromLauncher, st: &mut State, from: usize) -> 
         match &step.action {
             Action::Spawn { .. }
             | Action::Cgroup { .. }
+            | Action::KeepNamespace { .. }
             | Action::SetgroupsDeny
             | Action::UidMap { .. }
             | Action::GidMap { .. }
@@ -238,7 +239,7 @@ fn run_steps(plan: &Plan, pipes: &FromLauncher, st: &mut State, from: usize) -> 
             }
             Action::LoopbackUp => os(net::loopback_up(), "lo")?,
             Action::ConfigureInterface { address, gateway } => os(
-                net::configure_interface(address, gateway.as_deref()),
+                net::configure_interface(address.as_deref(), gateway.as_deref()),
                 net::INTERFACE,
             )?,
             Action::NewCgroupNamespace => os(

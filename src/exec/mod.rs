@@ -15,6 +15,7 @@ mod hostdir;
 mod hostpath;
 mod idmap;
 mod init;
+mod keep;
 mod landlock;
 mod mount;
 mod net;
@@ -184,6 +185,8 @@ fn launch(plan: &Plan) -> Result<u8, StepError> {
     // Undone when dropped: on a failed step's return, or after the child.
     let mut attached = attach::Attached::default();
     let mut proxy: Option<dbus::Proxy> = None;
+    // Undone when dropped, unless the setup went through.
+    let mut kept = keep::Kept::default();
     for (i, step) in plan
         .steps
         .iter()
@@ -202,6 +205,12 @@ fn launch(plan: &Plan) -> Result<u8, StepError> {
             Action::SetgroupsDeny => io(idmap::deny_setgroups(raw)),
             Action::UidMap { map, helper } => io(idmap::write_map(raw, "uid", map, *helper)),
             Action::GidMap { map, helper } => io(idmap::write_map(raw, "gid", map, *helper)),
+            Action::KeepNamespace { kind, path } => kept.keep(raw, *kind, path).map_err(|e| {
+                (
+                    e,
+                    format!("bind /proc/{raw}/ns/{} at {path}", kind.proc_name()),
+                )
+            }),
             Action::Timeout { ms } => {
                 deadline = Some(Instant::now() + Duration::from_millis(*ms));
                 Ok(())
@@ -264,9 +273,12 @@ fn launch(plan: &Plan) -> Result<u8, StepError> {
     // A child that failed a step left a report; one that exec'd did not.
     set_nonblocking(&report_r);
     if let Some(e) = report::receive(report_r.as_fd()) {
+        // The setup failed: nothing it kept stays.
+        drop(kept);
         eprint!("{}", report::message(plan, &e));
         return Ok(report::exit_code(plan, &e));
     }
+    kept.stay();
     drop(go_w);
     if timed_out {
         return Ok(TIMED_OUT);

@@ -34,11 +34,15 @@ pub fn loopback_up() -> io::Result<()> {
 pub const INTERFACE: &str = "eth0";
 
 /// Name the one interface the launcher attached eth0, address it, bring it
-/// up and route through `gateway`.
-pub fn configure_interface(address: &str, gateway: Option<&str>) -> io::Result<()> {
+/// up and route through `gateway`. Without an address it is only renamed
+/// and brought up: the app configures it.
+pub fn configure_interface(address: Option<&str>, gateway: Option<&str>) -> io::Result<()> {
     use super::netlink::{Netlink, non_loopback_links};
     let invalid = || io::Error::from_raw_os_error(libc::EINVAL);
-    let (addr, prefix) = crate::profile::validate::parse_cidr(address).ok_or_else(invalid)?;
+    let address = match address {
+        Some(a) => Some(crate::profile::validate::parse_cidr(a).ok_or_else(invalid)?),
+        None => None,
+    };
     let links = non_loopback_links();
     let [(index, name)] = links.as_slice() else {
         // None (the launcher's step did not happen) or more than one
@@ -49,7 +53,9 @@ pub fn configure_interface(address: &str, gateway: Option<&str>) -> io::Result<(
     if name != INTERFACE {
         nl.rename(*index, INTERFACE)?;
     }
-    nl.add_address(*index, addr, prefix)?;
+    if let Some((addr, prefix)) = address {
+        nl.add_address(*index, addr, prefix)?;
+    }
     nl.set_up(*index)?;
     if let Some(g) = gateway {
         nl.add_default_route(g.parse().map_err(|_| invalid())?)?;

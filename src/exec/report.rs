@@ -4,6 +4,7 @@
 //! hint where one is known. A successful exec closes the pipe unseen.
 
 use crate::plan::{Action, Plan, render};
+use crate::profile::NsKind;
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};
 use std::os::unix::ffi::OsStrExt;
@@ -111,6 +112,14 @@ fn hint(action: &Action, errno: i32) -> Option<String> {
             Action::Bind { .. } | Action::RootBind { .. } | Action::Overlay { .. } | Action::HostDirs { .. },
             libc::ELOOP | libc::EXDEV,
         ) => Some("a symbolic link (or '..') below a folder the sandbox may write, where the app may have left it for this run: look at what it points to, and remove it".into()),
+        (Action::KeepNamespace { kind: NsKind::Mount, .. }, libc::EINVAL) => Some(
+            "a mount namespace is kept only on a mount that is not shared (the kernel refuses what could make a loop): keep it in a folder bound onto itself and made private, as unshare(1) asks: mount --bind DIR DIR; mount --make-private DIR (findmnt -o+PROPAGATION shows it)".into(),
+        ),
+        (Action::KeepNamespace { .. }, libc::EBUSY) => Some(
+            "a namespace is already kept there: umount FILE first (then rm FILE), or keep this one elsewhere".into(),
+        ),
+        (Action::KeepNamespace { .. }, libc::ENOENT) => Some("the folder does not exist: make it first (mkdir -p)".into()),
+        (Action::KeepNamespace { .. }, libc::ELOOP) => Some("the path is a symbolic link: a namespace is kept on a file, not through a link".into()),
         (Action::Cgroup { .. }, libc::EACCES | libc::EPERM | libc::EROFS) => Some(
             "creating a cgroup needs root or a delegated cgroup: run from one, e.g. systemd-run --user --scope -p Delegate=yes sandbox run ...".into(),
         ),
@@ -122,7 +131,8 @@ fn hint(action: &Action, errno: i32) -> Option<String> {
             "pasta needs /dev/net/tun usable by you (Debian's default mode is 0666)".into(),
         ),
         (Action::Veth { .. } | Action::Macvlan { .. }, libc::EPERM) => Some("veth and macvlan need root (CAP_NET_ADMIN on the host); use mode = \"pasta\" without root".into()),
-        (Action::Veth { .. }, libc::EEXIST) => Some("an interface of that name already exists: a previous sandbox with this pid left it? remove it with: ip link del NAME".into()),
+        (Action::Veth { host_interface: None, .. }, libc::EEXIST) => Some("an interface of that name already exists: a previous sandbox with this pid left it? remove it with: ip link del NAME".into()),
+        (Action::Veth { host_interface: Some(n), .. }, libc::EEXIST) => Some(format!("an interface named {n} already exists (another sandbox with this host_interface running?): give each concurrent sandbox its own, or remove it with: ip link del {n}")),
         (Action::ConfigureInterface { .. }, libc::EEXIST) => Some("the address or route is already set: another sandbox with the same address? give network.address".into()),
         (Action::ResolvConf { .. }, libc::ENOENT) => Some("/etc/resolv.conf is a link to a file the sandbox does not have: bind its target (e.g. /run/systemd/resolve) or mount a tmpfs on /etc".into()),
         (Action::Chdir { .. }, libc::ENOENT) => Some("mount something at that path, or change [process] cwd".into()),

@@ -214,6 +214,17 @@ impl Compiler<'_> {
             .collect();
         let ns_origin = p.namespaces.first().and_then(|(_, s)| self.origin(s.span));
         self.push(Phase::Spawn, Action::Spawn { new: new.clone() }, ns_origin);
+        for (kind, path) in &p.keep {
+            let o = self.origin(path.span);
+            self.push(
+                Phase::Parent,
+                Action::KeepNamespace {
+                    kind: *kind,
+                    path: path.value.clone(),
+                },
+                o,
+            );
+        }
         let cg = &p.cgroup;
         if cg.memory.is_some() || cg.pids.is_some() || cg.cpu.is_some() {
             let o = self
@@ -319,6 +330,15 @@ impl Compiler<'_> {
         }
     }
 
+    /// Where the profile leaves the interface unaddressed for the app to
+    /// configure (`address = "none"` of a veth or macvlan), if it does.
+    fn unaddressed(&self) -> Option<Origin> {
+        let a = self.loaded.profile.network.address.as_ref()?;
+        (a.value == NO_ADDRESS && matches!(self.net_mode(), NetMode::Veth | NetMode::Macvlan))
+            .then(|| self.origin(a.span))
+            .flatten()
+    }
+
     fn veth_host_address(&self) -> String {
         let n = &self.loaded.profile.network;
         n.host_address
@@ -351,6 +371,7 @@ impl Compiler<'_> {
             }
             NetMode::Veth => Action::Veth {
                 host_address: self.veth_host_address(),
+                host_interface: n.host_interface.as_ref().map(|h| h.value.clone()),
             },
             NetMode::Macvlan => Action::Macvlan {
                 parent: n
@@ -1169,15 +1190,16 @@ impl Compiler<'_> {
             let n = &p.network;
             if matches!(self.net_mode(), NetMode::Veth | NetMode::Macvlan) {
                 let veth = self.net_mode() == NetMode::Veth;
-                let address = n
-                    .address
-                    .as_ref()
-                    .map(|a| a.value.clone())
-                    .unwrap_or_else(|| VETH_ADDRESS.into());
+                let address = match n.address.as_ref().map(|a| a.value.as_str()) {
+                    Some(NO_ADDRESS) => None,
+                    Some(a) => Some(a.to_string()),
+                    None => Some(VETH_ADDRESS.to_string()),
+                };
                 let gateway = match &n.gateway {
                     Some(g) => Some(g.value.clone()),
-                    // A veth's other end is the way out, by default.
-                    None if veth => Some(ip_of(&self.veth_host_address())),
+                    // A veth's other end is the way out, by default; an
+                    // interface the app configures gets the route it asks for.
+                    None if veth && address.is_some() => Some(ip_of(&self.veth_host_address())),
                     None => None,
                 };
                 let o = self.origin_of(&n.address).or(self.origin_of(&n.mode));
@@ -1271,21 +1293,50 @@ impl Compiler<'_> {
         // inside the sandwich no capability reaches it. Ports below 1024
         // and ping need none there (see NetSysctls); the rest would be
         // kept for nothing.
+        // An interface left for the app to configure (address = "none")
+        // needs the capabilities where the sandbox's network is: a network
+        // of the app's own (own_namespaces) would not have it.
+        let unaddressed = self.unaddressed();
+        const NET_CAPS: [&str; 3] = ["CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_NET_BROADCAST"];
         if self.sandwich_on()
             && p.ns_new(NsKind::Net)
-            && !self.own_namespaces().contains(&NsKind::Net)
+            && (unaddressed.is_some() || !self.own_namespaces().contains(&NsKind::Net))
         {
             for c in &p.process.capabilities {
                 let name = crate::capabilities::canonical(&c.value).unwrap_or_default();
-                if ["CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_NET_BROADCAST"].contains(&name) {
+                if NET_CAPS.contains(&name) {
+                    let hint = match &unaddressed {
+                        Some(at) => format!("an app that configures eth0 itself (address = \"none\" at {at}) needs them in the user namespace that owns the sandbox's network: set [user] sandwich = false (own_namespaces = [\"net\"] would give it a new network without eth0)"),
+                        None => "add [user] own_namespaces = [\"net\"] for a network the app administers itself (it brings its interfaces up), or set [user] sandwich = false; ping and ports below 1024 need no capability here".into(),
+                    };
                     self.diags.push(
                         Diagnostic::error(
                             c.span,
                             format!("{name} would reach nothing: under the sandwich the sandbox's network belongs to the outer user namespace"),
                         )
-                        .with_hint("add [user] own_namespaces = [\"net\"] for a network the app administers itself (it brings its interfaces up), or set [user] sandwich = false; ping and ports below 1024 need no capability here"),
+                        .with_hint(hint),
                     );
                 }
+            }
+        }
+        // Unaddressed, and no way for the app to address it: say so.
+        if let Some(a) = p.network.address.as_ref().filter(|_| unaddressed.is_some()) {
+            let has = |cap: &str| keep.iter().any(|k| k == cap);
+            let both = has("CAP_NET_ADMIN") && has("CAP_NET_RAW");
+            if !self.sandwich_on() && !both {
+                self.warnings.push(
+                    Diagnostic::warning(a.span, "address = \"none\" leaves eth0 for the app to configure, but it does not keep CAP_NET_ADMIN and CAP_NET_RAW, which a DHCP client needs to do it")
+                        .with_hint("add [process] capabilities = [\"CAP_NET_ADMIN\", \"CAP_NET_RAW\"]"),
+                );
+            } else if self.sandwich_on()
+                && !p.process.capabilities.iter().any(|c| {
+                    NET_CAPS.contains(&crate::capabilities::canonical(&c.value).unwrap_or_default())
+                })
+            {
+                self.warnings.push(
+                    Diagnostic::warning(a.span, "address = \"none\" leaves eth0 for the app to configure, but under the sandwich it can hold no capability over the sandbox's network")
+                        .with_hint("for a DHCP client inside: [user] sandwich = false and [process] capabilities = [\"CAP_NET_ADMIN\", \"CAP_NET_RAW\"]"),
+                );
             }
         }
         let o = p

@@ -107,6 +107,15 @@ pub enum Action {
     Spawn {
         new: Vec<NsKind>,
     },
+    /// Launcher (root), as soon as the child exists: bind the child's
+    /// namespace file (/proc/PID/ns/KIND) at `path` in the caller's mount
+    /// namespace, an empty file made there if missing (as `unshare
+    /// --net=FILE` and `ip netns add` do), so that the namespace outlives
+    /// the sandbox. Undone if the setup fails; kept after a run.
+    KeepNamespace {
+        kind: NsKind,
+        path: String,
+    },
     /// Put the child in a cgroup with these limits (parent side).
     Cgroup {
         memory: Option<u64>,
@@ -270,10 +279,13 @@ pub enum Action {
         /// Join the child's user namespace too (it owns the network namespace).
         userns: bool,
     },
-    /// Launcher (root): a veth pair, the host end `sb<PID>` with this
-    /// address, the other end created inside the child's namespace.
+    /// Launcher (root): a veth pair, the host end `host_interface` (default
+    /// `sb<PID>`) with this address, the other end created inside the
+    /// child's namespace.
     Veth {
         host_address: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        host_interface: Option<String>,
     },
     /// Launcher (root): a macvlan (bridge mode) on the host's `parent`,
     /// created inside the child's namespace.
@@ -281,9 +293,10 @@ pub enum Action {
         parent: String,
     },
     /// Child: the one interface the launcher made is renamed eth0, given
-    /// its address, brought up, and the default route set.
+    /// its address, brought up, and the default route set. No address
+    /// (`address = "none"`): renamed and up only, for the app to configure.
     ConfigureInterface {
-        address: String,
+        address: Option<String>,
         gateway: Option<String>,
     },
     /// Launcher: start xdg-dbus-proxy on the caller's session bus,

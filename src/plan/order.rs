@@ -123,6 +123,14 @@ pub fn check_order(plan: &Plan) -> Result<(), String> {
         release,
         "the network is attached before the child is released",
     )?;
+    // A kept namespace is bound while the child still waits: nothing of
+    // the sandbox has run in it yet.
+    let kept = last_index(plan, |a| matches!(a, Action::KeepNamespace { .. }));
+    before(
+        kept,
+        release,
+        "namespaces are kept before the child is released",
+    )?;
     let proxy = index(plan, |a| matches!(a, Action::DbusProxy { .. }));
     let socket = index(plan, |a| matches!(a, Action::DbusSocket { .. }));
     before(

@@ -202,11 +202,27 @@ pub fn describe(a: &Action) -> String {
             }
             t
         }
-        Action::Veth { host_address } => {
-            format!("veth pair: host end sb<PID> {host_address}, other end inside")
-        }
+        Action::KeepNamespace { kind, path } => format!(
+            "keep the sandbox's {} namespace: bind /proc/PID/ns/{} at {path} (made if missing); it stays after the run (umount {path}; rm {path})",
+            kind.key(),
+            kind.proc_name()
+        ),
+        Action::Veth {
+            host_address,
+            host_interface,
+        } => format!(
+            "veth pair: host end {} {host_address}, other end inside",
+            host_interface.as_deref().unwrap_or("sb<PID>")
+        ),
         Action::Macvlan { parent } => format!("macvlan on {parent} (bridge mode), inside"),
-        Action::ConfigureInterface { address, gateway } => format!(
+        Action::ConfigureInterface {
+            address: None,
+            gateway: _,
+        } => "eth0 up, no address or route: the app configures it (e.g. a DHCP client)".into(),
+        Action::ConfigureInterface {
+            address: Some(address),
+            gateway,
+        } => format!(
             "eth0 {address} up{}",
             gateway
                 .as_ref()

@@ -136,6 +136,7 @@ impl<'a> Decoder<'a> {
         };
         if let Some(ns) = d.section(t, "namespaces") {
             p.namespaces = d.namespaces(ns);
+            p.keep = d.keep(ns);
         }
         if let Some(u) = d.section(t, "user") {
             p.user = d.user(u);
@@ -450,8 +451,30 @@ impl Decoder<'_> {
         Some(Sp::new(argv, span))
     }
 
-    fn namespaces(&mut self, t: &DeTable) -> Vec<(NsKind, Sp<NsSetting>)> {
+    /// `keep = { net = "/run/netns/box", ... }`: a path per namespace.
+    fn keep(&mut self, t: &DeTable) -> Vec<(NsKind, SpStr)> {
+        let Some(node) = t.get("keep") else {
+            return vec![];
+        };
+        let DeValue::Table(k) = node.get_ref() else {
+            self.wrong_type(
+                "keep",
+                node,
+                "a table of namespace = \"PATH\", e.g. { net = \"/run/netns/box\" }",
+            );
+            return vec![];
+        };
         let keys: Vec<&str> = NsKind::ALL.iter().map(|k| k.key()).collect();
+        self.check_keys(k, &keys, "[namespaces] keep");
+        NsKind::ALL
+            .into_iter()
+            .filter_map(|kind| Some((kind, self.string(k, kind.key())?)))
+            .collect()
+    }
+
+    fn namespaces(&mut self, t: &DeTable) -> Vec<(NsKind, Sp<NsSetting>)> {
+        let mut keys: Vec<&str> = NsKind::ALL.iter().map(|k| k.key()).collect();
+        keys.push("keep");
         self.check_keys(t, &keys, "[namespaces]");
         let mut out = vec![];
         for kind in NsKind::ALL {
@@ -704,6 +727,7 @@ impl Decoder<'_> {
                 "forward_udp",
                 "address",
                 "host_address",
+                "host_interface",
                 "gateway",
                 "parent",
                 "dns",
@@ -726,6 +750,7 @@ impl Decoder<'_> {
             forward_udp: self.strings(t, "forward_udp"),
             address: self.string(t, "address"),
             host_address: self.string(t, "host_address"),
+            host_interface: self.string(t, "host_interface"),
             gateway: self.string(t, "gateway"),
             parent: self.string(t, "parent"),
             dns: self.strings(t, "dns"),

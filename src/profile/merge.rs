@@ -6,7 +6,7 @@
 //! - name lists (`env.keep`, `seccomp.allow`/`deny`, `landlock` paths and
 //!   ports, `process.capabilities`, `network.forward_*`, `network.dns`):
 //!   union, in order of first appearance;
-//! - keyed tables (`namespaces`, `env.set`, `limits`): per key, the
+//! - keyed tables (`namespaces`, `namespaces.keep`, `env.set`, `limits`): per key, the
 //!   extending profile's value wins;
 //! - `command`, `user.map`, `landlock.scope`: replaced as a whole;
 //! - `package` goes with `command`: a profile that sets `command` sets
@@ -69,6 +69,7 @@ pub fn merge(base: Profile, over: Profile) -> Profile {
         },
         command: over.command.or(base.command),
         namespaces: keyed(base.namespaces, over.namespaces, |a, b| a == b),
+        keep: keyed(base.keep, over.keep, |a, b| a == b),
         user: User {
             uid: over.user.uid.or(base.user.uid),
             gid: over.user.gid.or(base.user.gid),
@@ -102,6 +103,7 @@ pub fn merge(base: Profile, over: Profile) -> Profile {
             forward_udp: union(base.network.forward_udp, over.network.forward_udp),
             address: over.network.address.or(base.network.address),
             host_address: over.network.host_address.or(base.network.host_address),
+            host_interface: over.network.host_interface.or(base.network.host_interface),
             gateway: over.network.gateway.or(base.network.gateway),
             parent: over.network.parent.or(base.network.parent),
             dns: union(base.network.dns, over.network.dns),

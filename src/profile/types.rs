@@ -66,6 +66,19 @@ impl NsKind {
             other => other.key(),
         }
     }
+    /// Why a namespace of this kind cannot be kept by binding its file
+    /// (`[namespaces] keep`), if it cannot.
+    pub fn unkeepable(self) -> Option<&'static str> {
+        match self {
+            NsKind::Pid => Some(
+                "a pid namespace ends with its PID 1: its file can be kept, but nothing can start in it after the sandbox ends (fork fails)",
+            ),
+            NsKind::Cgroup | NsKind::Time => Some(
+                "the sandbox makes this namespace after the launcher binds the others (the child, once it is in its cgroup; the init, for the time namespace): a bound file would hold the host's",
+            ),
+            _ => None,
+        }
+    }
     /// Whether the profile format turns this namespace on when nothing is
     /// said. Time is off: few applications need it and it costs a fork.
     pub fn default_new(self) -> bool {
@@ -235,13 +248,21 @@ pub enum NetMode {
     Macvlan,
 }
 
+/// `[network] address = "none"`: the interface is renamed eth0 and brought
+/// up, with no address and no route; the app configures it itself.
+pub const NO_ADDRESS: &str = "none";
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Network {
     pub mode: Option<Sp<NetMode>>,
     pub forward_tcp: Vec<SpStr>,
     pub forward_udp: Vec<SpStr>,
-    /// Address of the sandbox's interface (veth, macvlan), CIDR.
+    /// Address of the sandbox's interface (veth, macvlan), CIDR, or
+    /// `"none"` ([`NO_ADDRESS`]): eth0 up, unaddressed, for the app to
+    /// configure (a DHCP client).
     pub address: Option<SpStr>,
+    /// Name of the host end of a veth pair (default `sb<PID>`).
+    pub host_interface: Option<SpStr>,
     /// Address of the host end of a veth pair, CIDR.
     pub host_address: Option<SpStr>,
     pub gateway: Option<SpStr>,
@@ -414,6 +435,9 @@ pub struct Profile {
     /// it is not installed.
     pub package: Option<SpStr>,
     pub namespaces: Vec<(NsKind, Sp<NsSetting>)>,
+    /// `[namespaces] keep`: where the launcher binds the file of each of
+    /// the sandbox's new namespaces named, so that it outlives the sandbox.
+    pub keep: Vec<(NsKind, SpStr)>,
     pub user: User,
     pub uts: Uts,
     pub time: Time,

@@ -59,6 +59,15 @@ fn is_absolute_clean(p: &str) -> bool {
     Path::new(p).is_absolute() && !Path::new(p).components().any(|c| c == Component::ParentDir)
 }
 
+/// A name the kernel takes for a network interface (dev_valid_name).
+pub fn is_interface_name(n: &str) -> bool {
+    !n.is_empty()
+        && n.len() < 16
+        && n != "."
+        && n != ".."
+        && !n.contains(|c: char| c == '/' || c == ':' || c.is_whitespace() || c.is_control())
+}
+
 /// `inner` is `outer` or below it.
 pub fn is_under(inner: &str, outer: &str) -> bool {
     let (i, o) = (Path::new(inner), Path::new(outer));
@@ -118,6 +127,9 @@ impl Validator<'_> {
                     ns.value = NsSetting::Join(s.value);
                 }
             }
+        }
+        for (_, path) in &mut p.keep {
+            let _ = self.expand(path, false);
         }
         self.expand_opt(&mut p.filesystem.root);
         p.mounts.retain_mut(|m| {
@@ -259,6 +271,7 @@ impl Validator<'_> {
                 ));
             }
         }
+        self.check_keep(p);
         let time_new = p.ns_new(NsKind::Time);
         if !time_new {
             for s in [&p.time.monotonic, &p.time.boottime].into_iter().flatten() {
@@ -292,6 +305,85 @@ impl Validator<'_> {
                         s.value
                     ),
                 );
+            }
+        }
+    }
+
+    /// `[namespaces] keep`: root binds the files of the sandbox's new
+    /// namespaces in its own mount namespace, at paths in folders that exist.
+    fn check_keep(&mut self, p: &Profile) {
+        let root = self.host.is_root();
+        for (i, (kind, path)) in p.keep.iter().enumerate() {
+            let key = kind.key();
+            if !root {
+                self.error(path.span, format!("keeping the {key} namespace binds its file in the host's mount namespace, which needs root"))
+                    .hint = Some("run as root, or remove this entry; a running sandbox's namespaces can be joined by /proc/PID/ns/ without it".into());
+                continue;
+            }
+            if let Some(why) = kind.unkeepable() {
+                self.error(
+                    path.span,
+                    format!("the {key} namespace cannot be kept: {why}"),
+                )
+                .hint = Some("keep user, mount, ipc, uts or net".into());
+                continue;
+            }
+            if !p.ns_new(*kind) {
+                self.error(
+                    path.span,
+                    format!(
+                        "keep.{key}: the sandbox has no new {key} namespace of its own to keep"
+                    ),
+                )
+                .hint = Some(format!("set namespaces.{key} = true, or remove this entry"));
+                continue;
+            }
+            for joined in [NsKind::User, NsKind::Mount] {
+                if let Some(j) = p
+                    .namespace(joined)
+                    .filter(|s| matches!(s.value, NsSetting::Join(_)))
+                {
+                    let at = self.sources.origin(j.span);
+                    self.error(path.span, format!("a namespace is kept in the caller's mount namespace, which the launcher leaves when it joins the {} namespace at {at}", joined.key()))
+                        .hint = Some("keep namespaces from a sandbox that joins no user or mount namespace".into());
+                }
+            }
+            let v = &path.value;
+            if !is_absolute_clean(v) || v.ends_with('/') {
+                self.error(
+                    path.span,
+                    format!("keep.{key} = \"{v}\" must be the absolute path of a file"),
+                )
+                .hint = Some(format!(
+                    "e.g. \"/run/netns/box\" for net (ip netns's place), \"/run/sandbox/{}\"",
+                    kind.proc_name()
+                ));
+                continue;
+            }
+            if p.keep[..i].iter().any(|(_, q)| q.value == *v) {
+                self.error(path.span, format!("'{v}' already keeps another namespace"));
+                continue;
+            }
+            let (parent, _) = crate::plan::split_parent(v);
+            let folder = match self.host.real_path(&parent) {
+                Some(r) => self.host.path_kind(&r),
+                None => PathKind::Missing,
+            };
+            match (folder, self.host.path_kind(v)) {
+                (PathKind::Dir, PathKind::Missing | PathKind::File) => {}
+                (PathKind::Dir, _) => {
+                    self.error(
+                        path.span,
+                        format!(
+                            "'{v}' exists and is not a file: a namespace is kept on an (empty) file"
+                        ),
+                    );
+                }
+                _ => {
+                    let e = self.error(path.span, format!("the folder '{parent}' does not exist: it is not made for a kept namespace"));
+                    e.hint = Some(format!("make it first: mkdir -p {parent}"));
+                    e.readiness = Some(Readiness::Setup);
+                }
             }
         }
     }
@@ -899,7 +991,11 @@ impl Validator<'_> {
                 );
             }
         }
+        let unaddressed = n.address.as_ref().filter(|a| a.value == NO_ADDRESS);
         for a in [&n.address, &n.host_address].into_iter().flatten() {
+            if unaddressed.is_some_and(|u| std::ptr::eq(u, a)) {
+                continue;
+            }
             if parse_cidr(&a.value).is_none() {
                 self.error(
                     a.span,
@@ -924,6 +1020,25 @@ impl Validator<'_> {
             && mode != NetMode::Veth
         {
             self.error(h.span, "'host_address' applies to mode = \"veth\" only");
+        }
+        if let Some(h) = &n.host_interface {
+            if mode != NetMode::Veth {
+                self.error(h.span, "'host_interface' applies to mode = \"veth\" only");
+            } else if !is_interface_name(&h.value) {
+                self.error(
+                    h.span,
+                    format!("'{}' is not an interface name", h.value),
+                )
+                .hint = Some("1 to 15 characters, none of them '/', ':' or a space, not \".\" or \"..\", e.g. \"sbdhcp0\"".into());
+            }
+        }
+        if let (Some(u), Some(g)) = (unaddressed, &n.gateway) {
+            let at = self.sources.origin(u.span);
+            self.error(
+                g.span,
+                "'gateway' needs an address: with address = \"none\" the app sets its own route",
+            )
+            .hint = Some(format!("remove this line, or give an address at {at}"));
         }
         for a in [&n.address, &n.gateway].into_iter().flatten() {
             if !matches!(mode, NetMode::Veth | NetMode::Macvlan) {
