@@ -295,6 +295,18 @@ escape!(
     "['EACCES', 'EACCES', 'EPERM'] ['EACCES', 'EACCES'] 1 ['EACCES', 'EACCES'] ['OK', 'OK', 'OK']"
 );
 
+// With nesting (no read-only covers on the sandbox's /proc) and a mount
+// namespace of its own too, the app mounts the proc of its pid namespace:
+// its init is 1, itself 2, and none of the sandbox's processes are there.
+escape!(
+    owned_pid_namespace_gets_its_own_proc_with_nesting,
+    "extends = [\"default\"]\n[user]\nuid = 0\nnesting = true\nown_namespaces = [\"pid\", \"mount\"]\n[landlock]\nenabled = false\n[process]\ncwd = \"/\"\n",
+    "made = sc('mount', b'proc', b'/proc', b'proc', 0, 0)\n\
+     pids = sorted(int(n) for n in os.listdir('/proc') if n.isdigit())\n\
+     print(made, os.getpid(), pids[:2], open('/proc/1/cmdline', 'rb').read() == b'')",
+    "OK 2 [1, 2] False"
+);
+
 // The app's cgroup namespace belongs to its own user namespace; without
 // own_namespaces it belongs to one the app may not name (EPERM).
 const NS_OWNER: &str = "import fcntl\n\
