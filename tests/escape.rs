@@ -277,7 +277,8 @@ escape!(
 // even with seccomp and Landlock off. Control: the app's own child, same
 // user and namespaces, can be read. (/proc is the sandbox's, so it names
 // them by their numbers in the sandbox's pid namespace; the relay has no
-// number in the app's, so ptrace cannot name it at all.)
+// number in the app's, so ptrace cannot name it at all, and it is not in
+// the app's process group, which kill(0, SIGSTOP) would reach.)
 escape!(
     owned_pid_namespace_inits_are_out_of_reach,
     "extends = [\"default\"]\n[user]\nown_namespaces = [\"pid\"]\n[landlock]\nenabled = false\n[seccomp]\npolicy = \"none\"\n[process]\ncwd = \"/\"\n",
@@ -291,8 +292,9 @@ escape!(
      seen = int(open(f'/proc/self/task/{tid}/children').read().split()[0])\n\
      control = reach(seen, child.pid)\n\
      child.kill()\n\
-     print(reach(init, 1), reach(relay, 0)[:2], ppid(relay), reach(1, 0)[:2], control)",
-    "['EACCES', 'EACCES', 'EPERM'] ['EACCES', 'EACCES'] 1 ['EACCES', 'EACCES'] ['OK', 'OK', 'OK']"
+     pgrp = lambda pid: open(f'/proc/{pid}/stat').read().rsplit(')', 1)[1].split()[2]\n\
+     print(reach(init, 1), reach(relay, 0)[:2], ppid(relay), reach(1, 0)[:2], control, pgrp(relay) != pgrp('self'))",
+    "['EACCES', 'EACCES', 'EPERM'] ['EACCES', 'EACCES'] 1 ['EACCES', 'EACCES'] ['OK', 'OK', 'OK'] True"
 );
 
 // With nesting (no read-only covers on the sandbox's /proc) and a mount

@@ -97,15 +97,30 @@ fn owns_pid_namespace(plan: &Plan) -> bool {
 /// fork: a CLONE_VFORK child would suspend this process until it execs,
 /// and an init never does.
 fn own_pid_namespace(plan: &Plan, pipes: &FromLauncher, st: &mut State, i: usize) -> Outcome {
-    use nix::unistd::{ForkResult, Pid, fork};
+    use nix::unistd::{ForkResult, Pid, fork, setpgid};
     // SAFETY: single-threaded; the child goes on with the steps and never
     // returns into the parent's frames.
     match unsafe { fork() }.map_err(|e| StepError::new(i, io::Error::from(e), "fork"))? {
         ForkResult::Parent { child } => {
             // The relay's memory is its own, not shared with the app as
             // the inner init's is (which SealInit covers, as for PID 1).
-            nix::sys::prctl::set_dumpable(false)
-                .map_err(|e| StepError::new(i, io::Error::from(e), "prctl(PR_SET_DUMPABLE, 0)"))?;
+            // It leaves the app's process group (a kill(0, SIGSTOP) would
+            // stop it, a SIGSEGV kill it) and never dumps a core.
+            use nix::sys::resource::{Resource, setrlimit};
+            let sealed = nix::sys::prctl::set_dumpable(false)
+                .map_err(|e| (e, "prctl(PR_SET_DUMPABLE, 0)"))
+                .and_then(|()| {
+                    setpgid(Pid::from_raw(0), Pid::from_raw(0)).map_err(|e| (e, "setpgid"))
+                })
+                .and_then(|()| {
+                    setrlimit(Resource::RLIMIT_CORE, 0, 0)
+                        .map_err(|e| (e, "setrlimit(RLIMIT_CORE)"))
+                });
+            if let Err((e, what)) = sealed {
+                // Fail closed: the app's side does not go on without it.
+                let _ = nix::sys::signal::kill(child, nix::sys::signal::Signal::SIGKILL);
+                return Err(StepError::new(i, io::Error::from(e), what));
+            }
             init::supervise(child, None)
         }
         ForkResult::Child => {

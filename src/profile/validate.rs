@@ -186,6 +186,28 @@ impl Validator<'_> {
     /// caller cannot have here is said now, not at that step.
     fn check_cgroup(&mut self, p: &Profile) {
         let c = &p.cgroup;
+        // An app that may mount a cgroup file system of a cgroup namespace
+        // it owns reaches the limit files of the sandbox's cgroup, which
+        // belong to the caller unless the caller is root and the sandbox
+        // runs as nobody: it could lift its own limits.
+        let own = |k| p.user.own_namespaces.iter().any(|o| o.value == k);
+        let mounts_cgroups =
+            flag(&p.user.nesting, false) || (own(NsKind::Cgroup) && own(NsKind::Mount));
+        let files_out_of_reach = self.host.is_root() && !flag(&p.user.host_root, false);
+        if mounts_cgroups && !files_out_of_reach {
+            let first = [
+                c.memory.as_ref().map(|v| v.span),
+                c.pids.as_ref().map(|v| v.span),
+                c.cpu.as_ref().map(|v| v.span),
+            ]
+            .into_iter()
+            .flatten()
+            .next();
+            if let Some(span) = first {
+                self.error(span, "the app could lift this limit: it may mount the cgroup file system of a cgroup namespace of its own (nesting, or own_namespaces cgroup and mount) and rewrite the sandbox's limit files, which are the caller's")
+                    .hint = Some("drop the limit, or nesting / own_namespaces \"cgroup\"; as root, the limit holds without host_root (the files are root's)".into());
+            }
+        }
         let wanted = [
             ("memory", c.memory.as_ref().map(|v| v.span)),
             ("pids", c.pids.as_ref().map(|v| v.span)),
@@ -483,6 +505,19 @@ impl Validator<'_> {
             if let Some(m) = &p.user.map {
                 self.error(m.span, "id ranges need a user namespace");
             }
+        }
+        // The app's pid namespace gets an init sealed as PID 1 is, whose
+        // memory SealInit makes unreadable and which dies with the sandbox's
+        // PID 1: both need the sandbox's own init.
+        if let Some(pid) = p
+            .user
+            .own_namespaces
+            .iter()
+            .find(|k| k.value == NsKind::Pid)
+            && !(p.ns_new(NsKind::Pid) && flag(&p.process.init, true))
+        {
+            self.error(pid.span, "a pid namespace of the app's own needs the sandbox's init (namespaces.pid = true, process.init = true)")
+                .hint = Some("keep the init: it seals the app's init and takes it down with the sandbox".into());
         }
         if let Some(first) = p.user.own_namespaces.first() {
             if !(userns && flag(&p.user.sandwich, true)) {
