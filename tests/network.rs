@@ -447,7 +447,7 @@ sandwich = false
 [network]
 mode = \"veth\"
 address = \"none\"
-host_interface = \"sbdhcp7\"
+host_interface = \"vdhcp7\"
 host_address = \"10.89.8.1/24\"
 [process]
 capabilities = [\"CAP_NET_ADMIN\", \"CAP_NET_RAW\"]
@@ -471,7 +471,7 @@ fn veth_unaddressed_gets_its_address_from_a_dhcp_server_on_the_host_end() {
     s.write(
         "udhcpd.conf",
         &format!(
-            "start 10.89.8.100\nend 10.89.8.110\ninterface sbdhcp7\nlease_file {dir}/leases\npidfile {dir}/udhcpd.pid\noption subnet 255.255.255.0\noption router 10.89.8.1\n"
+            "start 10.89.8.100\nend 10.89.8.110\ninterface vdhcp7\nlease_file {dir}/leases\npidfile {dir}/udhcpd.pid\noption subnet 255.255.255.0\noption router 10.89.8.1\n"
         ),
     );
     s.write("leases", "");
@@ -498,7 +498,7 @@ fn veth_unaddressed_gets_its_address_from_a_dhcp_server_on_the_host_end() {
         .unwrap();
     // The server starts once the host end exists (it reads its address).
     let until = Instant::now() + Duration::from_secs(10);
-    while host_links("sbdhcp7").is_empty() && Instant::now() < until {
+    while host_links("vdhcp7").is_empty() && Instant::now() < until {
         std::thread::sleep(Duration::from_millis(20));
     }
     let mut server = Command::new("/bin/busybox")
@@ -529,7 +529,7 @@ fn veth_unaddressed_gets_its_address_from_a_dhcp_server_on_the_host_end() {
         .and_then(|a| a.parse().ok())
         .unwrap_or_else(|| panic!("eth0 has no address from the pool: {text}"));
     assert!((100..=110).contains(&last), "from the pool: {addr}");
-    assert!(host_links("sbdhcp7").is_empty(), "the host end is gone");
+    assert!(host_links("vdhcp7").is_empty(), "the host end is gone");
 }
 
 #[test]
