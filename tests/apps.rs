@@ -86,10 +86,15 @@ fn screen_colours(display: &str, scratch: &Scratch, name: &str) -> usize {
     String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
 }
 
+/// The root and user variants run at once: one at a time picks a display
+/// number and starts its server, or both would take the same free one.
+static DISPLAYS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 both!(an_x11_app_draws_its_window_on_the_display, |who| {
     if !need(&["Xvfb", "xeyes", "import", "convert"]) {
         return;
     }
+    let _one_at_a_time = DISPLAYS.lock().unwrap_or_else(|e| e.into_inner());
     let n = free_display();
     let display = format!(":{n}");
     // -ac: any local client (the test user's too) may connect.
