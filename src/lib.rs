@@ -9,6 +9,7 @@ pub mod capabilities;
 pub mod desktop;
 pub mod diag;
 pub mod exec;
+pub mod exit;
 pub mod host;
 pub mod plan;
 pub mod profile;

@@ -8,10 +8,7 @@ use sandbox::plan::{self, Invocation};
 use sandbox::profile::{self, Loaded, SearchPath, Vars};
 use std::process::ExitCode;
 
-/// Exit code when the sandbox could not be set up (bad profile, failed step).
-const SETUP_FAILED: u8 = 125;
-/// Exit code when the command is not found inside the sandbox.
-const NOT_FOUND: u8 = 127;
+use sandbox::exit::{NOT_FOUND, SETUP_FAILED};
 
 #[derive(Parser)]
 #[command(

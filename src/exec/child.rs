@@ -49,7 +49,7 @@ fn run(plan: &Plan, pipes: &FromLauncher) -> Outcome {
     if !wait_for_go(&pipes.go) {
         // The launcher failed to set us up and has said so itself.
         // SAFETY: exit quietly.
-        unsafe { libc::_exit(125) }
+        unsafe { libc::_exit(crate::exit::SETUP_FAILED.into()) }
     }
     // Only 0, 1 and 2 may reach the app.
     sys::cloexec_from(3).map_err(|e| StepError::new(usize::MAX, e, "close-on-exec"))?;

@@ -31,11 +31,11 @@ pub fn supervise(app: Pid, smaps: Option<std::fs::File>) -> ! {
         // Not eprintln!, which panics when standard error is gone.
         let _ = nix::unistd::write(std::io::stderr(), msg.as_bytes());
         // SAFETY: leaving the init without running destructors or atexit hooks.
-        unsafe { libc::_exit(125) }
+        unsafe { libc::_exit(crate::exit::SETUP_FAILED.into()) }
     }
     let code = match SignalFd::new(&forwarded_signals()) {
         Ok(sfd) => loop_until_exit(&sfd, app, smaps.as_ref()),
-        Err(_) => 125,
+        Err(_) => crate::exit::SETUP_FAILED.into(),
     };
     // SAFETY: leaving the init without running destructors or atexit hooks.
     unsafe { libc::_exit(code) }

@@ -291,7 +291,9 @@ fn launch(plan: &Plan) -> Result<u8, StepError> {
         );
         return Ok(SETUP_FAILED);
     }
-    Ok(init::status_code(status).unwrap_or(125).clamp(0, 255) as u8)
+    Ok(init::status_code(status)
+        .unwrap_or(SETUP_FAILED.into())
+        .clamp(0, 255) as u8)
 }
 
 fn set_nonblocking(fd: &OwnedFd) {
@@ -305,11 +307,7 @@ fn set_nonblocking(fd: &OwnedFd) {
 /// Signals that ask a program to stop.
 const TERMINATING: [i32; 4] = [libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGQUIT];
 
-/// Exit code when the profile's timeout ended the sandbox (as timeout(1)).
-pub const TIMED_OUT: u8 = 124;
-
-/// Exit code when the sandbox could not be set up or held together.
-pub const SETUP_FAILED: u8 = 125;
+use crate::exit::{SETUP_FAILED, TIMED_OUT};
 
 /// Forward signals to the child until it exits; at the deadline send TERM,
 /// then KILL after a grace period. Returns the status and whether the
@@ -395,7 +393,7 @@ fn supervise(
             Ok(WaitStatus::StillAlive) => {}
             Ok(st @ (WaitStatus::Exited(..) | WaitStatus::Signaled(..))) => return (st, timed_out),
             Ok(_) => {}
-            Err(_) => return (WaitStatus::Exited(pid, 125), timed_out),
+            Err(_) => return (WaitStatus::Exited(pid, SETUP_FAILED.into()), timed_out),
         }
     }
 }

@@ -61,9 +61,9 @@ pub fn receive(pipe: BorrowedFd) -> Option<StepError> {
 /// one that cannot be executed, 125 for any other setup failure.
 pub fn exit_code(plan: &Plan, e: &StepError) -> u8 {
     match plan.steps.get(e.step).map(|s| &s.action) {
-        Some(Action::Exec { .. }) if e.errno == libc::ENOENT => 127,
-        Some(Action::Exec { .. }) => 126,
-        _ => 125,
+        Some(Action::Exec { .. }) if e.errno == libc::ENOENT => crate::exit::NOT_FOUND,
+        Some(Action::Exec { .. }) => crate::exit::CANNOT_EXECUTE,
+        _ => crate::exit::SETUP_FAILED,
     }
 }
 
