@@ -125,21 +125,9 @@ impl View<'_> {
     /// among them, are made as folders for it.
     fn made_for_a_mount(&self, p: &str) -> bool {
         self.steps.iter().any(|a| {
-            let dst = match a {
-                Action::Bind { dst, .. }
-                | Action::Tmpfs { dst, .. }
-                | Action::Proc { dst, .. }
-                | Action::Dev { dst, .. }
-                | Action::Mqueue { dst }
-                | Action::Hide { dst, .. }
-                | Action::Symlink { dst, .. }
-                | Action::Dir { dst, .. }
-                | Action::File { dst, .. }
-                | Action::Overlay { dst, .. }
-                | Action::DbusSocket { dst } => dst,
-                _ => return false,
-            };
-            below(dst, p).is_some_and(|rest| !rest.is_empty())
+            super::compile::step_dst(a)
+                .and_then(|dst| below(dst, p))
+                .is_some_and(|rest| !rest.is_empty())
         })
     }
 

@@ -1701,7 +1701,7 @@ const LANDLOCK_FEATURES: [(&str, u32, Uses); 6] = [
 ];
 
 /// The destination of a mount step that puts something at a path.
-fn step_dst(a: &Action) -> Option<&str> {
+pub(super) fn step_dst(a: &Action) -> Option<&str> {
     match a {
         Action::Bind { dst, .. }
         | Action::Tmpfs { dst, .. }
