@@ -97,39 +97,56 @@ fn owns_pid_namespace(plan: &Plan) -> bool {
 /// fork: a CLONE_VFORK child would suspend this process until it execs,
 /// and an init never does.
 fn own_pid_namespace(plan: &Plan, pipes: &FromLauncher, st: &mut State, i: usize) -> Outcome {
-    use nix::unistd::{ForkResult, Pid, fork, setpgid};
-    // SAFETY: single-threaded; the child goes on with the steps and never
-    // returns into the parent's frames.
+    use nix::sys::resource::{Resource, setrlimit};
+    use nix::unistd::{Pid, setpgid};
+    // The relay also leaves the app's process group (a kill(0, SIGSTOP)
+    // would stop it, a SIGSEGV kill it) and never dumps a core.
+    let inner_init = fork_copy(
+        i,
+        || {
+            setpgid(Pid::from_raw(0), Pid::from_raw(0)).map_err(|e| (e, "setpgid"))?;
+            setrlimit(Resource::RLIMIT_CORE, 0, 0).map_err(|e| (e, "setrlimit(RLIMIT_CORE)"))
+        },
+        || match sys::spawn_sharing_memory(|| {
+            let Err(e) = run_steps(plan, pipes, st, i + 1);
+            report_failure(plan, pipes, &e)
+        }) {
+            Ok(app) => init::supervise(Pid::from_raw(app), None),
+            Err(e) => report_failure(plan, pipes, &StepError::new(i, e, "clone")),
+        },
+    )?;
+    init::supervise(inner_init, None)
+}
+
+/// Fork a copy of this process that runs `child` (and exits with what it
+/// returns), for a parent that stays after it: a CLONE_VFORK child sharing
+/// this memory would suspend the parent until it execs. The copy's memory
+/// is not the one SealInit makes non-dumpable, so the parent makes its own
+/// so, then `seal`s itself further; if it cannot, the copy is killed and
+/// goes no further (fail closed).
+fn fork_copy(
+    i: usize,
+    seal: impl FnOnce() -> Result<(), (nix::Error, &'static str)>,
+    child: impl FnOnce() -> i32,
+) -> Result<nix::unistd::Pid, StepError> {
+    use nix::unistd::{ForkResult, fork};
+    // SAFETY: single-threaded; the child runs `child` and exits, never
+    // returning into the parent's frames.
     match unsafe { fork() }.map_err(|e| StepError::new(i, io::Error::from(e), "fork"))? {
+        ForkResult::Child => {
+            let code = child();
+            // SAFETY: leaving without the parent's destructors.
+            unsafe { libc::_exit(code) }
+        }
         ForkResult::Parent { child } => {
-            // The relay's memory is its own, not shared with the app as
-            // the inner init's is (which SealInit covers, as for PID 1).
-            // It leaves the app's process group (a kill(0, SIGSTOP) would
-            // stop it, a SIGSEGV kill it) and never dumps a core.
-            use nix::sys::resource::{Resource, setrlimit};
             let sealed = nix::sys::prctl::set_dumpable(false)
                 .map_err(|e| (e, "prctl(PR_SET_DUMPABLE, 0)"))
-                .and_then(|()| {
-                    setpgid(Pid::from_raw(0), Pid::from_raw(0)).map_err(|e| (e, "setpgid"))
-                })
-                .and_then(|()| {
-                    setrlimit(Resource::RLIMIT_CORE, 0, 0)
-                        .map_err(|e| (e, "setrlimit(RLIMIT_CORE)"))
-                });
+                .and_then(|()| seal());
             if let Err((e, what)) = sealed {
-                // Fail closed: the app's side does not go on without it.
                 let _ = nix::sys::signal::kill(child, nix::sys::signal::Signal::SIGKILL);
                 return Err(StepError::new(i, io::Error::from(e), what));
             }
-            init::supervise(child, None)
-        }
-        ForkResult::Child => {
-            let app = sys::spawn_sharing_memory(|| {
-                let Err(e) = run_steps(plan, pipes, st, i + 1);
-                report_failure(plan, pipes, &e)
-            })
-            .map_err(|e| StepError::new(i, e, "clone"))?;
-            init::supervise(Pid::from_raw(app), None)
+            Ok(child)
         }
     }
 }
@@ -341,28 +358,16 @@ fn run_steps(plan: &Plan, pipes: &FromLauncher, st: &mut State, from: usize) -> 
                 // exec (see sys::spawn_sharing_memory): no copy of the
                 // address space, no copy-on-write faults on either side.
                 let app = if owns_pid_namespace(plan) {
-                    // The app's process will stay to relay (own_pid_namespace),
-                    // which a child sharing this memory cannot do while
-                    // this one waits for its exec: it gets a copy, and this
-                    // process makes its own memory non-dumpable itself.
-                    // SAFETY: single-threaded; the child goes on with the
-                    // steps and never returns into this frame.
-                    match unsafe { nix::unistd::fork() }
-                        .map_err(|e| StepError::new(i, io::Error::from(e), "fork"))?
-                    {
-                        nix::unistd::ForkResult::Child => {
+                    // The app's process will stay to relay (own_pid_namespace).
+                    fork_copy(
+                        i,
+                        || Ok(()),
+                        || {
                             let Err(e) = run_steps(plan, pipes, st, i + 1);
-                            let code = report_failure(plan, pipes, &e);
-                            // SAFETY: leaving without the parent's destructors.
-                            unsafe { libc::_exit(code) }
-                        }
-                        nix::unistd::ForkResult::Parent { child } => {
-                            nix::sys::prctl::set_dumpable(false).map_err(|e| {
-                                StepError::new(i, io::Error::from(e), "prctl(PR_SET_DUMPABLE, 0)")
-                            })?;
-                            child.as_raw()
-                        }
-                    }
+                            report_failure(plan, pipes, &e)
+                        },
+                    )?
+                    .as_raw()
                 } else {
                     sys::spawn_sharing_memory(|| {
                         let Err(e) = run_steps(plan, pipes, st, i + 1);
