@@ -37,13 +37,12 @@ fn inner() {
 
 /// Attach the default filter in a fresh child and time it.
 fn attach_cost() -> f64 {
-    let deny: Vec<String> = sandbox::syscalls::DEFAULT_DENY
+    let deny: Vec<sandbox::plan::Syscall> = sandbox::syscalls::DEFAULT_DENY
         .iter()
         .flat_map(|g| sandbox::syscalls::expand(g).unwrap())
-        .map(str::to_string)
         .collect();
     let prog = sandbox::exec::seccomp::program(
-        sandbox::profile::SeccompPolicy::Default,
+        sandbox::plan::SeccompPolicy::Default,
         &deny,
         libc::EPERM,
         0,

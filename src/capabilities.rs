@@ -1,5 +1,6 @@
 //! Capability names and numbers (linux/capability.h), for `[process]
-//! capabilities` and for the executor that keeps them.
+//! capabilities`, the plan that resolves them and the executor that keeps
+//! them (a leaf module).
 
 pub const CAPABILITIES: &[(&str, u8)] = &[
     ("CAP_CHOWN", 0),
@@ -59,6 +60,90 @@ pub fn number(name: &str) -> Option<u8> {
         .map(|(_, v)| *v)
 }
 
-pub fn canonical(name: &str) -> Option<&'static str> {
-    number(name).map(|nr| CAPABILITIES[nr as usize].0)
+/// A capability the plan names: its number (for capset) and its name (for
+/// the printed plan). Made only from the table, so the two always agree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Capability {
+    number: u8,
+    name: &'static str,
+}
+
+impl Capability {
+    /// `CAP_NET_RAW`, `net_raw` or `NET_RAW`; None for a name Linux lacks.
+    pub fn named(name: &str) -> Option<Capability> {
+        let nr = number(name)?;
+        CAPABILITIES
+            .iter()
+            .find(|(_, v)| *v == nr)
+            .map(|&(name, number)| Capability { number, name })
+    }
+
+    pub fn number(self) -> u8 {
+        self.number
+    }
+
+    /// The canonical name, `CAP_NET_RAW`.
+    pub fn name(self) -> &'static str {
+        self.name
+    }
+}
+
+/// The ones the plan adds by itself (for namespaces the app administers).
+pub const NET_ADMIN: Capability = Capability {
+    number: 12,
+    name: "CAP_NET_ADMIN",
+};
+pub const NET_BROADCAST: Capability = Capability {
+    number: 11,
+    name: "CAP_NET_BROADCAST",
+};
+pub const NET_RAW: Capability = Capability {
+    number: 13,
+    name: "CAP_NET_RAW",
+};
+pub const SYS_ADMIN: Capability = Capability {
+    number: 21,
+    name: "CAP_SYS_ADMIN",
+};
+pub const SYS_TIME: Capability = Capability {
+    number: 25,
+    name: "CAP_SYS_TIME",
+};
+pub const SETFCAP: Capability = Capability {
+    number: 31,
+    name: "CAP_SETFCAP",
+};
+
+impl std::fmt::Display for Capability {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+/// As its name: the JSON plan reads as the text one does.
+impl serde::Serialize for Capability {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn named_constants_agree_with_the_table() {
+        for c in [
+            NET_ADMIN,
+            NET_BROADCAST,
+            NET_RAW,
+            SYS_ADMIN,
+            SYS_TIME,
+            SETFCAP,
+        ] {
+            assert_eq!(Capability::named(c.name()), Some(c));
+        }
+        assert_eq!(Capability::named("net_raw"), Some(NET_RAW));
+        assert_eq!(Capability::named("CAP_NOSUCH"), None);
+    }
 }

@@ -73,7 +73,7 @@ fn every_name_the_code_accepts_is_documented() {
             k.key()
         );
     }
-    for (key, _) in sandbox::profile::LIMIT_KEYS {
+    for key in sandbox::limits::Resource::ALL.map(|r| r.key()) {
         assert!(
             format.contains(&format!("| `{key}` |")),
             "limit {key} undocumented"

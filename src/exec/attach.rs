@@ -4,7 +4,7 @@
 
 use super::netlink::{Netlink, index_of};
 use super::pasta::{self, Pasta};
-use crate::plan::Action;
+use crate::plan::{Action, IpCidr};
 use std::io;
 
 /// What the launcher attached; undone on drop.
@@ -37,7 +37,6 @@ type Failed = (io::Error, String);
 pub fn attach(
     action: &Action,
     child: i32,
-    root: bool,
     pasta_pid_file: Option<&std::fs::File>,
     reaper: &super::reaper::Reaper,
 ) -> Result<Attached, Failed> {
@@ -48,6 +47,7 @@ pub fn attach(
             dns_forward,
             host_loopback,
             userns,
+            root,
         } => {
             let o = pasta::Options {
                 child,
@@ -66,7 +66,7 @@ pub fn attach(
             reaper
                 .pasta()
                 .map_err(|e| (e, "tell the reaper about pasta".to_string()))?;
-            pasta::start(&o, root, pidfile).map(Attached::Pasta)
+            pasta::start(&o, *root, pidfile).map(Attached::Pasta)
         }
         Action::Veth {
             host_address,
@@ -77,25 +77,19 @@ pub fn attach(
     }
 }
 
-fn veth(child: i32, host_address: &str, name: Option<&str>) -> Result<Attached, Failed> {
+fn veth(child: i32, host_address: &IpCidr, name: Option<&str>) -> Result<Attached, Failed> {
     let host = name.map_or_else(|| veth_host_name(child), str::to_string);
     let nl_err = |what: &str| {
         let what = what.to_string();
         move |e: io::Error| (e, what)
     };
-    let (addr, prefix) = crate::profile::validate::parse_cidr(host_address).ok_or_else(|| {
-        (
-            io::Error::from_raw_os_error(libc::EINVAL),
-            host_address.to_string(),
-        )
-    })?;
     let mut nl = Netlink::open().map_err(nl_err("open a netlink socket"))?;
     nl.add_veth(&host, super::net::INTERFACE, child as u32)
         .map_err(nl_err(&format!("create veth pair {host}")))?;
     // From here on, a failure removes the pair (the drop of `made`).
     let made = Attached::Veth(host.clone());
     let index = index_of(&host).map_err(nl_err(&host))?;
-    nl.add_address(index, addr, prefix)
+    nl.add_address(index, host_address.addr, host_address.prefix)
         .map_err(nl_err(&format!("address {host_address} on {host}")))?;
     nl.set_up(index)
         .map_err(nl_err(&format!("bring {host} up")))?;

@@ -5,8 +5,7 @@
 use super::mount::{self, Detached, NewRoot};
 use super::report::{self, StepError};
 use super::{caps, init, net, process, seccomp, sys, userns};
-use crate::plan::{Action, Phase, Plan};
-use crate::profile::NsKind;
+use crate::plan::{Action, NsKind, Phase, Plan};
 use std::convert::Infallible;
 use std::ffi::CString;
 use std::io;
@@ -270,10 +269,9 @@ fn run_steps(plan: &Plan, pipes: &FromLauncher, st: &mut State, from: usize) -> 
                 os(named, "setdomainname")?;
             }
             Action::LoopbackUp => os(net::loopback_up(), "lo")?,
-            Action::ConfigureInterface { address, gateway } => os(
-                net::configure_interface(address.as_deref(), gateway.as_deref()),
-                net::INTERFACE,
-            )?,
+            Action::ConfigureInterface { address, gateway } => {
+                os(net::configure_interface(*address, *gateway), net::INTERFACE)?
+            }
             Action::NewCgroupNamespace => os(
                 nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWCGROUP)
                     .map_err(io::Error::from),
@@ -317,10 +315,7 @@ fn run_steps(plan: &Plan, pipes: &FromLauncher, st: &mut State, from: usize) -> 
             }
             Action::SetIds { uid, gid } => os(caps::become_ids(*uid, *gid), "setresuid/setresgid")?,
             Action::DropCapabilities { keep } => {
-                let nums: Vec<u8> = keep
-                    .iter()
-                    .filter_map(|c| crate::capabilities::number(c))
-                    .collect();
+                let nums: Vec<u8> = keep.iter().map(|c| c.number()).collect();
                 os(caps::drop_all_but(&nums), "capabilities")?;
             }
             Action::NewSession => os(

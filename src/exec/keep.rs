@@ -5,7 +5,7 @@
 //! If the setup fails, what was bound and the files made are removed
 //! again (dropping a [`Kept`] that was not [`Kept::stay`]ed).
 
-use crate::profile::NsKind;
+use crate::plan::NsKind;
 use nix::mount::{MntFlags, MsFlags};
 use std::io;
 use std::os::fd::AsRawFd;

@@ -5,11 +5,10 @@
 //! asked for; `"best-effort"` applies what the kernel supports and says on
 //! stderr what it could not.
 
-use crate::plan::Action;
-use crate::profile::Compat;
+use crate::plan::{Action, Compat, Scope};
 use landlock::{
     ABI, Access, AccessFs, AccessNet, CompatLevel, Compatible, NetPort, PathBeneath, PathFd,
-    Ruleset, RulesetAttr, RulesetCreatedAttr, RulesetStatus, Scope,
+    Ruleset, RulesetAttr, RulesetCreatedAttr, RulesetStatus,
 };
 use std::io;
 use std::os::fd::OwnedFd;
@@ -55,10 +54,9 @@ pub fn apply(action: &Action, mqueue: Option<OwnedFd>) -> Result<(), (io::Error,
             .map_err(|e| err(e, "landlock tcp_connect"))?;
     }
     for s in scope {
-        let sc = if s == "signal" {
-            Scope::Signal
-        } else {
-            Scope::AbstractUnixSocket
+        let sc = match s {
+            Scope::Signal => landlock::Scope::Signal,
+            Scope::AbstractUnixSocket => landlock::Scope::AbstractUnixSocket,
         };
         ruleset = ruleset
             .scope(sc)

@@ -29,8 +29,7 @@ pub mod seccomp;
 pub mod sys;
 mod userns;
 
-use crate::plan::{Action, Phase, Plan};
-use crate::profile::NsKind;
+use crate::plan::{Action, NsKind, Phase, Plan};
 use nix::sys::signal::{SigmaskHow, Signal, kill, sigprocmask};
 use nix::sys::signalfd::SignalFd;
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
@@ -227,8 +226,7 @@ fn launch(plan: &Plan) -> Result<u8, StepError> {
                 cgroup::Made::create(raw, limits, &reaper, kill_with_us).map(|made| cgroups = made)
             }
             Action::Pasta { .. } | Action::Veth { .. } | Action::Macvlan { .. } => {
-                let root = nix::unistd::geteuid().is_root();
-                attach::attach(&step.action, raw, root, pasta_pid_file.as_ref(), &reaper)
+                attach::attach(&step.action, raw, pasta_pid_file.as_ref(), &reaper)
                     .map(|a| attached = a)
             }
             Action::DbusProxy {

@@ -1,7 +1,9 @@
 //! Inside the sandbox's network namespace: loopback up (one ioctl), and
 //! the interface the launcher attached (veth end or macvlan) configured.
 
+use crate::plan::IpCidr;
 use std::io;
+use std::net::IpAddr;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 pub fn loopback_up() -> io::Result<()> {
@@ -36,13 +38,8 @@ pub const INTERFACE: &str = "eth0";
 /// Name the one interface the launcher attached eth0, address it, bring it
 /// up and route through `gateway`. Without an address it is only renamed
 /// and brought up: the app configures it.
-pub fn configure_interface(address: Option<&str>, gateway: Option<&str>) -> io::Result<()> {
+pub fn configure_interface(address: Option<IpCidr>, gateway: Option<IpAddr>) -> io::Result<()> {
     use super::netlink::{Netlink, non_loopback_links};
-    let invalid = || io::Error::from_raw_os_error(libc::EINVAL);
-    let address = match address {
-        Some(a) => Some(crate::profile::validate::parse_cidr(a).ok_or_else(invalid)?),
-        None => None,
-    };
     let links = non_loopback_links();
     let [(index, name)] = links.as_slice() else {
         // None (the launcher's step did not happen) or more than one
@@ -53,12 +50,12 @@ pub fn configure_interface(address: Option<&str>, gateway: Option<&str>) -> io::
     if name != INTERFACE {
         nl.rename(*index, INTERFACE)?;
     }
-    if let Some((addr, prefix)) = address {
-        nl.add_address(*index, addr, prefix)?;
+    if let Some(a) = address {
+        nl.add_address(*index, a.addr, a.prefix)?;
     }
     nl.set_up(*index)?;
     if let Some(g) = gateway {
-        nl.add_default_route(g.parse().map_err(|_| invalid())?)?;
+        nl.add_default_route(g)?;
     }
     Ok(())
 }

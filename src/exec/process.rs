@@ -1,9 +1,8 @@
 //! The process the app will be: session, environment, limits, the parent
 //! death signal, no_new_privs, and finally execve.
 
-use crate::plan::Rlimit;
-use crate::profile::LimitValue;
-use crate::profile::units::glob_match;
+use crate::glob::glob_match;
+use crate::plan::{LimitValue, Resource, Rlimit};
 use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, SigmaskHow, Signal, sigaction};
 use std::ffi::{CString, OsStr, OsString};
 use std::io;
@@ -29,18 +28,17 @@ pub fn environment(clear: bool, keep: &[String], set: &[(String, String)]) -> Ve
         .collect()
 }
 
-fn resource(name: &str) -> Option<libc::__rlimit_resource_t> {
-    Some(match name {
-        "nofile" => libc::RLIMIT_NOFILE,
-        "nproc" => libc::RLIMIT_NPROC,
-        "core" => libc::RLIMIT_CORE,
-        "cpu" => libc::RLIMIT_CPU,
-        "fsize" => libc::RLIMIT_FSIZE,
-        "stack" => libc::RLIMIT_STACK,
-        "as" => libc::RLIMIT_AS,
-        "memlock" => libc::RLIMIT_MEMLOCK,
-        _ => return None,
-    })
+fn resource(r: Resource) -> libc::__rlimit_resource_t {
+    match r {
+        Resource::Nofile => libc::RLIMIT_NOFILE,
+        Resource::Nproc => libc::RLIMIT_NPROC,
+        Resource::Core => libc::RLIMIT_CORE,
+        Resource::Cpu => libc::RLIMIT_CPU,
+        Resource::Fsize => libc::RLIMIT_FSIZE,
+        Resource::Stack => libc::RLIMIT_STACK,
+        Resource::As => libc::RLIMIT_AS,
+        Resource::Memlock => libc::RLIMIT_MEMLOCK,
+    }
 }
 
 pub fn set_rlimits(limits: &[Rlimit]) -> Result<(), (io::Error, String)> {
@@ -53,14 +51,8 @@ pub fn set_rlimits(limits: &[Rlimit]) -> Result<(), (io::Error, String)> {
             rlim_cur: v,
             rlim_max: v,
         };
-        let res = resource(l.resource).ok_or_else(|| {
-            (
-                io::Error::from_raw_os_error(libc::EINVAL),
-                l.resource.to_string(),
-            )
-        })?;
         // SAFETY: setrlimit with a valid resource and struct.
-        if unsafe { libc::setrlimit(res, &r) } < 0 {
+        if unsafe { libc::setrlimit(resource(l.resource), &r) } < 0 {
             return Err((io::Error::last_os_error(), format!("{}={v}", l.resource)));
         }
     }

@@ -3,8 +3,8 @@
 //! it as `ORIGIN: error: <step as in 'sandbox plan'>: <errno text>` with a
 //! hint where one is known. A successful exec closes the pipe unseen.
 
+use crate::plan::NsKind;
 use crate::plan::{Action, Plan, render};
-use crate::profile::NsKind;
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};
 use std::os::unix::ffi::OsStrExt;

@@ -14,8 +14,7 @@
 //!    returns, possibly after checking an argument (ioctl, clone, unshare,
 //!    personality); numbers without a verdict get the default.
 
-use crate::plan::Action;
-use crate::profile::SeccompPolicy;
+use crate::plan::{Action, SeccompPolicy, Syscall};
 use seccompiler::sock_filter;
 use std::io;
 
@@ -230,7 +229,7 @@ fn search(rules: &[(u32, Verdict)], default: u32) -> Vec<sock_filter> {
 /// Build the program for a plan's seccomp step.
 pub fn program(
     policy: SeccompPolicy,
-    syscalls: &[String],
+    syscalls: &[Syscall],
     errno: i32,
     creatable_namespaces: u32,
     setuid_bits: bool,
@@ -238,7 +237,6 @@ pub fn program(
 ) -> Vec<sock_filter> {
     let refuse = SECCOMP_RET_ERRNO | (errno as u32 & 0xffff);
     let enosys = SECCOMP_RET_ERRNO | libc::ENOSYS as u32;
-    let nr = |n: &str| crate::syscalls::number(n);
     let mut rules: Vec<(u32, Verdict)> = vec![];
     let setuid = if setuid_bits {
         vec![]
@@ -247,30 +245,27 @@ pub fn program(
     };
     let default = match policy {
         SeccompPolicy::Allowlist => {
-            for s in syscalls.iter().map(String::as_str).chain(["execve"]) {
-                if let Some(n) = nr(s) {
-                    // An allowed call that sets modes still may not set
-                    // the setuid bits, and an allowed ioctl still may not
-                    // push keystrokes.
-                    let verdict = setuid
-                        .iter()
-                        .find(|(m, _)| *m == n)
-                        .map(|(_, v)| v.clone())
-                        .unwrap_or(if n == libc::SYS_ioctl as u32 {
-                            no_keystrokes(refuse)
-                        } else {
-                            Verdict::Ret(SECCOMP_RET_ALLOW)
-                        });
-                    rules.push((n, verdict));
-                }
+            let execve = libc::SYS_execve as u32;
+            for n in syscalls.iter().map(|s| s.nr()).chain([execve]) {
+                // An allowed call that sets modes still may not set the
+                // setuid bits, and an allowed ioctl still may not push
+                // keystrokes.
+                let verdict = setuid
+                    .iter()
+                    .find(|(m, _)| *m == n)
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or(if n == libc::SYS_ioctl as u32 {
+                        no_keystrokes(refuse)
+                    } else {
+                        Verdict::Ret(SECCOMP_RET_ALLOW)
+                    });
+                rules.push((n, verdict));
             }
             refuse
         }
-        _ => {
+        SeccompPolicy::Default => {
             for s in syscalls {
-                if let Some(n) = nr(s) {
-                    rules.push((n, Verdict::Ret(refuse)));
-                }
+                rules.push((s.nr(), Verdict::Ret(refuse)));
             }
             rules.push((libc::SYS_ioctl as u32, no_keystrokes(refuse)));
             // clone3 passes flags in memory a filter cannot read: answer
@@ -450,11 +445,15 @@ mod tests {
         }
     }
 
+    /// The plan's syscalls, by name.
+    fn calls(names: &[&str]) -> Vec<Syscall> {
+        names.iter().map(|n| Syscall::named(n).unwrap()).collect()
+    }
+
     fn default_prog() -> Vec<sock_filter> {
-        let deny: Vec<String> = crate::syscalls::DEFAULT_DENY
+        let deny: Vec<Syscall> = crate::syscalls::DEFAULT_DENY
             .iter()
             .flat_map(|g| crate::syscalls::expand(g).unwrap())
-            .map(str::to_string)
             .collect();
         program(SeccompPolicy::Default, &deny, libc::EPERM, 0, false, false)
     }
@@ -514,7 +513,7 @@ mod tests {
         let denied: Vec<u32> = crate::syscalls::DEFAULT_DENY
             .iter()
             .flat_map(|g| crate::syscalls::expand(g).unwrap())
-            .filter_map(crate::syscalls::number)
+            .map(Syscall::nr)
             .collect();
         let mut special = vec![
             libc::SYS_ioctl,
@@ -567,7 +566,7 @@ mod tests {
             SECCOMP_RET_ERRNO | libc::ENOSYS as u32
         );
         // Opted out: the bits pass.
-        let deny: Vec<String> = vec!["bpf".into()];
+        let deny = calls(&["bpf"]);
         let open = program(SeccompPolicy::Default, &deny, libc::EPERM, 0, true, false);
         let nr = crate::syscalls::number("chmod").unwrap();
         assert_eq!(
@@ -588,11 +587,11 @@ mod tests {
         assert_eq!(run(&nest, AUDIT_ARCH, openat2, [0; 6]), SECCOMP_RET_ALLOW);
         assert_eq!(run(&nest, AUDIT_ARCH, nr, [0, 0o4755, 0, 0, 0, 0]), EPERM);
         // A denied name stays denied whatever its mode.
-        let deny: Vec<String> = vec!["chmod".into()];
+        let deny = calls(&["chmod"]);
         let p = program(SeccompPolicy::Default, &deny, libc::EPERM, 0, false, false);
         assert_eq!(run(&p, AUDIT_ARCH, nr, [0, 0o755, 0, 0, 0, 0]), EPERM);
         // An allowlist that allows chmod still refuses the bits.
-        let allow: Vec<String> = vec!["chmod".into()];
+        let allow = calls(&["chmod"]);
         let p = program(
             SeccompPolicy::Allowlist,
             &allow,
@@ -629,7 +628,7 @@ mod tests {
     fn allowlist_refuses_the_rest_but_allows_execve() {
         let p = program(
             SeccompPolicy::Allowlist,
-            &["read".into(), "write".into()],
+            &calls(&["read", "write"]),
             libc::EACCES,
             0,
             false,
@@ -649,10 +648,8 @@ mod tests {
 
     #[test]
     fn a_long_allowlist_still_searches_correctly() {
-        let all: Vec<String> = crate::syscalls::SYSCALLS
-            .iter()
-            .map(|(n, _)| n.to_string())
-            .collect();
+        let names: Vec<&str> = crate::syscalls::SYSCALLS.iter().map(|(n, _)| *n).collect();
+        let all = calls(&names);
         let p = program(SeccompPolicy::Allowlist, &all, libc::EPERM, 0, true, false);
         for (name, nr) in crate::syscalls::SYSCALLS {
             assert_eq!(

@@ -4,7 +4,7 @@
 //! root in the inner one cannot unmount, remount or move it.
 
 use crate::plan::IdMapEntry;
-use crate::profile::NsKind;
+use crate::plan::NsKind;
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 

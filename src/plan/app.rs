@@ -226,10 +226,7 @@ fn sandbox_path(plan: &Plan, caller: Option<&str>) -> String {
             if let Some((_, v)) = set.iter().find(|(k, _)| k == "PATH") {
                 return v.clone();
             }
-            let kept = !clear
-                || keep
-                    .iter()
-                    .any(|k| crate::profile::units::glob_match(k, "PATH"));
+            let kept = !clear || keep.iter().any(|k| crate::glob::glob_match(k, "PATH"));
             return match (kept, caller) {
                 (true, Some(p)) => p.to_string(),
                 _ => DEFAULT_PATH.to_string(),

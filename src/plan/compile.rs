@@ -3,11 +3,13 @@
 //! here, phase by phase, and nowhere else.
 
 use super::*;
+// The plan's own, not the profile's of the same name (converted here).
+use super::{Compat, SeccompPolicy};
 use crate::diag::{Diagnostic, Sp, Span};
+use crate::glob::glob_match;
 use crate::host::{HostFacts, PathKind};
 use crate::profile::guarded::Guard;
 use crate::profile::types::*;
-use crate::profile::units::glob_match;
 use crate::profile::{Loaded, validate::is_under};
 
 /// What the command line adds to a profile.
@@ -41,17 +43,18 @@ struct Compiler<'a> {
 /// resolver (link-local: never a real server's).
 pub const PASTA_DNS: &str = "169.254.1.1";
 /// veth defaults: the host end and the sandbox's end of the pair.
-pub const VETH_HOST_ADDRESS: &str = "10.89.0.1/24";
-pub const VETH_ADDRESS: &str = "10.89.0.2/24";
+pub const VETH_HOST_ADDRESS: IpCidr = IpCidr {
+    addr: IpAddr::V4(std::net::Ipv4Addr::new(10, 89, 0, 1)),
+    prefix: 24,
+};
+pub const VETH_ADDRESS: IpCidr = IpCidr {
+    addr: IpAddr::V4(std::net::Ipv4Addr::new(10, 89, 0, 2)),
+    prefix: 24,
+};
 
 /// nobody and nogroup: what a root caller's sandbox is on the host, unless
 /// the profile sets `[user] host_root = true`.
 pub const NOBODY: u32 = 65534;
-
-/// `"10.0.0.1/24"` -> `"10.0.0.1"`.
-fn ip_of(cidr: &str) -> String {
-    cidr.split('/').next().unwrap_or(cidr).to_string()
-}
 
 pub fn compile(
     loaded: &Loaded,
@@ -339,12 +342,25 @@ impl Compiler<'_> {
             .flatten()
     }
 
-    fn veth_host_address(&self) -> String {
-        let n = &self.loaded.profile.network;
-        n.host_address
-            .as_ref()
-            .map(|a| a.value.clone())
-            .unwrap_or_else(|| VETH_HOST_ADDRESS.into())
+    fn veth_host_address(&mut self) -> Option<IpCidr> {
+        match &self.loaded.profile.network.host_address {
+            Some(a) => self.cidr(a),
+            None => Some(VETH_HOST_ADDRESS),
+        }
+    }
+
+    /// A profile's address: the validator refused what does not parse, so
+    /// this is a backstop, an error at its line rather than a guess.
+    fn cidr(&mut self, a: &SpStr) -> Option<IpCidr> {
+        let parsed = crate::profile::validate::parse_cidr(&a.value);
+        if parsed.is_none() {
+            let e = format!(
+                "'{}' is not an address with its prefix length (ADDRESS/PREFIX)",
+                a.value
+            );
+            self.diags.push(Diagnostic::error(a.span, e));
+        }
+        parsed.map(|(addr, prefix)| IpCidr { addr, prefix })
     }
 
     /// Launcher steps that connect the child's network namespace to the
@@ -367,11 +383,15 @@ impl Compiler<'_> {
                     dns_forward: n.dns.is_empty().then(|| PASTA_DNS.to_string()),
                     host_loopback: flag(&n.host_loopback, false),
                     userns: p.ns_new(NsKind::User),
+                    root: self.host.is_root(),
                 }
             }
-            NetMode::Veth => Action::Veth {
-                host_address: self.veth_host_address(),
-                host_interface: n.host_interface.as_ref().map(|h| h.value.clone()),
+            NetMode::Veth => match self.veth_host_address() {
+                Some(host_address) => Action::Veth {
+                    host_address,
+                    host_interface: n.host_interface.as_ref().map(|h| h.value.clone()),
+                },
+                None => return,
             },
             NetMode::Macvlan => Action::Macvlan {
                 parent: n
@@ -1190,17 +1210,28 @@ impl Compiler<'_> {
             let n = &p.network;
             if matches!(self.net_mode(), NetMode::Veth | NetMode::Macvlan) {
                 let veth = self.net_mode() == NetMode::Veth;
-                let address = match n.address.as_ref().map(|a| a.value.as_str()) {
-                    Some(NO_ADDRESS) => None,
-                    Some(a) => Some(a.to_string()),
-                    None => Some(VETH_ADDRESS.to_string()),
+                let address = match &n.address {
+                    Some(a) if a.value == NO_ADDRESS => None,
+                    Some(a) => Some(self.cidr(a)),
+                    None => Some(Some(VETH_ADDRESS)),
                 };
                 let gateway = match &n.gateway {
-                    Some(g) => Some(g.value.clone()),
+                    Some(g) => match g.value.parse::<IpAddr>() {
+                        Ok(ip) => Some(ip),
+                        Err(_) => {
+                            let e = format!("gateway '{}' is not an IP address", g.value);
+                            self.diags.push(Diagnostic::error(g.span, e));
+                            None
+                        }
+                    },
                     // A veth's other end is the way out, by default; an
                     // interface the app configures gets the route it asks for.
-                    None if veth && address.is_some() => Some(ip_of(&self.veth_host_address())),
+                    None if veth && address.is_some() => self.veth_host_address().map(|a| a.addr),
                     None => None,
+                };
+                // An address that did not parse is an error said above.
+                let Some(address) = address.map_or(Some(None), |a| a.map(Some)) else {
+                    return;
                 };
                 let o = self.origin_of(&n.address).or(self.origin_of(&n.mode));
                 self.push(
@@ -1251,30 +1282,37 @@ impl Compiler<'_> {
             let o = self.origin_of(&p.user.uid).or(self.origin_of(&p.user.gid));
             self.push(Phase::Sandwich, Action::SetIds { uid, gid }, o);
         }
-        let mut keep: Vec<String> = p
-            .process
-            .capabilities
-            .iter()
-            .filter_map(|c| crate::capabilities::canonical(&c.value).map(str::to_string))
-            .collect();
+        let mut keep: Vec<Capability> = vec![];
+        for c in &p.process.capabilities {
+            match Capability::named(&c.value) {
+                Some(cap) => keep.push(cap),
+                // The validator says it with the names there are; a plan
+                // never drops a capability the profile asked for unheard.
+                None => self.diags.push(Diagnostic::error(
+                    c.span,
+                    format!("unknown capability '{}'", c.value),
+                )),
+            }
+        }
         // Administering its own namespaces takes these capabilities; in the
         // inner user namespace they reach nothing the profile set up.
         for k in self.own_namespaces() {
-            let caps: &[&str] = match k {
-                NsKind::Net => &["CAP_NET_ADMIN"],
+            use crate::capabilities::{NET_ADMIN, SYS_ADMIN, SYS_TIME};
+            let caps: &[Capability] = match k {
+                NsKind::Net => &[NET_ADMIN],
                 // The app makes its time namespaces itself (unshare needs
                 // CAP_SYS_ADMIN) and sets their clocks (CAP_SYS_TIME).
-                NsKind::Time => &["CAP_SYS_ADMIN", "CAP_SYS_TIME"],
+                NsKind::Time => &[SYS_ADMIN, SYS_TIME],
                 NsKind::User
                 | NsKind::Mount
                 | NsKind::Pid
                 | NsKind::Ipc
                 | NsKind::Uts
-                | NsKind::Cgroup => &["CAP_SYS_ADMIN"],
+                | NsKind::Cgroup => &[SYS_ADMIN],
             };
             for cap in caps {
-                if !keep.iter().any(|c| c == cap) {
-                    keep.push(cap.to_string());
+                if !keep.contains(cap) {
+                    keep.push(*cap);
                 }
             }
         }
@@ -1284,9 +1322,9 @@ impl Compiler<'_> {
         // reaches only files' capabilities for that namespace's root, which
         // no_new_privs keeps any exec from gaining.
         if self.nesting() && self.sandwich_on() && self.app_ids().0 == 0 {
-            let cap = "CAP_SETFCAP";
-            if !keep.iter().any(|c| c == cap) {
-                keep.push(cap.to_string());
+            let cap = crate::capabilities::SETFCAP;
+            if !keep.contains(&cap) {
+                keep.push(cap);
             }
         }
         // The sandbox's network belongs to the outer user namespace: from
@@ -1297,14 +1335,14 @@ impl Compiler<'_> {
         // needs the capabilities where the sandbox's network is: a network
         // of the app's own (own_namespaces) would not have it.
         let unaddressed = self.unaddressed();
-        const NET_CAPS: [&str; 3] = ["CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_NET_BROADCAST"];
+        use crate::capabilities::{NET_ADMIN, NET_BROADCAST, NET_RAW};
+        const NET_CAPS: [Capability; 3] = [NET_ADMIN, NET_RAW, NET_BROADCAST];
         if self.sandwich_on()
             && p.ns_new(NsKind::Net)
             && (unaddressed.is_some() || !self.own_namespaces().contains(&NsKind::Net))
         {
             for c in &p.process.capabilities {
-                let name = crate::capabilities::canonical(&c.value).unwrap_or_default();
-                if NET_CAPS.contains(&name) {
+                if let Some(name) = Capability::named(&c.value).filter(|c| NET_CAPS.contains(c)) {
                     let hint = match &unaddressed {
                         Some(at) => format!("an app that configures eth0 itself (address = \"none\" at {at}) needs them in the user namespace that owns the sandbox's network: set [user] sandwich = false (own_namespaces = [\"net\"] would give it a new network without eth0)"),
                         None => "add [user] own_namespaces = [\"net\"] for a network the app administers itself (it brings its interfaces up), or set [user] sandwich = false; ping and ports below 1024 need no capability here".into(),
@@ -1321,17 +1359,18 @@ impl Compiler<'_> {
         }
         // Unaddressed, and no way for the app to address it: say so.
         if let Some(a) = p.network.address.as_ref().filter(|_| unaddressed.is_some()) {
-            let has = |cap: &str| keep.iter().any(|k| k == cap);
-            let both = has("CAP_NET_ADMIN") && has("CAP_NET_RAW");
+            let both = keep.contains(&NET_ADMIN) && keep.contains(&NET_RAW);
             if !self.sandwich_on() && !both {
                 self.warnings.push(
                     Diagnostic::warning(a.span, "address = \"none\" leaves eth0 for the app to configure, but it does not keep CAP_NET_ADMIN and CAP_NET_RAW, which a DHCP client needs to do it")
                         .with_hint("add [process] capabilities = [\"CAP_NET_ADMIN\", \"CAP_NET_RAW\"]"),
                 );
             } else if self.sandwich_on()
-                && !p.process.capabilities.iter().any(|c| {
-                    NET_CAPS.contains(&crate::capabilities::canonical(&c.value).unwrap_or_default())
-                })
+                && !p
+                    .process
+                    .capabilities
+                    .iter()
+                    .any(|c| Capability::named(&c.value).is_some_and(|c| NET_CAPS.contains(&c)))
             {
                 self.warnings.push(
                     Diagnostic::warning(a.span, "address = \"none\" leaves eth0 for the app to configure, but under the sandwich it can hold no capability over the sandbox's network")
@@ -1357,7 +1396,8 @@ impl Compiler<'_> {
     /// Ctrl-C, /dev/tty), and cannot push keystrokes into it.
     fn new_session(&self) -> bool {
         let p = &self.loaded.profile;
-        let filtered = p.seccomp.policy.as_ref().map(|s| s.value) != Some(SeccompPolicy::None);
+        let filtered =
+            p.seccomp.policy.as_ref().map(|s| s.value) != Some(crate::profile::SeccompPolicy::None);
         flag(&p.process.new_session, !filtered)
     }
 
@@ -1435,8 +1475,8 @@ impl Compiler<'_> {
                 .limits
                 .values
                 .iter()
-                .map(|(k, v)| Rlimit {
-                    resource: k,
+                .map(|(resource, v)| Rlimit {
+                    resource: *resource,
                     value: v.value,
                 })
                 .collect();
@@ -1530,18 +1570,29 @@ impl Compiler<'_> {
             list.retain(|p| !all.iter().any(|q| q != p && is_under(p, q)));
         }
         let scope = match &l.scope {
-            Some(s) => s.value.iter().map(|v| v.value.clone()).collect(),
-            None => vec!["signal".into(), "abstract-unix-socket".into()],
+            Some(s) => s
+                .value
+                .iter()
+                .filter_map(|v| {
+                    let scope = Scope::named(&v.value);
+                    if scope.is_none() {
+                        // The validator said it, with the scopes there are.
+                        let e = format!("unknown landlock scope '{}'", v.value);
+                        self.diags.push(Diagnostic::error(v.span, e));
+                    }
+                    scope
+                })
+                .collect(),
+            None => Scope::ALL.to_vec(),
         };
         let o = self
             .origin_of(&l.enabled)
             .or(self.origin_of(&l.from_mounts))
             .or(self.origin_of(&l.compat));
-        let compat = l
-            .compat
-            .as_ref()
-            .map(|c| c.value)
-            .unwrap_or(Compat::BestEffort);
+        let compat = match l.compat.as_ref().map(|c| c.value) {
+            Some(crate::profile::Compat::Hard) => Compat::Hard,
+            Some(crate::profile::Compat::BestEffort) | None => Compat::BestEffort,
+        };
         // An app allowed user namespaces of its own writes their id maps in
         // /proc (the sandbox's own /proc: /proc/sys stays read-only).
         if self.nested_userns() && !write.iter().any(|w| w == "/proc") {
@@ -1611,19 +1662,28 @@ impl Compiler<'_> {
 
     fn seccomp(&mut self) {
         let s = &self.loaded.profile.seccomp;
-        let policy = s
-            .policy
-            .as_ref()
-            .map(|p| p.value)
-            .unwrap_or(SeccompPolicy::Default);
-        let names = |list: &[SpStr]| -> Vec<&'static str> {
-            list.iter()
-                .flat_map(|n| crate::syscalls::expand(&n.value).unwrap_or_default())
-                .collect()
+        let policy = match s.policy.as_ref().map(|p| p.value) {
+            Some(crate::profile::SeccompPolicy::None) => return,
+            Some(crate::profile::SeccompPolicy::Default) | None => SeccompPolicy::Default,
+            Some(crate::profile::SeccompPolicy::Allowlist) => SeccompPolicy::Allowlist,
+        };
+        let mut names = |list: &[SpStr]| -> Vec<Syscall> {
+            let mut calls = vec![];
+            for n in list {
+                match crate::syscalls::expand(&n.value) {
+                    Some(c) => calls.extend(c),
+                    // The validator said it, with the names there are; a
+                    // filter never leaves out a call the profile named.
+                    None => self.diags.push(Diagnostic::error(
+                        n.span,
+                        format!("unknown system call '{}'", n.value),
+                    )),
+                }
+            }
+            calls
         };
         let (allow, deny) = (names(&s.allow), names(&s.deny));
-        let mut syscalls: Vec<&str> = match policy {
-            SeccompPolicy::None => return,
+        let mut syscalls: Vec<Syscall> = match policy {
             SeccompPolicy::Default => {
                 // An app that owns a mount namespace needs the mount calls
                 // (they reach only that namespace); not chroot or pivot_root.
@@ -1641,7 +1701,9 @@ impl Compiler<'_> {
                         } else {
                             &["chroot", "pivot_root"][..]
                         };
-                        !((owns_mounts || nesting) && mount_calls.contains(n) && !kept.contains(n))
+                        !((owns_mounts || nesting)
+                            && mount_calls.contains(n)
+                            && !kept.contains(&n.name()))
                     })
                     .chain(deny)
                     .filter(|n| !allow.contains(n))
@@ -1650,13 +1712,13 @@ impl Compiler<'_> {
             SeccompPolicy::Allowlist => allow.into_iter().filter(|n| !deny.contains(n)).collect(),
         };
         let mut seen = std::collections::HashSet::new();
-        syscalls.retain(|n| seen.insert(*n));
+        syscalls.retain(|n| seen.insert(n.nr()));
         let o = self.origin_of(&s.policy);
         self.push(
             Phase::Seccomp,
             Action::Seccomp {
                 policy,
-                syscalls: syscalls.into_iter().map(str::to_string).collect(),
+                syscalls,
                 errno: s.errno.as_ref().map(|e| e.value).unwrap_or(libc::EPERM),
                 namespaces: self.nested_userns(),
                 time_namespaces: self.own_namespaces().contains(&NsKind::Time),
@@ -1684,7 +1746,7 @@ pub fn split_parent(path: &str) -> (String, String) {
 
 /// Landlock features, the ABI that brought them, and whether a profile uses
 /// them (filesystem rights are always asked for).
-type Uses = fn(&[Sp<u16>], &[Sp<u16>], &[String]) -> bool;
+type Uses = fn(&[Sp<u16>], &[Sp<u16>], &[Scope]) -> bool;
 const LANDLOCK_FEATURES: [(&str, u32, Uses); 6] = [
     ("file system rights", 1, |_, _, _| true),
     (
@@ -1760,4 +1822,218 @@ fn hidden_later(later: &[Step], dst: &str) -> bool {
 pub fn work_dir_for(upper: &str) -> String {
     let (parent, name) = split_parent(upper);
     format!("{}/.{name}.work", parent.trim_end_matches('/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::FakeHost;
+    use crate::profile::{SearchPath, Vars, load_text, validate};
+
+    fn compiled(
+        text: &str,
+        host: &FakeHost,
+        validated: bool,
+    ) -> (Loaded, Result<Plan, Vec<Diagnostic>>) {
+        let mut l = load_text("t.toml", None, text, &SearchPath::builtin_only());
+        validate(&mut l, &Vars::example_user(), host);
+        if validated {
+            assert!(!l.has_errors(), "{:?}", l.diags);
+        }
+        let inv = Invocation {
+            command: vec!["/bin/true".into()],
+            ..Invocation::default()
+        };
+        let plan = compile(&l, host, &inv);
+        (l, plan)
+    }
+
+    fn plan_of(text: &str) -> Plan {
+        compiled(text, &FakeHost::debian_user(), true).1.unwrap()
+    }
+
+    /// A root caller, whom veth networking needs.
+    fn root() -> FakeHost {
+        FakeHost {
+            uid: 0,
+            gid: 0,
+            ..FakeHost::debian_user()
+        }
+    }
+
+    fn on_root(text: &str) -> Plan {
+        compiled(text, &root(), true).1.unwrap()
+    }
+
+    fn action(p: &Plan, f: impl Fn(&Action) -> bool) -> &Action {
+        &p.find(f).expect("step present").action
+    }
+
+    /// The plan's own error for what the validator lets through only when
+    /// its errors are ignored: (message, line) of each.
+    fn refused(text: &str) -> Vec<(String, usize)> {
+        let (l, plan) = compiled(text, &FakeHost::debian_user(), false);
+        lines(&l, &plan.expect_err("the plan refuses it"))
+    }
+
+    fn lines(l: &Loaded, diags: &[Diagnostic]) -> Vec<(String, usize)> {
+        diags
+            .iter()
+            .map(|d| {
+                (
+                    d.message.clone(),
+                    d.span.map_or(0, |s| l.sources.line_col(s).0),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn capabilities_are_resolved_to_their_numbers() {
+        let p = plan_of(
+            "extends = [\"default\"]\n[process]\ncapabilities = [\"net_bind_service\", \"CAP_CHOWN\"]\n",
+        );
+        let Action::DropCapabilities { keep } =
+            action(&p, |a| matches!(a, Action::DropCapabilities { .. }))
+        else {
+            unreachable!()
+        };
+        let kept: Vec<(u8, &str)> = keep.iter().map(|c| (c.number(), c.name())).collect();
+        assert_eq!(kept, [(10, "CAP_NET_BIND_SERVICE"), (0, "CAP_CHOWN")]);
+    }
+
+    #[test]
+    fn an_unknown_capability_is_an_error_at_its_line_not_dropped() {
+        let e = refused(
+            "extends = [\"default\"]\n[process]\ncapabilities = [\"CAP_CHOWN\", \"CAP_NOSUCH\"]\n",
+        );
+        assert_eq!(e, [("unknown capability 'CAP_NOSUCH'".to_string(), 3)]);
+    }
+
+    #[test]
+    fn landlock_scopes_are_an_enum_and_an_unknown_one_is_an_error() {
+        let landlock = |p: &Plan| match action(p, |a| matches!(a, Action::Landlock { .. })) {
+            Action::Landlock { scope, compat, .. } => (scope.clone(), *compat),
+            _ => unreachable!(),
+        };
+        let p = plan_of("extends = [\"default\"]\n");
+        assert_eq!(landlock(&p), (Scope::ALL.to_vec(), Compat::BestEffort));
+        let p = plan_of(
+            "extends = [\"default\"]\n[landlock]\nscope = [\"signal\"]\ncompat = \"hard\"\n",
+        );
+        assert_eq!(landlock(&p), (vec![Scope::Signal], Compat::Hard));
+        let e =
+            refused("extends = [\"default\"]\n[landlock]\n\nscope = [\"signal\", \"sockets\"]\n");
+        assert_eq!(e, [("unknown landlock scope 'sockets'".to_string(), 4)]);
+    }
+
+    #[test]
+    fn syscalls_are_resolved_to_numbers_and_an_unknown_one_is_an_error() {
+        let seccomp = |p: &Plan| match action(p, |a| matches!(a, Action::Seccomp { .. })) {
+            Action::Seccomp {
+                policy, syscalls, ..
+            } => (*policy, syscalls.clone()),
+            _ => unreachable!(),
+        };
+        let p = plan_of(
+            "extends = [\"default\"]\n[seccomp]\npolicy = \"allowlist\"\nallow = [\"read\", \"@swap\"]\n",
+        );
+        let nr = |n: &str| crate::syscalls::number(n).unwrap();
+        let (policy, calls) = seccomp(&p);
+        assert_eq!(policy, SeccompPolicy::Allowlist);
+        let got: Vec<(u32, &str)> = calls.iter().map(|s| (s.nr(), s.name())).collect();
+        assert_eq!(
+            got,
+            [
+                (nr("read"), "read"),
+                (nr("swapon"), "swapon"),
+                (nr("swapoff"), "swapoff")
+            ]
+        );
+        let p = plan_of("extends = [\"default\"]\n[seccomp]\npolicy = \"none\"\n");
+        assert!(p.find(|a| matches!(a, Action::Seccomp { .. })).is_none());
+        let e =
+            refused("extends = [\"default\"]\n[seccomp]\ndeny = [\"ptrace\",\n  \"frobnicate\"]\n");
+        assert_eq!(e, [("unknown system call 'frobnicate'".to_string(), 4)]);
+    }
+
+    #[test]
+    fn rlimits_name_their_resource() {
+        let p = plan_of(
+            "extends = [\"default\"]\n[limits]\nnofile = 64\nstack = \"8M\"\ncore = \"unlimited\"\n",
+        );
+        let Action::SetRlimits { limits } = action(&p, |a| matches!(a, Action::SetRlimits { .. }))
+        else {
+            unreachable!()
+        };
+        let got: Vec<(Resource, LimitValue)> =
+            limits.iter().map(|l| (l.resource, l.value)).collect();
+        // In the documentation's order, as the profile's keys are read.
+        assert_eq!(
+            got,
+            [
+                (Resource::Nofile, LimitValue::Value(64)),
+                (Resource::Core, LimitValue::Unlimited),
+                (Resource::Stack, LimitValue::Value(8 << 20)),
+            ]
+        );
+    }
+
+    #[test]
+    fn addresses_are_parsed_when_the_plan_is_built() {
+        let p = on_root(
+            "extends = [\"default\"]\n[network]\nmode = \"veth\"\naddress = \"fd00::2/64\"\nhost_address = \"fd00::1/64\"\n",
+        );
+        let Action::Veth { host_address, .. } = action(&p, |a| matches!(a, Action::Veth { .. }))
+        else {
+            unreachable!()
+        };
+        assert_eq!(host_address.to_string(), "fd00::1/64");
+        let Action::ConfigureInterface { address, gateway } =
+            action(&p, |a| matches!(a, Action::ConfigureInterface { .. }))
+        else {
+            unreachable!()
+        };
+        assert_eq!(
+            (
+                address.map(|a| (a.addr.to_string(), a.prefix)),
+                gateway.map(|g| g.to_string())
+            ),
+            (Some(("fd00::2".into(), 64)), Some("fd00::1".into()))
+        );
+        let p = on_root("extends = [\"default\"]\n[network]\nmode = \"veth\"\n");
+        assert!(matches!(
+            action(&p, |a| matches!(a, Action::ConfigureInterface { .. })),
+            Action::ConfigureInterface { address: Some(VETH_ADDRESS), gateway: Some(g) } if *g == VETH_HOST_ADDRESS.addr
+        ));
+        let e = refused(
+            "extends = [\"default\"]\n[network]\nmode = \"veth\"\nhost_address = \"10.0.0.1/33\"\n",
+        );
+        assert!(
+            e.iter()
+                .any(|(m, line)| m.contains("10.0.0.1/33") && *line == 4),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn whether_pasta_stays_root_is_the_hosts_fact() {
+        let pasta_root = |uid: u32| {
+            let host = FakeHost {
+                uid,
+                ..FakeHost::debian_user()
+            };
+            let (_, p) = compiled(
+                "extends = [\"default\"]\n[network]\nmode = \"pasta\"\n",
+                &host,
+                true,
+            );
+            match action(&p.unwrap(), |a| matches!(a, Action::Pasta { .. })) {
+                Action::Pasta { root, .. } => *root,
+                _ => unreachable!(),
+            }
+        };
+        assert!(!pasta_root(1000));
+        assert!(pasta_root(0));
+    }
 }

@@ -47,10 +47,17 @@ pub use order::check_order;
 pub use render::render_text;
 
 use crate::diag::Origin;
-use crate::profile::{Compat, LimitValue, NsKind, SeccompPolicy};
 use serde::Serialize;
 use std::ffi::OsString;
+use std::net::IpAddr;
 use std::os::unix::ffi::OsStrExt;
+
+// The vocabulary the plan shares with the profile lives in leaf modules;
+// re-exported so that the executor takes every type it needs from here.
+pub use crate::capabilities::Capability;
+pub use crate::limits::{LimitValue, Resource};
+pub use crate::namespaces::NsKind;
+pub use crate::syscalls::Syscall;
 
 /// The stages of a sandbox's life, in the order they run. A plan's steps
 /// never go back to an earlier phase ([`check_order`]).
@@ -94,8 +101,80 @@ pub struct IdMapEntry {
 /// One rlimit to set (both soft and hard).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Rlimit {
-    pub resource: &'static str,
+    pub resource: Resource,
     pub value: LimitValue,
+}
+
+/// An interface address and its prefix length, `10.0.0.2/24`, checked when
+/// the plan is built; printed as that text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IpCidr {
+    pub addr: IpAddr,
+    pub prefix: u8,
+}
+
+impl std::fmt::Display for IpCidr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.addr, self.prefix)
+    }
+}
+
+impl Serialize for IpCidr {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// What Landlock does with rights this kernel cannot enforce.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Compat {
+    /// Apply what it can (the launcher says what it could not).
+    BestEffort,
+    /// Refuse to run.
+    Hard,
+}
+
+/// A Landlock scope: IPC the app may not reach out of its domain with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scope {
+    /// Signals to processes outside the domain.
+    Signal,
+    /// Connections to abstract unix sockets made outside it.
+    AbstractUnixSocket,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 2] = [Scope::Signal, Scope::AbstractUnixSocket];
+
+    /// The name a profile writes (`[landlock] scope`) and the plan prints.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scope::Signal => "signal",
+            Scope::AbstractUnixSocket => "abstract-unix-socket",
+        }
+    }
+
+    pub fn named(name: &str) -> Option<Scope> {
+        Scope::ALL.into_iter().find(|s| s.name() == name)
+    }
+}
+
+impl std::fmt::Display for Scope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The filter a seccomp step loads (`policy = "none"` makes no step).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SeccompPolicy {
+    /// Everything passes but the syscalls listed (and the argument checks).
+    Default,
+    /// Only the syscalls listed pass.
+    Allowlist,
 }
 
 /// What one step does. Paths inside the sandbox are absolute; sources are
@@ -278,12 +357,17 @@ pub enum Action {
         host_loopback: bool,
         /// Join the child's user namespace too (it owns the network namespace).
         userns: bool,
+        /// The launcher is root: pasta is told to stay root (`--runas 0`),
+        /// or it would switch to nobody and fail to join the namespaces
+        /// root owns.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        root: bool,
     },
     /// Launcher (root): a veth pair, the host end `host_interface` (default
     /// `sb<PID>`) with this address, the other end created inside the
     /// child's namespace.
     Veth {
-        host_address: String,
+        host_address: IpCidr,
         #[serde(skip_serializing_if = "Option::is_none")]
         host_interface: Option<String>,
     },
@@ -296,8 +380,8 @@ pub enum Action {
     /// its address, brought up, and the default route set. No address
     /// (`address = "none"`): renamed and up only, for the app to configure.
     ConfigureInterface {
-        address: Option<String>,
-        gateway: Option<String>,
+        address: Option<IpCidr>,
+        gateway: Option<IpAddr>,
     },
     /// Launcher: start xdg-dbus-proxy on the caller's session bus,
     /// filtering to these names (its --talk, --own, --see, --call,
@@ -357,7 +441,7 @@ pub enum Action {
     },
     /// Empty every capability set but these.
     DropCapabilities {
-        keep: Vec<String>,
+        keep: Vec<Capability>,
     },
     NewSession,
     Chdir {
@@ -388,7 +472,7 @@ pub enum Action {
         exec: Vec<String>,
         tcp_bind: Vec<u16>,
         tcp_connect: Vec<u16>,
-        scope: Vec<String>,
+        scope: Vec<Scope>,
         compat: Compat,
     },
     /// A small PID 1 starts the app's process, then seals itself (closes
@@ -402,8 +486,8 @@ pub enum Action {
     SealInit,
     Seccomp {
         policy: SeccompPolicy,
-        /// Syscalls denied (policy default) or allowed (allowlist), by name.
-        syscalls: Vec<String>,
+        /// Syscalls denied (policy default) or allowed (allowlist).
+        syscalls: Vec<Syscall>,
         errno: i32,
         /// Whether clone/unshare may create namespaces and setns join them.
         namespaces: bool,

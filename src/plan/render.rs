@@ -1,8 +1,7 @@
 //! `sandbox plan` text: one numbered step a line, with its origin. The
 //! executor's error messages describe a failed step with the same words.
 
-use super::{Action, Plan};
-use crate::profile::{LimitValue, SeccompPolicy};
+use super::{Action, Compat, LimitValue, Plan, SeccompPolicy};
 use std::os::unix::ffi::OsStrExt;
 
 fn ids(map: &[super::IdMapEntry]) -> String {
@@ -33,11 +32,11 @@ fn size(bytes: u64) -> String {
     bytes.to_string()
 }
 
-fn list(items: &[String]) -> String {
+fn list<T: std::fmt::Display>(items: &[T]) -> String {
     if items.is_empty() {
         "none".into()
     } else {
-        items.join(" ")
+        items.iter().map(T::to_string).collect::<Vec<_>>().join(" ")
     }
 }
 
@@ -333,8 +332,8 @@ pub fn describe(a: &Action) -> String {
             format!(
                 "landlock ({}): read {}; write {}{}; exec {}; tcp bind {}; tcp connect {}; scope {}",
                 match compat {
-                    crate::profile::Compat::Hard => "hard",
-                    crate::profile::Compat::BestEffort => "best-effort",
+                    Compat::Hard => "hard",
+                    Compat::BestEffort => "best-effort",
                 },
                 list(read),
                 list(write),
@@ -372,7 +371,7 @@ pub fn describe(a: &Action) -> String {
                     syscalls.len(),
                     if *setuid_bits { "" } else { "; setuid/setgid bits refused" }
                 ),
-                _ => format!(
+                SeccompPolicy::Default => format!(
                     "seccomp default policy: {} syscalls fail with {errno_name}, clone3 with ENOSYS; ioctl TIOCSTI/TIOCLINUX, x32 ABI{}{setuid} refused",
                     syscalls.len(),
                     match (namespaces, time_namespaces) {

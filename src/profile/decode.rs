@@ -830,10 +830,11 @@ impl Decoder<'_> {
     }
 
     fn limits(&mut self, t: &DeTable) -> Limits {
-        let keys: Vec<&str> = LIMIT_KEYS.iter().map(|(k, _)| *k).collect();
+        let keys: Vec<&str> = Resource::ALL.iter().map(|r| r.key()).collect();
         self.check_keys(t, &keys, "[limits]");
         let mut values = vec![];
-        for (key, sized) in LIMIT_KEYS {
+        for resource in Resource::ALL {
+            let (key, sized) = (resource.key(), resource.is_size());
             let Some(node) = t.get(key) else { continue };
             let span = self.span(node);
             let v = match node.get_ref() {
@@ -855,7 +856,7 @@ impl Decoder<'_> {
                 }
             };
             if let Some(v) = v {
-                values.push((key, Sp::new(v, span)));
+                values.push((resource, Sp::new(v, span)));
             }
         }
         Limits { values }

@@ -22,69 +22,7 @@ pub enum NsSetting {
     Join(String),
 }
 
-/// The namespace kinds, in the order they are listed and joined.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum NsKind {
-    User,
-    Mount,
-    Pid,
-    Ipc,
-    Uts,
-    Net,
-    Cgroup,
-    Time,
-}
-
-impl NsKind {
-    pub const ALL: [NsKind; 8] = [
-        NsKind::User,
-        NsKind::Mount,
-        NsKind::Pid,
-        NsKind::Ipc,
-        NsKind::Uts,
-        NsKind::Net,
-        NsKind::Cgroup,
-        NsKind::Time,
-    ];
-    pub fn key(self) -> &'static str {
-        match self {
-            NsKind::User => "user",
-            NsKind::Mount => "mount",
-            NsKind::Pid => "pid",
-            NsKind::Ipc => "ipc",
-            NsKind::Uts => "uts",
-            NsKind::Net => "net",
-            NsKind::Cgroup => "cgroup",
-            NsKind::Time => "time",
-        }
-    }
-    /// The file under /proc/PID/ns/ for this kind.
-    pub fn proc_name(self) -> &'static str {
-        match self {
-            NsKind::Mount => "mnt",
-            other => other.key(),
-        }
-    }
-    /// Why a namespace of this kind cannot be kept by binding its file
-    /// (`[namespaces] keep`), if it cannot.
-    pub fn unkeepable(self) -> Option<&'static str> {
-        match self {
-            NsKind::Pid => Some(
-                "a pid namespace ends with its PID 1: its file can be kept, but nothing can start in it after the sandbox ends (fork fails)",
-            ),
-            NsKind::Cgroup | NsKind::Time => Some(
-                "the sandbox makes this namespace after the launcher binds the others (the child, once it is in its cgroup; the init, for the time namespace): a bound file would hold the host's",
-            ),
-            _ => None,
-        }
-    }
-    /// Whether the profile format turns this namespace on when nothing is
-    /// said. Time is off: few applications need it and it costs a fork.
-    pub fn default_new(self) -> bool {
-        self != NsKind::Time
-    }
-}
+pub use crate::namespaces::NsKind;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct IdRange {
@@ -330,31 +268,12 @@ pub struct Process {
     pub timeout: Option<Sp<u64>>,
 }
 
-/// An rlimit value: a number (both soft and hard) or unlimited.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LimitValue {
-    Value(u64),
-    Unlimited,
-}
-
-/// The `[limits]` keys, in documentation order, with whether they take a
-/// size ("64M") as well as a plain number.
-pub const LIMIT_KEYS: [(&str, bool); 8] = [
-    ("nofile", false),
-    ("nproc", false),
-    ("core", true),
-    ("cpu", false),
-    ("fsize", true),
-    ("stack", true),
-    ("as", true),
-    ("memlock", true),
-];
+pub use crate::limits::{LimitValue, Resource};
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Limits {
-    /// (key from [`LIMIT_KEYS`], value); at most one per key.
-    pub values: Vec<(&'static str, Sp<LimitValue>)>,
+    /// At most one per resource.
+    pub values: Vec<(Resource, Sp<LimitValue>)>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -108,20 +108,6 @@ pub fn parse_errno(s: &str) -> Option<i32> {
     ERRNOS.iter().find(|(n, _)| *n == s).map(|(_, v)| *v)
 }
 
-/// `true` when `name` matches the glob `pattern` (`*` and `?` only).
-pub fn glob_match(pattern: &str, name: &str) -> bool {
-    fn go(p: &[u8], n: &[u8]) -> bool {
-        match (p.first(), n.first()) {
-            (None, None) => true,
-            (Some(b'*'), _) => go(&p[1..], n) || (!n.is_empty() && go(p, &n[1..])),
-            (Some(b'?'), Some(_)) => go(&p[1..], &n[1..]),
-            (Some(a), Some(b)) if a == b => go(&p[1..], &n[1..]),
-            _ => false,
-        }
-    }
-    go(pattern.as_bytes(), name.as_bytes())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,14 +145,5 @@ mod tests {
         assert!(parse_duration("30").is_err());
         assert!(parse_duration("s").is_err());
         assert!(parse_duration("3 days").is_err());
-    }
-
-    #[test]
-    fn globs() {
-        assert!(glob_match("LC_*", "LC_ALL"));
-        assert!(glob_match("TERM", "TERM"));
-        assert!(!glob_match("TERM", "TERMINAL"));
-        assert!(glob_match("X?G", "XDG"));
-        assert!(!glob_match("LC_*", "LANG"));
     }
 }

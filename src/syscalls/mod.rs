@@ -164,6 +164,46 @@ pub const DEFAULT_DENY: &[&str] = &[
     "@userfaultfd",
 ];
 
+/// A system call the plan names: its number on this architecture (for the
+/// filter) and its name (for the printed plan). Made only from the table,
+/// so the two always agree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Syscall {
+    nr: u32,
+    name: &'static str,
+}
+
+impl Syscall {
+    /// None for a name this architecture has no call of.
+    pub fn named(name: &str) -> Option<Syscall> {
+        SYSCALLS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|&(name, nr)| Syscall { nr, name })
+    }
+
+    pub fn nr(self) -> u32 {
+        self.nr
+    }
+
+    pub fn name(self) -> &'static str {
+        self.name
+    }
+}
+
+impl std::fmt::Display for Syscall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+/// As its name: the JSON plan lists syscalls by name, as before numbers.
+impl serde::Serialize for Syscall {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name)
+    }
+}
+
 pub fn number(name: &str) -> Option<u32> {
     SYSCALLS.iter().find(|(n, _)| *n == name).map(|(_, nr)| *nr)
 }
@@ -180,21 +220,13 @@ pub fn all_names() -> impl Iterator<Item = &'static str> {
         .chain(GROUPS.iter().map(|g| g.name))
 }
 
-/// The syscalls a name stands for: itself, or a group's members.
-pub fn expand(name: &str) -> Option<Vec<&'static str>> {
-    if let Some(g) = group(name) {
-        return Some(
-            g.members
-                .iter()
-                .copied()
-                .filter(|m| number(m).is_some())
-                .collect(),
-        );
+/// The syscalls a name stands for: itself, or a group's members (those
+/// this architecture has); None for a name that is neither.
+pub fn expand(name: &str) -> Option<Vec<Syscall>> {
+    match group(name) {
+        Some(g) => Some(g.members.iter().filter_map(|m| Syscall::named(m)).collect()),
+        None => Syscall::named(name).map(|s| vec![s]),
     }
-    SYSCALLS
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(n, _)| vec![*n])
 }
 
 #[cfg(all(test, target_arch = "x86_64"))]
@@ -222,5 +254,11 @@ mod tests {
             Some(libc::SYS_mount_setattr as u32)
         );
         assert_eq!(number("nonsense"), None);
+        let chmod = Syscall::named("chmod").unwrap();
+        assert_eq!(
+            (chmod.nr(), chmod.name()),
+            (libc::SYS_chmod as u32, "chmod")
+        );
+        assert_eq!(Syscall::named("nonsense"), None);
     }
 }
