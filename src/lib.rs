@@ -14,6 +14,7 @@ pub mod glob;
 pub mod host;
 pub mod limits;
 pub mod namespaces;
+pub mod paths;
 pub mod plan;
 pub mod profile;
 pub mod syscalls;

@@ -314,7 +314,12 @@ fn main() -> ExitCode {
                 print_diags(&loaded, &[d]);
                 return ExitCode::from(NOT_FOUND);
             }
-            ExitCode::from(sandbox::exec::run(&p))
+            // The caller's environment, given to the executor rather than
+            // read by it: what the app's is made from, and the session bus.
+            let caller = sandbox::exec::Caller {
+                env: std::env::vars_os().collect(),
+            };
+            ExitCode::from(sandbox::exec::run(&p, &caller))
         }
     }
 }

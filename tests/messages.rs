@@ -446,3 +446,29 @@ fn check_refuses_what_cannot_be_made_in_a_new_proc() {
     let out = sandbox_in(&dir, &["check", &p]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+#[test]
+fn an_unknown_capability_scope_or_syscall_stops_the_run_at_its_line() {
+    // The child used to drop such a capability silently, take any scope
+    // for abstract-unix-socket and leave such a syscall out of the filter.
+    let s = Scratch::new("messages");
+    let p = s.write(
+        "p.toml",
+        "extends = [\"default\"]\n[process]\ncapabilities = [\"CAP_CHOWN\", \"CAP_NOSUCH\"]\n[landlock]\nscope = [\"sockets\"]\n[seccomp]\ndeny = [\"frobnicate\"]\n",
+    );
+    for cmd in [&["plan", &p][..], &["run", &p, "--", "/bin/true"][..]] {
+        let out = sandbox_in(&s.path.to_string_lossy(), cmd);
+        assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
+        assert_eq!(
+            errors(&out),
+            [
+                format!("{p}:3:30: error: unknown capability 'CAP_NOSUCH'"),
+                format!("{p}:7:9: error: unknown system call 'frobnicate'"),
+                format!("{p}:5:10: error: unknown landlock scope 'sockets'"),
+            ],
+            "{}",
+            stderr(&out)
+        );
+        assert!(!stdout(&out).contains("exec"), "{}", stdout(&out));
+    }
+}

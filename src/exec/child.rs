@@ -13,13 +13,16 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 
 /// What the child keeps from the launcher.
-pub struct FromLauncher {
+pub struct FromLauncher<'a> {
     /// Read end of the launcher's "go" pipe; also tells whether it lives.
     pub go: OwnedFd,
     /// Write end of the report pipe (close-on-exec).
     pub report: OwnedFd,
     /// The D-Bus proxy's socket, when the plan has one.
     pub dbus_socket: Option<std::path::PathBuf>,
+    /// Whoever started the launcher: the app's environment is made from
+    /// theirs.
+    pub caller: &'a super::Caller,
 }
 
 /// Run the child's steps; never returns (exec, or _exit with a report).
@@ -324,7 +327,7 @@ fn run_steps(plan: &Plan, pipes: &FromLauncher, st: &mut State, from: usize) -> 
             )?,
             Action::Chdir { path } => os(std::env::set_current_dir(path), path)?,
             Action::Environment { clear, keep, set } => {
-                st.env = process::environment(*clear, keep, set)
+                st.env = process::environment(&pipes.caller.env, *clear, keep, set)
             }
             Action::SetRlimits { limits } => process::set_rlimits(limits).map_err(fail(i))?,
             Action::DieWithParent => {

@@ -5,6 +5,8 @@
 //! quits when the pipe's other end closes; the launcher also stops it, and
 //! removes the directory, when the sandbox ends or its setup fails.
 
+use super::Caller;
+use std::ffi::OsStr;
 use std::io::{self, Read};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
@@ -18,14 +20,18 @@ pub struct SocketDir {
 }
 
 impl SocketDir {
-    /// A new 0700 directory under $XDG_RUNTIME_DIR (else /tmp), told to
-    /// `reaper` before it is made. The runtime folder must be the caller's:
-    /// root under `sudo -E` still has the user's, where the user could
-    /// swap the socket the sandbox binds.
-    pub fn create(reaper: &super::reaper::Reaper) -> io::Result<SocketDir> {
+    /// A new 0700 directory under the caller's `runtime_dir`
+    /// ($XDG_RUNTIME_DIR; else /tmp), told to `reaper` before it is made.
+    /// The runtime folder must be the caller's: root under `sudo -E`
+    /// still has the user's, where the user could swap the socket the
+    /// sandbox binds.
+    pub fn create(
+        reaper: &super::reaper::Reaper,
+        runtime_dir: Option<&OsStr>,
+    ) -> io::Result<SocketDir> {
         use std::os::unix::fs::{DirBuilderExt, MetadataExt};
         let me = nix::unistd::geteuid().as_raw();
-        let base = std::env::var_os("XDG_RUNTIME_DIR")
+        let base = runtime_dir
             .map(PathBuf::from)
             .filter(|p| {
                 std::fs::symlink_metadata(p)
@@ -87,14 +93,15 @@ pub struct Filter<'a> {
 
 /// The caller's session bus: $DBUS_SESSION_BUS_ADDRESS, else the
 /// conventional $XDG_RUNTIME_DIR/bus.
-pub fn upstream() -> Option<String> {
-    if let Some(a) = std::env::var("DBUS_SESSION_BUS_ADDRESS")
-        .ok()
+pub fn upstream(caller: &Caller) -> Option<String> {
+    if let Some(a) = caller
+        .var("DBUS_SESSION_BUS_ADDRESS")
+        .and_then(OsStr::to_str)
         .filter(|a| !a.is_empty())
     {
-        return Some(a);
+        return Some(a.to_string());
     }
-    let rt = std::env::var_os("XDG_RUNTIME_DIR")?;
+    let rt = caller.var("XDG_RUNTIME_DIR")?;
     let bus = Path::new(&rt).join("bus");
     bus.exists().then(|| format!("unix:path={}", bus.display()))
 }
@@ -116,8 +123,8 @@ pub fn args(f: &Filter) -> Vec<String> {
 type Failed = (io::Error, String);
 
 /// Start the proxy on `socket` and wait (up to 10 s) until it listens.
-pub fn start(socket: &Path, f: &Filter) -> Result<Proxy, Failed> {
-    let Some(bus) = upstream() else {
+pub fn start(socket: &Path, f: &Filter, caller: &Caller) -> Result<Proxy, Failed> {
+    let Some(bus) = upstream(caller) else {
         return Err((
             io::Error::from_raw_os_error(libc::ENOENT),
             "no session bus to filter: DBUS_SESSION_BUS_ADDRESS is unset and there is no $XDG_RUNTIME_DIR/bus".into(),

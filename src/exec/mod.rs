@@ -35,6 +35,7 @@ use nix::sys::signalfd::SignalFd;
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
 use report::StepError;
+use std::ffi::{OsStr, OsString};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
@@ -54,9 +55,28 @@ fn pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
     nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(std::io::Error::from)
 }
 
+/// What the executor takes from whoever runs it, besides the plan (built
+/// by main.rs): what it does is a function of the two, not of the
+/// process's environment read behind the caller's back.
+pub struct Caller {
+    /// The caller's environment: what the app's is made from (see
+    /// [`Action::Environment`]) and where the session bus is.
+    pub env: Vec<(OsString, OsString)>,
+}
+
+impl Caller {
+    /// A variable of the caller's environment, if set.
+    pub fn var(&self, name: &str) -> Option<&OsStr> {
+        self.env
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_os_str())
+    }
+}
+
 /// Apply the plan; returns the exit code for `sandbox run`.
-pub fn run(plan: &Plan) -> u8 {
-    match launch(plan) {
+pub fn run(plan: &Plan, caller: &Caller) -> u8 {
+    match launch(plan, caller) {
         Ok(code) => code,
         Err(e) => {
             eprint!("{}", report::message(plan, &e));
@@ -65,7 +85,7 @@ pub fn run(plan: &Plan) -> u8 {
     }
 }
 
-fn launch(plan: &Plan) -> Result<u8, StepError> {
+fn launch(plan: &Plan, caller: &Caller) -> Result<u8, StepError> {
     let spawn_step = plan
         .steps
         .iter()
@@ -124,14 +144,14 @@ fn launch(plan: &Plan) -> Result<u8, StepError> {
     // With no session bus to filter (a server, an ssh session), the app
     // gets no bus: less than the profile allows, never more.
     let socket_dir = match proxy_step {
-        Some(_) if dbus::upstream().is_none() => {
+        Some(_) if dbus::upstream(caller).is_none() => {
             eprintln!(
                 "sandbox: no session bus (DBUS_SESSION_BUS_ADDRESS unset, no $XDG_RUNTIME_DIR/bus): the sandbox gets none"
             );
             None
         }
         Some(i) => Some(
-            dbus::SocketDir::create(&reaper)
+            dbus::SocketDir::create(&reaper, caller.var("XDG_RUNTIME_DIR"))
                 .map_err(|e| StepError::new(i, e, "create a directory for the proxy's socket"))?,
         ),
         None => None,
@@ -160,6 +180,7 @@ fn launch(plan: &Plan) -> Result<u8, StepError> {
                     go: go_r,
                     report: report_w,
                     dbus_socket: socket_dir.as_ref().map(|d| d.socket()),
+                    caller,
                 },
             )
         }
@@ -244,7 +265,7 @@ fn launch(plan: &Plan) -> Result<u8, StepError> {
                     broadcast,
                 };
                 match &socket_dir {
-                    Some(d) => dbus::start(&d.socket(), &filter).map(|p| proxy = Some(p)),
+                    Some(d) => dbus::start(&d.socket(), &filter, caller).map(|p| proxy = Some(p)),
                     None => Ok(()),
                 }
             }

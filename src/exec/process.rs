@@ -9,10 +9,16 @@ use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};
 use std::os::unix::ffi::OsStrExt;
 
-/// The environment the app gets: the caller's variables if not cleared, or
-/// those matching `keep`; then `set` on top.
-pub fn environment(clear: bool, keep: &[String], set: &[(String, String)]) -> Vec<CString> {
-    let mut vars: Vec<(Vec<u8>, Vec<u8>)> = std::env::vars_os()
+/// The environment the app gets: the caller's variables (`caller`) if not
+/// cleared, or those matching `keep`; then `set` on top.
+pub fn environment(
+    caller: &[(OsString, OsString)],
+    clear: bool,
+    keep: &[String],
+    set: &[(String, String)],
+) -> Vec<CString> {
+    let mut vars: Vec<(Vec<u8>, Vec<u8>)> = caller
+        .iter()
         .filter(|(k, _)| {
             let name = k.to_string_lossy();
             !clear || keep.iter().any(|p| glob_match(p, &name))

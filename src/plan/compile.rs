@@ -1730,20 +1730,6 @@ impl Compiler<'_> {
     }
 }
 
-/// An absolute path's parent folder ("/" at the top) and last name.
-pub fn split_parent(path: &str) -> (String, String) {
-    let p = std::path::Path::new(path);
-    let name = p
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let parent = p
-        .parent()
-        .map(|d| d.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "/".into());
-    (parent, name)
-}
-
 /// Landlock features, the ABI that brought them, and whether a profile uses
 /// them (filesystem rights are always asked for).
 type Uses = fn(&[Sp<u16>], &[Sp<u16>], &[Scope]) -> bool;

@@ -8,7 +8,8 @@ mod compile;
 mod order;
 pub mod render;
 
-pub use compile::{DEFAULT_PATH, Invocation, compile, split_parent, work_dir_for};
+pub use crate::paths::split_parent;
+pub use compile::{DEFAULT_PATH, Invocation, compile, work_dir_for};
 
 /// Mode of a folder made as a mount point (then covered by what is
 /// mounted there).

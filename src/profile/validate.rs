@@ -386,7 +386,7 @@ impl Validator<'_> {
                 self.error(path.span, format!("'{v}' already keeps another namespace"));
                 continue;
             }
-            let (parent, _) = crate::plan::split_parent(v);
+            let (parent, _) = crate::paths::split_parent(v);
             let folder = match self.host.real_path(&parent) {
                 Some(r) => self.host.path_kind(&r),
                 None => PathKind::Missing,
