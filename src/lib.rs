@@ -3,7 +3,9 @@
 //! The crate is one pipeline: [`profile`] (TOML text -> validated
 //! [`profile::Profile`]), [`plan`] (profile + host facts + command line ->
 //! ordered [`plan::Plan`], pure), and [`exec`] (applies a plan's steps with
-//! real system calls, then execs the application).
+//! real system calls, then execs the application). The vocabulary they
+//! share (namespace kinds, capabilities, syscalls, rlimits, globs, paths)
+//! lives in leaf modules that import nothing of the crate.
 
 pub mod capabilities;
 pub mod desktop;
