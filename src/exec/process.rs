@@ -1,6 +1,7 @@
 //! The process the app will be: session, environment, limits, the parent
 //! death signal, no_new_privs, and finally execve.
 
+use super::failure::{Cause, Failure};
 use crate::plan::Rlimit;
 use crate::profile::LimitValue;
 use crate::profile::units::glob_match;
@@ -43,7 +44,7 @@ fn resource(name: &str) -> Option<libc::__rlimit_resource_t> {
     })
 }
 
-pub fn set_rlimits(limits: &[Rlimit]) -> Result<(), (io::Error, String)> {
+pub fn set_rlimits(limits: &[Rlimit]) -> Result<(), Failure> {
     for l in limits {
         let v = match l.value {
             LimitValue::Value(v) => v,
@@ -53,15 +54,11 @@ pub fn set_rlimits(limits: &[Rlimit]) -> Result<(), (io::Error, String)> {
             rlim_cur: v,
             rlim_max: v,
         };
-        let res = resource(l.resource).ok_or_else(|| {
-            (
-                io::Error::from_raw_os_error(libc::EINVAL),
-                l.resource.to_string(),
-            )
-        })?;
+        let res = resource(l.resource)
+            .ok_or_else(|| Failure::new(libc::EINVAL, format!("setrlimit {}", l.resource)))?;
         // SAFETY: setrlimit with a valid resource and struct.
         if unsafe { libc::setrlimit(res, &r) } < 0 {
-            return Err((io::Error::last_os_error(), format!("{}={v}", l.resource)));
+            return Err(io::Error::last_os_error().failure(format!("setrlimit {}={v}", l.resource)));
         }
     }
     Ok(())
