@@ -167,6 +167,7 @@ fn refused(o: &Options) -> Option<Failure> {
         for spec in specs {
             // "ADDRESS/HOST:SANDBOX" or "HOST:SANDBOX" (see plan/compile.rs).
             let host = spec.rsplit_once(':').map_or(spec.as_str(), |(h, _)| h);
+            let implicit = !host.contains('/');
             let (addrs, port) = match host.rsplit_once('/') {
                 Some((a, p)) => (vec![a], p),
                 // No address: pasta binds the port on every address.
@@ -184,9 +185,11 @@ fn refused(o: &Options) -> Option<Failure> {
                     "tcp" => std::net::TcpListener::bind(at).map(drop),
                     _ => std::net::UdpSocket::bind(at).map(drop),
                 };
+                let absent = [Some(libc::EAFNOSUPPORT), Some(libc::EADDRNOTAVAIL)];
                 match bound {
-                    // A host without IPv6: nothing pasta could bind there either.
-                    Err(e) if e.raw_os_error() == Some(libc::EAFNOSUPPORT) => {}
+                    // An address family this host lacks, tried only because
+                    // no address was given: pasta skips it as well.
+                    Err(e) if implicit && absent.contains(&e.raw_os_error()) => {}
                     Err(e) => return Some(e.failure(format!("bind {proto} {at}"))),
                     Ok(()) => {}
                 }
