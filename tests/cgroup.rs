@@ -256,3 +256,95 @@ both!(check_predicts_a_limit_run_would_refuse, |who| {
         assert_eq!(ran.status.code(), Some(0), "{}", stderr(&ran));
     }
 });
+
+/// Restrict writing files, with Landlock, to everything but the tree at
+/// argv[1], then exec argv[2..]: a refusal that access(2) does not see (as
+/// an LSM's), and so one that `check` cannot predict and a step meets.
+const DENY_WRITES_BELOW: &str = r#"import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+WRITE_FILE = 1 << 1
+class Attr(ctypes.Structure): _fields_ = [("handled", ctypes.c_uint64)]
+class Beneath(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = [("allowed", ctypes.c_uint64), ("fd", ctypes.c_int32)]
+attr = Attr(WRITE_FILE)
+rs = libc.syscall(444, ctypes.byref(attr), ctypes.sizeof(attr), 0)
+if rs < 0: sys.exit("landlock_create_ruleset: %s" % os.strerror(ctypes.get_errno()))
+def allow(path):
+    b = Beneath(WRITE_FILE, os.open(path, os.O_PATH | os.O_CLOEXEC))
+    assert libc.syscall(445, rs, 1, ctypes.byref(b), 0) == 0, ctypes.get_errno()
+at = "/"
+for part in sys.argv[1].strip("/").split("/"):
+    for name in os.listdir(at):
+        if name != part: allow(os.path.join(at, name))
+    at = os.path.join(at, part)
+assert libc.prctl(38, 1, 0, 0, 0) == 0
+assert libc.syscall(446, rs, 0) == 0, ctypes.get_errno()
+os.execv(sys.argv[2], sys.argv[2:])
+"#;
+
+/// A cgroup that may not delegate a controller (its cgroup.subtree_control
+/// refused, here by Landlock) fails the cgroup step with the kernel's
+/// errno and the write that got it, and so with the delegation hint; not
+/// with an "Input/output error" that no hint matches. Root only: for the
+/// test user, `run` refuses such a limit up front (access(2) says so),
+/// before any step. The unified hierarchy here may lack the controller:
+/// a private mount namespace shows it to the launcher (cgroup.controllers
+/// bound over), as a machine with cgroup v2 only would.
+#[test]
+fn a_cgroup_that_cannot_delegate_gets_the_kernels_errno_and_the_hint() {
+    if !is_root() {
+        cannot("needs root to bind over cgroup.controllers");
+        return;
+    }
+    if !need(&[PYTHON, "unshare"]) {
+        return;
+    }
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    let proc_cgroup = std::fs::read_to_string("/proc/self/cgroup").unwrap();
+    let Some(unified) = sandbox::exec::cgroup::hierarchies(&mountinfo)
+        .into_iter()
+        .find(|h| h.v1.is_none())
+        .and_then(|h| {
+            let own = sandbox::exec::cgroup::own_path(&h, &proc_cgroup)?;
+            Some(h.mount.join(own.trim_start_matches('/')))
+        })
+    else {
+        cannot("no unified cgroup hierarchy here");
+        return;
+    };
+    let s = Scratch::new("cg-delegate");
+    let controllers = s.write("controllers", "memory pids cpu\n");
+    let deny = s.write("deny.py", DENY_WRITES_BELOW);
+    let profile = s.write(
+        "p.toml",
+        "extends = [\"default\"]\n[cgroup]\nmemory = \"64M\"\n",
+    );
+    let dir = unified
+        .display()
+        .to_string()
+        .trim_end_matches('/')
+        .to_string();
+    let out = std::process::Command::new("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-c"])
+        .arg(format!(
+            "mount --bind {controllers} {dir}/cgroup.controllers && exec python3 {deny} {dir} \"$0\" run {profile} -- /bin/true"
+        ))
+        .arg(binary())
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(125), "{err}");
+    assert!(
+        err.contains(&format!("{profile}:3:10: error: step "))
+            && err.contains(&format!(
+                "'cgroup: memory 64M' (write {dir}/cgroup.subtree_control \"+memory\"): Permission denied"
+            )),
+        "{err}"
+    );
+    assert!(
+        err.contains("hint: creating a cgroup needs root or a delegated cgroup"),
+        "{err}"
+    );
+    assert_eq!(leftover_cgroups(), Vec::<String>::new());
+}

@@ -323,3 +323,58 @@ fn bwrap_inside_bwrap_for_comparison() {
         assert_eq!(ok(o), "pid=2\nsandbox\n");
     }
 }
+
+/// Run argv[1:] as root of a user namespace that maps ids 0-65535 onto the
+/// host's and allows one user namespace below it: a container that allows
+/// one level of nesting.
+const ONE_LEVEL_BELOW: &str = r#"import ctypes, os, sys
+ready_r, ready_w = os.pipe()
+go_r, go_w = os.pipe()
+pid = os.fork()
+if pid == 0:
+    os.close(ready_r); os.close(go_w)
+    if ctypes.CDLL(None, use_errno=True).unshare(0x10000000) != 0: os._exit(99)
+    os.write(ready_w, b"u")
+    os.read(go_r, 1)
+    os.setgroups([]); os.setresgid(0, 0, 0); os.setresuid(0, 0, 0)
+    with open("/proc/sys/user/max_user_namespaces", "w") as f: f.write("1")
+    os.execv(sys.argv[1], sys.argv[1:])
+os.close(ready_w)
+if os.read(ready_r, 1) != b"u": sys.exit("unshare(CLONE_NEWUSER) failed")
+for m in ("uid_map", "gid_map"):
+    with open("/proc/%d/%s" % (pid, m), "w") as f: f.write("0 0 65536\n")
+os.write(go_w, b"g")
+sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+"#;
+
+/// Where the sandbox's own user namespace is the last one allowed, the
+/// sandwich's inner one cannot be made: the step says so with the call
+/// that failed and the kernel's errno (ENOSPC), not only what it was doing.
+#[test]
+fn a_sandwich_with_no_user_namespace_left_names_the_call_and_errno() {
+    if !is_root() {
+        cannot("needs root to map a container's ids onto the host's");
+        return;
+    }
+    if !need(&[PYTHON]) {
+        return;
+    }
+    let s = Scratch::new("sandwich-limit");
+    let wrapper = s.write("one-level.py", ONE_LEVEL_BELOW);
+    let profile = s.write("p.toml", "extends = [\"default\"]\n");
+    let out = std::process::Command::new(PYTHON)
+        .arg(&wrapper)
+        .arg(binary())
+        .args(["run", &profile, "--", "/bin/true"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(125), "{err}");
+    assert!(
+        err.contains("error: step ")
+            && err.contains("'sandwich: new user namespace")
+            && err.contains("(unshare(CLONE_NEWUSER)): No space left on device\n"),
+        "{err}"
+    );
+}

@@ -216,6 +216,14 @@ both!(
             err.contains("already listens on a forwarded host port"),
             "{err}"
         );
+        // The errno is the one the launcher meets binding the port itself,
+        // not one guessed from pasta's words.
+        assert!(
+            err.contains(&format!(
+                "(bind tcp 127.0.0.1:{port}): Address already in use (pasta: "
+            )),
+            "{err}"
+        );
         assert!(pastas_with(&format!("127.0.0.1/{port}:80")).is_empty());
         drop(busy);
     }

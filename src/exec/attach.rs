@@ -2,10 +2,10 @@
 //! network namespace to the world, and takes it away again when the sandbox
 //! ends or its setup fails (dropping an [`Attached`]).
 
+use super::failure::{Call, Cause, Failure};
 use super::netlink::{Netlink, index_of};
 use super::pasta::{self, Pasta};
 use crate::plan::{Action, IpCidr};
-use std::io;
 
 /// What the launcher attached; undone on drop.
 #[derive(Default)]
@@ -32,14 +32,12 @@ fn macvlan_name(child: i32) -> String {
     format!("sbm{child}")
 }
 
-type Failed = (io::Error, String);
-
 pub fn attach(
     action: &Action,
     child: i32,
     pasta_pid_file: Option<&std::fs::File>,
     reaper: &super::reaper::Reaper,
-) -> Result<Attached, Failed> {
+) -> Result<Attached, Failure> {
     match action {
         Action::Pasta {
             tcp,
@@ -57,15 +55,9 @@ pub fn attach(
                 host_loopback: *host_loopback,
                 userns: *userns,
             };
-            let pidfile = pasta_pid_file.ok_or_else(|| {
-                (
-                    io::Error::from_raw_os_error(libc::EBADF),
-                    "no pid file for pasta".to_string(),
-                )
-            })?;
-            reaper
-                .pasta()
-                .map_err(|e| (e, "tell the reaper about pasta".to_string()))?;
+            let pidfile =
+                pasta_pid_file.ok_or_else(|| Failure::new(libc::EBADF, "no pid file for pasta"))?;
+            reaper.pasta().call("tell the reaper about pasta")?;
             pasta::start(&o, *root, pidfile).map(Attached::Pasta)
         }
         Action::Veth {
@@ -77,35 +69,28 @@ pub fn attach(
     }
 }
 
-fn veth(child: i32, host_address: &IpCidr, name: Option<&str>) -> Result<Attached, Failed> {
+fn veth(child: i32, host_address: &IpCidr, name: Option<&str>) -> Result<Attached, Failure> {
     let host = name.map_or_else(|| veth_host_name(child), str::to_string);
-    let nl_err = |what: &str| {
-        let what = what.to_string();
-        move |e: io::Error| (e, what)
-    };
-    let mut nl = Netlink::open().map_err(nl_err("open a netlink socket"))?;
+    let mut nl = Netlink::open().call("open a netlink socket")?;
     nl.add_veth(&host, super::net::INTERFACE, child as u32)
-        .map_err(nl_err(&format!("create veth pair {host}")))?;
+        .call_with(|| format!("create veth pair {host}"))?;
     // From here on, a failure removes the pair (the drop of `made`).
     let made = Attached::Veth(host.clone());
-    let index = index_of(&host).map_err(nl_err(&host))?;
+    let index = index_of(&host).call_with(|| format!("if_nametoindex {host}"))?;
     nl.add_address(index, host_address.addr, host_address.prefix)
-        .map_err(nl_err(&format!("address {host_address} on {host}")))?;
-    nl.set_up(index)
-        .map_err(nl_err(&format!("bring {host} up")))?;
+        .call_with(|| format!("address {host_address} on {host}"))?;
+    nl.set_up(index).call_with(|| format!("bring {host} up"))?;
     Ok(made)
 }
 
-fn macvlan(child: i32, parent: &str) -> Result<Attached, Failed> {
+fn macvlan(child: i32, parent: &str) -> Result<Attached, Failure> {
     let index = index_of(parent).map_err(|e| {
-        (
-            e,
-            format!("parent interface '{parent}' does not exist on the host (see: ip link)"),
-        )
+        e.failure(format!("if_nametoindex {parent}"))
+            .with_detail("the parent interface does not exist on the host (see: ip link)")
     })?;
-    let mut nl = Netlink::open().map_err(|e| (e, "open a netlink socket".into()))?;
+    let mut nl = Netlink::open().call("open a netlink socket")?;
     nl.add_macvlan(&macvlan_name(child), index, child as u32)
-        .map_err(|e| (e, format!("create a macvlan on {parent}")))?;
+        .call_with(|| format!("create a macvlan on {parent}"))?;
     Ok(Attached::Macvlan)
 }
 

@@ -8,6 +8,7 @@
 //! cgroup namespace (made after the move) is rooted there. Everything made
 //! here is removed when the sandbox ends, and on any failure.
 
+use super::failure::{Call, Cause, Failure};
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -36,7 +37,7 @@ pub struct Made {
 const CPU_PERIOD_US: u64 = 100_000;
 
 /// Told of each folder before it is made (the reaper).
-type Tell<'a> = dyn Fn(&Path) -> Result<(), (io::Error, String)> + 'a;
+type Tell<'a> = dyn Fn(&Path) -> Result<(), Failure> + 'a;
 
 /// The cgroup hierarchies mounted here (from /proc/self/mountinfo).
 pub fn hierarchies(mountinfo: &str) -> Vec<Hierarchy> {
@@ -95,9 +96,9 @@ fn under(h: &Hierarchy, own: &str) -> PathBuf {
     h.mount.join(own.trim_start_matches('/'))
 }
 
-fn write(dir: &Path, file: &str, value: &str) -> Result<(), (io::Error, String)> {
-    std::fs::write(dir.join(file), value)
-        .map_err(|e| (e, format!("write {value} to {}", dir.join(file).display())))
+fn write(dir: &Path, file: &str, value: &str) -> Result<(), Failure> {
+    let path = dir.join(file);
+    std::fs::write(&path, value).call_with(|| format!("write {} {value:?}", path.display()))
 }
 
 fn v2_has(dir: &Path, controller: &str) -> bool {
@@ -132,15 +133,15 @@ impl Made {
         limits: Limits,
         reaper: &super::reaper::Reaper,
         kill: bool,
-    ) -> Result<Made, (io::Error, String)> {
-        let read = |p: &str| std::fs::read_to_string(p).map_err(|e| (e, format!("read {p}")));
+    ) -> Result<Made, Failure> {
+        let read = |p: &str| std::fs::read_to_string(p).call_with(|| format!("read {p}"));
         let all = hierarchies(&read("/proc/self/mountinfo")?);
         let proc_cgroup = read("/proc/self/cgroup")?;
         let mut made = Made::default();
         let tell = |d: &Path| {
             reaper
                 .cgroup(d, kill)
-                .map_err(|e| (e, format!("tell the reaper about {}", d.display())))
+                .call_with(|| format!("tell the reaper about {}", d.display()))
         };
         match made.populate(pid, limits, &all, &proc_cgroup, &tell) {
             Ok(()) => Ok(made),
@@ -158,7 +159,7 @@ impl Made {
         all: &[Hierarchy],
         proc_cgroup: &str,
         about_to_make: &Tell<'_>,
-    ) -> Result<(), (io::Error, String)> {
+    ) -> Result<(), Failure> {
         let name = format!("sandbox-{pid}");
         let unified = all
             .iter()
@@ -186,19 +187,13 @@ impl Made {
                 .iter()
                 .find(|h| h.v1.as_ref().is_some_and(|v| v.iter().any(|x| x == c)))
                 .ok_or_else(|| {
-                    (
-                        io::Error::new(
-                            io::ErrorKind::Unsupported,
-                            format!("the {c} controller is not available on this machine"),
-                        ),
-                        format!("cgroup {c}"),
-                    )
+                    Failure::new(libc::ENOTSUP, format!("cgroup {c}")).with_detail(format!(
+                        "the {c} controller is not available on this machine"
+                    ))
                 })?;
+            // Not in /proc/self/cgroup: the file has no line for it.
             let own = own_path(h, proc_cgroup).ok_or_else(|| {
-                (
-                    io::Error::from(io::ErrorKind::NotFound),
-                    format!("own {c} cgroup"),
-                )
+                Failure::new(libc::ENOENT, format!("own {c} cgroup in /proc/self/cgroup"))
             })?;
             v1_dirs.push((c, under(h, &own).join(&name)));
         }
@@ -207,8 +202,9 @@ impl Made {
             let parent = under(h, own);
             if !v2_controllers.is_empty() {
                 let enable: String = v2_controllers.iter().map(|c| format!("+{c} ")).collect();
-                write(&parent, "cgroup.subtree_control", enable.trim()).map_err(|(e, what)| {
-                    (io::Error::new(e.kind(), format!("{e} (the launcher's cgroup must be able to delegate; run it from a leaf cgroup, e.g. systemd-run --user --scope -p Delegate=yes)")), what)
+                // The errno stays the kernel's, for the hint (report.rs).
+                write(&parent, "cgroup.subtree_control", enable.trim()).map_err(|f| {
+                    f.with_detail("the launcher's cgroup must be able to delegate; run it from a leaf cgroup, e.g. systemd-run --user --scope -p Delegate=yes")
                 })?;
             }
             let dir = parent.join(&name);
@@ -240,13 +236,13 @@ impl Made {
                 Err(e)
                     if v2_controllers.is_empty() && e.kind() == io::ErrorKind::PermissionDenied => {
                 }
-                Err(e) => return Err((e, format!("create {}", dir.display()))),
+                Err(e) => return Err(e.failure(format!("mkdir {}", dir.display()))),
             }
         }
         for (c, dir) in v1_dirs {
             if !self.dirs.contains(&dir) {
                 about_to_make(&dir)?;
-                std::fs::create_dir(&dir).map_err(|e| (e, format!("create {}", dir.display())))?;
+                std::fs::create_dir(&dir).call_with(|| format!("mkdir {}", dir.display()))?;
                 self.dirs.push(dir.clone());
             }
             match c {

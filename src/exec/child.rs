@@ -2,6 +2,7 @@
 //! list. Each step either succeeds or ends the child with a report naming
 //! the step, so the parent can point at the profile line.
 
+use super::failure::{Call, Failure};
 use super::mount::{self, Detached, NewRoot};
 use super::report::{self, StepError};
 use super::{caps, init, net, process, seccomp, sys, userns};
@@ -54,7 +55,7 @@ fn run(plan: &Plan, pipes: &FromLauncher) -> Outcome {
         unsafe { libc::_exit(crate::exit::SETUP_FAILED.into()) }
     }
     // Only 0, 1 and 2 may reach the app.
-    sys::cloexec_from(3).map_err(|e| StepError::new(usize::MAX, e, "close-on-exec"))?;
+    sys::cloexec_from(3).map_err(|e| StepError::setup(e, "close-on-exec from descriptor 3"))?;
     // Root callers may carry supplementary groups; drop them where allowed.
     let _ = nix::unistd::setgroups(&[]);
 
@@ -77,10 +78,8 @@ fn run(plan: &Plan, pipes: &FromLauncher) -> Outcome {
         )
     });
     if let Some(i) = sandwich_limits {
-        st.userns_limit = Some(
-            userns::open_user_namespace_limit()
-                .map_err(|e| StepError::new(i, e, "open user.max_user_namespaces"))?,
-        );
+        st.userns_limit =
+            Some(userns::open_user_namespace_limit().map_err(|f| StepError::at(i, f))?);
     }
     run_steps(plan, pipes, &mut st, 0)
 }
@@ -106,8 +105,8 @@ fn own_pid_namespace(plan: &Plan, pipes: &FromLauncher, st: &mut State, i: usize
     let inner_init = fork_copy(
         i,
         || {
-            setpgid(Pid::from_raw(0), Pid::from_raw(0)).map_err(|e| (e, "setpgid"))?;
-            setrlimit(Resource::RLIMIT_CORE, 0, 0).map_err(|e| (e, "setrlimit(RLIMIT_CORE)"))
+            setpgid(Pid::from_raw(0), Pid::from_raw(0)).call("setpgid(0, 0)")?;
+            setrlimit(Resource::RLIMIT_CORE, 0, 0).call("setrlimit(RLIMIT_CORE, 0)")
         },
         || match sys::spawn_sharing_memory(|| {
             let Err(e) = run_steps(plan, pipes, st, i + 1);
@@ -128,13 +127,13 @@ fn own_pid_namespace(plan: &Plan, pipes: &FromLauncher, st: &mut State, i: usize
 /// goes no further (fail closed).
 fn fork_copy(
     i: usize,
-    seal: impl FnOnce() -> Result<(), (nix::Error, &'static str)>,
+    seal: impl FnOnce() -> Result<(), Failure>,
     child: impl FnOnce() -> i32,
 ) -> Result<nix::unistd::Pid, StepError> {
     use nix::unistd::{ForkResult, fork};
     // SAFETY: single-threaded; the child runs `child` and exits, never
     // returning into the parent's frames.
-    match unsafe { fork() }.map_err(|e| StepError::new(i, io::Error::from(e), "fork"))? {
+    match unsafe { fork() }.map_err(|e| StepError::new(i, e, "fork"))? {
         ForkResult::Child => {
             let code = child();
             // SAFETY: leaving without the parent's destructors.
@@ -142,11 +141,11 @@ fn fork_copy(
         }
         ForkResult::Parent { child } => {
             let sealed = nix::sys::prctl::set_dumpable(false)
-                .map_err(|e| (e, "prctl(PR_SET_DUMPABLE, 0)"))
+                .call("prctl(PR_SET_DUMPABLE, 0)")
                 .and_then(|()| seal());
-            if let Err((e, what)) = sealed {
+            if let Err(f) = sealed {
                 let _ = nix::sys::signal::kill(child, nix::sys::signal::Signal::SIGKILL);
-                return Err(StepError::new(i, io::Error::from(e), what));
+                return Err(StepError::at(i, f));
             }
             Ok(child)
         }
@@ -196,7 +195,7 @@ impl State {
 
 /// The steps from `from` on; on success the last step execs the app.
 fn run_steps(plan: &Plan, pipes: &FromLauncher, st: &mut State, from: usize) -> Outcome {
-    let fail = |step: usize| move |(e, what): (io::Error, String)| StepError::new(step, e, what);
+    let fail = |step: usize| move |f: Failure| StepError::at(step, f);
     for (i, step) in plan.steps.iter().enumerate().skip(from) {
         let os = |r: io::Result<()>, what: &str| r.map_err(|e| StepError::new(i, e, what));
         match &step.action {
@@ -283,10 +282,8 @@ fn run_steps(plan: &Plan, pipes: &FromLauncher, st: &mut State, from: usize) -> 
             Action::TimeNamespace {
                 monotonic_ms,
                 boottime_ms,
-            } => os(
-                userns::new_time_namespace(*monotonic_ms, *boottime_ms, st.host_proc(i)?),
-                "time namespace",
-            )?,
+            } => userns::new_time_namespace(*monotonic_ms, *boottime_ms, st.host_proc(i)?)
+                .map_err(fail(i))?,
             Action::Sandwich {
                 uid,
                 gid,
@@ -303,15 +300,9 @@ fn run_steps(plan: &Plan, pipes: &FromLauncher, st: &mut State, from: usize) -> 
                             "user.max_user_namespaces",
                         )
                     })?;
-                    os(
-                        userns::limit_user_namespaces(limit, 1),
-                        "user.max_user_namespaces",
-                    )?;
+                    userns::limit_user_namespaces(limit, 1).map_err(fail(i))?;
                 }
-                os(
-                    userns::enter_inner(*uid, *gid, ranges, own, st.host_proc(i)?),
-                    "enter the inner user namespace",
-                )?;
+                userns::enter_inner(*uid, *gid, ranges, own, st.host_proc(i)?).map_err(fail(i))?;
                 if own.contains(&NsKind::Pid) {
                     return own_pid_namespace(plan, pipes, st, i);
                 }

@@ -6,6 +6,7 @@
 //! removes the directory, when the sandbox ends or its setup fails.
 
 use super::Caller;
+use super::failure::{Call, Cause, Failure};
 use std::ffi::OsStr;
 use std::io::{self, Read};
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -120,18 +121,14 @@ pub fn args(f: &Filter) -> Vec<String> {
     a
 }
 
-type Failed = (io::Error, String);
-
 /// Start the proxy on `socket` and wait (up to 10 s) until it listens.
-pub fn start(socket: &Path, f: &Filter, caller: &Caller) -> Result<Proxy, Failed> {
+pub fn start(socket: &Path, f: &Filter, caller: &Caller) -> Result<Proxy, Failure> {
     let Some(bus) = upstream(caller) else {
-        return Err((
-            io::Error::from_raw_os_error(libc::ENOENT),
-            "no session bus to filter: DBUS_SESSION_BUS_ADDRESS is unset and there is no $XDG_RUNTIME_DIR/bus".into(),
+        return Err(Failure::new(libc::ENOENT, "find the session bus").with_detail(
+            "no session bus to filter: DBUS_SESSION_BUS_ADDRESS is unset and there is no $XDG_RUNTIME_DIR/bus",
         ));
     };
-    let (ready_r, ready_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
-        .map_err(|e| (e.into(), "pipe".to_string()))?;
+    let (ready_r, ready_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).call("pipe")?;
     let w = ready_w.as_raw_fd();
     let mut cmd = Command::new("xdg-dbus-proxy");
     cmd.arg(format!("--fd={w}"))
@@ -152,12 +149,12 @@ pub fn start(socket: &Path, f: &Filter, caller: &Caller) -> Result<Proxy, Failed
         });
     }
     let child = cmd.spawn().map_err(|e| {
-        let what = if e.kind() == io::ErrorKind::NotFound {
-            "xdg-dbus-proxy is not installed (Debian/Ubuntu package 'xdg-dbus-proxy')"
-        } else {
-            "run xdg-dbus-proxy"
-        };
-        (e, what.to_string())
+        let installed = e.kind() != io::ErrorKind::NotFound;
+        let f = e.failure("run xdg-dbus-proxy".into());
+        match installed {
+            true => f,
+            false => f.with_detail("not installed (Debian/Ubuntu package 'xdg-dbus-proxy')"),
+        }
     })?;
     drop(ready_w);
     let mut proxy = Proxy {
@@ -174,7 +171,7 @@ pub fn start(socket: &Path, f: &Filter, caller: &Caller) -> Result<Proxy, Failed
     let n = unsafe { libc::poll(&mut pfd, 1, ms) };
     let mut byte = [0u8; 1];
     let ready = n == 1
-        && std::fs::File::from(proxy._ready.try_clone().map_err(|e| (e, "dup".into()))?)
+        && std::fs::File::from(proxy._ready.try_clone().call("dup")?)
             .read(&mut byte)
             .map(|k| k == 1)
             .unwrap_or(false);
@@ -186,14 +183,16 @@ pub fn start(socket: &Path, f: &Filter, caller: &Caller) -> Result<Proxy, Failed
             ),
             None => format!("xdg-dbus-proxy for {bus} did not listen within 10 s"),
         };
-        return Err((io::Error::from_raw_os_error(libc::ECONNREFUSED), why));
+        // The proxy does not say why: ECONNREFUSED is what the app would
+        // see, a bus that does not answer.
+        return Err(Failure::new(libc::ECONNREFUSED, "start xdg-dbus-proxy").with_detail(why));
     }
     // Connecting takes write access to the socket: the sandbox's ids may
     // not be the caller's (a root caller's sandbox is nobody). The folder
     // is the caller's alone (0700), so the mode opens it to no one else.
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(socket, std::fs::Permissions::from_mode(0o666))
-        .map_err(|e| (e, format!("chmod {}", socket.display())))?;
+        .call_with(|| format!("chmod {}", socket.display()))?;
     Ok(proxy)
 }
 

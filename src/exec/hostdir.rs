@@ -6,6 +6,7 @@
 //! each level is made and entered without following links (see
 //! [`super::hostpath`]).
 
+use super::failure::{Call, Failure};
 use super::hostpath;
 use super::sys;
 use std::ffi::CString;
@@ -15,18 +16,16 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Component, Path};
 
-type Failed = (io::Error, String);
-
 /// Make each of `dirs` (mode 0700) and its missing parents; those made are
 /// given to `owner` when there is one. `below`: folders the sandbox may
 /// write that some of `dirs` lie below.
-pub fn make(dirs: &[String], owner: Option<(u32, u32)>, below: &[String]) -> Result<(), Failed> {
+pub fn make(dirs: &[String], owner: Option<(u32, u32)>, below: &[String]) -> Result<(), Failure> {
     for d in dirs {
         let made = match hostpath::writable_above(d, below) {
             Some(w) => make_below(Path::new(w), Path::new(d), owner),
             None => make_one(Path::new(d), owner),
         };
-        made.map_err(|e| (e, format!("create {d}")))?;
+        made.call_with(|| format!("create {d}"))?;
     }
     Ok(())
 }

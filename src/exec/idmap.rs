@@ -2,8 +2,8 @@
 //! kernel allows it (one id, or any as root), through newuidmap/newgidmap
 //! (Debian's `uidmap`) for ranges granted in /etc/subuid and /etc/subgid.
 
+use super::failure::{Call, Cause, Failure};
 use crate::plan::IdMapEntry;
-use std::io;
 use std::process::Command;
 
 fn text(map: &[IdMapEntry]) -> String {
@@ -12,8 +12,9 @@ fn text(map: &[IdMapEntry]) -> String {
         .collect()
 }
 
-pub fn deny_setgroups(pid: libc::pid_t) -> io::Result<()> {
-    std::fs::write(format!("/proc/{pid}/setgroups"), "deny")
+pub fn deny_setgroups(pid: libc::pid_t) -> Result<(), Failure> {
+    let path = format!("/proc/{pid}/setgroups");
+    std::fs::write(&path, "deny").call_with(|| format!("write {path} \"deny\""))
 }
 
 /// Write `/proc/PID/{uid,gid}_map` (`which` is "uid" or "gid").
@@ -22,9 +23,11 @@ pub fn write_map(
     which: &str,
     map: &[IdMapEntry],
     helper: bool,
-) -> io::Result<()> {
+) -> Result<(), Failure> {
     if !helper {
-        return std::fs::write(format!("/proc/{pid}/{which}_map"), text(map));
+        let path = format!("/proc/{pid}/{which}_map");
+        let text = text(map);
+        return std::fs::write(&path, &text).call_with(|| format!("write {path} {text:?}"));
     }
     let mut cmd = Command::new(format!("new{which}map"));
     cmd.arg(pid.to_string());
@@ -35,21 +38,25 @@ pub fn write_map(
             e.count.to_string(),
         ]);
     }
-    let out = cmd.output().map_err(|e| {
-        io::Error::new(
-            e.kind(),
-            format!("new{which}map: {e} (install Debian's 'uidmap' package)"),
-        )
-    })?;
+    let call: String = std::iter::once(cmd.get_program())
+        .chain(cmd.get_args())
+        .map(|a| a.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let out = match cmd.output() {
+        Ok(out) => out,
+        Err(e) => {
+            return Err(e
+                .failure(call)
+                .with_detail("install Debian's 'uidmap' package"));
+        }
+    };
     if out.status.success() {
-        Ok(())
-    } else {
-        Err(io::Error::new(
-            io::ErrorKind::PermissionDenied,
-            format!(
-                "new{which}map: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            ),
-        ))
+        return Ok(());
     }
+    // newuidmap exits 1 whatever went wrong, and says why only in words:
+    // most often the ranges are not granted to the caller, which is what
+    // EPERM says; its own words follow.
+    Err(Failure::new(libc::EPERM, call)
+        .with_detail(String::from_utf8_lossy(&out.stderr).trim().to_string()))
 }

@@ -3,6 +3,7 @@
 //! forwards the usual signals to it, reaps every child, and exits with the
 //! app's status (128+N when signal N ended it).
 
+use super::failure::{Call, Failure};
 use super::process::forwarded_signals;
 use super::sys;
 use nix::sys::signal::{Signal, kill};
@@ -49,17 +50,19 @@ pub fn supervise(app: Pid, smaps: Option<std::fs::File>) -> ! {
 /// pipes to the launcher, the host's /proc), the caller's environment
 /// strings, every capability of the outer user namespace, and every
 /// system call it does not need (its own allowlist).
-fn seal(keep: Option<&std::fs::File>) -> std::io::Result<()> {
+fn seal(keep: Option<&std::fs::File>) -> Result<(), Failure> {
     use std::os::fd::AsRawFd;
     let filter = super::seccomp::init_program();
     let keep = keep.map(|f| f.as_raw_fd() as u32);
     // Standard error stays open until the filter is loaded, for the message.
-    sys::close_all_but(3, keep)?;
+    sys::close_all_but(3, keep).call("close_range(3, ~0)")?;
     sys::wipe_environment();
-    sys::capset(sys::CapSets::default())?;
-    nix::sys::prctl::set_no_new_privs()?;
-    seccompiler::apply_filter(&filter).map_err(|e| std::io::Error::other(e.to_string()))?;
-    sys::close_all_but(0, keep)
+    sys::capset(sys::CapSets::default()).call("capset (none)")?;
+    nix::sys::prctl::set_no_new_privs().call("prctl(PR_SET_NO_NEW_PRIVS)")?;
+    // The crate's own checks (an empty program) have no OS code: EINVAL.
+    seccompiler::apply_filter(&filter)
+        .map_err(|e| Failure::library(&e, libc::EINVAL, "seccomp(SECCOMP_SET_MODE_FILTER)"))?;
+    sys::close_all_but(0, keep).call("close_range(0, ~0)")
 }
 
 fn loop_until_exit(sfd: &SignalFd, app: Pid, smaps: Option<&std::fs::File>) -> i32 {

@@ -5,22 +5,25 @@
 //! asked for; `"best-effort"` applies what the kernel supports and says on
 //! stderr what it could not.
 
+use super::failure::Failure;
 use crate::plan::{Action, Compat, Scope};
 use landlock::{
     ABI, Access, AccessFs, AccessNet, CompatLevel, Compatible, NetPort, PathBeneath, PathFd,
     Ruleset, RulesetAttr, RulesetCreatedAttr, RulesetStatus,
 };
-use std::io;
 use std::os::fd::OwnedFd;
 
 /// The newest ABI this build knows; the kernel may offer less.
 const ABI_WANTED: ABI = ABI::V6;
 
-fn err(e: impl std::fmt::Display, what: &str) -> (io::Error, String) {
-    (io::Error::other(e.to_string()), what.to_string())
+/// The crate's error: the OS error of the call it made, where it made one;
+/// else its own refusal, which is of a right this kernel lacks (a hard
+/// requirement unmet) or of an empty set of rights: ENOTSUP, its text kept.
+fn err(e: impl std::error::Error + 'static, what: &str) -> Failure {
+    Failure::library(&e, libc::ENOTSUP, what)
 }
 
-pub fn apply(action: &Action, mqueue: Option<OwnedFd>) -> Result<(), (io::Error, String)> {
+pub fn apply(action: &Action, mqueue: Option<OwnedFd>) -> Result<(), Failure> {
     let Action::Landlock {
         mqueue: allow_mqueue,
         read,
@@ -42,16 +45,16 @@ pub fn apply(action: &Action, mqueue: Option<OwnedFd>) -> Result<(), (io::Error,
     let mut ruleset = Ruleset::default().set_compatibility(level);
     ruleset = ruleset
         .handle_access(AccessFs::from_all(ABI_WANTED))
-        .map_err(|e| err(e, "landlock filesystem rights"))?;
+        .map_err(|e| err(e, "landlock handle_access (filesystem rights)"))?;
     if !tcp_bind.is_empty() {
         ruleset = ruleset
             .handle_access(AccessNet::BindTcp)
-            .map_err(|e| err(e, "landlock tcp_bind"))?;
+            .map_err(|e| err(e, "landlock handle_access tcp_bind"))?;
     }
     if !tcp_connect.is_empty() {
         ruleset = ruleset
             .handle_access(AccessNet::ConnectTcp)
-            .map_err(|e| err(e, "landlock tcp_connect"))?;
+            .map_err(|e| err(e, "landlock handle_access tcp_connect"))?;
     }
     for s in scope {
         let sc = match s {
@@ -62,7 +65,9 @@ pub fn apply(action: &Action, mqueue: Option<OwnedFd>) -> Result<(), (io::Error,
             .scope(sc)
             .map_err(|e| err(e, &format!("landlock scope {s}")))?;
     }
-    let mut created = ruleset.create().map_err(|e| err(e, "landlock ruleset"))?;
+    let mut created = ruleset
+        .create()
+        .map_err(|e| err(e, "landlock_create_ruleset"))?;
     let rules: [(&Vec<String>, landlock::BitFlags<AccessFs>); 3] = [
         (read, read_access),
         (exec, read_access | AccessFs::Execute),
@@ -76,34 +81,30 @@ pub fn apply(action: &Action, mqueue: Option<OwnedFd>) -> Result<(), (io::Error,
                 Ok(m) if !m.is_dir() => access & AccessFs::from_file(ABI_WANTED),
                 _ => access,
             };
-            let fd = PathFd::new(p).map_err(|e| err(e, p))?;
+            let fd = PathFd::new(p).map_err(|e| err(e, &format!("open {p}")))?;
             created = created
                 .add_rule(PathBeneath::new(fd, access))
-                .map_err(|e| err(e, p))?;
+                .map_err(|e| err(e, &format!("landlock_add_rule {p}")))?;
         }
     }
     // The queues mq_open makes and opens live in a file system no path
     // reaches: the rule is on its root, opened before the sandwich.
     if *allow_mqueue {
-        let fd = mqueue.ok_or_else(|| {
-            (
-                io::Error::from_raw_os_error(libc::EBADF),
-                "the message-queue file system".to_string(),
-            )
-        })?;
+        let fd =
+            mqueue.ok_or_else(|| Failure::new(libc::EBADF, "the message-queue file system"))?;
         created = created
             .add_rule(PathBeneath::new(fd, AccessFs::from_all(ABI_WANTED)))
-            .map_err(|e| err(e, "the message-queue file system"))?;
+            .map_err(|e| err(e, "landlock_add_rule (the message-queue file system)"))?;
     }
     for port in tcp_bind {
         created = created
             .add_rule(NetPort::new(*port, AccessNet::BindTcp))
-            .map_err(|e| err(e, "tcp_bind"))?;
+            .map_err(|e| err(e, &format!("landlock_add_rule tcp_bind {port}")))?;
     }
     for port in tcp_connect {
         created = created
             .add_rule(NetPort::new(*port, AccessNet::ConnectTcp))
-            .map_err(|e| err(e, "tcp_connect"))?;
+            .map_err(|e| err(e, &format!("landlock_add_rule tcp_connect {port}")))?;
     }
     let status = created
         .restrict_self()

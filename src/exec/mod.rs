@@ -11,6 +11,7 @@ mod caps;
 pub mod cgroup;
 mod child;
 mod dbus;
+mod failure;
 mod hostdir;
 mod hostpath;
 mod idmap;
@@ -30,6 +31,7 @@ pub mod sys;
 mod userns;
 
 use crate::plan::{Action, NsKind, Phase, Plan};
+use failure::Call;
 use nix::sys::signal::{SigmaskHow, Signal, kill, sigprocmask};
 use nix::sys::signalfd::SignalFd;
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
@@ -108,7 +110,7 @@ fn launch(plan: &Plan, caller: &Caller) -> Result<u8, StepError> {
     }
     for (i, step) in plan.steps.iter().enumerate() {
         if let Action::HostDirs { dirs, owner, below } = &step.action {
-            hostdir::make(dirs, *owner, below).map_err(|(e, what)| StepError::new(i, e, what))?
+            hostdir::make(dirs, *owner, below).map_err(|f| StepError::at(i, f))?
         }
     }
     // What undoes the host-side things below if we die before we do.
@@ -214,30 +216,20 @@ fn launch(plan: &Plan, caller: &Caller) -> Result<u8, StepError> {
         .filter(|(_, s)| s.phase == Phase::Parent)
     {
         let raw = pid.as_raw();
-        // Each step's error with what it was doing.
-        let io = |r: std::io::Result<()>| {
-            r.map_err(|e| {
-                let detail = e.to_string();
-                (e, detail)
-            })
-        };
         let r = match &step.action {
-            Action::SetgroupsDeny => io(idmap::deny_setgroups(raw)),
-            Action::UidMap { map, helper } => io(idmap::write_map(raw, "uid", map, *helper)),
-            Action::GidMap { map, helper } => io(idmap::write_map(raw, "gid", map, *helper)),
-            Action::KeepNamespace { kind, path } => kept.keep(raw, *kind, path).map_err(|e| {
-                (
-                    e,
-                    format!("bind /proc/{raw}/ns/{} at {path}", kind.proc_name()),
-                )
-            }),
+            Action::SetgroupsDeny => idmap::deny_setgroups(raw),
+            Action::UidMap { map, helper } => idmap::write_map(raw, "uid", map, *helper),
+            Action::GidMap { map, helper } => idmap::write_map(raw, "gid", map, *helper),
+            Action::KeepNamespace { kind, path } => kept
+                .keep(raw, *kind, path)
+                .call_with(|| format!("bind /proc/{raw}/ns/{} at {path}", kind.proc_name())),
             Action::Timeout { ms } => {
                 deadline = Some(Instant::now() + Duration::from_millis(*ms));
                 Ok(())
             }
-            Action::Release => io(nix::unistd::write(go_w.as_fd(), b"g")
+            Action::Release => nix::unistd::write(go_w.as_fd(), b"g")
                 .map(drop)
-                .map_err(std::io::Error::from)),
+                .call("write to the child's go pipe"),
             Action::Cgroup { memory, pids, cpu } => {
                 let limits = cgroup::Limits {
                     memory: *memory,
@@ -271,11 +263,11 @@ fn launch(plan: &Plan, caller: &Caller) -> Result<u8, StepError> {
             }
             _ => Ok(()),
         };
-        if let Err((e, detail)) = r {
+        if let Err(f) = r {
             let _ = kill(pid, Signal::SIGKILL);
             let _ = waitpid(pid, None);
             cgroups.remove();
-            return Err(StepError::new(i, e, detail));
+            return Err(StepError::at(i, f));
         }
     }
 
@@ -443,19 +435,19 @@ fn join_all(plan: &Plan) -> Result<(), StepError> {
     let mut open = vec![];
     for (i, step) in plan.steps.iter().enumerate() {
         if let Action::JoinNamespace { kind, path } = &step.action {
-            let f = std::fs::File::open(path).map_err(|e| StepError::new(i, e, path.clone()))?;
+            let f = std::fs::File::open(path)
+                .map_err(|e| StepError::new(i, e, format!("open {path}")))?;
             open.push((i, *kind, path.clone(), OwnedFd::from(f)));
         }
     }
     // Root's supplementary groups (gid 0 among them) would still count on
     // the host's files from a namespace that denies setgroups.
     if !open.is_empty() && nix::unistd::geteuid().is_root() {
-        nix::unistd::setgroups(&[])
-            .map_err(|e| StepError::new(open[0].0, e.into(), "setgroups"))?;
+        nix::unistd::setgroups(&[]).map_err(|e| StepError::new(open[0].0, e, "setgroups []"))?;
     }
     let setns = |(i, kind, path, fd): &(usize, NsKind, String, OwnedFd)| {
         nix::sched::setns(fd, clone_flag(*kind))
-            .map_err(|e| StepError::new(*i, e.into(), path.clone()))
+            .map_err(|e| StepError::new(*i, e, format!("setns {path}")))
     };
     let same = |a: &OwnedFd, b: &OwnedFd| match (nix::sys::stat::fstat(a), nix::sys::stat::fstat(b))
     {
@@ -481,8 +473,8 @@ fn join_all(plan: &Plan) -> Result<(), StepError> {
             nix::sched::setns(&o, clone_flag(NsKind::User)).map_err(|e| {
                 StepError::new(
                     user.0,
-                    e.into(),
-                    format!("the user namespace that owns {}", open[0].2),
+                    e,
+                    format!("setns (the user namespace that owns {})", open[0].2),
                 )
             })?;
             open.iter().try_for_each(setns)?;

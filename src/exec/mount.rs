@@ -13,6 +13,7 @@
 //! Nothing here is visible on the host: the child runs in a mount
 //! namespace of its own whose root was made a slave first.
 
+use super::failure::{Call, Cause, Failure};
 use super::sys;
 use crate::plan::{Action, MOUNT_POINT_DIR, parent_mode};
 use std::ffi::{CStr, CString};
@@ -40,51 +41,34 @@ fn cstr(s: &str) -> io::Result<CString> {
     CString::new(s).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))
 }
 
-/// Context string for error reports.
-pub type Failed = (io::Error, String);
-
-fn ctx<T>(r: io::Result<T>, what: impl FnOnce() -> String) -> Result<T, Failed> {
-    r.map_err(|e| (e, what()))
-}
-
-pub fn make_root_slave() -> Result<(), Failed> {
+pub fn make_root_slave() -> Result<(), Failure> {
     use nix::mount::{MsFlags, mount};
-    ctx(
-        mount(
-            None::<&str>,
-            "/",
-            None::<&str>,
-            MsFlags::MS_SLAVE | MsFlags::MS_REC,
-            None::<&str>,
-        )
-        .map_err(io::Error::from),
-        || "mount --make-rslave /".into(),
+    mount(
+        None::<&str>,
+        "/",
+        None::<&str>,
+        MsFlags::MS_SLAVE | MsFlags::MS_REC,
+        None::<&str>,
     )
+    .call("mount --make-rslave /")
 }
 
 /// A detached copy of the tree at `src`, with `attrs`; `below`: a folder
 /// the sandbox may write that `src` lies below (see [`super::hostpath`]).
-fn clone_tree(src: &str, below: Option<&str>, attrs: u64) -> Result<OwnedFd, Failed> {
+fn clone_tree(src: &str, below: Option<&str>, attrs: u64) -> Result<OwnedFd, Failure> {
     let fd = match below {
         None => {
-            let c = ctx(cstr(src), || src.into())?;
-            ctx(sys::open_tree_clone(None, &c), || {
-                format!("open_tree {src}")
-            })?
+            let c = cstr(src).call(src)?;
+            sys::open_tree_clone(None, &c).call_with(|| format!("open_tree {src}"))?
         }
         Some(w) => {
-            let at = ctx(super::hostpath::open(src, Some(w), libc::O_PATH), || {
-                format!("open {src} (no links below {w})")
-            })?;
-            ctx(sys::open_tree_clone(Some(at.as_fd()), c""), || {
-                format!("open_tree {src}")
-            })?
+            let at = super::hostpath::open(src, Some(w), libc::O_PATH)
+                .call_with(|| format!("open {src} (no links below {w})"))?;
+            sys::open_tree_clone(Some(at.as_fd()), c"").call_with(|| format!("open_tree {src}"))?
         }
     };
     if attrs != 0 {
-        ctx(sys::mount_setattr(fd.as_fd(), attrs, true), || {
-            format!("mount_setattr {src}")
-        })?;
+        sys::mount_setattr(fd.as_fd(), attrs, true).call_with(|| format!("mount_setattr {src}"))?;
     }
     Ok(fd)
 }
@@ -94,19 +78,17 @@ fn new_fs(
     fstype: &CStr,
     options: &[(&CStr, Option<String>)],
     attrs: u64,
-) -> Result<OwnedFd, Failed> {
+) -> Result<OwnedFd, Failure> {
     let name = fstype.to_string_lossy().into_owned();
-    let fs = ctx(sys::fsopen(fstype), || format!("fsopen {name}"))?;
+    let fs = sys::fsopen(fstype).call_with(|| format!("fsopen {name}"))?;
     // The mount table then says "tmpfs", "proc", ... where `df` shows a source.
-    ctx(sys::fsconfig_string(fs.as_fd(), c"source", fstype), || {
-        format!("{name} source")
-    })?;
+    sys::fsconfig_string(fs.as_fd(), c"source", fstype).call_with(|| format!("{name} source"))?;
     for (key, value) in options {
         let r = match value {
-            Some(v) => sys::fsconfig_string(fs.as_fd(), key, &cstr(v).map_err(|e| (e, v.clone()))?),
+            Some(v) => sys::fsconfig_string(fs.as_fd(), key, &cstr(v).call_with(|| v.clone())?),
             None => sys::fsconfig_flag(fs.as_fd(), key),
         };
-        ctx(r, || {
+        r.call_with(|| {
             format!(
                 "{name} option {}{}",
                 key.to_string_lossy(),
@@ -114,12 +96,12 @@ fn new_fs(
             )
         })?;
     }
-    ctx(sys::fsmount(fs.as_fd(), attrs), || format!("create {name}"))
+    sys::fsmount(fs.as_fd(), attrs).call_with(|| format!("create {name}"))
 }
 
 /// The message-queue file system of the current IPC namespace, mounted
 /// nowhere: a handle for Landlock to allow it by.
-pub fn mqueue_root() -> Result<OwnedFd, Failed> {
+pub fn mqueue_root() -> Result<OwnedFd, Failure> {
     new_fs(
         c"mqueue",
         &[],
@@ -144,7 +126,7 @@ fn callers_terminal() -> Option<String> {
 }
 
 /// Pass 1: the host side of a step, if it has one.
-pub fn prepare(action: &Action) -> Result<Option<Detached>, Failed> {
+pub fn prepare(action: &Action) -> Result<Option<Detached>, Failure> {
     let tree = match action {
         // Like every bind: nothing setuid or a device node from it.
         Action::RootBind { src, below } => clone_tree(
@@ -191,8 +173,7 @@ pub fn prepare(action: &Action) -> Result<Option<Detached>, Failed> {
         } => {
             let folder = |p: &str| {
                 let w = super::hostpath::writable_above(p, below);
-                ctx(
-                    super::hostpath::open(p, w, libc::O_PATH | libc::O_DIRECTORY),
+                super::hostpath::open(p, w, libc::O_PATH | libc::O_DIRECTORY).call_with(
                     || match w {
                         Some(w) => format!("open {p} (no links below {w})"),
                         None => format!("open {p}"),
@@ -212,7 +193,7 @@ pub fn prepare(action: &Action) -> Result<Option<Detached>, Failed> {
 }
 
 /// Pass 1 for a socket the launcher made (the D-Bus proxy's).
-pub fn prepare_socket(path: &std::path::Path) -> Result<Detached, Failed> {
+pub fn prepare_socket(path: &std::path::Path) -> Result<Detached, Failure> {
     let p = path.to_string_lossy();
     Ok(Detached::Tree(clone_tree(
         &p,
@@ -227,7 +208,7 @@ fn overlay(
     lower: &[OwnedFd],
     upper: Option<&(OwnedFd, OwnedFd)>,
     readonly: bool,
-) -> Result<OwnedFd, Failed> {
+) -> Result<OwnedFd, Failure> {
     let through = |fd: &OwnedFd| format!("/proc/self/fd/{}", fd.as_raw_fd());
     let mut opts: Vec<(&CStr, Option<String>)> = lower
         .iter()
@@ -251,14 +232,12 @@ fn overlay(
             for d in [c"upper", c"work"] {
                 // SAFETY: mkdirat on a directory fd we own.
                 let r = unsafe { libc::mkdirat(tmp.as_raw_fd(), d.as_ptr(), 0o755) };
-                ctx(
-                    if r < 0 {
-                        Err(io::Error::last_os_error())
-                    } else {
-                        Ok(())
-                    },
-                    || "overlay scratch directory".into(),
-                )?;
+                if r < 0 {
+                    Err(io::Error::last_os_error())
+                } else {
+                    Ok(())
+                }
+                .call("overlay scratch directory")?;
             }
             let base = format!("/proc/self/fd/{}", tmp.as_raw_fd());
             opts.push((c"upperdir", Some(format!("{base}/upper"))));
@@ -304,7 +283,7 @@ impl NewRoot {
     /// Attach the root mount (a fresh tmpfs, or a prepared rootfs tree)
     /// over /tmp of this private mount namespace: every source is already
     /// cloned, so covering host paths no longer matters.
-    pub fn attach(prepared: Option<Detached>) -> Result<NewRoot, Failed> {
+    pub fn attach(prepared: Option<Detached>) -> Result<NewRoot, Failure> {
         let root = match prepared {
             Some(Detached::Tree(t)) => t,
             _ => new_fs(
@@ -313,12 +292,9 @@ impl NewRoot {
                 sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV,
             )?,
         };
-        let staging = ctx(open_path(c"/tmp"), || {
-            "open /tmp to stage the new root".into()
-        })?;
-        ctx(sys::move_mount(root.as_fd(), staging.as_fd()), || {
-            "attach the new root".into()
-        })?;
+        let staging = open_path(c"/tmp").call_with(|| "open /tmp to stage the new root".into())?;
+        sys::move_mount(root.as_fd(), staging.as_fd())
+            .call_with(|| "attach the new root".into())?;
         let umask = nix::sys::stat::umask(nix::sys::stat::Mode::empty());
         Ok(NewRoot { root, umask })
     }
@@ -329,16 +305,16 @@ impl NewRoot {
 
     /// Open `path` inside the root, making it (a mount point: `want`) and
     /// its missing parents (mode `parents`) as needed; whether it was made.
-    fn ensure(&self, path: &str, want: Want, parents: u32) -> Result<(OwnedFd, bool), Failed> {
+    fn ensure(&self, path: &str, want: Want, parents: u32) -> Result<(OwnedFd, bool), Failure> {
         match self.open(path, libc::O_PATH) {
             Ok(fd) => return Ok((fd, false)),
             Err(e) if e.raw_os_error() != Some(libc::ENOENT) => {
-                return Err((e, format!("open {path}")));
+                return Err(e.failure(format!("open {path}")));
             }
             Err(_) => {}
         }
         let (parent, name) = self.ensure_parent(path, parents)?;
-        let cname = ctx(cstr(&name), || name.clone())?;
+        let cname = cstr(&name).call_with(|| name.clone())?;
         // SAFETY: *at calls on a directory fd we own, with a C string name.
         let r = unsafe {
             match want {
@@ -363,27 +339,28 @@ impl NewRoot {
         };
         let made = r >= 0;
         if !made && last_err().raw_os_error() != Some(libc::EEXIST) {
-            return Err((last_err(), format!("create {path}")));
+            return Err(last_err().failure(format!("create {path}")));
         }
-        let fd = ctx(self.open(path, libc::O_PATH), || format!("open {path}"))?;
+        let fd = self
+            .open(path, libc::O_PATH)
+            .call_with(|| format!("open {path}"))?;
         Ok((fd, made))
     }
 
     /// The parent directory of `path` (made, mode `parents`, with its own
     /// parents, if missing) and the last name.
-    fn ensure_parent(&self, path: &str, parents: u32) -> Result<(OwnedFd, String), Failed> {
+    fn ensure_parent(&self, path: &str, parents: u32) -> Result<(OwnedFd, String), Failure> {
         let (parent, name) = crate::plan::split_parent(path);
         let fd = if parent == "/" {
-            ctx(self.open("/", libc::O_PATH | libc::O_DIRECTORY), || {
-                "open /".into()
-            })?
+            self.open("/", libc::O_PATH | libc::O_DIRECTORY)
+                .call_with(|| "open /".into())?
         } else {
             self.ensure(&parent, Want::Dir(parents), parents)?.0
         };
         Ok((fd, name))
     }
 
-    fn mount_on(&self, tree: &OwnedFd, dst: &str, want: Want) -> Result<(), Failed> {
+    fn mount_on(&self, tree: &OwnedFd, dst: &str, want: Want) -> Result<(), Failure> {
         self.mount_on_with(tree, dst, want, parent_mode(None))
     }
 
@@ -394,18 +371,16 @@ impl NewRoot {
         dst: &str,
         want: Want,
         parents: u32,
-    ) -> Result<(), Failed> {
+    ) -> Result<(), Failure> {
         let (target, _) = self.ensure(dst, want, parents)?;
-        ctx(sys::move_mount(tree.as_fd(), target.as_fd()), || {
-            format!("mount on {dst}")
-        })
+        sys::move_mount(tree.as_fd(), target.as_fd()).call_with(|| format!("mount on {dst}"))
     }
 
-    fn symlink(&self, target: &str, dst: &str) -> Result<(), Failed> {
+    fn symlink(&self, target: &str, dst: &str) -> Result<(), Failure> {
         let (parent, name) = self.ensure_parent(dst, parent_mode(None))?;
         let (t, n) = (
-            ctx(cstr(target), || target.into())?,
-            ctx(cstr(&name), || name.clone())?,
+            cstr(target).call(target)?,
+            cstr(&name).call_with(|| name.clone())?,
         );
         // SAFETY: symlinkat with a directory fd we own.
         if unsafe { libc::symlinkat(t.as_ptr(), parent.as_raw_fd(), n.as_ptr()) } == 0 {
@@ -429,23 +404,23 @@ impl NewRoot {
         {
             return Ok(());
         }
-        Err((err, format!("symlink {dst}")))
+        Err(err.failure(format!("symlink {dst}")))
     }
 
     /// A `file` step: made with `content` and `mode` where nothing is;
     /// over a file that is there (perhaps a host file, on a writable bind),
     /// a private copy bound on top, so that the host's is neither read,
     /// rewritten nor given another mode.
-    fn write_file(&self, dst: &str, content: &str, mode: u32) -> Result<(), Failed> {
+    fn write_file(&self, dst: &str, content: &str, mode: u32) -> Result<(), Failure> {
         match self.open(dst, libc::O_PATH) {
             Ok(_) => return self.bind_data(dst, content, mode, mode & 0o222 == 0),
             Err(e) if e.raw_os_error() != Some(libc::ENOENT) => {
-                return Err((e, format!("open {dst}")));
+                return Err(e.failure(format!("open {dst}")));
             }
             Err(_) => {}
         }
         let (parent, name) = self.ensure_parent(dst, parent_mode(Some(mode)))?;
-        let n = ctx(cstr(&name), || name.clone())?;
+        let n = cstr(&name).call_with(|| name.clone())?;
         // SAFETY: openat on a directory fd we own; O_NOFOLLOW refuses a
         // planted link, O_EXCL a file made meanwhile.
         let fd = unsafe {
@@ -457,26 +432,31 @@ impl NewRoot {
             )
         };
         if fd < 0 {
-            return Err((last_err(), format!("create {dst}")));
+            return Err(last_err().failure(format!("create {dst}")));
         }
         // SAFETY: fd was just opened by us.
         let file = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) });
         use std::io::Write;
         use std::os::unix::fs::PermissionsExt;
         let mut f = &file;
-        ctx(f.write_all(content.as_bytes()), || format!("write {dst}"))?;
+        f.write_all(content.as_bytes())
+            .call_with(|| format!("write {dst}"))?;
         // Exactly `mode`, which the umask may have narrowed.
-        ctx(
-            file.set_permissions(std::fs::Permissions::from_mode(mode)),
-            || format!("chmod {dst}"),
-        )
+        file.set_permissions(std::fs::Permissions::from_mode(mode))
+            .call_with(|| format!("chmod {dst}"))
     }
 
     /// `content` in a file (mode `mode`) of a small private tmpfs, bound
     /// over `dst` (made if missing), read-only if `readonly`: what is
     /// underneath, perhaps a host file, is neither written nor needed
     /// writable.
-    fn bind_data(&self, dst: &str, content: &str, mode: u32, readonly: bool) -> Result<(), Failed> {
+    fn bind_data(
+        &self,
+        dst: &str,
+        content: &str,
+        mode: u32,
+        readonly: bool,
+    ) -> Result<(), Failure> {
         // Room for the content, in whole 4 kB pages.
         let size = (content.len() / 4096 + 2) * 4096;
         let fs = new_fs(
@@ -497,49 +477,44 @@ impl NewRoot {
             )
         };
         if fd < 0 {
-            return Err((last_err(), format!("stage {dst}")));
+            return Err(last_err().failure(format!("stage {dst}")));
         }
         // SAFETY: fd was just opened by us.
         let file = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) });
         use std::io::Write;
         use std::os::unix::fs::PermissionsExt;
-        ctx((&file).write_all(content.as_bytes()), || {
-            format!("stage {dst}")
-        })?;
-        ctx(
-            file.set_permissions(std::fs::Permissions::from_mode(mode)),
-            || format!("stage {dst}"),
-        )?;
-        let copy = ctx(sys::open_tree_clone(Some(fs.as_fd()), c"data"), || {
-            format!("stage {dst}")
-        })?;
+        (&file)
+            .write_all(content.as_bytes())
+            .call_with(|| format!("stage {dst}"))?;
+        file.set_permissions(std::fs::Permissions::from_mode(mode))
+            .call_with(|| format!("stage {dst}"))?;
+        let copy =
+            sys::open_tree_clone(Some(fs.as_fd()), c"data").call_with(|| format!("stage {dst}"))?;
         if readonly {
-            ctx(
-                sys::mount_setattr(copy.as_fd(), sys::MOUNT_ATTR_RDONLY, false),
-                || format!("mount_setattr {dst}"),
-            )?;
+            sys::mount_setattr(copy.as_fd(), sys::MOUNT_ATTR_RDONLY, false)
+                .call_with(|| format!("mount_setattr {dst}"))?;
         }
         self.mount_on(&copy, dst, Want::File(MOUNT_POINT_FILE))
     }
 
     /// A `dir` step: made with exactly `mode` where nothing is; a folder
     /// that is there (perhaps a host one, on a writable bind) keeps its own.
-    fn dir(&self, dst: &str, mode: u32) -> Result<(), Failed> {
+    fn dir(&self, dst: &str, mode: u32) -> Result<(), Failure> {
         let (_, made) = self.ensure(dst, Want::Dir(mode), parent_mode(Some(mode)))?;
         if !made {
             return Ok(());
         }
-        let fd = ctx(self.open(dst, libc::O_RDONLY | libc::O_DIRECTORY), || {
-            format!("open {dst}")
-        })?;
+        let fd = self
+            .open(dst, libc::O_RDONLY | libc::O_DIRECTORY)
+            .call_with(|| format!("open {dst}"))?;
         // SAFETY: fchmod on a descriptor we own.
         if unsafe { libc::fchmod(fd.as_raw_fd(), mode) } < 0 {
-            return Err((last_err(), format!("chmod {dst}")));
+            return Err(last_err().failure(format!("chmod {dst}")));
         }
         Ok(())
     }
 
-    fn tmpfs(&self, dst: &str, size: Option<u64>, mode: u32, attrs: u64) -> Result<(), Failed> {
+    fn tmpfs(&self, dst: &str, size: Option<u64>, mode: u32, attrs: u64) -> Result<(), Failure> {
         let mut opts = vec![(c"mode", Some(format!("{mode:o}")))];
         if let Some(s) = size {
             opts.push((c"size", Some(s.to_string())));
@@ -553,7 +528,7 @@ impl NewRoot {
         )
     }
 
-    fn dev(&self, dst: &str, nodes: &[(&'static str, OwnedFd)]) -> Result<(), Failed> {
+    fn dev(&self, dst: &str, nodes: &[(&'static str, OwnedFd)]) -> Result<(), Failure> {
         // Nothing in the tmpfs itself is a device, executable or setuid:
         // each device node is a bind of the host's, a mount of its own
         // whose flags (not nodev) are the ones its opening checks, and
@@ -599,7 +574,7 @@ impl NewRoot {
     /// read-only (those this kernel has): without a user namespace, a uid-0
     /// app with no capabilities could otherwise still write the root-owned
     /// files there.
-    fn proc(&self, dst: &str, read_only: &[String]) -> Result<(), Failed> {
+    fn proc(&self, dst: &str, read_only: &[String]) -> Result<(), Failure> {
         let attrs = sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV | sys::MOUNT_ATTR_NOEXEC;
         let fs = new_fs(c"proc", &[], attrs)?;
         self.mount_on(&fs, dst, Want::Dir(MOUNT_POINT_DIR))?;
@@ -608,7 +583,7 @@ impl NewRoot {
             match self.open(&path, libc::O_PATH) {
                 Ok(_) => self.remount_ro(&path)?,
                 Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {}
-                Err(e) => return Err((e, format!("open {path}"))),
+                Err(e) => return Err(e.failure(format!("open {path}"))),
             }
         }
         Ok(())
@@ -616,39 +591,29 @@ impl NewRoot {
 
     /// The folder at `dst` bound onto itself (made first, mode `mode`, if
     /// missing): a mount point the app cannot rename.
-    fn pin(&self, dst: &str, mode: u32) -> Result<(), Failed> {
+    fn pin(&self, dst: &str, mode: u32) -> Result<(), Failure> {
         let (at, _) = self.ensure(dst, Want::Dir(mode), parent_mode(None))?;
-        let copy = ctx(sys::open_tree_clone_one(at.as_fd()), || {
-            format!("open_tree {dst}")
-        })?;
-        ctx(sys::move_mount(copy.as_fd(), at.as_fd()), || {
-            format!("mount on {dst}")
-        })
+        let copy = sys::open_tree_clone_one(at.as_fd()).call_with(|| format!("open_tree {dst}"))?;
+        sys::move_mount(copy.as_fd(), at.as_fd()).call_with(|| format!("mount on {dst}"))
     }
 
     /// A read-only copy of what is at `dst` (with its submounts) on top of it.
-    fn remount_ro(&self, dst: &str) -> Result<(), Failed> {
-        let at = ctx(self.open(dst, libc::O_PATH), || format!("open {dst}"))?;
-        let copy = ctx(sys::open_tree_clone(Some(at.as_fd()), c""), || {
-            format!("open_tree {dst}")
-        })?;
-        ctx(
-            sys::mount_setattr(copy.as_fd(), sys::MOUNT_ATTR_RDONLY, true),
-            || format!("mount_setattr {dst}"),
-        )?;
-        ctx(sys::move_mount(copy.as_fd(), at.as_fd()), || {
-            format!("mount on {dst}")
-        })
+    fn remount_ro(&self, dst: &str) -> Result<(), Failure> {
+        let at = self
+            .open(dst, libc::O_PATH)
+            .call_with(|| format!("open {dst}"))?;
+        let copy =
+            sys::open_tree_clone(Some(at.as_fd()), c"").call_with(|| format!("open_tree {dst}"))?;
+        sys::mount_setattr(copy.as_fd(), sys::MOUNT_ATTR_RDONLY, true)
+            .call_with(|| format!("mount_setattr {dst}"))?;
+        sys::move_mount(copy.as_fd(), at.as_fd()).call_with(|| format!("mount on {dst}"))
     }
 
     /// Pass 2: apply one mount step.
-    pub fn apply(&self, action: &Action, prepared: Option<Detached>) -> Result<(), Failed> {
+    pub fn apply(&self, action: &Action, prepared: Option<Detached>) -> Result<(), Failure> {
         let tree = |p: Option<Detached>| match p {
             Some(Detached::Tree(t)) => Ok(t),
-            _ => Err((
-                io::Error::from_raw_os_error(libc::EINVAL),
-                "not prepared".to_string(),
-            )),
+            _ => Err(Failure::new(libc::EINVAL, "not prepared")),
         };
         match action {
             Action::Bind { dst, dir, .. } => self.mount_on(
@@ -666,10 +631,7 @@ impl NewRoot {
                     dst,
                     Want::Dir(MOUNT_POINT_DIR),
                 ),
-                _ => Err((
-                    io::Error::from_raw_os_error(libc::EINVAL),
-                    "not prepared".into(),
-                )),
+                _ => Err(Failure::new(libc::EINVAL, "not prepared")),
             },
             // Not prepared: there was no session bus to filter (see
             // exec::launch), so there is no socket to bind.
@@ -694,10 +656,7 @@ impl NewRoot {
             }
             Action::Dev { dst, .. } => match prepared {
                 Some(Detached::Dev(nodes)) => self.dev(dst, &nodes),
-                _ => Err((
-                    io::Error::from_raw_os_error(libc::EINVAL),
-                    "not prepared".into(),
-                )),
+                _ => Err(Failure::new(libc::EINVAL, "not prepared")),
             },
             Action::Symlink { target, dst } => self.symlink(target, dst),
             Action::Dir { dst, mode } => self.dir(dst, *mode),
@@ -723,28 +682,25 @@ impl NewRoot {
                     .collect();
                 self.bind_data("/etc/resolv.conf", &text, 0o644, true)
             }
-            Action::RemountRootRo => ctx(
-                sys::mount_setattr(self.root.as_fd(), sys::MOUNT_ATTR_RDONLY, false),
-                || "remount / read-only".into(),
-            ),
+            Action::RemountRootRo => {
+                sys::mount_setattr(self.root.as_fd(), sys::MOUNT_ATTR_RDONLY, false)
+                    .call("remount / read-only")
+            }
             _ => Ok(()),
         }
     }
 
     /// Make the new root `/` and detach the old one, so that nothing of the
     /// host's mount table stays reachable.
-    pub fn pivot(self) -> Result<(), Failed> {
+    pub fn pivot(self) -> Result<(), Failure> {
         nix::sys::stat::umask(self.umask);
         // SAFETY: fchdir to a directory fd we own.
         if unsafe { libc::fchdir(self.root.as_raw_fd()) } < 0 {
-            return Err((last_err(), "chdir into the new root".into()));
+            return Err(last_err().failure("chdir into the new root".into()));
         }
-        ctx(sys::pivot_root(c".", c"."), || "pivot_root".into())?;
-        ctx(
-            nix::mount::umount2(".", nix::mount::MntFlags::MNT_DETACH).map_err(io::Error::from),
-            || "detach the old root".into(),
-        )?;
-        ctx(std::env::set_current_dir("/"), || "chdir /".into())
+        sys::pivot_root(c".", c".").call("pivot_root")?;
+        nix::mount::umount2(".", nix::mount::MntFlags::MNT_DETACH).call("detach the old root")?;
+        std::env::set_current_dir("/").call("chdir /")
     }
 }
 

@@ -67,7 +67,8 @@ impl Netlink {
             let mut at = 0;
             while at < n {
                 let msg = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&reply[at..n])
-                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
+                    // A reply this crate cannot read: what EBADMSG names.
+                    .map_err(|_| io::Error::from_raw_os_error(libc::EBADMSG))?;
                 let len = msg.header.length as usize;
                 if msg.header.sequence_number == self.seq
                     && let NetlinkPayload::Error(e) = &msg.payload

@@ -7,6 +7,7 @@
 //! the launcher stops it, through a pidfd, when the sandbox ends; the
 //! reaper stops it when the launcher itself is killed.
 
+use super::failure::{Call, Cause, Failure};
 use std::io::{self, Read, Seek};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::process::{Command, Stdio};
@@ -78,11 +79,7 @@ pub fn pid_file() -> io::Result<std::fs::File> {
 /// Start pasta on the child's namespaces and wait until it is ready; it
 /// writes its daemon's pid to `pidfile` (see [`pid_file`]). Errors carry
 /// pasta's own message (a port in use, no /dev/net/tun).
-pub fn start(
-    o: &Options,
-    root: bool,
-    pidfile: &std::fs::File,
-) -> Result<Pasta, (io::Error, String)> {
+pub fn start(o: &Options, root: bool, pidfile: &std::fs::File) -> Result<Pasta, Failure> {
     let mut pidfile = pidfile;
     // The namespaces go to pasta as descriptors opened here, by their
     // /proc/self/fd paths: pasta may not open /proc/CHILD/ns/* itself (a
@@ -97,7 +94,7 @@ pub fn start(
             nix::fcntl::OFlag::O_RDONLY,
             nix::sys::stat::Mode::empty(),
         )
-        .map_err(|e| (io::Error::from(e), path.clone()))?;
+        .call_with(|| format!("open {path}"))?;
         held.push((kind, f));
     }
     let fd_path = |kind: &str| {
@@ -127,14 +124,7 @@ pub fn start(
             Ok(())
         });
     }
-    let out = cmd.output().map_err(|e| {
-        let hint = if e.kind() == io::ErrorKind::NotFound {
-            "pasta is not installed (Debian/Ubuntu package 'passt')".to_string()
-        } else {
-            "run pasta".to_string()
-        };
-        (e, hint)
-    })?;
+    let out = cmd.output().call("run pasta")?;
     drop(cmd);
     drop(held);
     if !out.status.success() {
@@ -144,41 +134,74 @@ pub fn start(
             .lines()
             .filter(|l| !l.trim().is_empty() && !l.starts_with("Failed to send"))
             .collect();
-        let said = said.join("; ");
-        let errno = if said.contains("bind") {
-            libc::EADDRINUSE
-        } else if said.contains("tun") || said.contains("ermission") {
-            libc::EACCES
-        } else {
-            libc::EIO
-        };
-        return Err((
-            io::Error::from_raw_os_error(errno),
-            format!("pasta: {said}"),
-        ));
+        let said = format!("pasta: {}", said.join("; "));
+        // pasta exits 1 whatever failed and says why only in words: the
+        // errno is what we see ourselves when we try what it needed.
+        // Seeing nothing refused, we know no errno: EIO says only that it failed.
+        let seen = refused(o).unwrap_or_else(|| Failure::new(libc::EIO, "run pasta"));
+        return Err(seen.with_detail(said));
     }
     let mut text = String::new();
     pidfile
         .rewind()
         .and_then(|_| pidfile.read_to_string(&mut text))
-        .map_err(|e| (e, "read pasta's pid".into()))?;
+        .call("read pasta's pid")?;
     let pid: i32 = text.trim().parse().map_err(|_| {
-        (
-            io::Error::from_raw_os_error(libc::ESRCH),
-            format!("pasta's pid file said {text:?}"),
-        )
+        Failure::new(libc::ESRCH, "read pasta's pid").with_detail(format!("it said {text:?}"))
     })?;
     // SAFETY: pidfd_open on a pid; checked.
     let raw = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
     if raw < 0 {
-        return Err((
-            io::Error::last_os_error(),
-            format!("pidfd_open pasta {pid}"),
-        ));
+        return Err(io::Error::last_os_error().failure(format!("pidfd_open {pid} (pasta)")));
     }
     // SAFETY: a new descriptor we own.
     let pidfd = unsafe { OwnedFd::from_raw_fd(raw as i32) };
     Ok(Pasta { pidfd })
+}
+
+/// What pasta needed and we cannot have either, tried once pasta failed:
+/// a forwarded host port (it binds each on the host, as we do here), or
+/// the tun device. None: we see nothing refused.
+fn refused(o: &Options) -> Option<Failure> {
+    for (proto, specs) in [("tcp", o.tcp), ("udp", o.udp)] {
+        for spec in specs {
+            // "ADDRESS/HOST:SANDBOX" or "HOST:SANDBOX" (see plan/compile.rs).
+            let host = spec.rsplit_once(':').map_or(spec.as_str(), |(h, _)| h);
+            let implicit = !host.contains('/');
+            let (addrs, port) = match host.rsplit_once('/') {
+                Some((a, p)) => (vec![a], p),
+                // No address: pasta binds the port on every address.
+                None => (vec!["0.0.0.0", "::"], host),
+            };
+            let Ok(port) = port.parse::<u16>() else {
+                continue;
+            };
+            for a in addrs {
+                let Ok(ip) = a.parse::<std::net::IpAddr>() else {
+                    continue;
+                };
+                let at = std::net::SocketAddr::new(ip, port);
+                let bound = match proto {
+                    "tcp" => std::net::TcpListener::bind(at).map(drop),
+                    _ => std::net::UdpSocket::bind(at).map(drop),
+                };
+                let absent = [Some(libc::EAFNOSUPPORT), Some(libc::EADDRNOTAVAIL)];
+                match bound {
+                    // An address family this host lacks, tried only because
+                    // no address was given: pasta skips it as well.
+                    Err(e) if implicit && absent.contains(&e.raw_os_error()) => {}
+                    Err(e) => return Some(e.failure(format!("bind {proto} {at}"))),
+                    Ok(()) => {}
+                }
+            }
+        }
+    }
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/net/tun")
+        .call("open /dev/net/tun")
+        .err()
 }
 
 impl Drop for Pasta {

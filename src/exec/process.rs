@@ -1,6 +1,7 @@
 //! The process the app will be: session, environment, limits, the parent
 //! death signal, no_new_privs, and finally execve.
 
+use super::failure::{Cause, Failure};
 use crate::glob::glob_match;
 use crate::plan::{LimitValue, Resource, Rlimit};
 use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, SigmaskHow, Signal, sigaction};
@@ -47,7 +48,7 @@ fn resource(r: Resource) -> libc::__rlimit_resource_t {
     }
 }
 
-pub fn set_rlimits(limits: &[Rlimit]) -> Result<(), (io::Error, String)> {
+pub fn set_rlimits(limits: &[Rlimit]) -> Result<(), Failure> {
     for l in limits {
         let v = match l.value {
             LimitValue::Value(v) => v,
@@ -59,7 +60,7 @@ pub fn set_rlimits(limits: &[Rlimit]) -> Result<(), (io::Error, String)> {
         };
         // SAFETY: setrlimit with a valid resource and struct.
         if unsafe { libc::setrlimit(resource(l.resource), &r) } < 0 {
-            return Err((io::Error::last_os_error(), format!("{}={v}", l.resource)));
+            return Err(io::Error::last_os_error().failure(format!("setrlimit {}={v}", l.resource)));
         }
     }
     Ok(())

@@ -1,78 +1,121 @@
 //! How a failure inside the sandbox reaches the user: the child sends
-//! (step index, errno, detail) over a close-on-exec pipe; the parent prints
-//! it as `ORIGIN: error: <step as in 'sandbox plan'>: <errno text>` with a
-//! hint where one is known. A successful exec closes the pipe unseen.
+//! (step index, errno, call, detail) over a close-on-exec pipe; the parent
+//! prints it as `ORIGIN: error: <step as in 'sandbox plan'> (<call>):
+//! <errno text> (<detail>)` with a hint where one is known. A successful
+//! exec closes the pipe unseen.
 
+use super::failure::{Cause, Failure, errno_text};
 use crate::plan::NsKind;
 use crate::plan::{Action, Plan, render};
-use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::fd::BorrowedFd;
 use std::os::unix::ffi::OsStrExt;
 
-/// A failed step: which one, the OS error, and what it was doing.
-#[derive(Debug)]
+/// A failed step: which one (None: the setup around the steps, e.g. the
+/// child's closing of inherited descriptors), and what failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StepError {
-    pub step: usize,
-    pub errno: i32,
-    pub detail: String,
+    pub step: Option<usize>,
+    pub failure: Failure,
 }
 
 impl StepError {
-    pub fn new(step: usize, err: io::Error, detail: impl Into<String>) -> Self {
+    /// Step `step`'s `call` failed with `err`.
+    pub fn new(step: usize, err: impl Cause, call: impl Into<String>) -> Self {
+        StepError::at(step, err.failure(call.into()))
+    }
+
+    pub fn at(step: usize, failure: Failure) -> Self {
         StepError {
-            step,
-            errno: err.raw_os_error().unwrap_or(libc::EIO),
-            detail: detail.into(),
+            step: Some(step),
+            failure,
+        }
+    }
+
+    /// A failure of no step in particular.
+    pub fn setup(err: impl Cause, call: impl Into<String>) -> Self {
+        StepError {
+            step: None,
+            failure: err.failure(call.into()),
         }
     }
 }
 
+/// A report is written in one write(2), which a pipe keeps whole only up to
+/// PIPE_BUF bytes: the parent then reads it whole or not at all.
+const PIPE_BUF: usize = libc::PIPE_BUF;
+/// has-step (1), step (4), errno (4), the call's and the detail's lengths (2 + 2).
+const HEADER: usize = 13;
+/// The call's share of a report; the detail gets the rest.
+const MAX_CALL: usize = 1024;
+const MAX_DETAIL: usize = PIPE_BUF - HEADER - MAX_CALL;
+
+/// At most `max` bytes of `s`, cut where a character starts.
+fn truncated(s: &str, max: usize) -> &str {
+    let mut n = s.len().min(max);
+    while !s.is_char_boundary(n) {
+        n -= 1;
+    }
+    &s[..n]
+}
+
+fn encode(e: &StepError) -> Vec<u8> {
+    let call = truncated(&e.failure.call, MAX_CALL).as_bytes();
+    let detail = truncated(&e.failure.detail, MAX_DETAIL).as_bytes();
+    let mut buf = Vec::with_capacity(HEADER + call.len() + detail.len());
+    buf.push(e.step.is_some() as u8);
+    // A step index above u32::MAX cannot be; saturate rather than wrap.
+    let step = e.step.map_or(0, |s| u32::try_from(s).unwrap_or(u32::MAX));
+    buf.extend_from_slice(&step.to_ne_bytes());
+    buf.extend_from_slice(&e.failure.errno.to_ne_bytes());
+    // Both below PIPE_BUF, so within u16.
+    buf.extend_from_slice(&(call.len() as u16).to_ne_bytes());
+    buf.extend_from_slice(&(detail.len() as u16).to_ne_bytes());
+    buf.extend_from_slice(call);
+    buf.extend_from_slice(detail);
+    buf
+}
+
+/// A report from its bytes; None for anything that is not one.
+fn decode(buf: &[u8]) -> Option<StepError> {
+    let field = |at: usize, len: usize| buf.get(at..at + len);
+    let u16_at = |at: usize| Some(u16::from_ne_bytes(field(at, 2)?.try_into().ok()?) as usize);
+    let step = u32::from_ne_bytes(field(1, 4)?.try_into().ok()?) as usize;
+    let errno = i32::from_ne_bytes(field(5, 4)?.try_into().ok()?);
+    let (call_len, detail_len) = (u16_at(9)?, u16_at(11)?);
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    Some(StepError {
+        step: match buf.first()? {
+            0 => None,
+            _ => Some(step),
+        },
+        failure: Failure {
+            errno,
+            call: text(field(HEADER, call_len)?),
+            detail: text(field(HEADER + call_len, detail_len)?),
+        },
+    })
+}
+
 /// Child side: write the report in one write(2) (atomic under PIPE_BUF).
 pub fn send(pipe: BorrowedFd, e: &StepError) {
-    let mut buf = Vec::with_capacity(12 + e.detail.len());
-    buf.extend_from_slice(&(e.step as u32).to_ne_bytes());
-    buf.extend_from_slice(&e.errno.to_ne_bytes());
-    let detail = &e.detail.as_bytes()[..e.detail.len().min(3000)];
-    buf.extend_from_slice(&(detail.len() as u32).to_ne_bytes());
-    buf.extend_from_slice(detail);
-    // SAFETY: writing a local buffer to a pipe we own.
-    unsafe { libc::write(pipe.as_raw_fd(), buf.as_ptr().cast(), buf.len()) };
+    // Nothing to do if it fails: the child's exit code still says 125.
+    let _ = nix::unistd::write(pipe, &encode(e));
 }
 
 /// Parent side: read a report if the child sent one.
 pub fn receive(pipe: BorrowedFd) -> Option<StepError> {
-    let mut buf = vec![0u8; 4096];
-    // SAFETY: reading into a local buffer.
-    let n = unsafe { libc::read(pipe.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
-    if n < 12 {
-        return None;
-    }
-    let n = n as usize;
-    let word = |i: usize| <[u8; 4]>::try_from(&buf[i..i + 4]).expect("4 bytes");
-    let len = (u32::from_ne_bytes(word(8)) as usize).min(n - 12);
-    Some(StepError {
-        step: u32::from_ne_bytes(word(0)) as usize,
-        errno: i32::from_ne_bytes(word(4)),
-        detail: String::from_utf8_lossy(&buf[12..12 + len]).into_owned(),
-    })
+    let mut buf = [0u8; PIPE_BUF];
+    let n = nix::unistd::read(pipe, &mut buf).ok()?;
+    decode(&buf[..n])
 }
 
 /// The exit code for a failed step: 127 for a command not found, 126 for
 /// one that cannot be executed, 125 for any other setup failure.
 pub fn exit_code(plan: &Plan, e: &StepError) -> u8 {
-    match plan.steps.get(e.step).map(|s| &s.action) {
-        Some(Action::Exec { .. }) if e.errno == libc::ENOENT => crate::exit::NOT_FOUND,
+    match e.step.and_then(|i| plan.steps.get(i)).map(|s| &s.action) {
+        Some(Action::Exec { .. }) if e.failure.errno == libc::ENOENT => crate::exit::NOT_FOUND,
         Some(Action::Exec { .. }) => crate::exit::CANNOT_EXECUTE,
         _ => crate::exit::SETUP_FAILED,
-    }
-}
-
-fn errno_text(errno: i32) -> String {
-    let s = io::Error::from_raw_os_error(errno).to_string();
-    // "No such file or directory (os error 2)" -> without the suffix.
-    match s.find(" (os error") {
-        Some(i) => s[..i].to_string(),
-        None => s,
     }
 }
 
@@ -142,29 +185,35 @@ fn hint(action: &Action, errno: i32) -> Option<String> {
 
 /// The message for a failed step, as the user sees it.
 pub fn message(plan: &Plan, e: &StepError) -> String {
-    let Some(step) = plan.steps.get(e.step) else {
+    let f = &e.failure;
+    let detail = if f.detail.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", f.detail)
+    };
+    let Some((i, step)) = e.step.and_then(|i| Some((i, plan.steps.get(i)?))) else {
         return format!(
-            "sandbox: error: setup failed: {}: {}\n",
-            e.detail,
-            errno_text(e.errno)
+            "sandbox: error: setup failed: {}: {}{detail}\n",
+            f.call,
+            errno_text(f.errno)
         );
     };
     let origin = match &step.origin {
         Some(o) => format!("{o}: error"),
         None => "sandbox: error".into(),
     };
-    let detail = if e.detail.is_empty() {
+    let call = if f.call.is_empty() {
         String::new()
     } else {
-        format!(" ({})", e.detail)
+        format!(" ({})", f.call)
     };
     let mut out = format!(
-        "{origin}: step {} '{}'{detail}: {}\n",
-        e.step + 1,
+        "{origin}: step {} '{}'{call}: {}{detail}\n",
+        i + 1,
         render::describe(&step.action),
-        errno_text(e.errno)
+        errno_text(f.errno)
     );
-    if let Some(h) = access_hint(plan, e.step, e.errno).or_else(|| hint(&step.action, e.errno)) {
+    if let Some(h) = access_hint(plan, i, f.errno).or_else(|| hint(&step.action, f.errno)) {
         out.push_str(&format!("  = hint: {h}\n"));
     }
     out
@@ -227,4 +276,72 @@ fn access_hint(plan: &Plan, step: usize, errno: i32) -> Option<String> {
         "'{}' is {}'s ({:04o}){who}: run as that user, as docs/profiles.md says for services, or give the sandbox a folder it may use",
         d.path, d.owner, d.mode
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn report(step: Option<usize>, call: &str, detail: &str) -> StepError {
+        StepError {
+            step,
+            failure: Failure::new(libc::EACCES, call).with_detail(detail),
+        }
+    }
+
+    /// Through a real pipe, as the child and the parent use it.
+    fn through_a_pipe(e: &StepError) -> Option<StepError> {
+        use std::os::fd::AsFd;
+        let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).unwrap();
+        send(w.as_fd(), e);
+        drop(w);
+        receive(r.as_fd())
+    }
+
+    #[test]
+    fn a_report_arrives_whole() {
+        for e in [
+            report(Some(41), "write /sys/fs/cgroup/x \"+memory\"", "why"),
+            report(None, "close-on-exec", ""),
+            report(Some(0), "", ""),
+        ] {
+            assert_eq!(through_a_pipe(&e), Some(e));
+        }
+    }
+
+    #[test]
+    fn a_long_report_fits_one_atomic_write_cut_between_characters() {
+        // 'é' is two bytes: an odd limit would split one.
+        let (call, detail) = ("é".repeat(MAX_CALL), "é".repeat(PIPE_BUF));
+        let e = report(Some(3), &call, &detail);
+        assert!(encode(&e).len() <= PIPE_BUF);
+        let got = through_a_pipe(&e).unwrap();
+        assert_eq!(got.step, Some(3));
+        assert!(call.starts_with(&got.failure.call) && !got.failure.call.is_empty());
+        assert!(detail.starts_with(&got.failure.detail));
+        assert_eq!(got.failure.detail.len(), MAX_DETAIL - MAX_DETAIL % 2);
+    }
+
+    #[test]
+    fn nothing_sent_is_no_report() {
+        assert_eq!(decode(&[]), None);
+        assert_eq!(
+            decode(&encode(&report(Some(1), "c", "d"))[..HEADER - 1]),
+            None
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn any_bytes_decode_without_panic(bytes in proptest::collection::vec(any::<u8>(), 0..PIPE_BUF + 64)) {
+            let _ = decode(&bytes);
+        }
+
+        #[test]
+        fn any_report_round_trips(step in proptest::option::of(0usize..100_000), errno in any::<i32>(), call in ".{0,40}", detail in ".{0,40}") {
+            let e = StepError { step, failure: Failure { errno, call, detail } };
+            prop_assert_eq!(decode(&encode(&e)), Some(e));
+        }
+    }
 }

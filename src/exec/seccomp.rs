@@ -16,7 +16,6 @@
 
 use crate::plan::{Action, SeccompPolicy, Syscall};
 use seccompiler::sock_filter;
-use std::io;
 
 const BPF_LD_W_ABS: u16 = 0x20;
 const BPF_JEQ_K: u16 = 0x15;
@@ -380,7 +379,7 @@ fn header(refuse: u32) -> Vec<sock_filter> {
     ]
 }
 
-pub fn apply(action: &Action) -> Result<(), (io::Error, String)> {
+pub fn apply(action: &Action) -> Result<(), super::failure::Failure> {
     let Action::Seccomp {
         policy,
         syscalls,
@@ -399,11 +398,9 @@ pub fn apply(action: &Action) -> Result<(), (io::Error, String)> {
         (false, false) => 0,
     };
     let prog = program(*policy, syscalls, *errno, creatable, *setuid_bits, *openat2);
+    // The crate's own checks (an empty program) have no OS code: EINVAL.
     seccompiler::apply_filter(&prog).map_err(|e| {
-        (
-            io::Error::other(e.to_string()),
-            "load the seccomp filter".to_string(),
-        )
+        super::failure::Failure::library(&e, libc::EINVAL, "seccomp(SECCOMP_SET_MODE_FILTER)")
     })
 }
 

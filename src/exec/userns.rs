@@ -3,25 +3,30 @@
 //! Every mount made during setup belongs to the outer namespace, so even
 //! root in the inner one cannot unmount, remount or move it.
 
+use super::failure::{Call, Failure};
 use crate::plan::IdMapEntry;
 use crate::plan::NsKind;
-use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 /// The user-namespace limit of the namespace we are in, opened while the
 /// host's /proc is still reachable and writable (the sandbox's own /proc
 /// has /proc/sys read-only). The file writes to the namespace of whoever
 /// opened it, so it can be written later, after the mounts.
-pub fn open_user_namespace_limit() -> io::Result<std::fs::File> {
+pub fn open_user_namespace_limit() -> Result<std::fs::File, Failure> {
     std::fs::OpenOptions::new()
         .write(true)
-        .open("/proc/sys/user/max_user_namespaces")
+        .open(MAX_USER_NAMESPACES)
+        .call(format!("open {MAX_USER_NAMESPACES}"))
 }
 
+const MAX_USER_NAMESPACES: &str = "/proc/sys/user/max_user_namespaces";
+
 /// Allow at most `max` more user namespaces below the current one.
-pub fn limit_user_namespaces(limit: &mut std::fs::File, max: u32) -> io::Result<()> {
+pub fn limit_user_namespaces(limit: &mut std::fs::File, max: u32) -> Result<(), Failure> {
     use std::io::Write;
-    limit.write_all(max.to_string().as_bytes())
+    limit
+        .write_all(max.to_string().as_bytes())
+        .call(format!("write {MAX_USER_NAMESPACES} \"{max}\""))
 }
 
 /// This process's own directory in the host's /proc (`proc`, opened
@@ -29,7 +34,7 @@ pub fn limit_user_namespaces(limit: &mut std::fs::File, max: u32) -> io::Result<
 /// the profile bound read-only. The directory stays this process's
 /// whatever namespaces it enters, and a helper forked from it that holds
 /// it writes this process's files.
-fn own_proc_dir(proc: BorrowedFd) -> io::Result<OwnedFd> {
+fn own_proc_dir(proc: BorrowedFd) -> Result<OwnedFd, Failure> {
     use nix::fcntl::{OFlag, openat};
     openat(
         proc,
@@ -37,27 +42,28 @@ fn own_proc_dir(proc: BorrowedFd) -> io::Result<OwnedFd> {
         OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
         nix::sys::stat::Mode::empty(),
     )
-    .map_err(io::Error::from)
+    .call("open /proc/self (the host's /proc)")
 }
 
 /// Write `text` to the file `name` under the directory `dir`.
-fn write_at(dir: BorrowedFd, name: &str, text: &str) -> io::Result<()> {
+fn write_at(dir: BorrowedFd, name: &str, text: &str) -> Result<(), Failure> {
     use nix::fcntl::{OFlag, openat};
+    let call = || format!("write /proc/self/{name} {text:?}");
     let fd = openat(
         dir,
         name,
         OFlag::O_WRONLY | OFlag::O_CLOEXEC,
         nix::sys::stat::Mode::empty(),
-    )?;
-    nix::unistd::write(&fd, text.as_bytes())
-        .map_err(io::Error::from)
-        .and_then(|n| {
-            if n == text.len() {
-                Ok(())
-            } else {
-                Err(io::Error::from_raw_os_error(libc::EIO))
-            }
-        })
+    )
+    .call_with(|| format!("open /proc/self/{name}"))?;
+    let n = nix::unistd::write(&fd, text.as_bytes()).call_with(call)?;
+    // These files take a whole write or fail it with an errno: a short
+    // one, with none, would be a kernel's we do not know.
+    if n != text.len() {
+        return Err(Failure::new(libc::EIO, call())
+            .with_detail(format!("wrote {n} of {} bytes", text.len())));
+    }
+    Ok(())
 }
 
 /// Enter a new user namespace in which this process is `uid`/`gid`, mapped
@@ -74,7 +80,7 @@ pub fn enter_inner(
     ranges: &[IdMapEntry],
     own: &[NsKind],
     proc: BorrowedFd,
-) -> io::Result<()> {
+) -> Result<(), Failure> {
     let (outer_uid, outer_gid) = (
         nix::unistd::geteuid().as_raw(),
         nix::unistd::getegid().as_raw(),
@@ -89,7 +95,8 @@ pub fn enter_inner(
     let gid_map = gid.map(|gid| format!("{gid} {outer_gid} 1\n{extra}"));
     let me = own_proc_dir(proc)?;
     if ranges.is_empty() {
-        nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWUSER)?;
+        nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWUSER)
+            .call("unshare(CLONE_NEWUSER)")?;
         write_maps(me.as_fd(), uid_map.as_deref(), gid_map.as_deref(), true)?;
     } else {
         with_helper(|| write_maps(me.as_fd(), uid_map.as_deref(), gid_map.as_deref(), false))?;
@@ -107,7 +114,7 @@ pub fn enter_inner(
             f | super::clone_flag(*k)
         });
     if !flags.is_empty() {
-        nix::sched::unshare(flags)?;
+        nix::sched::unshare(flags).call_with(|| format!("unshare({flags:?})"))?;
     }
     Ok(())
 }
@@ -117,7 +124,7 @@ fn write_maps(
     uid_map: Option<&str>,
     gid_map: Option<&str>,
     deny_setgroups: bool,
-) -> io::Result<()> {
+) -> Result<(), Failure> {
     if let Some(m) = uid_map {
         write_at(dir, "uid_map", m)?;
     }
@@ -132,18 +139,18 @@ fn write_maps(
 
 /// Fork a helper that waits for us to unshare, then runs `write` (on our
 /// /proc directory, which it inherited).
-fn with_helper(write: impl Fn() -> io::Result<()>) -> io::Result<()> {
+fn with_helper(write: impl Fn() -> Result<(), Failure>) -> Result<(), Failure> {
     use nix::unistd::{ForkResult, fork, read};
-    let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+    let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).call("pipe")?;
     // SAFETY: single-threaded; the helper only writes two files and exits.
-    match unsafe { fork() }? {
+    match unsafe { fork() }.call("fork")? {
         ForkResult::Child => {
             drop(w);
             let mut b = [0u8; 1];
             let code = match read(&r, &mut b) {
                 Ok(1) => match write() {
                     Ok(()) => 0,
-                    Err(e) => e.raw_os_error().unwrap_or(libc::EIO).clamp(1, 255),
+                    Err(f) => f.errno.clamp(1, 255),
                 },
                 _ => libc::ECHILD,
             };
@@ -154,18 +161,17 @@ fn with_helper(write: impl Fn() -> io::Result<()>) -> io::Result<()> {
             drop(r);
             let unshared = nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWUSER);
             if unshared.is_ok() {
-                nix::unistd::write(&w, b"g")?;
+                nix::unistd::write(&w, b"g").call("write to the id-map helper")?;
             }
             drop(w);
-            let status = nix::sys::wait::waitpid(child, None)?;
-            unshared?;
+            let status = nix::sys::wait::waitpid(child, None).call("waitpid")?;
+            unshared.call("unshare(CLONE_NEWUSER)")?;
+            let call = "write /proc/self/uid_map and gid_map (by a helper outside)";
             match status {
                 nix::sys::wait::WaitStatus::Exited(_, 0) => Ok(()),
                 // The helper exits with the errno of the write that failed.
-                nix::sys::wait::WaitStatus::Exited(_, code) => {
-                    Err(io::Error::from_raw_os_error(code))
-                }
-                _ => Err(io::Error::from_raw_os_error(libc::ECHILD)),
+                nix::sys::wait::WaitStatus::Exited(_, code) => Err(Failure::new(code, call)),
+                _ => Err(Failure::new(libc::ECHILD, call).with_detail(format!("{status:?}"))),
             }
         }
     }
@@ -174,11 +180,16 @@ fn with_helper(write: impl Fn() -> io::Result<()>) -> io::Result<()> {
 /// A new time namespace for the children created from now on, with the
 /// monotonic and boottime clocks moved by the given offsets (written
 /// through the host's /proc, `proc`).
-pub fn new_time_namespace(monotonic_ms: i64, boottime_ms: i64, proc: BorrowedFd) -> io::Result<()> {
+pub fn new_time_namespace(
+    monotonic_ms: i64,
+    boottime_ms: i64,
+    proc: BorrowedFd,
+) -> Result<(), Failure> {
     let me = own_proc_dir(proc)?;
     nix::sched::unshare(nix::sched::CloneFlags::from_bits_retain(
         libc::CLONE_NEWTIME,
-    ))?;
+    ))
+    .call("unshare(CLONE_NEWTIME)")?;
     let line = |clock: &str, ms: i64| {
         format!(
             "{clock} {} {}\n",
