@@ -48,6 +48,10 @@ enum Command {
         /// Print the plan as JSON (format in docs/cli.md).
         #[arg(long)]
         json: bool,
+        /// Print the system calls the plan makes, in order, with their
+        /// arguments, recorded without making them (docs/cli.md).
+        #[arg(long, conflicts_with = "json")]
+        calls: bool,
         /// As for `run`.
         #[arg(long)]
         command: bool,
@@ -257,6 +261,7 @@ fn main() -> ExitCode {
         Command::Plan {
             profile,
             json,
+            calls,
             command,
             args,
         } => {
@@ -280,6 +285,11 @@ fn main() -> ExitCode {
                     "{}",
                     serde_json::to_string_pretty(&p).expect("plans serialize")
                 );
+            } else if calls {
+                let caller = sandbox::exec::Caller {
+                    env: std::env::vars_os().collect(),
+                };
+                print!("{}", sandbox::exec::trace(&p, &caller));
             } else {
                 print!("{}", plan::render_text(&p));
             }

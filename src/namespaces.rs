@@ -38,6 +38,21 @@ impl NsKind {
             NsKind::Time => "time",
         }
     }
+    /// The flag that makes (clone, unshare) or joins (setns) a namespace
+    /// of this kind.
+    pub fn clone_flag(self) -> nix::sched::CloneFlags {
+        use nix::sched::CloneFlags as F;
+        match self {
+            NsKind::User => F::CLONE_NEWUSER,
+            NsKind::Mount => F::CLONE_NEWNS,
+            NsKind::Pid => F::CLONE_NEWPID,
+            NsKind::Ipc => F::CLONE_NEWIPC,
+            NsKind::Uts => F::CLONE_NEWUTS,
+            NsKind::Net => F::CLONE_NEWNET,
+            NsKind::Cgroup => F::CLONE_NEWCGROUP,
+            NsKind::Time => F::from_bits_retain(libc::CLONE_NEWTIME),
+        }
+    }
     /// The file under /proc/PID/ns/ for this kind.
     pub fn proc_name(self) -> &'static str {
         match self {

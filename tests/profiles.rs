@@ -561,3 +561,129 @@ fn a_root_service_can_keep_the_hosts_network_through_an_override() {
     });
     assert!(!spawn.unwrap().contains(&sandbox::profile::NsKind::Net));
 }
+
+/// The caller a trace is made for: a fixed environment, so that the app's
+/// environment in the traces does not depend on who runs the tests.
+fn trace_caller() -> sandbox::exec::Caller {
+    sandbox::exec::Caller {
+        env: [
+            ("HOME", "/home/user"),
+            ("USER", "user"),
+            ("PATH", "/usr/local/bin:/usr/bin:/bin"),
+            ("LANG", "C.UTF-8"),
+            ("TERM", "xterm"),
+            ("XDG_RUNTIME_DIR", "/run/user/1000"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.into(), v.into()))
+        .collect(),
+    }
+}
+
+/// The system calls of every shipped and example profile's plan, in
+/// order and with their arguments (the id maps, the mounts, the sandwich,
+/// the capabilities, ...), recorded by the executor's own code on the
+/// recording kernel: no privileges, no namespaces. UPDATE_GOLDEN=1
+/// rewrites them.
+#[test]
+fn golden_call_traces() {
+    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
+    let update = std::env::var("UPDATE_GOLDEN").is_ok();
+    let mut failures = vec![];
+    let mut traced = 0;
+    for (name, loc) in all_profiles() {
+        let mut l = profile::load(loc.clone(), &search());
+        let host = host_for(&l);
+        profile::validate(&mut l, &vars(), &host);
+        let inv = Invocation {
+            command: if l.profile.command.is_some() {
+                vec![]
+            } else {
+                vec!["/bin/true".into()]
+            },
+            ..Invocation::default()
+        };
+        // A fragment that does not compile on its own has no calls.
+        let Ok(p) = plan::compile(&l, &host, &inv) else {
+            continue;
+        };
+        let text =
+            sandbox::exec::trace(&p, &trace_caller()).replace(env!("CARGO_MANIFEST_DIR"), "<repo>");
+        assert!(
+            text.contains("execve(") || text.contains("error:"),
+            "{name}: the trace reaches neither exec nor an error:\n{text}"
+        );
+        traced += 1;
+        let file = Path::new("tests/golden/calls").join(format!("{name}.calls"));
+        if update {
+            std::fs::create_dir_all("tests/golden/calls").unwrap();
+            std::fs::write(&file, &text).unwrap();
+            continue;
+        }
+        match std::fs::read_to_string(&file) {
+            Ok(want) if want == text => {}
+            Ok(want) => failures.push(format!(
+                "{name}: calls changed\n{}",
+                first_difference(&want, &text)
+            )),
+            Err(_) => failures.push(format!(
+                "{name}: no golden file {} (run with UPDATE_GOLDEN=1)",
+                file.display()
+            )),
+        }
+    }
+    assert!(traced > 40, "only {traced} profiles traced");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The first line where two traces part, with its number.
+fn first_difference(want: &str, got: &str) -> String {
+    let (w, g): (Vec<&str>, Vec<&str>) = (want.lines().collect(), got.lines().collect());
+    let n = w.iter().zip(&g).take_while(|(a, b)| a == b).count();
+    format!(
+        "  line {}:\n  - golden: {}\n  - now:    {}",
+        n + 1,
+        w.get(n).unwrap_or(&"(end)"),
+        g.get(n).unwrap_or(&"(end)")
+    )
+}
+
+/// What a trace of the default profile must show, in this order: the
+/// sandbox's own code on the recording kernel walks the real sequence.
+#[test]
+fn the_default_trace_walks_the_real_order() {
+    let mut l = profile::load(Location::Builtin("default"), &search());
+    profile::validate(&mut l, &vars(), &host());
+    let inv = Invocation {
+        command: vec!["/bin/true".into()],
+        ..Invocation::default()
+    };
+    let p = plan::compile(&l, &host(), &inv).unwrap();
+    let text = sandbox::exec::trace(&p, &trace_caller());
+    let order = [
+        "[launcher] openat(AT_FDCWD, \"/proc/4242/uid_map\", O_WRONLY)",
+        "[launcher] write(go, \"g\")",
+        "mount(NULL, \"/\", NULL, MS_SLAVE|MS_REC, NULL)",
+        "open_tree(AT_FDCWD, \"/usr\", OPEN_TREE_CLONE|AT_RECURSIVE)",
+        "mount_setattr(",
+        "pivot_root(\".\", \".\")",
+        "umount2(\".\", MNT_DETACH)",
+        "clone(CLONE_VM|CLONE_VFORK) = 2",
+        "[pid 2] unshare(CLONE_NEWUSER)",
+        "[pid 2] prctl(PR_CAPBSET_DROP, CAP_CHOWN)",
+        "[pid 2] capset(e={} p={} i={})",
+        "[pid 2] prctl(PR_SET_NO_NEW_PRIVS, 1)",
+        "[pid 2] landlock_restrict_self(",
+        "[pid 2] prctl(PR_SET_DUMPABLE, 0)",
+        "[pid 2] seccomp(SECCOMP_SET_MODE_FILTER",
+        "[pid 2] execve(\"/bin/true\"",
+        "[pid 4242] seal and supervise pid 2",
+    ];
+    let mut from = 0;
+    for want in order {
+        match text[from..].find(want) {
+            Some(at) => from += at + want.len(),
+            None => panic!("{want:?} not found after byte {from} of:\n{text}"),
+        }
+    }
+}

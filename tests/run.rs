@@ -1509,3 +1509,26 @@ both!(unmapped_ids_show_the_overflow_id, |who| {
         );
     }
 });
+
+// `sandbox plan --calls` runs the executor's own code on the recording
+// kernel: as root and as an unprivileged user, with no namespace made,
+// nothing mounted and nothing of the host touched.
+both!(plan_calls_records_without_making_them, |who| {
+    let before = host_mounts();
+    let Some(mut c) = sandbox(who) else { return };
+    let out = c
+        .args(["plan", "--calls", "default", "--", "/bin/true"])
+        .output()
+        .unwrap();
+    let text = ok(out);
+    for want in [
+        "mount(NULL, \"/\", NULL, MS_SLAVE|MS_REC, NULL)",
+        "pivot_root(\".\", \".\")",
+        "unshare(CLONE_NEWUSER)",
+        "seccomp(SECCOMP_SET_MODE_FILTER",
+        "execve(\"/bin/true\"",
+    ] {
+        assert!(text.contains(want), "no {want:?} in:\n{text}");
+    }
+    assert_eq!(host_mounts(), before, "a trace changed the host's mounts");
+});

@@ -5,7 +5,8 @@
 use super::failure::{Call, Cause, Failure};
 use super::netlink::{Netlink, index_of};
 use super::pasta::{self, Pasta};
-use crate::plan::{Action, IpCidr};
+use super::steps::Network;
+use crate::plan::IpCidr;
 
 /// What the launcher attached; undone on drop.
 #[derive(Default)]
@@ -32,14 +33,15 @@ fn macvlan_name(child: i32) -> String {
     format!("sbm{child}")
 }
 
+/// Connect the child's network namespace as `network` says.
 pub fn attach(
-    action: &Action,
+    network: &Network,
     child: i32,
     pasta_pid_file: Option<&std::fs::File>,
     reaper: &super::reaper::Reaper,
 ) -> Result<Attached, Failure> {
-    match action {
-        Action::Pasta {
+    match network {
+        Network::Pasta {
             tcp,
             udp,
             dns_forward,
@@ -51,7 +53,7 @@ pub fn attach(
                 child,
                 tcp,
                 udp,
-                dns_forward: dns_forward.as_deref(),
+                dns_forward: *dns_forward,
                 host_loopback: *host_loopback,
                 userns: *userns,
             };
@@ -60,12 +62,11 @@ pub fn attach(
             reaper.pasta().call("tell the reaper about pasta")?;
             pasta::start(&o, *root, pidfile).map(Attached::Pasta)
         }
-        Action::Veth {
+        Network::Veth {
             host_address,
             host_interface,
-        } => veth(child, host_address, host_interface.as_deref()),
-        Action::Macvlan { parent } => macvlan(child, parent),
-        _ => Ok(Attached::Nothing),
+        } => veth(child, host_address, *host_interface),
+        Network::Macvlan { parent } => macvlan(child, parent),
     }
 }
 

@@ -104,6 +104,12 @@ impl Cause for nix::Error {
     }
 }
 
+impl Cause for std::ffi::NulError {
+    fn failure(self, call: String) -> Failure {
+        Failure::new(libc::EINVAL, call).with_detail("a NUL byte in the text")
+    }
+}
+
 fn kind_errno(kind: io::ErrorKind) -> i32 {
     use io::ErrorKind::*;
     match kind {

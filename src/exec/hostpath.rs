@@ -5,7 +5,7 @@
 //! RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH), while the folder itself, which
 //! the app cannot replace, is opened as the profile names it.
 
-use super::sys;
+use super::kernel::Kernel;
 use std::ffi::CString;
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
@@ -33,26 +33,18 @@ pub fn writable_above<'a>(path: &str, folders: &'a [String]) -> Option<&'a str> 
 
 /// Open `path` with `flags` (O_PATH, usually); below `writable`, a folder
 /// the sandbox may write, without following links.
-pub fn open(path: &str, writable: Option<&str>, flags: i32) -> io::Result<OwnedFd> {
+pub fn open(k: &dyn Kernel, path: &str, writable: Option<&str>, flags: i32) -> io::Result<OwnedFd> {
     let p = Path::new(path);
     match writable.and_then(|w| Some((w, below(p, Path::new(w))?))) {
         Some((w, rest)) => {
-            let top = nix::fcntl::open(
-                w,
-                nix::fcntl::OFlag::O_PATH
-                    | nix::fcntl::OFlag::O_DIRECTORY
-                    | nix::fcntl::OFlag::O_CLOEXEC,
-                nix::sys::stat::Mode::empty(),
+            let top = k.open(
+                None,
+                &cstr(Path::new(w))?,
+                libc::O_PATH | libc::O_DIRECTORY,
+                0,
             )?;
-            sys::open_beneath(top.as_fd(), &cstr(rest)?, flags)
+            k.open_beneath(top.as_fd(), &cstr(rest)?, flags)
         }
-        None => {
-            let fd = nix::fcntl::open(
-                p,
-                nix::fcntl::OFlag::from_bits_retain(flags) | nix::fcntl::OFlag::O_CLOEXEC,
-                nix::sys::stat::Mode::empty(),
-            )?;
-            Ok(fd)
-        }
+        None => k.open(None, &cstr(p)?, flags, 0),
     }
 }

@@ -3,8 +3,11 @@
 //! (Debian's `uidmap`) for ranges granted in /etc/subuid and /etc/subgid.
 
 use super::failure::{Call, Cause, Failure};
+use super::kernel::Kernel;
+use super::steps::Ids;
 use crate::plan::IdMapEntry;
-use std::process::Command;
+use std::ffi::CString;
+use std::os::fd::AsFd;
 
 fn text(map: &[IdMapEntry]) -> String {
     map.iter()
@@ -12,38 +15,45 @@ fn text(map: &[IdMapEntry]) -> String {
         .collect()
 }
 
-pub fn deny_setgroups(pid: libc::pid_t) -> Result<(), Failure> {
-    let path = format!("/proc/{pid}/setgroups");
-    std::fs::write(&path, "deny").call_with(|| format!("write {path} \"deny\""))
+/// Write `text` to the child's /proc file `path` in one write.
+fn write_proc(k: &dyn Kernel, path: &str, text: &str) -> Result<(), Failure> {
+    let call = || format!("write {path} {text:?}");
+    let c = CString::new(path).call_with(call)?;
+    let fd = k.open(None, &c, libc::O_WRONLY, 0).call_with(call)?;
+    let n = k.write(fd.as_fd(), text.as_bytes()).call_with(call)?;
+    if n != text.len() {
+        return Err(Failure::new(libc::EIO, call())
+            .with_detail(format!("wrote {n} of {} bytes", text.len())));
+    }
+    Ok(())
 }
 
-/// Write `/proc/PID/{uid,gid}_map` (`which` is "uid" or "gid").
+pub fn deny_setgroups(k: &dyn Kernel, pid: libc::pid_t) -> Result<(), Failure> {
+    write_proc(k, &format!("/proc/{pid}/setgroups"), "deny")
+}
+
+/// Write `/proc/PID/{uid,gid}_map`, or have newuidmap/newgidmap do it.
 pub fn write_map(
+    k: &dyn Kernel,
     pid: libc::pid_t,
-    which: &str,
+    ids: Ids,
     map: &[IdMapEntry],
     helper: bool,
 ) -> Result<(), Failure> {
+    let which = ids.name();
     if !helper {
-        let path = format!("/proc/{pid}/{which}_map");
-        let text = text(map);
-        return std::fs::write(&path, &text).call_with(|| format!("write {path} {text:?}"));
+        return write_proc(k, &format!("/proc/{pid}/{which}_map"), &text(map));
     }
-    let mut cmd = Command::new(format!("new{which}map"));
-    cmd.arg(pid.to_string());
+    let mut argv = vec![format!("new{which}map"), pid.to_string()];
     for e in map {
-        cmd.args([
+        argv.extend([
             e.inside.to_string(),
             e.outside.to_string(),
             e.count.to_string(),
         ]);
     }
-    let call: String = std::iter::once(cmd.get_program())
-        .chain(cmd.get_args())
-        .map(|a| a.to_string_lossy())
-        .collect::<Vec<_>>()
-        .join(" ");
-    let out = match cmd.output() {
+    let call = argv.join(" ");
+    let (ok, stderr) = match k.run_program(&argv) {
         Ok(out) => out,
         Err(e) => {
             return Err(e
@@ -51,12 +61,12 @@ pub fn write_map(
                 .with_detail("install Debian's 'uidmap' package"));
         }
     };
-    if out.status.success() {
+    if ok {
         return Ok(());
     }
     // newuidmap exits 1 whatever went wrong, and says why only in words:
     // most often the ranges are not granted to the caller, which is what
     // EPERM says; its own words follow.
     Err(Failure::new(libc::EPERM, call)
-        .with_detail(String::from_utf8_lossy(&out.stderr).trim().to_string()))
+        .with_detail(String::from_utf8_lossy(&stderr).trim().to_string()))
 }

@@ -6,7 +6,7 @@
 //! stderr what it could not.
 
 use super::failure::Failure;
-use crate::plan::{Action, Compat, Scope};
+use crate::plan::{Compat, Scope};
 use landlock::{
     ABI, Access, AccessFs, AccessNet, CompatLevel, Compatible, NetPort, PathBeneath, PathFd,
     Ruleset, RulesetAttr, RulesetCreatedAttr, RulesetStatus,
@@ -23,8 +23,30 @@ fn err(e: impl std::error::Error + 'static, what: &str) -> Failure {
     Failure::library(&e, libc::ENOTSUP, what)
 }
 
-pub fn apply(action: &Action, mqueue: Option<OwnedFd>) -> Result<(), Failure> {
-    let Action::Landlock {
+/// What the app's Landlock domain is made of: the step's rules and, when
+/// they allow the IPC namespace's message queues, that file system's root
+/// (opened by the MqueueRights step, before the sandwich).
+pub struct Rules<'p> {
+    pub step: &'p super::steps::Landlock<'p>,
+    pub mqueue: Option<OwnedFd>,
+}
+
+impl Rules<'_> {
+    /// One line for a trace.
+    pub fn summary(&self) -> String {
+        let s = self.step;
+        let scopes: Vec<&str> = s.scope.iter().map(|c| c.name()).collect();
+        format!(
+            "read {:?}, write {:?}, exec {:?}, tcp_bind {:?}, tcp_connect {:?}, scope {scopes:?}, mqueue {}, {:?}",
+            s.read, s.write, s.exec, s.tcp_bind, s.tcp_connect, s.mqueue, s.compat
+        )
+    }
+}
+
+/// Create the ruleset, add the rules, and restrict this process (through
+/// the `landlock` crate); says on stderr what best-effort left out.
+pub fn restrict_self(rules: Rules) -> Result<(), Failure> {
+    let super::steps::Landlock {
         mqueue: allow_mqueue,
         read,
         write,
@@ -33,10 +55,8 @@ pub fn apply(action: &Action, mqueue: Option<OwnedFd>) -> Result<(), Failure> {
         tcp_connect,
         scope,
         compat,
-    } = action
-    else {
-        return Ok(());
-    };
+    } = rules.step;
+    let mqueue = rules.mqueue;
     let level = match compat {
         Compat::Hard => CompatLevel::HardRequirement,
         Compat::BestEffort => CompatLevel::BestEffort,
@@ -56,7 +76,7 @@ pub fn apply(action: &Action, mqueue: Option<OwnedFd>) -> Result<(), Failure> {
             .handle_access(AccessNet::ConnectTcp)
             .map_err(|e| err(e, "landlock handle_access tcp_connect"))?;
     }
-    for s in scope {
+    for s in scope.iter() {
         let sc = match s {
             Scope::Signal => landlock::Scope::Signal,
             Scope::AbstractUnixSocket => landlock::Scope::AbstractUnixSocket,
@@ -68,12 +88,12 @@ pub fn apply(action: &Action, mqueue: Option<OwnedFd>) -> Result<(), Failure> {
     let mut created = ruleset
         .create()
         .map_err(|e| err(e, "landlock_create_ruleset"))?;
-    let rules: [(&Vec<String>, landlock::BitFlags<AccessFs>); 3] = [
+    let rule_sets: [(&[String], landlock::BitFlags<AccessFs>); 3] = [
         (read, read_access),
         (exec, read_access | AccessFs::Execute),
         (write, AccessFs::from_all(ABI_WANTED)),
     ];
-    for (paths, access) in rules {
+    for (paths, access) in rule_sets {
         for p in paths {
             // Directory rights (make, remove, read a listing) mean nothing on
             // a file, and asking for them would weaken "fully enforced".
@@ -96,12 +116,12 @@ pub fn apply(action: &Action, mqueue: Option<OwnedFd>) -> Result<(), Failure> {
             .add_rule(PathBeneath::new(fd, AccessFs::from_all(ABI_WANTED)))
             .map_err(|e| err(e, "landlock_add_rule (the message-queue file system)"))?;
     }
-    for port in tcp_bind {
+    for port in tcp_bind.iter() {
         created = created
             .add_rule(NetPort::new(*port, AccessNet::BindTcp))
             .map_err(|e| err(e, &format!("landlock_add_rule tcp_bind {port}")))?;
     }
-    for port in tcp_connect {
+    for port in tcp_connect.iter() {
         created = created
             .add_rule(NetPort::new(*port, AccessNet::ConnectTcp))
             .map_err(|e| err(e, &format!("landlock_add_rule tcp_connect {port}")))?;

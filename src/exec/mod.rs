@@ -17,6 +17,7 @@ mod hostpath;
 mod idmap;
 mod init;
 mod keep;
+mod kernel;
 mod landlock;
 mod mount;
 mod net;
@@ -24,13 +25,16 @@ mod netlink;
 mod pasta;
 mod process;
 mod reaper;
+mod record;
 mod report;
 mod resident;
 pub mod seccomp;
+mod steps;
 pub mod sys;
+mod trace;
 mod userns;
 
-use crate::plan::{Action, NsKind, Phase, Plan};
+use crate::plan::{NsKind, Plan};
 use failure::Call;
 use nix::sys::signal::{SigmaskHow, Signal, kill, sigprocmask};
 use nix::sys::signalfd::SignalFd;
@@ -40,6 +44,8 @@ use report::StepError;
 use std::ffi::{OsStr, OsString};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::time::{Duration, Instant};
+use steps::{Before, Indexed, Parent, Steps};
+pub use trace::trace;
 
 /// Grace between TERM and KILL when the timeout fires.
 const KILL_GRACE: Duration = Duration::from_secs(2);
@@ -50,7 +56,7 @@ fn clone_flags(new: &[NsKind]) -> u64 {
         // cgroup; the time namespace is not a clone() flag but a step of
         // its own (TimeNamespace).
         .filter(|k| !matches!(k, NsKind::Cgroup | NsKind::Time))
-        .fold(0, |a, k| a | clone_flag(*k).bits() as u64)
+        .fold(0, |a, k| a | k.clone_flag().bits() as u64)
 }
 
 fn pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
@@ -88,223 +94,278 @@ pub fn run(plan: &Plan, caller: &Caller) -> u8 {
 }
 
 fn launch(plan: &Plan, caller: &Caller) -> Result<u8, StepError> {
-    let spawn_step = plan
-        .steps
-        .iter()
-        .position(|s| matches!(s.action, Action::Spawn { .. }))
-        .unwrap_or(0);
-    let fail = |step: usize| move |e: std::io::Error| StepError::new(step, e, "");
+    let steps = steps::split(plan);
     // The caller's descriptors reach no helper the launcher starts (pasta,
     // xdg-dbus-proxy, newuidmap) and no process of the sandbox.
-    sys::cloexec_from(3).map_err(fail(spawn_step))?;
-    let new = plan.new_namespaces();
-    // Joins first (the user namespace before the others), in the launcher:
-    // the child is then created inside them, and a joined pid namespace
-    // applies to it.
-    join_all(plan)?;
-    for (i, step) in plan.steps.iter().enumerate() {
-        if let Action::JoinedFsIds { uid, gid } = step.action {
-            caps::filesystem_ids(uid, gid)
-                .map_err(|e| StepError::new(i, e, format!("setfsuid({uid})/setfsgid({gid})")))?;
+    sys::cloexec_from(3).map_err(|e| StepError::setup(e, "close-on-exec from descriptor 3"))?;
+    before_spawn(&steps)?;
+    let host = HostSide::start(&steps, caller)?;
+    let child = spawn(plan, &steps, caller, &host)?;
+    let made = parent_steps(&steps, caller, &host, &child)?;
+    Ok(finish(plan, &steps, host, child, made))
+}
+
+/// The launcher's steps before the child exists: joins first (the user
+/// namespace before the others), so that the child is created inside
+/// them and a joined pid namespace applies to it; then the filesystem ids
+/// in a joined user namespace, and the host folders the mounts need.
+fn before_spawn(steps: &Steps) -> Result<(), StepError> {
+    join_all(&steps.before)?;
+    for Indexed { step, op } in &steps.before {
+        match op {
+            Before::Join { .. } => {}
+            Before::JoinedFsIds { uid, gid } => caps::filesystem_ids(&kernel::Linux, *uid, *gid)
+                .map_err(|f| StepError::at(*step, f))?,
+            Before::HostDirs { dirs, owner, below } => {
+                hostdir::make(dirs, *owner, below).map_err(|f| StepError::at(*step, f))?
+            }
         }
     }
-    for (i, step) in plan.steps.iter().enumerate() {
-        if let Action::HostDirs { dirs, owner, below } = &step.action {
-            hostdir::make(dirs, *owner, below).map_err(|f| StepError::at(i, f))?
+    Ok(())
+}
+
+/// What the launcher holds on the host side before the spawn.
+struct HostSide {
+    /// Undoes what the launcher makes on the host if it is killed first.
+    reaper: reaper::Reaper,
+    pasta_pid_file: Option<std::fs::File>,
+    /// The D-Bus proxy's socket directory: made before the spawn, so that
+    /// the child knows where to find the socket.
+    socket_dir: Option<dbus::SocketDir>,
+}
+
+impl HostSide {
+    fn start(steps: &Steps, caller: &Caller) -> Result<HostSide, StepError> {
+        let at_spawn = steps.spawn.step;
+        let shape = steps.shape;
+        let pasta_pid_file = match shape.pasta {
+            true => Some(pasta::pid_file().map_err(|e| StepError::new(at_spawn, e, "memfd"))?),
+            false => None,
+        };
+        let reaper = match shape.host_things {
+            true => reaper::Reaper::start(pasta_pid_file.as_ref())
+                .map_err(|e| StepError::new(at_spawn, e, "fork the reaper"))?,
+            false => reaper::Reaper::none(),
+        };
+        // And we die with our caller, as bwrap's --die-with-parent does:
+        // the shell that started us killed, the sandbox ends (the reaper
+        // undoes what we made on the host).
+        if shape.die_with_parent {
+            process::die_with_caller()
+                .map_err(|e| StepError::new(at_spawn, e, "prctl(PR_SET_PDEATHSIG)"))?;
         }
+        // With no session bus to filter (a server, an ssh session), the app
+        // gets no bus: less than the profile allows, never more.
+        let socket_dir = match shape.dbus_proxy {
+            Some(_) if dbus::upstream(caller).is_none() => {
+                eprintln!(
+                    "sandbox: no session bus (DBUS_SESSION_BUS_ADDRESS unset, no $XDG_RUNTIME_DIR/bus): the sandbox gets none"
+                );
+                None
+            }
+            Some(i) => Some(
+                dbus::SocketDir::create(&reaper, caller.var("XDG_RUNTIME_DIR")).map_err(|e| {
+                    StepError::new(i, e, "create a directory for the proxy's socket")
+                })?,
+            ),
+            None => None,
+        };
+        Ok(HostSide {
+            reaper,
+            pasta_pid_file,
+            socket_dir,
+        })
     }
-    // What undoes the host-side things below if we die before we do.
-    let makes_host_things = plan.find(|a| {
-        matches!(
-            a,
-            Action::Cgroup { .. } | Action::DbusProxy { .. } | Action::Pasta { .. }
-        )
-    });
-    let pasta_pid_file = match plan.find(|a| matches!(a, Action::Pasta { .. })) {
-        Some(_) => Some(pasta::pid_file().map_err(|e| StepError::new(spawn_step, e, "memfd"))?),
-        None => None,
-    };
-    let reaper = match makes_host_things {
-        Some(_) => reaper::Reaper::start(pasta_pid_file.as_ref())
-            .map_err(|e| StepError::new(spawn_step, e, "fork"))?,
-        None => reaper::Reaper::none(),
-    };
-    let kill_with_us = plan.find(|a| matches!(a, Action::DieWithParent)).is_some();
-    // And we die with our caller, as bwrap's --die-with-parent does: the
-    // shell that started us killed, the sandbox ends (the reaper undoes
-    // what we made on the host).
-    if kill_with_us {
-        process::die_with_caller()
-            .map_err(|e| StepError::new(spawn_step, e, "prctl(PR_SET_PDEATHSIG)"))?;
-    }
-    // The D-Bus proxy's socket directory exists before the spawn, so that
-    // the child knows where to find the socket.
-    let proxy_step = plan
-        .steps
-        .iter()
-        .position(|s| matches!(s.action, Action::DbusProxy { .. }));
-    // With no session bus to filter (a server, an ssh session), the app
-    // gets no bus: less than the profile allows, never more.
-    let socket_dir = match proxy_step {
-        Some(_) if dbus::upstream(caller).is_none() => {
-            eprintln!(
-                "sandbox: no session bus (DBUS_SESSION_BUS_ADDRESS unset, no $XDG_RUNTIME_DIR/bus): the sandbox gets none"
-            );
-            None
-        }
-        Some(i) => Some(
-            dbus::SocketDir::create(&reaper, caller.var("XDG_RUNTIME_DIR"))
-                .map_err(|e| StepError::new(i, e, "create a directory for the proxy's socket"))?,
-        ),
-        None => None,
-    };
-    let (go_r, go_w) = pipe().map_err(fail(spawn_step))?;
-    let (report_r, report_w) = pipe().map_err(fail(spawn_step))?;
+}
+
+/// The child, and the launcher's ends of what it shares with it.
+struct Spawned {
+    pid: Pid,
+    /// The "go" pipe's write end: written by the Release step; its closing
+    /// tells a waiting child that the launcher is gone.
+    go: OwnedFd,
+    /// Where a child that fails a step reports it.
+    report: OwnedFd,
+    /// The signals the launcher forwards, read from here.
+    signals: SignalFd,
+    /// The launcher adopts what the app leaves behind (no pid namespace).
+    subreaper: bool,
+}
+
+fn spawn(
+    plan: &Plan,
+    steps: &Steps,
+    caller: &Caller,
+    host: &HostSide,
+) -> Result<Spawned, StepError> {
+    let at_spawn = steps.spawn.step;
+    let fail = |call: &'static str| move |e: nix::Error| StepError::new(at_spawn, e, call);
+    let (go_r, go_w) = pipe().map_err(|e| StepError::new(at_spawn, e, "pipe"))?;
+    let (report_r, report_w) = pipe().map_err(|e| StepError::new(at_spawn, e, "pipe"))?;
     // Signals are blocked from here on and read from a signalfd; the child
     // inherits the mask and unblocks it just before exec.
     let forwarded = process::forwarded_signals();
     sigprocmask(SigmaskHow::SIG_BLOCK, Some(&forwarded), None)
-        .map_err(|e| fail(spawn_step)(e.into()))?;
-
+        .map_err(fail("sigprocmask(SIG_BLOCK)"))?;
     // Without a pid namespace, what the app starts and leaves behind
     // (setsid, double fork) is not killed with it: as their subreaper, the
     // launcher gets them, and ends them when the app has ended.
+    let new = steps.spawn.op;
     let subreaper = !new.contains(&NsKind::Pid);
     if subreaper {
-        nix::sys::prctl::set_child_subreaper(true).map_err(|e| fail(spawn_step)(e.into()))?;
+        nix::sys::prctl::set_child_subreaper(true)
+            .map_err(fail("prctl(PR_SET_CHILD_SUBREAPER)"))?;
     }
     let pid = match sys::clone_fork(clone_flags(new)) {
         Ok(0) => {
             drop((go_w, report_r));
             child::main(
                 plan,
+                steps,
                 child::FromLauncher {
                     go: go_r,
                     report: report_w,
-                    dbus_socket: socket_dir.as_ref().map(|d| d.socket()),
+                    dbus_socket: host.socket_dir.as_ref().map(|d| d.socket()),
                     caller,
                 },
             )
         }
         Ok(pid) => Pid::from_raw(pid),
-        Err(e) => return Err(StepError::new(spawn_step, e, "clone")),
+        Err(e) => return Err(StepError::new(at_spawn, e, "clone")),
     };
     drop((go_r, report_w));
+    let spawned = |signals| Spawned {
+        pid,
+        go: go_w,
+        report: report_r,
+        signals,
+        subreaper,
+    };
     // Where the app shares our user namespace and sees our pid (no user or
     // pid namespace), it must not ptrace the launcher, which holds no
     // filter and no Landlock domain: non-dumpable, it needs CAP_SYS_PTRACE
     // for that. Only now: the child, a copy of us, had to start dumpable so
     // that we may write its id maps.
-    nix::sys::prctl::set_dumpable(false).map_err(|e| fail(spawn_step)(e.into()))?;
-    // Close-on-exec: the helpers started below must not inherit it.
-    let signals = SignalFd::with_flags(&forwarded, nix::sys::signalfd::SfdFlags::SFD_CLOEXEC)
-        .map_err(|e| fail(spawn_step)(e.into()))?;
-
-    // Parent steps: maps, then release. On failure the child is killed
-    // before anything of it could outlive us.
-    let mut deadline = None;
-    let mut cgroups = cgroup::Made::default();
-    // Undone when dropped: on a failed step's return, or after the child.
-    let mut attached = attach::Attached::default();
-    let mut proxy: Option<dbus::Proxy> = None;
-    // Undone when dropped, unless the setup went through.
-    let mut kept = keep::Kept::default();
-    for (i, step) in plan
-        .steps
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| s.phase == Phase::Parent)
-    {
-        let raw = pid.as_raw();
-        let r = match &step.action {
-            Action::SetgroupsDeny => idmap::deny_setgroups(raw),
-            Action::UidMap { map, helper } => idmap::write_map(raw, "uid", map, *helper),
-            Action::GidMap { map, helper } => idmap::write_map(raw, "gid", map, *helper),
-            Action::KeepNamespace { kind, path } => kept
-                .keep(raw, *kind, path)
-                .call_with(|| format!("bind /proc/{raw}/ns/{} at {path}", kind.proc_name())),
-            Action::Timeout { ms } => {
-                deadline = Some(Instant::now() + Duration::from_millis(*ms));
-                Ok(())
-            }
-            Action::Release => nix::unistd::write(go_w.as_fd(), b"g")
-                .map(drop)
-                .call("write to the child's go pipe"),
-            Action::Cgroup { memory, pids, cpu } => {
-                let limits = cgroup::Limits {
-                    memory: *memory,
-                    pids: *pids,
-                    cpu: *cpu,
-                };
-                cgroup::Made::create(raw, limits, &reaper, kill_with_us).map(|made| cgroups = made)
-            }
-            Action::Pasta { .. } | Action::Veth { .. } | Action::Macvlan { .. } => {
-                attach::attach(&step.action, raw, pasta_pid_file.as_ref(), &reaper)
-                    .map(|a| attached = a)
-            }
-            Action::DbusProxy {
-                talk,
-                own,
-                see,
-                call,
-                broadcast,
-            } => {
-                let filter = dbus::Filter {
-                    talk,
-                    own,
-                    see,
-                    call,
-                    broadcast,
-                };
-                match &socket_dir {
-                    Some(d) => dbus::start(&d.socket(), &filter, caller).map(|p| proxy = Some(p)),
-                    None => Ok(()),
-                }
-            }
-            _ => Ok(()),
-        };
-        if let Err(f) = r {
+    let sealed = nix::sys::prctl::set_dumpable(false)
+        .map_err(fail("prctl(PR_SET_DUMPABLE, 0)"))
+        // Close-on-exec: the helpers started later must not inherit it.
+        .and_then(|()| {
+            SignalFd::with_flags(&forwarded, nix::sys::signalfd::SfdFlags::SFD_CLOEXEC)
+                .map_err(fail("signalfd"))
+        });
+    match sealed {
+        Ok(signals) => Ok(spawned(signals)),
+        Err(e) => {
             let _ = kill(pid, Signal::SIGKILL);
             let _ = waitpid(pid, None);
-            cgroups.remove();
-            return Err(StepError::at(i, f));
+            Err(e)
         }
     }
+}
 
-    let own_session = plan.find(|a| matches!(a, Action::NewSession)).is_some();
-    let (status, timed_out) = supervise(pid, &signals, deadline, own_session);
-    drop(attached);
-    drop(proxy);
-    drop(socket_dir);
-    if subreaper {
-        process::end_orphans(reaper.pid());
+/// What the parent steps made, each undone when dropped (after the child,
+/// or on a failed step's return; the cgroups by hand, once the child is
+/// out of them), and what they set.
+#[derive(Default)]
+struct Made {
+    deadline: Option<Instant>,
+    cgroups: cgroup::Made,
+    attached: attach::Attached,
+    proxy: Option<dbus::Proxy>,
+    /// Undone when dropped, unless the setup went through.
+    kept: keep::Kept,
+}
+
+/// The parent steps, in plan order: maps, cgroup, network, proxy, then
+/// release. On failure the child is killed before anything of it could
+/// outlive us, and what was made is undone.
+fn parent_steps(
+    steps: &Steps,
+    caller: &Caller,
+    host: &HostSide,
+    child: &Spawned,
+) -> Result<Made, StepError> {
+    let mut made = Made::default();
+    let raw = child.pid.as_raw();
+    let k = &kernel::Linux;
+    for Indexed { step, op } in &steps.parent {
+        let r = match op {
+            Parent::SetgroupsDeny => idmap::deny_setgroups(k, raw),
+            Parent::IdMap { ids, map, helper } => idmap::write_map(k, raw, *ids, map, *helper),
+            Parent::KeepNamespace { kind, path } => made
+                .kept
+                .keep(raw, *kind, path)
+                .call_with(|| format!("bind /proc/{raw}/ns/{} at {path}", kind.proc_name())),
+            Parent::Timeout { ms } => {
+                made.deadline = Some(Instant::now() + Duration::from_millis(*ms));
+                Ok(())
+            }
+            Parent::Release => nix::unistd::write(child.go.as_fd(), b"g")
+                .map(drop)
+                .call("write to the child's go pipe"),
+            Parent::Cgroup(limits) => {
+                cgroup::Made::create(raw, *limits, &host.reaper, steps.shape.die_with_parent)
+                    .map(|m| made.cgroups = m)
+            }
+            Parent::Network(network) => {
+                attach::attach(network, raw, host.pasta_pid_file.as_ref(), &host.reaper)
+                    .map(|a| made.attached = a)
+            }
+            Parent::DbusProxy(filter) => match &host.socket_dir {
+                Some(d) => dbus::start(&d.socket(), filter, caller).map(|p| made.proxy = Some(p)),
+                None => Ok(()),
+            },
+        };
+        if let Err(f) = r {
+            let _ = kill(child.pid, Signal::SIGKILL);
+            let _ = waitpid(child.pid, None);
+            made.cgroups.remove();
+            return Err(StepError::at(*step, f));
+        }
     }
-    cgroups.remove();
-    reaper.finish();
+    Ok(made)
+}
+
+/// Supervise the child to its end, undo what the launcher made, and turn
+/// the end into the exit code.
+fn finish(plan: &Plan, steps: &Steps, host: HostSide, child: Spawned, mut made: Made) -> u8 {
+    let (status, timed_out) = supervise(
+        child.pid,
+        &child.signals,
+        made.deadline,
+        steps.shape.own_session,
+    );
+    drop(std::mem::take(&mut made.attached));
+    drop(made.proxy.take());
+    drop(host.socket_dir);
+    if child.subreaper {
+        process::end_orphans(host.reaper.pid());
+    }
+    made.cgroups.remove();
+    host.reaper.finish();
+    let kept = std::mem::take(&mut made.kept);
     // A child that failed a step left a report; one that exec'd did not.
-    set_nonblocking(&report_r);
-    if let Some(e) = report::receive(report_r.as_fd()) {
+    set_nonblocking(&child.report);
+    if let Some(e) = report::receive(child.report.as_fd()) {
         // The setup failed: nothing it kept stays.
         drop(kept);
         eprint!("{}", report::message(plan, &e));
-        return Ok(report::exit_code(plan, &e));
+        return report::exit_code(plan, &e);
     }
     kept.stay();
-    drop(go_w);
+    drop(child.go);
     if timed_out {
-        return Ok(TIMED_OUT);
+        return TIMED_OUT;
     }
-    if matches!(status, WaitStatus::Signaled(_, Signal::SIGSYS, _))
-        && plan.find(|a| matches!(a, Action::Init)).is_some()
-    {
+    if matches!(status, WaitStatus::Signaled(_, Signal::SIGSYS, _)) && steps.shape.init {
         eprintln!(
             "sandbox: error: the sandbox's PID 1 made a system call its own filter refuses, which ended the sandbox (a bug in sandbox: please report it)"
         );
-        return Ok(SETUP_FAILED);
+        return SETUP_FAILED;
     }
-    Ok(init::status_code(status)
+    init::status_code(status)
         .unwrap_or(SETUP_FAILED.into())
-        .clamp(0, 255) as u8)
+        .clamp(0, 255) as u8
 }
 
 fn set_nonblocking(fd: &OwnedFd) {
@@ -409,35 +470,19 @@ fn supervise(
     }
 }
 
-/// setns() into the namespace of `kind` at `path`.
-/// The flag that makes (clone, unshare) or joins (setns) a namespace.
-pub(crate) fn clone_flag(kind: NsKind) -> nix::sched::CloneFlags {
-    use nix::sched::CloneFlags as F;
-    match kind {
-        NsKind::User => F::CLONE_NEWUSER,
-        NsKind::Mount => F::CLONE_NEWNS,
-        NsKind::Pid => F::CLONE_NEWPID,
-        NsKind::Ipc => F::CLONE_NEWIPC,
-        NsKind::Uts => F::CLONE_NEWUTS,
-        NsKind::Net => F::CLONE_NEWNET,
-        NsKind::Cgroup => F::CLONE_NEWCGROUP,
-        NsKind::Time => F::from_bits_retain(libc::CLONE_NEWTIME),
-    }
-}
-
 /// Join the namespaces the plan names. Every file is opened first, as
 /// the caller (once in another user namespace, a process's /proc/PID/ns
 /// may be out of reach). A user namespace that does not own the others
 /// (a sandbox's app, in the sandwich's inner namespace, whose mount, uts,
 /// ... namespaces belong to the outer one) is entered through their
 /// owner: the owner, the others, then it, as the app came to be.
-fn join_all(plan: &Plan) -> Result<(), StepError> {
+fn join_all(before: &[Indexed<Before>]) -> Result<(), StepError> {
     let mut open = vec![];
-    for (i, step) in plan.steps.iter().enumerate() {
-        if let Action::JoinNamespace { kind, path } = &step.action {
+    for Indexed { step, op } in before {
+        if let Before::Join { kind, path } = op {
             let f = std::fs::File::open(path)
-                .map_err(|e| StepError::new(i, e, format!("open {path}")))?;
-            open.push((i, *kind, path.clone(), OwnedFd::from(f)));
+                .map_err(|e| StepError::new(*step, e, format!("open {path}")))?;
+            open.push((*step, *kind, path.to_string(), OwnedFd::from(f)));
         }
     }
     // Root's supplementary groups (gid 0 among them) would still count on
@@ -446,7 +491,7 @@ fn join_all(plan: &Plan) -> Result<(), StepError> {
         nix::unistd::setgroups(&[]).map_err(|e| StepError::new(open[0].0, e, "setgroups []"))?;
     }
     let setns = |(i, kind, path, fd): &(usize, NsKind, String, OwnedFd)| {
-        nix::sched::setns(fd, clone_flag(*kind))
+        nix::sched::setns(fd, kind.clone_flag())
             .map_err(|e| StepError::new(*i, e, format!("setns {path}")))
     };
     let same = |a: &OwnedFd, b: &OwnedFd| match (nix::sys::stat::fstat(a), nix::sys::stat::fstat(b))
@@ -470,7 +515,7 @@ fn join_all(plan: &Plan) -> Result<(), StepError> {
     };
     match owner {
         Some(o) => {
-            nix::sched::setns(&o, clone_flag(NsKind::User)).map_err(|e| {
+            nix::sched::setns(&o, NsKind::User.clone_flag()).map_err(|e| {
                 StepError::new(
                     user.0,
                     e,

@@ -14,11 +14,13 @@
 //! namespace of its own whose root was made a slave first.
 
 use super::failure::{Call, Cause, Failure};
-use super::sys;
-use crate::plan::{Action, MOUNT_POINT_DIR, parent_mode};
+use super::kernel::{Kernel, Tree};
+use super::steps::{Mount, Root};
+use super::sys::{MOUNT_ATTR_NODEV, MOUNT_ATTR_NOEXEC, MOUNT_ATTR_NOSUID, MOUNT_ATTR_RDONLY};
+use crate::plan::{MOUNT_POINT_DIR, parent_mode};
 use std::ffi::{CStr, CString};
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 
 /// Device nodes a `dev` mount gets from the host.
 const DEV_NODES: [&str; 6] = ["null", "zero", "full", "random", "urandom", "tty"];
@@ -41,52 +43,54 @@ fn cstr(s: &str) -> io::Result<CString> {
     CString::new(s).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))
 }
 
-pub fn make_root_slave() -> Result<(), Failure> {
-    use nix::mount::{MsFlags, mount};
-    mount(
-        None::<&str>,
-        "/",
-        None::<&str>,
-        MsFlags::MS_SLAVE | MsFlags::MS_REC,
-        None::<&str>,
-    )
-    .call("mount --make-rslave /")
+pub fn make_root_slave(k: &dyn Kernel) -> Result<(), Failure> {
+    k.make_rslave(c"/").call("mount --make-rslave /")
 }
 
 /// A detached copy of the tree at `src`, with `attrs`; `below`: a folder
 /// the sandbox may write that `src` lies below (see [`super::hostpath`]).
-fn clone_tree(src: &str, below: Option<&str>, attrs: u64) -> Result<OwnedFd, Failure> {
+fn clone_tree(
+    k: &dyn Kernel,
+    src: &str,
+    below: Option<&str>,
+    attrs: u64,
+) -> Result<OwnedFd, Failure> {
     let fd = match below {
         None => {
             let c = cstr(src).call(src)?;
-            sys::open_tree_clone(None, &c).call_with(|| format!("open_tree {src}"))?
+            k.open_tree(None, &c, Tree::Recursive)
+                .call_with(|| format!("open_tree {src}"))?
         }
         Some(w) => {
-            let at = super::hostpath::open(src, Some(w), libc::O_PATH)
+            let at = super::hostpath::open(k, src, Some(w), libc::O_PATH)
                 .call_with(|| format!("open {src} (no links below {w})"))?;
-            sys::open_tree_clone(Some(at.as_fd()), c"").call_with(|| format!("open_tree {src}"))?
+            k.open_tree(Some(at.as_fd()), c"", Tree::Recursive)
+                .call_with(|| format!("open_tree {src}"))?
         }
     };
     if attrs != 0 {
-        sys::mount_setattr(fd.as_fd(), attrs, true).call_with(|| format!("mount_setattr {src}"))?;
+        k.mount_setattr(fd.as_fd(), attrs, true)
+            .call_with(|| format!("mount_setattr {src}"))?;
     }
     Ok(fd)
 }
 
 /// A new filesystem of `fstype` as a detached mount.
 fn new_fs(
+    k: &dyn Kernel,
     fstype: &CStr,
     options: &[(&CStr, Option<String>)],
     attrs: u64,
 ) -> Result<OwnedFd, Failure> {
     let name = fstype.to_string_lossy().into_owned();
-    let fs = sys::fsopen(fstype).call_with(|| format!("fsopen {name}"))?;
+    let fs = k.fsopen(fstype).call_with(|| format!("fsopen {name}"))?;
     // The mount table then says "tmpfs", "proc", ... where `df` shows a source.
-    sys::fsconfig_string(fs.as_fd(), c"source", fstype).call_with(|| format!("{name} source"))?;
+    k.fsconfig_string(fs.as_fd(), c"source", fstype)
+        .call_with(|| format!("{name} source"))?;
     for (key, value) in options {
         let r = match value {
-            Some(v) => sys::fsconfig_string(fs.as_fd(), key, &cstr(v).call_with(|| v.clone())?),
-            None => sys::fsconfig_flag(fs.as_fd(), key),
+            Some(v) => k.fsconfig_string(fs.as_fd(), key, &cstr(v).call_with(|| v.clone())?),
+            None => k.fsconfig_flag(fs.as_fd(), key),
         };
         r.call_with(|| {
             format!(
@@ -96,74 +100,86 @@ fn new_fs(
             )
         })?;
     }
-    sys::fsmount(fs.as_fd(), attrs).call_with(|| format!("create {name}"))
+    k.fsmount(fs.as_fd(), attrs)
+        .call_with(|| format!("create {name}"))
 }
 
 /// The message-queue file system of the current IPC namespace, mounted
 /// nowhere: a handle for Landlock to allow it by.
-pub fn mqueue_root() -> Result<OwnedFd, Failure> {
+pub fn mqueue_root(k: &dyn Kernel) -> Result<OwnedFd, Failure> {
     new_fs(
+        k,
         c"mqueue",
         &[],
-        sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV | sys::MOUNT_ATTR_NOEXEC,
+        MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
     )
 }
 
 /// The terminal device of standard input, output or error (the first that
 /// is one), as the host names it.
-fn callers_terminal() -> Option<String> {
+fn callers_terminal(k: &dyn Kernel) -> Option<String> {
     (0..3).find_map(|fd| {
-        // SAFETY: isatty on a descriptor number; no memory is passed.
-        if unsafe { libc::isatty(fd) } != 1 {
+        if !k.is_terminal(fd) {
             return None;
         }
-        std::fs::read_link(format!("/proc/self/fd/{fd}"))
-            .ok()?
-            .into_os_string()
-            .into_string()
-            .ok()
+        let link = CString::new(format!("/proc/self/fd/{fd}")).ok()?;
+        String::from_utf8(k.read_link_at(None, &link).ok()?).ok()
     })
 }
 
-/// Pass 1: the host side of a step, if it has one.
-pub fn prepare(action: &Action) -> Result<Option<Detached>, Failure> {
-    let tree = match action {
+/// Pass 1 for the root: a rootfs folder's tree (a tmpfs root is made when
+/// attached).
+pub fn prepare_root(k: &dyn Kernel, root: &Root) -> Result<Option<Detached>, Failure> {
+    match root {
+        Root::Tmpfs => Ok(None),
         // Like every bind: nothing setuid or a device node from it.
-        Action::RootBind { src, below } => clone_tree(
+        Root::Bind { src, below } => Ok(Some(Detached::Tree(clone_tree(
+            k,
             src,
-            below.as_deref(),
-            sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV,
-        )?,
-        Action::Bind {
+            *below,
+            MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+        )?))),
+    }
+}
+
+/// Pass 1: the host side of a mount step, if it has one. `dbus_socket`:
+/// the proxy's socket the launcher made (None: there is no bus to filter).
+pub fn prepare(
+    k: &dyn Kernel,
+    op: &Mount,
+    dbus_socket: Option<&std::path::Path>,
+) -> Result<Option<Detached>, Failure> {
+    let tree = match op {
+        Mount::Bind {
             src,
             readonly,
             devices,
             below,
             ..
         } => {
-            let mut attrs = sys::MOUNT_ATTR_NOSUID;
+            let mut attrs = MOUNT_ATTR_NOSUID;
             if !devices {
-                attrs |= sys::MOUNT_ATTR_NODEV;
+                attrs |= MOUNT_ATTR_NODEV;
             }
             if *readonly {
-                attrs |= sys::MOUNT_ATTR_RDONLY;
+                attrs |= MOUNT_ATTR_RDONLY;
             }
-            clone_tree(src, below.as_deref(), attrs)?
+            clone_tree(k, src, *below, attrs)?
         }
-        Action::Dev { console, .. } => {
+        Mount::Dev { console, .. } => {
             let mut nodes = vec![];
             for n in DEV_NODES {
                 nodes.push((
                     n,
-                    clone_tree(&format!("/dev/{n}"), None, sys::MOUNT_ATTR_NOSUID)?,
+                    clone_tree(k, &format!("/dev/{n}"), None, MOUNT_ATTR_NOSUID)?,
                 ));
             }
-            if *console && let Some(tty) = callers_terminal() {
-                nodes.push(("console", clone_tree(&tty, None, sys::MOUNT_ATTR_NOSUID)?));
+            if *console && let Some(tty) = callers_terminal(k) {
+                nodes.push(("console", clone_tree(k, &tty, None, MOUNT_ATTR_NOSUID)?));
             }
             return Ok(Some(Detached::Dev(nodes)));
         }
-        Action::Overlay {
+        Mount::Overlay {
             lower,
             upper,
             work,
@@ -173,12 +189,12 @@ pub fn prepare(action: &Action) -> Result<Option<Detached>, Failure> {
         } => {
             let folder = |p: &str| {
                 let w = super::hostpath::writable_above(p, below);
-                super::hostpath::open(p, w, libc::O_PATH | libc::O_DIRECTORY).call_with(
-                    || match w {
+                super::hostpath::open(k, p, w, libc::O_PATH | libc::O_DIRECTORY).call_with(|| {
+                    match w {
                         Some(w) => format!("open {p} (no links below {w})"),
                         None => format!("open {p}"),
-                    },
-                )
+                    }
+                })
             };
             let lower = lower.iter().map(|l| folder(l)).collect::<Result<_, _>>()?;
             let upper = match (upper, work, readonly) {
@@ -187,24 +203,35 @@ pub fn prepare(action: &Action) -> Result<Option<Detached>, Failure> {
             };
             return Ok(Some(Detached::Layers { lower, upper }));
         }
-        _ => return Ok(None),
+        Mount::DbusSocket { .. } => match dbus_socket {
+            Some(path) => clone_tree(
+                k,
+                &path.to_string_lossy(),
+                None,
+                MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+            )?,
+            None => return Ok(None),
+        },
+        // Made in the new root, from nothing of the host's.
+        Mount::Tmpfs { .. }
+        | Mount::Proc { .. }
+        | Mount::Mqueue { .. }
+        | Mount::Symlink { .. }
+        | Mount::Dir { .. }
+        | Mount::File { .. }
+        | Mount::RemountRo { .. }
+        | Mount::Pin { .. }
+        | Mount::Hide { .. }
+        | Mount::ResolvConf { .. }
+        | Mount::RemountRootRo => return Ok(None),
     };
     Ok(Some(Detached::Tree(tree)))
-}
-
-/// Pass 1 for a socket the launcher made (the D-Bus proxy's).
-pub fn prepare_socket(path: &std::path::Path) -> Result<Detached, Failure> {
-    let p = path.to_string_lossy();
-    Ok(Detached::Tree(clone_tree(
-        &p,
-        None,
-        sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV | sys::MOUNT_ATTR_NOEXEC,
-    )?))
 }
 
 /// The overlay of the folders pass 1 opened: `upper` (and its work
 /// folder), or a throw-away tmpfs unless `readonly`.
 fn overlay(
+    k: &dyn Kernel,
     lower: &[OwnedFd],
     upper: Option<&(OwnedFd, OwnedFd)>,
     readonly: bool,
@@ -216,7 +243,7 @@ fn overlay(
         .collect();
     // The tmpfs that holds a throw-away upper layer lives until the
     // overlay is mounted; the overlay keeps its own reference.
-    let _scratch;
+    let mut scratch: Option<OwnedFd> = None;
     match (upper, readonly) {
         (_, true) => {}
         (Some((u, w)), false) => {
@@ -225,32 +252,27 @@ fn overlay(
         }
         (None, false) => {
             let tmp = new_fs(
+                k,
                 c"tmpfs",
                 &[(c"mode", Some("0755".into()))],
-                sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV,
+                MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
             )?;
             for d in [c"upper", c"work"] {
-                // SAFETY: mkdirat on a directory fd we own.
-                let r = unsafe { libc::mkdirat(tmp.as_raw_fd(), d.as_ptr(), 0o755) };
-                if r < 0 {
-                    Err(io::Error::last_os_error())
-                } else {
-                    Ok(())
-                }
-                .call("overlay scratch directory")?;
+                k.mkdir_at(tmp.as_fd(), d, 0o755)
+                    .call("overlay scratch directory")?;
             }
             let base = format!("/proc/self/fd/{}", tmp.as_raw_fd());
             opts.push((c"upperdir", Some(format!("{base}/upper"))));
             opts.push((c"workdir", Some(format!("{base}/work"))));
-            _scratch = tmp;
+            scratch = Some(tmp);
         }
     }
     // Unprivileged overlay needs user.* xattrs instead of trusted.*.
     opts.push((c"userxattr", None));
-    let attrs = sys::MOUNT_ATTR_NOSUID
-        | sys::MOUNT_ATTR_NODEV
-        | if readonly { sys::MOUNT_ATTR_RDONLY } else { 0 };
-    new_fs(c"overlay", &opts, attrs)
+    let attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | if readonly { MOUNT_ATTR_RDONLY } else { 0 };
+    let made = new_fs(k, c"overlay", &opts, attrs);
+    drop(scratch);
+    made
 }
 
 /// What a destination must be when it has to be created.
@@ -267,40 +289,41 @@ enum Want {
 const MOUNT_POINT_FILE: u32 = 0o444;
 
 /// The new root, attached at a staging point and built through its fd.
-pub struct NewRoot {
+pub struct NewRoot<'k> {
+    k: &'k dyn Kernel,
     root: OwnedFd,
     /// The caller's umask, the app's again at the pivot: while the root is
     /// built the umask is 0, so that what is made has exactly the mode
     /// the plan gives it, as bubblewrap does.
-    umask: nix::sys::stat::Mode,
+    umask: u32,
 }
 
-fn last_err() -> io::Error {
-    io::Error::last_os_error()
-}
-
-impl NewRoot {
+impl<'k> NewRoot<'k> {
     /// Attach the root mount (a fresh tmpfs, or a prepared rootfs tree)
     /// over /tmp of this private mount namespace: every source is already
     /// cloned, so covering host paths no longer matters.
-    pub fn attach(prepared: Option<Detached>) -> Result<NewRoot, Failure> {
+    pub fn attach(k: &'k dyn Kernel, prepared: Option<Detached>) -> Result<NewRoot<'k>, Failure> {
         let root = match prepared {
             Some(Detached::Tree(t)) => t,
             _ => new_fs(
+                k,
                 c"tmpfs",
                 &[(c"mode", Some("0755".into()))],
-                sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV,
+                MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
             )?,
         };
-        let staging = open_path(c"/tmp").call_with(|| "open /tmp to stage the new root".into())?;
-        sys::move_mount(root.as_fd(), staging.as_fd())
-            .call_with(|| "attach the new root".into())?;
-        let umask = nix::sys::stat::umask(nix::sys::stat::Mode::empty());
-        Ok(NewRoot { root, umask })
+        let staging = k
+            .open(None, c"/tmp", libc::O_PATH | libc::O_DIRECTORY, 0)
+            .call("open /tmp to stage the new root")?;
+        k.move_mount(root.as_fd(), staging.as_fd())
+            .call("attach the new root")?;
+        let umask = k.umask(0);
+        Ok(NewRoot { k, root, umask })
     }
 
     fn open(&self, path: &str, flags: i32) -> io::Result<OwnedFd> {
-        sys::open_in_root(self.root.as_fd(), &cstr(path)?, flags, 0)
+        self.k
+            .open_in_root(self.root.as_fd(), &cstr(path)?, flags, 0)
     }
 
     /// Open `path` inside the root, making it (a mount point: `want`) and
@@ -315,32 +338,24 @@ impl NewRoot {
         }
         let (parent, name) = self.ensure_parent(path, parents)?;
         let cname = cstr(&name).call_with(|| name.clone())?;
-        // SAFETY: *at calls on a directory fd we own, with a C string name.
-        let r = unsafe {
-            match want {
-                Want::Dir(mode) => libc::mkdirat(parent.as_raw_fd(), cname.as_ptr(), mode),
-                Want::File(mode) => {
-                    let fd = libc::openat(
-                        parent.as_raw_fd(),
-                        cname.as_ptr(),
-                        libc::O_CREAT
-                            | libc::O_EXCL
-                            | libc::O_WRONLY
-                            | libc::O_NOFOLLOW
-                            | libc::O_CLOEXEC,
-                        mode,
-                    );
-                    if fd >= 0 {
-                        libc::close(fd);
-                    }
-                    fd
-                }
-            }
+        let made = match want {
+            Want::Dir(mode) => self.k.mkdir_at(parent.as_fd(), &cname, mode),
+            // O_NOFOLLOW refuses a planted link, O_EXCL a file made meanwhile.
+            Want::File(mode) => self
+                .k
+                .open(
+                    Some(parent.as_fd()),
+                    &cname,
+                    libc::O_CREAT | libc::O_EXCL | libc::O_WRONLY | libc::O_NOFOLLOW,
+                    mode,
+                )
+                .map(drop),
         };
-        let made = r >= 0;
-        if !made && last_err().raw_os_error() != Some(libc::EEXIST) {
-            return Err(last_err().failure(format!("create {path}")));
-        }
+        let made = match made {
+            Ok(()) => true,
+            Err(e) if e.raw_os_error() == Some(libc::EEXIST) => false,
+            Err(e) => return Err(e.failure(format!("create {path}"))),
+        };
         let fd = self
             .open(path, libc::O_PATH)
             .call_with(|| format!("open {path}"))?;
@@ -353,7 +368,7 @@ impl NewRoot {
         let (parent, name) = crate::plan::split_parent(path);
         let fd = if parent == "/" {
             self.open("/", libc::O_PATH | libc::O_DIRECTORY)
-                .call_with(|| "open /".into())?
+                .call("open /")?
         } else {
             self.ensure(&parent, Want::Dir(parents), parents)?.0
         };
@@ -373,7 +388,9 @@ impl NewRoot {
         parents: u32,
     ) -> Result<(), Failure> {
         let (target, _) = self.ensure(dst, want, parents)?;
-        sys::move_mount(tree.as_fd(), target.as_fd()).call_with(|| format!("mount on {dst}"))
+        self.k
+            .move_mount(tree.as_fd(), target.as_fd())
+            .call_with(|| format!("mount on {dst}"))
     }
 
     fn symlink(&self, target: &str, dst: &str) -> Result<(), Failure> {
@@ -382,29 +399,32 @@ impl NewRoot {
             cstr(target).call(target)?,
             cstr(&name).call_with(|| name.clone())?,
         );
-        // SAFETY: symlinkat with a directory fd we own.
-        if unsafe { libc::symlinkat(t.as_ptr(), parent.as_raw_fd(), n.as_ptr()) } == 0 {
-            return Ok(());
-        }
-        let err = last_err();
-        // The same link made twice (two profiles both add /bin) is fine.
-        let mut buf = [0u8; 4096];
-        // SAFETY: readlinkat into a local buffer.
-        let len = unsafe {
-            libc::readlinkat(
-                parent.as_raw_fd(),
-                n.as_ptr(),
-                buf.as_mut_ptr().cast(),
-                buf.len(),
-            )
+        let err = match self.k.symlink_at(&t, parent.as_fd(), &n) {
+            Ok(()) => return Ok(()),
+            Err(e) => e,
         };
+        // The same link made twice (two profiles both add /bin) is fine.
         if err.raw_os_error() == Some(libc::EEXIST)
-            && len >= 0
-            && &buf[..len as usize] == target.as_bytes()
+            && self
+                .k
+                .read_link_at(Some(parent.as_fd()), &n)
+                .is_ok_and(|now| now == target.as_bytes())
         {
             return Ok(());
         }
         Err(err.failure(format!("symlink {dst}")))
+    }
+
+    /// Write all of `content` to `fd`.
+    fn write_all(&self, fd: &OwnedFd, content: &[u8]) -> io::Result<()> {
+        let mut rest = content;
+        while !rest.is_empty() {
+            match self.k.write(fd.as_fd(), rest)? {
+                0 => return Err(io::Error::from_raw_os_error(libc::EIO)),
+                n => rest = &rest[n..],
+            }
+        }
+        Ok(())
     }
 
     /// A `file` step: made with `content` and `mode` where nothing is;
@@ -421,28 +441,21 @@ impl NewRoot {
         }
         let (parent, name) = self.ensure_parent(dst, parent_mode(Some(mode)))?;
         let n = cstr(&name).call_with(|| name.clone())?;
-        // SAFETY: openat on a directory fd we own; O_NOFOLLOW refuses a
-        // planted link, O_EXCL a file made meanwhile.
-        let fd = unsafe {
-            libc::openat(
-                parent.as_raw_fd(),
-                n.as_ptr(),
-                libc::O_CREAT | libc::O_EXCL | libc::O_WRONLY | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+        // O_NOFOLLOW refuses a planted link, O_EXCL a file made meanwhile.
+        let file = self
+            .k
+            .open(
+                Some(parent.as_fd()),
+                &n,
+                libc::O_CREAT | libc::O_EXCL | libc::O_WRONLY | libc::O_NOFOLLOW,
                 mode,
             )
-        };
-        if fd < 0 {
-            return Err(last_err().failure(format!("create {dst}")));
-        }
-        // SAFETY: fd was just opened by us.
-        let file = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) });
-        use std::io::Write;
-        use std::os::unix::fs::PermissionsExt;
-        let mut f = &file;
-        f.write_all(content.as_bytes())
+            .call_with(|| format!("create {dst}"))?;
+        self.write_all(&file, content.as_bytes())
             .call_with(|| format!("write {dst}"))?;
         // Exactly `mode`, which the umask may have narrowed.
-        file.set_permissions(std::fs::Permissions::from_mode(mode))
+        self.k
+            .fchmod(file.as_fd(), mode)
             .call_with(|| format!("chmod {dst}"))
     }
 
@@ -460,38 +473,35 @@ impl NewRoot {
         // Room for the content, in whole 4 kB pages.
         let size = (content.len() / 4096 + 2) * 4096;
         let fs = new_fs(
+            self.k,
             c"tmpfs",
             &[
                 (c"mode", Some("0755".into())),
                 (c"size", Some(size.to_string())),
             ],
-            sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV | sys::MOUNT_ATTR_NOEXEC,
+            MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
         )?;
-        // SAFETY: openat relative to the detached tmpfs we just made.
-        let fd = unsafe {
-            libc::openat(
-                fs.as_raw_fd(),
-                c"data".as_ptr(),
-                libc::O_CREAT | libc::O_WRONLY | libc::O_CLOEXEC,
+        let file = self
+            .k
+            .open(
+                Some(fs.as_fd()),
+                c"data",
+                libc::O_CREAT | libc::O_WRONLY,
                 mode,
             )
-        };
-        if fd < 0 {
-            return Err(last_err().failure(format!("stage {dst}")));
-        }
-        // SAFETY: fd was just opened by us.
-        let file = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) });
-        use std::io::Write;
-        use std::os::unix::fs::PermissionsExt;
-        (&file)
-            .write_all(content.as_bytes())
             .call_with(|| format!("stage {dst}"))?;
-        file.set_permissions(std::fs::Permissions::from_mode(mode))
+        self.write_all(&file, content.as_bytes())
             .call_with(|| format!("stage {dst}"))?;
-        let copy =
-            sys::open_tree_clone(Some(fs.as_fd()), c"data").call_with(|| format!("stage {dst}"))?;
+        self.k
+            .fchmod(file.as_fd(), mode)
+            .call_with(|| format!("stage {dst}"))?;
+        let copy = self
+            .k
+            .open_tree(Some(fs.as_fd()), c"data", Tree::One)
+            .call_with(|| format!("stage {dst}"))?;
         if readonly {
-            sys::mount_setattr(copy.as_fd(), sys::MOUNT_ATTR_RDONLY, false)
+            self.k
+                .mount_setattr(copy.as_fd(), MOUNT_ATTR_RDONLY, false)
                 .call_with(|| format!("mount_setattr {dst}"))?;
         }
         self.mount_on(&copy, dst, Want::File(MOUNT_POINT_FILE))
@@ -507,11 +517,9 @@ impl NewRoot {
         let fd = self
             .open(dst, libc::O_RDONLY | libc::O_DIRECTORY)
             .call_with(|| format!("open {dst}"))?;
-        // SAFETY: fchmod on a descriptor we own.
-        if unsafe { libc::fchmod(fd.as_raw_fd(), mode) } < 0 {
-            return Err(last_err().failure(format!("chmod {dst}")));
-        }
-        Ok(())
+        self.k
+            .fchmod(fd.as_fd(), mode)
+            .call_with(|| format!("chmod {dst}"))
     }
 
     fn tmpfs(&self, dst: &str, size: Option<u64>, mode: u32, attrs: u64) -> Result<(), Failure> {
@@ -519,7 +527,7 @@ impl NewRoot {
         if let Some(s) = size {
             opts.push((c"size", Some(s.to_string())));
         }
-        let fs = new_fs(c"tmpfs", &opts, attrs)?;
+        let fs = new_fs(self.k, c"tmpfs", &opts, attrs)?;
         self.mount_on_with(
             &fs,
             dst,
@@ -537,19 +545,20 @@ impl NewRoot {
             dst,
             Some(1 << 20),
             0o755,
-            sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV | sys::MOUNT_ATTR_NOEXEC,
+            MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
         )?;
         for (name, tree) in nodes {
             self.mount_on(tree, &format!("{dst}/{name}"), Want::File(MOUNT_POINT_FILE))?;
         }
         let pts = new_fs(
+            self.k,
             c"devpts",
             &[
                 (c"newinstance", None),
                 (c"ptmxmode", Some("0666".into())),
                 (c"mode", Some("0620".into())),
             ],
-            sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NOEXEC,
+            MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC,
         )?;
         self.mount_on(&pts, &format!("{dst}/pts"), Want::Dir(MOUNT_POINT_DIR))?;
         self.symlink("pts/ptmx", &format!("{dst}/ptmx"))?;
@@ -557,7 +566,7 @@ impl NewRoot {
             &format!("{dst}/shm"),
             None,
             0o1777,
-            sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV,
+            MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
         )?;
         for (link, target) in [
             ("fd", "/proc/self/fd"),
@@ -575,8 +584,8 @@ impl NewRoot {
     /// app with no capabilities could otherwise still write the root-owned
     /// files there.
     fn proc(&self, dst: &str, read_only: &[String]) -> Result<(), Failure> {
-        let attrs = sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV | sys::MOUNT_ATTR_NOEXEC;
-        let fs = new_fs(c"proc", &[], attrs)?;
+        let attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+        let fs = new_fs(self.k, c"proc", &[], attrs)?;
         self.mount_on(&fs, dst, Want::Dir(MOUNT_POINT_DIR))?;
         for part in read_only {
             let path = format!("{dst}/{part}");
@@ -593,8 +602,13 @@ impl NewRoot {
     /// missing): a mount point the app cannot rename.
     fn pin(&self, dst: &str, mode: u32) -> Result<(), Failure> {
         let (at, _) = self.ensure(dst, Want::Dir(mode), parent_mode(None))?;
-        let copy = sys::open_tree_clone_one(at.as_fd()).call_with(|| format!("open_tree {dst}"))?;
-        sys::move_mount(copy.as_fd(), at.as_fd()).call_with(|| format!("mount on {dst}"))
+        let copy = self
+            .k
+            .open_tree(Some(at.as_fd()), c"", Tree::One)
+            .call_with(|| format!("open_tree {dst}"))?;
+        self.k
+            .move_mount(copy.as_fd(), at.as_fd())
+            .call_with(|| format!("mount on {dst}"))
     }
 
     /// A read-only copy of what is at `dst` (with its submounts) on top of it.
@@ -602,22 +616,24 @@ impl NewRoot {
         let at = self
             .open(dst, libc::O_PATH)
             .call_with(|| format!("open {dst}"))?;
-        let copy =
-            sys::open_tree_clone(Some(at.as_fd()), c"").call_with(|| format!("open_tree {dst}"))?;
-        sys::mount_setattr(copy.as_fd(), sys::MOUNT_ATTR_RDONLY, true)
+        let copy = self
+            .k
+            .open_tree(Some(at.as_fd()), c"", Tree::Recursive)
+            .call_with(|| format!("open_tree {dst}"))?;
+        self.k
+            .mount_setattr(copy.as_fd(), MOUNT_ATTR_RDONLY, true)
             .call_with(|| format!("mount_setattr {dst}"))?;
-        sys::move_mount(copy.as_fd(), at.as_fd()).call_with(|| format!("mount on {dst}"))
+        self.k
+            .move_mount(copy.as_fd(), at.as_fd())
+            .call_with(|| format!("mount on {dst}"))
     }
 
-    /// Pass 2: apply one mount step.
-    pub fn apply(&self, action: &Action, prepared: Option<Detached>) -> Result<(), Failure> {
-        let tree = |p: Option<Detached>| match p {
-            Some(Detached::Tree(t)) => Ok(t),
-            _ => Err(Failure::new(libc::EINVAL, "not prepared")),
-        };
-        match action {
-            Action::Bind { dst, dir, .. } => self.mount_on(
-                &tree(prepared)?,
+    /// Pass 2: apply one mount step with what pass 1 opened for it.
+    pub fn apply(&self, op: &Mount, prepared: Option<Detached>) -> Result<(), Failure> {
+        let not_prepared = || Failure::new(libc::EINVAL, "not prepared");
+        match (op, prepared) {
+            (Mount::Bind { dst, dir, .. }, Some(Detached::Tree(t))) => self.mount_on(
+                &t,
                 dst,
                 if *dir {
                     Want::Dir(MOUNT_POINT_DIR)
@@ -625,96 +641,77 @@ impl NewRoot {
                     Want::File(MOUNT_POINT_FILE)
                 },
             ),
-            Action::Overlay { dst, readonly, .. } => match prepared {
-                Some(Detached::Layers { lower, upper }) => self.mount_on(
-                    &overlay(&lower, upper.as_ref(), *readonly)?,
+            (Mount::Overlay { dst, readonly, .. }, Some(Detached::Layers { lower, upper })) => self
+                .mount_on(
+                    &overlay(self.k, &lower, upper.as_ref(), *readonly)?,
                     dst,
                     Want::Dir(MOUNT_POINT_DIR),
                 ),
-                _ => Err(Failure::new(libc::EINVAL, "not prepared")),
-            },
+            (Mount::Dev { dst, .. }, Some(Detached::Dev(nodes))) => self.dev(dst, &nodes),
+            (Mount::DbusSocket { dst }, Some(Detached::Tree(t))) => {
+                self.mount_on(&t, dst, Want::File(MOUNT_POINT_FILE))
+            }
             // Not prepared: there was no session bus to filter (see
             // exec::launch), so there is no socket to bind.
-            Action::DbusSocket { dst } => match prepared {
-                Some(Detached::Tree(t)) => self.mount_on(&t, dst, Want::File(MOUNT_POINT_FILE)),
-                _ => Ok(()),
-            },
-            Action::Tmpfs { dst, size, mode } => self.tmpfs(
-                dst,
-                *size,
-                *mode,
-                sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV,
-            ),
-            Action::Proc { dst, read_only } => self.proc(dst, read_only),
-            Action::Mqueue { dst } => {
+            (Mount::DbusSocket { .. }, None) => Ok(()),
+            (
+                Mount::Bind { .. }
+                | Mount::Overlay { .. }
+                | Mount::Dev { .. }
+                | Mount::DbusSocket { .. },
+                _,
+            ) => Err(not_prepared()),
+            (Mount::Tmpfs { dst, size, mode }, _) => {
+                self.tmpfs(dst, *size, *mode, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)
+            }
+            (Mount::Proc { dst, read_only }, _) => self.proc(dst, read_only),
+            (Mount::Mqueue { dst }, _) => {
                 let fs = new_fs(
+                    self.k,
                     c"mqueue",
                     &[],
-                    sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV | sys::MOUNT_ATTR_NOEXEC,
+                    MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
                 )?;
                 self.mount_on(&fs, dst, Want::Dir(MOUNT_POINT_DIR))
             }
-            Action::Dev { dst, .. } => match prepared {
-                Some(Detached::Dev(nodes)) => self.dev(dst, &nodes),
-                _ => Err(Failure::new(libc::EINVAL, "not prepared")),
-            },
-            Action::Symlink { target, dst } => self.symlink(target, dst),
-            Action::Dir { dst, mode } => self.dir(dst, *mode),
-            Action::File { dst, content, mode } => self.write_file(dst, content, *mode),
-            Action::RemountRo { dst } => self.remount_ro(dst),
-            Action::Pin { dst, mode } => self.pin(dst, *mode),
-            Action::Hide { dst, dir: true } => {
+            (Mount::Symlink { target, dst }, _) => self.symlink(target, dst),
+            (Mount::Dir { dst, mode }, _) => self.dir(dst, *mode),
+            (Mount::File { dst, content, mode }, _) => self.write_file(dst, content, *mode),
+            (Mount::RemountRo { dst }, _) => self.remount_ro(dst),
+            (Mount::Pin { dst, mode }, _) => self.pin(dst, *mode),
+            (Mount::Hide { dst, dir: true }, _) => {
                 let empty = new_fs(
+                    self.k,
                     c"tmpfs",
                     &[(c"mode", Some("0700".into())), (c"size", Some("4k".into()))],
-                    sys::MOUNT_ATTR_RDONLY
-                        | sys::MOUNT_ATTR_NOSUID
-                        | sys::MOUNT_ATTR_NODEV
-                        | sys::MOUNT_ATTR_NOEXEC,
+                    MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
                 )?;
                 self.mount_on(&empty, dst, Want::Dir(MOUNT_POINT_DIR))
             }
-            Action::Hide { dst, dir: false } => self.bind_data(dst, "", 0o400, true),
-            Action::ResolvConf { nameservers } => {
+            (Mount::Hide { dst, dir: false }, _) => self.bind_data(dst, "", 0o400, true),
+            (Mount::ResolvConf { nameservers }, _) => {
                 let text: String = nameservers
                     .iter()
                     .map(|n| format!("nameserver {n}\n"))
                     .collect();
                 self.bind_data("/etc/resolv.conf", &text, 0o644, true)
             }
-            Action::RemountRootRo => {
-                sys::mount_setattr(self.root.as_fd(), sys::MOUNT_ATTR_RDONLY, false)
-                    .call("remount / read-only")
-            }
-            _ => Ok(()),
+            (Mount::RemountRootRo, _) => self
+                .k
+                .mount_setattr(self.root.as_fd(), MOUNT_ATTR_RDONLY, false)
+                .call("remount / read-only"),
         }
     }
 
     /// Make the new root `/` and detach the old one, so that nothing of the
     /// host's mount table stays reachable.
     pub fn pivot(self) -> Result<(), Failure> {
-        nix::sys::stat::umask(self.umask);
-        // SAFETY: fchdir to a directory fd we own.
-        if unsafe { libc::fchdir(self.root.as_raw_fd()) } < 0 {
-            return Err(last_err().failure("chdir into the new root".into()));
-        }
-        sys::pivot_root(c".", c".").call("pivot_root")?;
-        nix::mount::umount2(".", nix::mount::MntFlags::MNT_DETACH).call("detach the old root")?;
-        std::env::set_current_dir("/").call("chdir /")
+        self.k.umask(self.umask);
+        self.k
+            .fchdir(self.root.as_fd())
+            .call("chdir into the new root")?;
+        self.k.pivot_root(c".", c".").call("pivot_root")?;
+        self.k.umount_detach(c".").call("detach the old root")?;
+        self.k.chdir(c"/").call("chdir /")
     }
-}
-
-fn open_path(path: &CStr) -> io::Result<OwnedFd> {
-    // SAFETY: open with a C string; the result is checked.
-    let fd = unsafe {
-        libc::open(
-            path.as_ptr(),
-            libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
-        )
-    };
-    if fd < 0 {
-        return Err(last_err());
-    }
-    // SAFETY: just opened.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }

@@ -1,6 +1,8 @@
 //! Inside the sandbox's network namespace: loopback up (one ioctl), and
 //! the interface the launcher attached (veth end or macvlan) configured.
 
+use super::failure::{Call, Failure};
+use super::kernel::Kernel;
 use crate::plan::IpCidr;
 use std::io;
 use std::net::IpAddr;
@@ -62,18 +64,32 @@ pub fn configure_interface(address: Option<IpCidr>, gateway: Option<IpAddr>) -> 
 
 /// /proc/sys/net shows the opener's network namespace: this one, whose
 /// ports and ICMP sockets are the sandbox's own.
-pub fn app_sysctls() -> io::Result<()> {
-    std::fs::write("/proc/sys/net/ipv4/ip_unprivileged_port_start", "0")?;
+pub fn app_sysctls(k: &dyn Kernel) -> Result<(), Failure> {
+    write(k, c"/proc/sys/net/ipv4/ip_unprivileged_port_start", "0")?;
     // Unprivileged ICMP echo sockets (ping) for the groups of the first
     // gid_map line, the sandbox's own group among them: both ends of the
     // range must be mapped here, or the kernel refuses it.
-    let map = std::fs::read_to_string("/proc/self/gid_map")?;
+    let map = k
+        .read_file(c"/proc/self/gid_map")
+        .call("read /proc/self/gid_map")?;
+    let map = String::from_utf8_lossy(&map);
     let mut first = map.split_whitespace().map(|w| w.parse::<u64>());
     let range = match (first.next(), first.nth(1)) {
         (Some(Ok(inside)), Some(Ok(count))) if count > 0 => {
             format!("{inside} {}", (inside + count - 1).min(u32::MAX as u64 - 1))
         }
-        _ => return Err(io::Error::from_raw_os_error(libc::EINVAL)),
+        _ => {
+            return Err(Failure::new(libc::EINVAL, "read /proc/self/gid_map")
+                .with_detail(format!("no id range in {map:?}")));
+        }
     };
-    std::fs::write("/proc/sys/net/ipv4/ping_group_range", range)
+    write(k, c"/proc/sys/net/ipv4/ping_group_range", &range)
+}
+
+fn write(k: &dyn Kernel, path: &std::ffi::CStr, text: &str) -> Result<(), Failure> {
+    let call = || format!("write {} {text:?}", path.to_string_lossy());
+    let fd = k.open(None, path, libc::O_WRONLY, 0).call_with(call)?;
+    k.write(std::os::fd::AsFd::as_fd(&fd), text.as_bytes())
+        .call_with(call)
+        .map(drop)
 }

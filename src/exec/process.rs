@@ -1,13 +1,15 @@
 //! The process the app will be: session, environment, limits, the parent
 //! death signal, no_new_privs, and finally execve.
 
-use super::failure::{Cause, Failure};
+use super::failure::{Call, Failure};
+use super::kernel::Kernel;
 use crate::glob::glob_match;
 use crate::plan::{LimitValue, Resource, Rlimit};
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, SigmaskHow, Signal, sigaction};
 use std::ffi::{CString, OsStr, OsString};
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::fd::BorrowedFd;
 use std::os::unix::ffi::OsStrExt;
 
 /// The environment the app gets: the caller's variables (`caller`) if not
@@ -48,59 +50,39 @@ fn resource(r: Resource) -> libc::__rlimit_resource_t {
     }
 }
 
-pub fn set_rlimits(limits: &[Rlimit]) -> Result<(), Failure> {
+pub fn set_rlimits(k: &dyn Kernel, limits: &[Rlimit]) -> Result<(), Failure> {
     for l in limits {
         let v = match l.value {
             LimitValue::Value(v) => v,
             LimitValue::Unlimited => libc::RLIM_INFINITY,
         };
-        let r = libc::rlimit {
-            rlim_cur: v,
-            rlim_max: v,
-        };
-        // SAFETY: setrlimit with a valid resource and struct.
-        if unsafe { libc::setrlimit(resource(l.resource), &r) } < 0 {
-            return Err(io::Error::last_os_error().failure(format!("setrlimit {}={v}", l.resource)));
-        }
+        k.setrlimit(resource(l.resource), v)
+            .call_with(|| format!("setrlimit {}={v}", l.resource))?;
     }
     Ok(())
 }
 
 /// Ask for SIGKILL when the launcher dies, then make sure it has not
 /// already died: the launcher holds the other end of `alive` until it exits.
-pub fn die_with_parent(alive: BorrowedFd) -> io::Result<()> {
-    // SAFETY: prctl with integer arguments.
-    if unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong) } < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    let mut pfd = libc::pollfd {
-        fd: alive.as_raw_fd(),
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    // SAFETY: polling one valid descriptor without waiting.
-    unsafe { libc::poll(&mut pfd, 1, 0) };
-    if pfd.revents & (libc::POLLHUP | libc::POLLERR) != 0 {
-        return Err(io::Error::from_raw_os_error(libc::ESRCH));
+pub fn die_with_parent(k: &dyn Kernel, alive: BorrowedFd) -> Result<(), Failure> {
+    k.prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as u64, 0)
+        .call("prctl(PR_SET_PDEATHSIG, SIGKILL)")?;
+    let mut fds = [PollFd::new(alive, PollFlags::POLLIN)];
+    // Without waiting: a hang-up says the launcher is already gone.
+    let _ = poll(&mut fds, PollTimeout::ZERO);
+    let gone = fds[0]
+        .revents()
+        .is_some_and(|r| r.intersects(PollFlags::POLLHUP | PollFlags::POLLERR));
+    if gone {
+        return Err(Failure::new(libc::ESRCH, "the launcher is gone"));
     }
     Ok(())
 }
 
-pub fn no_new_privs() -> io::Result<()> {
-    // SAFETY: prctl with integer arguments.
-    if unsafe {
-        libc::prctl(
-            libc::PR_SET_NO_NEW_PRIVS,
-            1 as libc::c_ulong,
-            0 as libc::c_ulong,
-            0 as libc::c_ulong,
-            0 as libc::c_ulong,
-        )
-    } < 0
-    {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
+pub fn no_new_privs(k: &dyn Kernel) -> Result<(), Failure> {
+    k.prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0)
+        .call("prctl(PR_SET_NO_NEW_PRIVS, 1)")
+        .map(drop)
 }
 
 /// The signals the launcher and the init forward to the app.
@@ -177,9 +159,11 @@ pub fn clean_signals_on_exec(cmd: &mut std::process::Command) {
 }
 
 /// execve the command, searching PATH from `env` when argv[0] has no '/'.
-/// Returns only on failure, with the most telling error (as execvp does:
-/// EACCES over ENOENT).
-pub fn exec(argv: &[OsString], env: &[CString]) -> io::Error {
+/// Returns only on failure, with the most telling error, as execvp does:
+/// a directory of PATH without the program (ENOENT, ENOTDIR) is passed
+/// over, EACCES remembered while the search goes on, and any other error
+/// ends it.
+pub fn exec(k: &dyn Kernel, argv: &[OsString], env: &[CString]) -> io::Error {
     let Some(cargv) = argv
         .iter()
         .map(|a| CString::new(a.as_bytes()).ok())
@@ -187,20 +171,11 @@ pub fn exec(argv: &[OsString], env: &[CString]) -> io::Error {
     else {
         return io::Error::from_raw_os_error(libc::EINVAL);
     };
-    if cargv.is_empty() {
+    let Some(program) = cargv.first() else {
         return io::Error::from_raw_os_error(libc::ENOENT);
-    }
-    let mut argp: Vec<*const libc::c_char> = cargv.iter().map(|a| a.as_ptr()).collect();
-    argp.push(std::ptr::null());
-    let mut envp: Vec<*const libc::c_char> = env.iter().map(|e| e.as_ptr()).collect();
-    envp.push(std::ptr::null());
-    let try_exec = |path: &CString| {
-        // SAFETY: null-terminated arrays of valid C strings that outlive the call.
-        unsafe { libc::execve(path.as_ptr(), argp.as_ptr(), envp.as_ptr()) };
-        io::Error::last_os_error()
     };
     if argv[0].as_bytes().contains(&b'/') {
-        return try_exec(&cargv[0]);
+        return k.execve(program, &cargv, env);
     }
     let path = env
         .iter()
@@ -212,10 +187,11 @@ pub fn exec(argv: &[OsString], env: &[CString]) -> io::Error {
         let Ok(c) = CString::new(full.as_os_str().as_bytes()) else {
             continue;
         };
-        let e = try_exec(&c);
+        let e = k.execve(&c, &cargv, env);
         match e.raw_os_error() {
             Some(libc::ENOENT) | Some(libc::ENOTDIR) => {}
-            _ => best = e,
+            Some(libc::EACCES) => best = e,
+            _ => return e,
         }
     }
     best

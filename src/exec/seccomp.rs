@@ -14,7 +14,7 @@
 //!    returns, possibly after checking an argument (ioctl, clone, unshare,
 //!    personality); numbers without a verdict get the default.
 
-use crate::plan::{Action, SeccompPolicy, Syscall};
+use crate::plan::{SeccompPolicy, Syscall};
 use seccompiler::sock_filter;
 
 const BPF_LD_W_ABS: u16 = 0x20;
@@ -379,29 +379,44 @@ fn header(refuse: u32) -> Vec<sock_filter> {
     ]
 }
 
-pub fn apply(action: &Action) -> Result<(), super::failure::Failure> {
-    let Action::Seccomp {
-        policy,
-        syscalls,
-        errno,
-        namespaces,
-        time_namespaces,
-        setuid_bits,
-        openat2,
-    } = action
-    else {
-        return Ok(());
-    };
-    let creatable = match (namespaces, time_namespaces) {
+/// Load the app's filter.
+pub fn apply(
+    k: &dyn super::kernel::Kernel,
+    f: &super::steps::Seccomp,
+) -> Result<(), super::failure::Failure> {
+    use super::failure::Call;
+    let creatable = match (f.namespaces, f.time_namespaces) {
         (true, _) => CLONE_NS_FLAGS,
         (false, true) => libc::CLONE_NEWTIME as u32,
         (false, false) => 0,
     };
-    let prog = program(*policy, syscalls, *errno, creatable, *setuid_bits, *openat2);
-    // The crate's own checks (an empty program) have no OS code: EINVAL.
-    seccompiler::apply_filter(&prog).map_err(|e| {
-        super::failure::Failure::library(&e, libc::EINVAL, "seccomp(SECCOMP_SET_MODE_FILTER)")
+    let prog = program(
+        f.policy,
+        f.syscalls,
+        f.errno,
+        creatable,
+        f.setuid_bits,
+        f.openat2,
+    );
+    k.load_seccomp(&as_kernel_program(&prog)).call_with(|| {
+        format!(
+            "seccomp(SECCOMP_SET_MODE_FILTER, {} instructions)",
+            prog.len()
+        )
     })
+}
+
+/// The program in the kernel's own layout (seccompiler's is the same
+/// struct under its own name).
+pub fn as_kernel_program(prog: &[sock_filter]) -> Vec<libc::sock_filter> {
+    prog.iter()
+        .map(|i| libc::sock_filter {
+            code: i.code,
+            jt: i.jt,
+            jf: i.jf,
+            k: i.k,
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -45,32 +45,28 @@ struct MountAttr {
     userns_fd: u64,
 }
 
-/// A detached copy of the mount tree at `path` (recursive).
-pub fn open_tree_clone(dirfd: Option<BorrowedFd>, path: &CStr) -> io::Result<OwnedFd> {
+/// A detached copy of the mount at `path` under `dirfd` (an empty path:
+/// `dirfd` itself; None: the working directory), with the mounts below it
+/// if `recursive`.
+pub fn open_tree_clone(
+    dirfd: Option<BorrowedFd>,
+    path: &CStr,
+    recursive: bool,
+) -> io::Result<OwnedFd> {
     let (dfd, flags) = match dirfd {
         Some(d) => (d.as_raw_fd(), AT_EMPTY_PATH),
         None => (libc::AT_FDCWD, 0),
     };
-    // SAFETY: valid C string, flags as documented in open_tree(2).
+    let flags = flags | if recursive { AT_RECURSIVE } else { 0 };
+    // SAFETY: `path` is a valid C string that outlives the call and `dfd`
+    // a descriptor the caller holds (or AT_FDCWD); open_tree(2) reads
+    // nothing else, and the descriptor it returns is taken by `fd`.
     fd(unsafe {
         libc::syscall(
             libc::SYS_open_tree,
             dfd,
             path.as_ptr(),
-            OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | flags,
-        )
-    })
-}
-
-/// A detached copy of the one mount at `dir` (not what is mounted below).
-pub fn open_tree_clone_one(dir: BorrowedFd) -> io::Result<OwnedFd> {
-    // SAFETY: an empty path with AT_EMPTY_PATH on a descriptor we hold.
-    fd(unsafe {
-        libc::syscall(
-            libc::SYS_open_tree,
-            dir.as_raw_fd(),
-            c"".as_ptr(),
-            OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH,
+            OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | flags,
         )
     })
 }
@@ -433,4 +429,154 @@ pub fn namespace_owner(ns: BorrowedFd) -> io::Result<OwnedFd> {
     // SAFETY: the ioctl takes no argument and returns a new descriptor,
     // which `fd` takes ownership of.
     fd(unsafe { libc::ioctl(ns.as_raw_fd(), NS_GET_USERNS) } as libc::c_long)
+}
+
+/// openat(2) of `path` under `dir` (None: the working directory).
+pub fn openat(dir: Option<BorrowedFd>, path: &CStr, flags: i32, mode: u32) -> io::Result<OwnedFd> {
+    use nix::fcntl::OFlag;
+    let flags = OFlag::from_bits_retain(flags);
+    let mode = nix::sys::stat::Mode::from_bits_retain(mode);
+    match dir {
+        Some(d) => nix::fcntl::openat(d, path, flags, mode),
+        None => nix::fcntl::open(path, flags, mode),
+    }
+    .map_err(io::Error::from)
+}
+
+pub fn mkdirat(dir: BorrowedFd, name: &CStr, mode: u32) -> io::Result<()> {
+    nix::sys::stat::mkdirat(dir, name, nix::sys::stat::Mode::from_bits_retain(mode))
+        .map_err(io::Error::from)
+}
+
+pub fn symlinkat(target: &CStr, dir: BorrowedFd, name: &CStr) -> io::Result<()> {
+    nix::unistd::symlinkat(target, dir, name).map_err(io::Error::from)
+}
+
+pub fn readlinkat(dir: Option<BorrowedFd>, path: &CStr) -> io::Result<Vec<u8>> {
+    use std::os::unix::ffi::OsStringExt;
+    match dir {
+        Some(d) => nix::fcntl::readlinkat(d, path),
+        None => nix::fcntl::readlink(path),
+    }
+    .map(|s| s.into_vec())
+    .map_err(io::Error::from)
+}
+
+/// Whether descriptor `fd` (which may be closed) is a terminal.
+pub fn is_terminal(fd: RawFd) -> bool {
+    // SAFETY: isatty takes a descriptor number and touches no memory of
+    // ours; a closed one gives 0 (EBADF).
+    unsafe { libc::isatty(fd) == 1 }
+}
+
+/// prctl with integer arguments.
+pub fn prctl(op: i32, a: u64, b: u64) -> io::Result<i32> {
+    // SAFETY: the prctl operations the executor uses take integer
+    // arguments only; none is read as a pointer.
+    let r = unsafe { libc::prctl(op, a as libc::c_ulong, b as libc::c_ulong, 0u64, 0u64) };
+    check(r as libc::c_long).map(|r| r as i32)
+}
+
+pub fn setdomainname(name: &[u8]) -> io::Result<()> {
+    // SAFETY: the kernel reads exactly `name.len()` bytes from `name`.
+    check(unsafe { libc::setdomainname(name.as_ptr().cast(), name.len()) } as libc::c_long)
+        .map(drop)
+}
+
+/// setrlimit with soft and hard limit `value`.
+pub fn setrlimit(resource: u32, value: u64) -> io::Result<()> {
+    let r = libc::rlimit {
+        rlim_cur: value,
+        rlim_max: value,
+    };
+    // SAFETY: `r` is a valid rlimit the kernel only reads.
+    check(unsafe { libc::setrlimit(resource as libc::__rlimit_resource_t, &r) } as libc::c_long)
+        .map(drop)
+}
+
+/// execve(2); returns only on failure.
+pub fn execve(path: &CStr, argv: &[std::ffi::CString], envp: &[std::ffi::CString]) -> io::Error {
+    let mut argp: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
+    argp.push(std::ptr::null());
+    let mut envpp: Vec<*const libc::c_char> = envp.iter().map(|e| e.as_ptr()).collect();
+    envpp.push(std::ptr::null());
+    // SAFETY: both arrays are null-terminated and point to C strings that
+    // outlive the call (borrowed from `argv` and `envp`).
+    unsafe { libc::execve(path.as_ptr(), argp.as_ptr(), envpp.as_ptr()) };
+    io::Error::last_os_error()
+}
+
+/// Load a seccomp filter on this thread (no_new_privs must be set, or
+/// CAP_SYS_ADMIN held).
+pub fn load_seccomp(program: &[libc::sock_filter]) -> io::Result<()> {
+    let prog = libc::sock_fprog {
+        len: u16::try_from(program.len()).map_err(|_| io::Error::from_raw_os_error(libc::E2BIG))?,
+        filter: program.as_ptr().cast_mut(),
+    };
+    // SAFETY: `prog` points to `len` instructions that outlive the call;
+    // the kernel copies them.
+    check(unsafe {
+        libc::syscall(
+            libc::SYS_seccomp,
+            libc::SECCOMP_SET_MODE_FILTER,
+            0u32,
+            &prog as *const libc::sock_fprog,
+        )
+    })
+    .map(drop)
+}
+
+/// fork(2): the copy runs `body` and exits with what it returns (without
+/// the parent's destructors); returns the copy's pid.
+pub fn fork_running(body: &mut dyn FnMut() -> i32) -> io::Result<libc::pid_t> {
+    // SAFETY: the executor is single-threaded when it forks, and the copy
+    // never returns into the caller's frames: it runs `body` and _exits.
+    match unsafe { nix::unistd::fork() }.map_err(io::Error::from)? {
+        nix::unistd::ForkResult::Child => {
+            let code = body();
+            // SAFETY: leaving the copy without the parent's destructors,
+            // which belong to the parent's resources.
+            unsafe { libc::_exit(code) }
+        }
+        nix::unistd::ForkResult::Parent { child } => Ok(child.as_raw()),
+    }
+}
+
+/// unshare(CLONE_NEWUSER) while a helper forked beforehand, still outside
+/// and holding the capabilities this process loses, runs `outside` once
+/// the new namespace exists (it writes its id maps: a map of more than the
+/// writer's own id needs CAP_SETUID over the parent namespace when the
+/// file is opened). `outside` returns 0, or the errno of what failed,
+/// which the helper exits with.
+pub fn unshare_user_with_helper(outside: &dyn Fn() -> i32) -> io::Result<()> {
+    use nix::unistd::read;
+    let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+    let mut helper = || {
+        let mut b = [0u8; 1];
+        match read(&r, &mut b) {
+            Ok(1) => outside().clamp(0, 255),
+            _ => libc::ECHILD,
+        }
+    };
+    let child = nix::unistd::Pid::from_raw(fork_running(&mut helper)?);
+    let unshared = nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWUSER);
+    if unshared.is_ok() {
+        nix::unistd::write(&w, b"g")?;
+    }
+    drop(w);
+    let status = nix::sys::wait::waitpid(child, None)?;
+    unshared?;
+    match status {
+        nix::sys::wait::WaitStatus::Exited(_, 0) => Ok(()),
+        nix::sys::wait::WaitStatus::Exited(_, code) => Err(io::Error::from_raw_os_error(code)),
+        _ => Err(io::Error::from_raw_os_error(libc::ECHILD)),
+    }
+}
+
+/// _exit(2): leave this process now, without the destructors and atexit
+/// hooks that belong to the process it was copied from.
+pub fn exit_now(code: i32) -> ! {
+    // SAFETY: _exit ends the process at once; nothing runs after it, so
+    // nothing can observe state that destructors would have cleaned up.
+    unsafe { libc::_exit(code) }
 }
