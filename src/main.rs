@@ -134,8 +134,7 @@ fn load_valid(spec: &str, vars: &Vars, host: &RealHost) -> Loaded {
 fn main() -> ExitCode {
     // A closed pipe (`sandbox plan | head`) ends the program quietly, as for
     // any Unix tool; the Rust runtime would otherwise ignore SIGPIPE and panic.
-    // SAFETY: restoring the default disposition before anything else runs.
-    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    sandbox::exec::sys::default_signal(libc::SIGPIPE);
     // A wrong command line is the launcher's own failure, as for env(1)
     // and timeout(1): 125, so a script can tell it from the app's exit.
     let cli = match Cli::try_parse() {
