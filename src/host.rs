@@ -180,7 +180,9 @@ impl HostFacts for RealHost {
         let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
         let proc_cgroup = std::fs::read_to_string("/proc/self/cgroup").ok()?;
         let all = cgroup::hierarchies(&mountinfo);
-        let Some((dir, unified)) = cgroup::home(controller, &all, &proc_cgroup) else {
+        let Some((dir, unified)) = cgroup::Controller::from_name(controller)
+            .and_then(|c| cgroup::home(c, &all, &proc_cgroup))
+        else {
             return Some(CgroupRefused::Unavailable);
         };
         let shown = dir.display().to_string().trim_end_matches('/').to_string();
