@@ -41,7 +41,7 @@ impl SocketDir {
             })
             .unwrap_or_else(|| PathBuf::from("/tmp"));
         // mkdtemp would name it only as it makes it: too late to tell.
-        for _ in 0..100 {
+        for _ in 0..NAME_TRIES {
             let mut random = [0u8; 8];
             sys::getrandom(&mut random)?;
             let name: String = random.iter().map(|b| format!("{b:02x}")).collect();
@@ -67,6 +67,10 @@ impl Drop for SocketDir {
         let _ = std::fs::remove_dir(&self.dir);
     }
 }
+
+/// How many random names are tried for the socket's folder before giving
+/// up (each taken one means another sandbox, or someone, has it).
+const NAME_TRIES: u32 = 100;
 
 /// How long the proxy may take to listen.
 const START_GRACE: Duration = Duration::from_secs(10);
@@ -116,7 +120,7 @@ pub fn args(f: &Filter) -> Vec<String> {
     a
 }
 
-/// Start the proxy on `socket` and wait (up to 10 s) until it listens.
+/// Start the proxy on `socket` and wait (up to START_GRACE) until it listens.
 pub fn start(socket: &Path, f: &Filter, caller: &Caller) -> Result<Proxy, Failure> {
     let Some(bus) = upstream(caller) else {
         return Err(Failure::new(libc::ENOENT, "find the session bus").with_detail(
