@@ -155,7 +155,9 @@ impl HostFacts for RealHost {
     }
     fn landlock_abi(&self) -> u32 {
         const LANDLOCK_CREATE_RULESET_VERSION: u32 = 1;
-        // SAFETY: the version query takes no ruleset and writes nothing.
+        // SAFETY: with LANDLOCK_CREATE_RULESET_VERSION the kernel requires
+        // a null attribute pointer and size 0, reads and writes no memory
+        // of ours, and returns the ABI version (or -1), no descriptor.
         let v = unsafe {
             libc::syscall(
                 libc::SYS_landlock_create_ruleset,
@@ -178,7 +180,9 @@ impl HostFacts for RealHost {
         let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
         let proc_cgroup = std::fs::read_to_string("/proc/self/cgroup").ok()?;
         let all = cgroup::hierarchies(&mountinfo);
-        let Some((dir, unified)) = cgroup::home(controller, &all, &proc_cgroup) else {
+        let Some((dir, unified)) = cgroup::Controller::from_name(controller)
+            .and_then(|c| cgroup::home(c, &all, &proc_cgroup))
+        else {
             return Some(CgroupRefused::Unavailable);
         };
         let shown = dir.display().to_string().trim_end_matches('/').to_string();

@@ -2,7 +2,7 @@
 //! outcome to an exit code. No policy lives here.
 
 use clap::{Parser, Subcommand};
-use sandbox::diag::{Diagnostic, Readiness, Severity};
+use sandbox::diag::{Diagnostic, Severity};
 use sandbox::host::RealHost;
 use sandbox::plan::{self, Invocation};
 use sandbox::profile::{self, Loaded, SearchPath, Vars};
@@ -87,8 +87,12 @@ fn app_missing(
     vars: &Vars,
     host: &RealHost,
 ) -> Option<Diagnostic> {
-    let path = vars.env.get("PATH").and_then(|p| p.to_str());
-    plan::app::not_installed(loaded, p, host, path)
+    plan::app::not_installed(loaded, p, host, caller_path(vars))
+}
+
+/// The caller's PATH, where an app is looked for.
+fn caller_path(vars: &Vars) -> Option<&str> {
+    vars.env.get("PATH").and_then(|p| p.to_str())
 }
 
 /// `sandbox profiles`' mark for a profile whose app is not installed here.
@@ -138,8 +142,7 @@ fn load_valid(spec: &str, vars: &Vars, host: &RealHost) -> Loaded {
 fn main() -> ExitCode {
     // A closed pipe (`sandbox plan | head`) ends the program quietly, as for
     // any Unix tool; the Rust runtime would otherwise ignore SIGPIPE and panic.
-    // SAFETY: restoring the default disposition before anything else runs.
-    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    sandbox::exec::sys::default_signal(libc::SIGPIPE);
     // A wrong command line is the launcher's own failure, as for env(1)
     // and timeout(1): 125, so a script can tell it from the app's exit.
     let cli = match Cli::try_parse() {
@@ -168,15 +171,7 @@ fn main() -> ExitCode {
                 }
                 // Host-dependent problems (a missing bind source) show in the plan.
                 // Its own command when it has one: is the app there?
-                let command = match l.profile.command {
-                    Some(_) => vec![],
-                    None => vec!["true".into()],
-                };
-                let inv = Invocation {
-                    command,
-                    ..Invocation::default()
-                };
-                match plan::compile(&l, &host, &inv) {
+                match plan::compile(&l, &host, &Invocation::checking(&l)) {
                     Ok(p) => {
                         print_diags(&l, &p.warnings);
                         // A fragment has no command of its own: "true"
@@ -202,53 +197,14 @@ fn main() -> ExitCode {
         }
         Command::DesktopEntry { profile, remove } => {
             let mut loaded = load_valid(&profile, &vars, &host);
-            // What only running needs (a helper, a delegated cgroup) is
-            // needed to run the app, not to write its launcher: a warning.
-            for d in loaded.diags.iter_mut() {
-                if d.is_error() && d.readiness == Some(Readiness::Setup) && !remove {
-                    d.severity = Severity::Warning;
-                    d.hint = Some(format!(
-                        "{}; the launcher is written, and runs once that is done",
-                        d.hint.take().unwrap_or_default()
-                    ));
-                }
+            let verdict =
+                sandbox::desktop::ready::check(&mut loaded, remove, &host, caller_path(&vars));
+            print_diags(&loaded, &verdict.shown);
+            if let Some(why) = verdict.why_not {
+                eprintln!("{why}");
             }
-            if loaded.has_errors() {
-                print_diags(&loaded, &loaded.diags);
+            if !verdict.go {
                 return ExitCode::from(1);
-            }
-            print_diags(&loaded, &loaded.diags);
-            // A launcher for an app that is not installed, or for a
-            // profile whose plan fails here, would not start.
-            if !remove {
-                let command = match loaded.profile.command {
-                    Some(_) => vec![],
-                    None => vec!["true".into()],
-                };
-                match plan::compile(
-                    &loaded,
-                    &host,
-                    &Invocation {
-                        command,
-                        ..Invocation::default()
-                    },
-                ) {
-                    Ok(p) => {
-                        if loaded.profile.command.is_some()
-                            && let Some(d) = app_missing(&loaded, &p, &vars, &host)
-                        {
-                            print_diags(&loaded, &[d]);
-                            eprintln!(
-                                "sandbox: no launcher written: the app is not there to start"
-                            );
-                            return ExitCode::from(1);
-                        }
-                    }
-                    Err(diags) => {
-                        print_diags(&loaded, &diags);
-                        return ExitCode::from(1);
-                    }
-                }
             }
             match sandbox::desktop::command(&loaded, &profile, remove, &vars) {
                 Ok(()) => ExitCode::SUCCESS,
@@ -264,37 +220,14 @@ fn main() -> ExitCode {
             calls,
             command,
             args,
-        } => {
-            let inv = Invocation {
-                command: args,
-                replace: command,
-            };
-            let (loaded, p) = match compiled(&profile, &inv, &vars, &host) {
-                Ok(v) => v,
-                Err(code) => return code,
-            };
-            print_diags(&loaded, &loaded.diags);
-            print_diags(&loaded, &p.warnings);
-            // The plan is still shown: what run would do once it is installed.
-            if let Some(mut d) = app_missing(&loaded, &p, &vars, &host) {
-                d.severity = Severity::Warning;
-                print_diags(&loaded, &[d]);
-            }
-            if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&p).expect("plans serialize")
-                );
-            } else if calls {
-                let caller = sandbox::exec::Caller {
-                    env: std::env::vars_os().collect(),
-                };
-                print!("{}", sandbox::exec::trace(&p, &caller));
-            } else {
-                print!("{}", plan::render_text(&p));
-            }
-            ExitCode::SUCCESS
-        }
+        } => plan_then(
+            &profile,
+            command,
+            args,
+            Then::Show { json, calls },
+            &vars,
+            &host,
+        ),
         Command::Profiles => {
             print!(
                 "{}",
@@ -308,28 +241,66 @@ fn main() -> ExitCode {
             profile,
             command,
             args,
-        } => {
-            let inv = Invocation {
-                command: args,
-                replace: command,
-            };
-            let (loaded, p) = match compiled(&profile, &inv, &vars, &host) {
-                Ok(v) => v,
-                Err(code) => return code,
-            };
-            print_diags(&loaded, &loaded.diags);
-            print_diags(&loaded, &p.warnings);
+        } => plan_then(&profile, command, args, Then::Run, &vars, &host),
+    }
+}
+
+/// What `plan` and `run` do once the plan is made.
+enum Then {
+    /// Print it (`sandbox plan`), as JSON with `json`, as the system calls
+    /// it makes with `calls`.
+    Show { json: bool, calls: bool },
+    /// Run it (`sandbox run`).
+    Run,
+}
+
+/// `sandbox plan` and `sandbox run`: load, compile, show the diagnostics,
+/// then show or run the plan.
+fn plan_then(
+    profile: &str,
+    replace: bool,
+    args: Vec<std::ffi::OsString>,
+    then: Then,
+    vars: &Vars,
+    host: &RealHost,
+) -> ExitCode {
+    let inv = Invocation {
+        command: args,
+        replace,
+    };
+    let (loaded, p) = match compiled(profile, &inv, vars, host) {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    print_diags(&loaded, &loaded.diags);
+    print_diags(&loaded, &p.warnings);
+    let missing = app_missing(&loaded, &p, vars, host);
+    match then {
+        Then::Show { json, calls } => {
+            // The plan is still shown: what run would do once it is installed.
+            if let Some(mut d) = missing {
+                d.severity = Severity::Warning;
+                print_diags(&loaded, &[d]);
+            }
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&p).expect("plans serialize")
+                );
+            } else if calls {
+                print!("{}", sandbox::exec::trace(&p, &caller()));
+            } else {
+                print!("{}", plan::render_text(&p));
+            }
+            ExitCode::SUCCESS
+        }
+        Then::Run => {
             // Said before anything starts (pasta, the D-Bus proxy).
-            if let Some(d) = app_missing(&loaded, &p, &vars, &host) {
+            if let Some(d) = missing {
                 print_diags(&loaded, &[d]);
                 return ExitCode::from(NOT_FOUND);
             }
-            // The caller's environment, given to the executor rather than
-            // read by it: what the app's is made from, and the session bus.
-            let caller = sandbox::exec::Caller {
-                env: std::env::vars_os().collect(),
-            };
-            ExitCode::from(sandbox::exec::run(&p, &caller))
+            ExitCode::from(sandbox::exec::run(&p, &caller()))
         }
     }
 }
@@ -352,5 +323,13 @@ fn compiled(
             print_diags(&loaded, &diags);
             Err(ExitCode::from(SETUP_FAILED))
         }
+    }
+}
+
+/// The caller's environment, given to the executor rather than read by
+/// it: what the app's is made from, and the session bus.
+fn caller() -> sandbox::exec::Caller {
+    sandbox::exec::Caller {
+        env: std::env::vars_os().collect(),
     }
 }

@@ -7,6 +7,7 @@
 //! `entry.rs` makes the text; this file finds the files and writes them.
 
 pub mod entry;
+pub mod ready;
 
 use crate::profile::{self, Category, Loaded, Vars};
 use std::path::{Path, PathBuf};

@@ -87,7 +87,9 @@ fn veth(child: i32, host_address: &IpCidr, name: Option<&str>) -> Result<Attache
 fn macvlan(child: i32, parent: &str) -> Result<Attached, Failure> {
     let index = index_of(parent).map_err(|e| {
         e.failure(format!("if_nametoindex {parent}"))
-            .with_detail("the parent interface does not exist on the host (see: ip link)")
+            .with_detail(format!(
+                "parent interface '{parent}' does not exist on the host (see: ip link)"
+            ))
     })?;
     let mut nl = Netlink::open().call("open a netlink socket")?;
     nl.add_macvlan(&macvlan_name(child), index, child as u32)

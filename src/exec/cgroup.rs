@@ -28,13 +28,58 @@ pub struct Limits {
     pub cpu: Option<f64>,
 }
 
-/// cgroups made for one sandbox.
+/// A controller the sandbox's limits use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Controller {
+    Memory,
+    Pids,
+    Cpu,
+}
+
+impl Controller {
+    pub const ALL: [Controller; 3] = [Controller::Memory, Controller::Pids, Controller::Cpu];
+
+    /// The kernel's name for it (cgroup.controllers, a v1 mount option).
+    pub fn name(self) -> &'static str {
+        match self {
+            Controller::Memory => "memory",
+            Controller::Pids => "pids",
+            Controller::Cpu => "cpu",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Controller> {
+        Controller::ALL.into_iter().find(|c| c.name() == name)
+    }
+
+    /// Whether `limits` asks for this controller.
+    fn wanted(self, limits: &Limits) -> bool {
+        match self {
+            Controller::Memory => limits.memory.is_some(),
+            Controller::Pids => limits.pids.is_some(),
+            Controller::Cpu => limits.cpu.is_some(),
+        }
+    }
+}
+
+/// The cgroup folders made for one sandbox, innermost last; removed when
+/// dropped (or by [`Cgroups::remove`], which dropping then repeats as a
+/// no-op).
 #[derive(Debug, Default)]
-pub struct Made {
+pub struct Cgroups {
     dirs: Vec<PathBuf>,
 }
 
+/// Where the cgroup hierarchies are mounted, as /proc/self/mountinfo
+/// names them; [`Cgroups::create_at`] takes another root (a test's folder).
+pub const ROOT: &str = "/sys/fs/cgroup";
+
 const CPU_PERIOD_US: u64 = 100_000;
+
+/// How often, and how long apart, removing a cgroup is tried while its
+/// processes leave (up to 2 s in all).
+const REMOVE_TRIES: u32 = 200;
+const REMOVE_PAUSE: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// Told of each folder before it is made (the reaper).
 type Tell<'a> = dyn Fn(&Path) -> Result<(), Failure> + 'a;
@@ -101,30 +146,52 @@ fn write(dir: &Path, file: &str, value: &str) -> Result<(), Failure> {
     std::fs::write(&path, value).call_with(|| format!("write {} {value:?}", path.display()))
 }
 
-fn v2_has(dir: &Path, controller: &str) -> bool {
+fn v2_has(dir: &Path, controller: Controller) -> bool {
     std::fs::read_to_string(dir.join("cgroup.controllers"))
-        .is_ok_and(|c| c.split_whitespace().any(|x| x == controller))
+        .is_ok_and(|c| c.split_whitespace().any(|x| x == controller.name()))
+}
+
+/// The v1 hierarchy that holds `controller`.
+fn v1_with(all: &[Hierarchy], controller: Controller) -> Option<&Hierarchy> {
+    all.iter().find(|h| {
+        h.v1.as_ref()
+            .is_some_and(|v| v.iter().any(|x| x == controller.name()))
+    })
+}
+
+/// The hierarchies as if mounted below `root` rather than [`ROOT`].
+fn relocated(all: Vec<Hierarchy>, root: &Path) -> Vec<Hierarchy> {
+    all.into_iter()
+        .map(|h| match h.mount.strip_prefix(ROOT) {
+            Ok(rest) if root != Path::new(ROOT) => Hierarchy {
+                mount: root.join(rest),
+                ..h
+            },
+            _ => h,
+        })
+        .collect()
 }
 
 /// Where a sandbox's cgroup with `controller` would be made: the
 /// launcher's own cgroup on the hierarchy that holds the controller (the
-/// unified one where it offers it, as [`Made::create`] chooses), and
+/// unified one where it offers it, as [`Cgroups::create`] chooses), and
 /// whether that is the unified one. None: no hierarchy here has it.
-pub fn home(controller: &str, all: &[Hierarchy], proc_cgroup: &str) -> Option<(PathBuf, bool)> {
+pub fn home(
+    controller: Controller,
+    all: &[Hierarchy],
+    proc_cgroup: &str,
+) -> Option<(PathBuf, bool)> {
     if let Some(h) = all.iter().find(|h| h.v1.is_none())
         && let Some(own) = own_path(h, proc_cgroup)
         && v2_has(&under(h, &own), controller)
     {
         return Some((under(h, &own), true));
     }
-    let h = all.iter().find(|h| {
-        h.v1.as_ref()
-            .is_some_and(|v| v.iter().any(|x| x == controller))
-    })?;
+    let h = v1_with(all, controller)?;
     Some((under(h, &own_path(h, proc_cgroup)?), false))
 }
 
-impl Made {
+impl Cgroups {
     /// Create the sandbox's cgroups for `pid` and move it in.
     /// Each folder is told to `reaper` before it is made (`kill`: what
     /// is left in it dies with the launcher).
@@ -133,23 +200,30 @@ impl Made {
         limits: Limits,
         reaper: &super::reaper::Reaper,
         kill: bool,
-    ) -> Result<Made, Failure> {
+    ) -> Result<Cgroups, Failure> {
+        Cgroups::create_at(Path::new(ROOT), pid, limits, reaper, kill)
+    }
+
+    /// [`Cgroups::create`] with the hierarchies below `root`.
+    pub fn create_at(
+        root: &Path,
+        pid: i32,
+        limits: Limits,
+        reaper: &super::reaper::Reaper,
+        kill: bool,
+    ) -> Result<Cgroups, Failure> {
         let read = |p: &str| std::fs::read_to_string(p).call_with(|| format!("read {p}"));
-        let all = hierarchies(&read("/proc/self/mountinfo")?);
+        let all = relocated(hierarchies(&read("/proc/self/mountinfo")?), root);
         let proc_cgroup = read("/proc/self/cgroup")?;
-        let mut made = Made::default();
         let tell = |d: &Path| {
             reaper
                 .cgroup(d, kill)
                 .call_with(|| format!("tell the reaper about {}", d.display()))
         };
-        match made.populate(pid, limits, &all, &proc_cgroup, &tell) {
-            Ok(()) => Ok(made),
-            Err(e) => {
-                made.remove();
-                Err(e)
-            }
-        }
+        // On failure, what was made goes with `cgroups` when dropped.
+        let mut cgroups = Cgroups::default();
+        cgroups.populate(pid, limits, &all, &proc_cgroup, &tell)?;
+        Ok(cgroups)
     }
 
     fn populate(
@@ -165,35 +239,29 @@ impl Made {
             .iter()
             .find(|h| h.v1.is_none())
             .and_then(|h| Some((h, own_path(h, proc_cgroup)?)));
-        let wanted: Vec<&str> = [
-            ("memory", limits.memory.is_some()),
-            ("pids", limits.pids.is_some()),
-            ("cpu", limits.cpu.is_some()),
-        ]
-        .into_iter()
-        .filter_map(|(c, on)| on.then_some(c))
-        .collect();
+        let wanted = Controller::ALL.into_iter().filter(|c| c.wanted(&limits));
         // Where each controller lives.
         let mut v2_controllers = vec![];
-        let mut v1_dirs: Vec<(&str, PathBuf)> = vec![];
-        for c in &wanted {
+        let mut v1_dirs: Vec<(Controller, PathBuf)> = vec![];
+        for c in wanted {
             if let Some((h, own)) = &unified
                 && v2_has(&under(h, own), c)
             {
-                v2_controllers.push(*c);
+                v2_controllers.push(c);
                 continue;
             }
-            let h = all
-                .iter()
-                .find(|h| h.v1.as_ref().is_some_and(|v| v.iter().any(|x| x == c)))
-                .ok_or_else(|| {
-                    Failure::new(libc::ENOTSUP, format!("cgroup {c}")).with_detail(format!(
-                        "the {c} controller is not available on this machine"
-                    ))
-                })?;
+            let h = v1_with(all, c).ok_or_else(|| {
+                let c = c.name();
+                Failure::new(libc::ENOTSUP, format!("cgroup {c}")).with_detail(format!(
+                    "the {c} controller is not available on this machine"
+                ))
+            })?;
             // Not in /proc/self/cgroup: the file has no line for it.
             let own = own_path(h, proc_cgroup).ok_or_else(|| {
-                Failure::new(libc::ENOENT, format!("own {c} cgroup in /proc/self/cgroup"))
+                Failure::new(
+                    libc::ENOENT,
+                    format!("own {} cgroup in /proc/self/cgroup", c.name()),
+                )
             })?;
             v1_dirs.push((c, under(h, &own).join(&name)));
         }
@@ -201,7 +269,10 @@ impl Made {
         if let Some((h, own)) = &unified {
             let parent = under(h, own);
             if !v2_controllers.is_empty() {
-                let enable: String = v2_controllers.iter().map(|c| format!("+{c} ")).collect();
+                let enable: String = v2_controllers
+                    .iter()
+                    .map(|c| format!("+{} ", c.name()))
+                    .collect();
                 // The errno stays the kernel's, for the hint (report.rs).
                 write(&parent, "cgroup.subtree_control", enable.trim()).map_err(|f| {
                     f.with_detail("the launcher's cgroup must be able to delegate; run it from a leaf cgroup, e.g. systemd-run --user --scope -p Delegate=yes")
@@ -212,22 +283,8 @@ impl Made {
             match std::fs::create_dir(&dir) {
                 Ok(()) => {
                     self.dirs.push(dir.clone());
-                    let v = limits;
                     for c in &v2_controllers {
-                        match *c {
-                            "memory" => {
-                                write(&dir, "memory.max", &v.memory.unwrap_or(0).to_string())?;
-                                if dir.join("memory.swap.max").exists() {
-                                    write(&dir, "memory.swap.max", "0")?;
-                                }
-                            }
-                            "pids" => write(&dir, "pids.max", &v.pids.unwrap_or(0).to_string())?,
-                            _ => write(
-                                &dir,
-                                "cpu.max",
-                                &format!("{} {CPU_PERIOD_US}", cpu_quota(v.cpu.unwrap_or(1.0))),
-                            )?,
-                        }
+                        write_v2_limit(&dir, *c, &limits)?;
                     }
                     write(&dir, "cgroup.procs", &pid.to_string())?;
                 }
@@ -245,41 +302,74 @@ impl Made {
                 std::fs::create_dir(&dir).call_with(|| format!("mkdir {}", dir.display()))?;
                 self.dirs.push(dir.clone());
             }
-            match c {
-                "memory" => {
-                    let bytes = limits.memory.unwrap_or(0).to_string();
-                    write(&dir, "memory.limit_in_bytes", &bytes)?;
-                    if dir.join("memory.memsw.limit_in_bytes").exists() {
-                        write(&dir, "memory.memsw.limit_in_bytes", &bytes)?;
-                    }
-                }
-                "pids" => write(&dir, "pids.max", &limits.pids.unwrap_or(0).to_string())?,
-                _ => {
-                    write(&dir, "cpu.cfs_period_us", &CPU_PERIOD_US.to_string())?;
-                    write(
-                        &dir,
-                        "cpu.cfs_quota_us",
-                        &cpu_quota(limits.cpu.unwrap_or(1.0)).to_string(),
-                    )?;
-                }
-            }
+            write_v1_limit(&dir, c, &limits)?;
             write(&dir, "cgroup.procs", &pid.to_string())?;
         }
         Ok(())
     }
 
     /// Remove the cgroups (once their processes are gone; they may take a
-    /// moment to leave after the sandbox's init exits).
-    pub fn remove(&mut self) {
+    /// moment to leave after the sandbox's init exits). Done once: what is
+    /// removed is forgotten, so calling it again (as dropping does) does
+    /// nothing.
+    fn remove(&mut self) {
         for dir in self.dirs.drain(..).rev() {
-            for _ in 0..200 {
+            for _ in 0..REMOVE_TRIES {
                 match std::fs::remove_dir(&dir) {
                     Err(e) if e.raw_os_error() == Some(libc::EBUSY) => {
-                        std::thread::sleep(std::time::Duration::from_millis(10))
+                        std::thread::sleep(REMOVE_PAUSE)
                     }
                     _ => break,
                 }
             }
+        }
+    }
+}
+
+impl Drop for Cgroups {
+    fn drop(&mut self) {
+        self.remove();
+    }
+}
+
+/// Write `c`'s limit into `dir` on the unified hierarchy.
+fn write_v2_limit(dir: &Path, c: Controller, limits: &Limits) -> Result<(), Failure> {
+    match c {
+        Controller::Memory => {
+            write(dir, "memory.max", &limits.memory.unwrap_or(0).to_string())?;
+            if dir.join("memory.swap.max").exists() {
+                write(dir, "memory.swap.max", "0")?;
+            }
+            Ok(())
+        }
+        Controller::Pids => write(dir, "pids.max", &limits.pids.unwrap_or(0).to_string()),
+        Controller::Cpu => write(
+            dir,
+            "cpu.max",
+            &format!("{} {CPU_PERIOD_US}", cpu_quota(limits.cpu.unwrap_or(1.0))),
+        ),
+    }
+}
+
+/// Write `c`'s limit into `dir` on its v1 hierarchy.
+fn write_v1_limit(dir: &Path, c: Controller, limits: &Limits) -> Result<(), Failure> {
+    match c {
+        Controller::Memory => {
+            let bytes = limits.memory.unwrap_or(0).to_string();
+            write(dir, "memory.limit_in_bytes", &bytes)?;
+            if dir.join("memory.memsw.limit_in_bytes").exists() {
+                write(dir, "memory.memsw.limit_in_bytes", &bytes)?;
+            }
+            Ok(())
+        }
+        Controller::Pids => write(dir, "pids.max", &limits.pids.unwrap_or(0).to_string()),
+        Controller::Cpu => {
+            write(dir, "cpu.cfs_period_us", &CPU_PERIOD_US.to_string())?;
+            write(
+                dir,
+                "cpu.cfs_quota_us",
+                &cpu_quota(limits.cpu.unwrap_or(1.0)).to_string(),
+            )
         }
     }
 }
@@ -334,5 +424,152 @@ mod tests {
         assert_eq!(cpu_quota(0.5), 50_000);
         assert_eq!(cpu_quota(2.0), 200_000);
         assert_eq!(cpu_quota(0.0001), 1000);
+    }
+
+    /// A fresh folder for one test, as the cgroup root; removed by the test.
+    fn scratch(test: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("sandbox-cgroup-{test}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    const PROC: &str = "12:pids:/user.slice\n4:memory:/user.slice/x\n3:cpu,cpuacct:/\n0::/user.slice/session-1.scope\n";
+
+    /// The hybrid layout below `root`: the unified hierarchy offering
+    /// `unified_has`, and the v1 ones of HYBRID.
+    fn hybrid_at(root: &Path, unified_has: &str) -> Vec<Hierarchy> {
+        let all = relocated(hierarchies(HYBRID), root);
+        let own = root.join("unified/user.slice/session-1.scope");
+        std::fs::create_dir_all(&own).unwrap();
+        std::fs::write(own.join("cgroup.controllers"), unified_has).unwrap();
+        for v1 in ["memory/user.slice/x", "cpu,cpuacct", "pids/user.slice"] {
+            std::fs::create_dir_all(root.join(v1)).unwrap();
+        }
+        all
+    }
+
+    fn read(p: PathBuf) -> String {
+        std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+    }
+
+    #[test]
+    fn hierarchies_move_below_another_root() {
+        let all = relocated(hierarchies(HYBRID), Path::new("/tmp/x"));
+        assert_eq!(all[0].mount, Path::new("/tmp/x/unified"));
+        assert_eq!(all[2].mount, Path::new("/tmp/x/cpu,cpuacct"));
+        assert_eq!(
+            relocated(hierarchies(HYBRID), Path::new(ROOT)),
+            hierarchies(HYBRID)
+        );
+    }
+
+    #[test]
+    fn populate_writes_each_limit_where_its_controller_lives() {
+        let root = scratch("limits");
+        let all = hybrid_at(&root, "memory pids");
+        let limits = Limits {
+            memory: Some(1 << 20),
+            pids: Some(10),
+            cpu: Some(0.5),
+        };
+        let told = std::cell::RefCell::new(vec![]);
+        let tell = |d: &Path| {
+            told.borrow_mut().push(d.to_path_buf());
+            Ok(())
+        };
+        let mut cgroups = Cgroups::default();
+        cgroups.populate(42, limits, &all, PROC, &tell).unwrap();
+        let parent = root.join("unified/user.slice/session-1.scope");
+        let v2 = parent.join("sandbox-42");
+        let v1 = root.join("cpu,cpuacct/sandbox-42");
+        assert_eq!(read(parent.join("cgroup.subtree_control")), "+memory +pids");
+        assert_eq!(read(v2.join("memory.max")), "1048576");
+        assert!(!v2.join("memory.swap.max").exists());
+        assert_eq!(read(v2.join("pids.max")), "10");
+        assert_eq!(read(v2.join("cgroup.procs")), "42");
+        assert!(!v2.join("cpu.max").exists());
+        assert_eq!(read(v1.join("cpu.cfs_period_us")), "100000");
+        assert_eq!(read(v1.join("cpu.cfs_quota_us")), "50000");
+        assert_eq!(read(v1.join("cgroup.procs")), "42");
+        assert_eq!(*told.borrow(), [v2.clone(), v1.clone()]);
+        assert_eq!(cgroups.dirs, [v2, v1]);
+        // Not empty (a real cgroup's files go with it): kept, then forgotten.
+        cgroups.remove();
+        assert!(cgroups.dirs.is_empty());
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn populate_on_v1_writes_the_v1_files() {
+        let root = scratch("v1");
+        let all = hybrid_at(&root, "");
+        let limits = Limits {
+            memory: Some(4096),
+            pids: Some(3),
+            cpu: None,
+        };
+        let mut cgroups = Cgroups::default();
+        cgroups
+            .populate(7, limits, &all, PROC, &|_| Ok(()))
+            .unwrap();
+        let memory = root.join("memory/user.slice/x/sandbox-7");
+        assert_eq!(read(memory.join("memory.limit_in_bytes")), "4096");
+        assert_eq!(read(root.join("pids/user.slice/sandbox-7/pids.max")), "3");
+        // Placement on the unified hierarchy, with nothing to enable there.
+        let unified = root.join("unified/user.slice/session-1.scope");
+        assert!(!unified.join("cgroup.subtree_control").exists());
+        assert_eq!(read(unified.join("sandbox-7/cgroup.procs")), "7");
+        drop(cgroups);
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn a_refused_write_keeps_its_errno_and_call() {
+        let root = scratch("refused");
+        let all = hybrid_at(&root, "memory");
+        let control = root.join("unified/user.slice/session-1.scope/cgroup.subtree_control");
+        // A folder where the file is: the write fails with EISDIR.
+        std::fs::create_dir(&control).unwrap();
+        let limits = Limits {
+            memory: Some(1),
+            ..Limits::default()
+        };
+        let mut cgroups = Cgroups::default();
+        let f = cgroups
+            .populate(1, limits, &all, PROC, &|_| Ok(()))
+            .unwrap_err();
+        assert_eq!(f.errno, libc::EISDIR);
+        assert_eq!(f.call, format!("write {} \"+memory\"", control.display()));
+        assert!(f.detail.contains("delegate"), "{}", f.detail);
+        assert!(cgroups.dirs.is_empty());
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn a_controller_no_hierarchy_has_is_not_supported() {
+        let root = scratch("absent");
+        let all: Vec<Hierarchy> = hybrid_at(&root, "")
+            .into_iter()
+            .filter(|h| h.v1.as_ref().is_none_or(|v| !v.iter().any(|c| c == "pids")))
+            .collect();
+        let limits = Limits {
+            pids: Some(1),
+            ..Limits::default()
+        };
+        let f = Cgroups::default()
+            .populate(1, limits, &all, PROC, &|_| Ok(()))
+            .unwrap_err();
+        assert_eq!((f.errno, f.call.as_str()), (libc::ENOTSUP, "cgroup pids"));
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn controllers_by_name() {
+        for c in Controller::ALL {
+            assert_eq!(Controller::from_name(c.name()), Some(c));
+        }
+        assert_eq!(Controller::from_name("cpuacct"), None);
     }
 }

@@ -7,10 +7,11 @@
 
 use super::Caller;
 use super::failure::{Call, Cause, Failure};
+use super::sys;
+use super::wait;
 use std::ffi::OsStr;
 use std::io::{self, Read};
-use std::os::fd::{AsRawFd, OwnedFd};
-use std::os::unix::process::CommandExt;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -40,9 +41,9 @@ impl SocketDir {
             })
             .unwrap_or_else(|| PathBuf::from("/tmp"));
         // mkdtemp would name it only as it makes it: too late to tell.
-        for _ in 0..100 {
+        for _ in 0..NAME_TRIES {
             let mut random = [0u8; 8];
-            getrandom(&mut random)?;
+            sys::getrandom(&mut random)?;
             let name: String = random.iter().map(|b| format!("{b:02x}")).collect();
             let dir = base.join(format!("sandbox-dbus-{name}"));
             reaper.folder(&dir)?;
@@ -67,21 +68,19 @@ impl Drop for SocketDir {
     }
 }
 
-fn getrandom(buf: &mut [u8]) -> io::Result<()> {
-    // SAFETY: getrandom into a buffer we own, of its length.
-    let n = unsafe { libc::getrandom(buf.as_mut_ptr().cast(), buf.len(), 0) };
-    if n == buf.len() as isize {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
-}
+/// How many random names are tried for the socket's folder before giving
+/// up (each taken one means another sandbox, or someone, has it).
+const NAME_TRIES: u32 = 100;
+
+/// How long the proxy may take to listen.
+const START_GRACE: Duration = Duration::from_secs(10);
 
 /// The running proxy; stopped and reaped on drop.
 pub struct Proxy {
     child: Child,
-    /// Our end of the proxy's --fd pipe: closing it also tells it to quit.
-    _ready: OwnedFd,
+    /// Our end of the proxy's --fd pipe, read once when it listens; held
+    /// open while it runs, as closing it also tells the proxy to quit.
+    ready: OwnedFd,
 }
 
 pub struct Filter<'a> {
@@ -121,7 +120,7 @@ pub fn args(f: &Filter) -> Vec<String> {
     a
 }
 
-/// Start the proxy on `socket` and wait (up to 10 s) until it listens.
+/// Start the proxy on `socket` and wait (up to START_GRACE) until it listens.
 pub fn start(socket: &Path, f: &Filter, caller: &Caller) -> Result<Proxy, Failure> {
     let Some(bus) = upstream(caller) else {
         return Err(Failure::new(libc::ENOENT, "find the session bus").with_detail(
@@ -129,25 +128,17 @@ pub fn start(socket: &Path, f: &Filter, caller: &Caller) -> Result<Proxy, Failur
         ));
     };
     let (ready_r, ready_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).call("pipe")?;
-    let w = ready_w.as_raw_fd();
+    // The pipe's write end, close-on-exec everywhere else, goes to the
+    // proxy as a copy without the flag (dup's), closed once it is started.
+    let ready_w_for_proxy = nix::unistd::dup(ready_w.as_fd()).call("dup")?;
     let mut cmd = Command::new("xdg-dbus-proxy");
-    cmd.arg(format!("--fd={w}"))
+    cmd.arg(format!("--fd={}", ready_w_for_proxy.as_raw_fd()))
         .arg(&bus)
         .arg(socket)
         .args(args(f))
         .stdin(Stdio::null())
         .stdout(Stdio::null());
     super::process::clean_signals_on_exec(&mut cmd);
-    // SAFETY: only fcntl, async-signal-safe, before exec.
-    unsafe {
-        cmd.pre_exec(move || {
-            // The pipe's write end goes to the proxy.
-            if libc::fcntl(w, libc::F_SETFD, 0) < 0 {
-                return Err(io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
     let child = cmd.spawn().map_err(|e| {
         let installed = e.kind() != io::ErrorKind::NotFound;
         let f = e.failure("run xdg-dbus-proxy".into());
@@ -156,30 +147,24 @@ pub fn start(socket: &Path, f: &Filter, caller: &Caller) -> Result<Proxy, Failur
             false => f.with_detail("not installed (Debian/Ubuntu package 'xdg-dbus-proxy')"),
         }
     })?;
+    drop(cmd);
+    drop(ready_w_for_proxy);
     drop(ready_w);
     let mut proxy = Proxy {
         child,
-        _ready: ready_r,
+        ready: ready_r,
     };
-    let mut pfd = libc::pollfd {
-        fd: proxy._ready.as_raw_fd(),
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    let ms = Duration::from_secs(10).as_millis() as i32;
-    // SAFETY: polling one descriptor we own.
-    let n = unsafe { libc::poll(&mut pfd, 1, ms) };
     let mut byte = [0u8; 1];
-    let ready = n == 1
-        && std::fs::File::from(proxy._ready.try_clone().call("dup")?)
+    let ready = wait::readable_within(proxy.ready.as_fd(), START_GRACE)
+        && std::fs::File::from(proxy.ready.try_clone().call("dup")?)
             .read(&mut byte)
             .map(|k| k == 1)
             .unwrap_or(false);
     if !ready {
         let exited = proxy.child.try_wait().ok().flatten();
         let why = match exited {
-            Some(st) => format!(
-                "xdg-dbus-proxy for {bus} exited ({st}) before it listened; its message is above"
+            Some(status) => format!(
+                "xdg-dbus-proxy for {bus} exited ({status}) before it listened; its message is above"
             ),
             None => format!("xdg-dbus-proxy for {bus} did not listen within 10 s"),
         };

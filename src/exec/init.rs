@@ -6,6 +6,7 @@
 use super::failure::{Call, Failure};
 use super::process::forwarded_signals;
 use super::sys;
+use super::wait::{self, Woke};
 use nix::sys::signal::{Signal, kill};
 use nix::sys::signalfd::SignalFd;
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
@@ -31,15 +32,15 @@ pub fn supervise(app: Pid, smaps: Option<std::fs::File>) -> ! {
         let msg = format!("sandbox: error: PID 1 could not seal itself: {e}\n");
         // Not eprintln!, which panics when standard error is gone.
         let _ = nix::unistd::write(std::io::stderr(), msg.as_bytes());
-        // SAFETY: leaving the init without running destructors or atexit hooks.
-        unsafe { libc::_exit(crate::exit::SETUP_FAILED.into()) }
+        // Leaving without running destructors or atexit hooks.
+        sys::exit_now(crate::exit::SETUP_FAILED.into())
     }
     let code = match SignalFd::new(&forwarded_signals()) {
         Ok(sfd) => loop_until_exit(&sfd, app, smaps.as_ref()),
         Err(_) => crate::exit::SETUP_FAILED.into(),
     };
-    // SAFETY: leaving the init without running destructors or atexit hooks.
-    unsafe { libc::_exit(code) }
+    // Leaving without running destructors or atexit hooks.
+    sys::exit_now(code)
 }
 
 /// PID 1 is a copy of the launcher that never execs, and the app can name
@@ -70,26 +71,16 @@ fn loop_until_exit(sfd: &SignalFd, app: Pid, smaps: Option<&std::fs::File>) -> i
     // back once the app has run a little.
     let mut trim_at = Some(std::time::Instant::now() + super::resident::AFTER);
     loop {
-        if let Some(t) = trim_at {
-            let ms = t
-                .saturating_duration_since(std::time::Instant::now())
-                .as_millis() as i32;
-            let mut pfd = libc::pollfd {
-                fd: std::os::fd::AsRawFd::as_raw_fd(sfd),
-                events: libc::POLLIN,
-                revents: 0,
-            };
-            // SAFETY: polling one descriptor this process owns.
-            if unsafe { libc::poll(&mut pfd, 1, ms) } == 0 {
+        let info = match wait::next_signal(sfd, trim_at) {
+            Woke::Signal(info) => info,
+            Woke::Due => {
                 trim_at = None;
                 if let Some(f) = smaps {
                     let _ = super::resident::trim(Some(f));
                 }
                 continue;
             }
-        }
-        let Ok(Some(info)) = sfd.read_signal() else {
-            continue;
+            Woke::Nothing => continue,
         };
         let sig = info.ssi_signo as i32;
         if sig != libc::SIGCHLD {
@@ -108,8 +99,8 @@ fn loop_until_exit(sfd: &SignalFd, app: Pid, smaps: Option<&std::fs::File>) -> i
         loop {
             match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
                 Ok(WaitStatus::StillAlive) | Err(_) => break,
-                Ok(st) if st.pid() == Some(app) => {
-                    if let Some(code) = status_code(st) {
+                Ok(status) if status.pid() == Some(app) => {
+                    if let Some(code) = status_code(status) {
                         return code;
                     }
                 }

@@ -38,14 +38,14 @@ impl Kept {
                     .read(true)
                     .custom_flags(libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC)
                     .open(path)?;
-                let st = nix::sys::stat::fstat(&f)?;
-                if st.st_mode & libc::S_IFMT == libc::S_IFLNK {
+                let stat = nix::sys::stat::fstat(&f)?;
+                if stat.st_mode & libc::S_IFMT == libc::S_IFLNK {
                     return Err(io::Error::from_raw_os_error(libc::ELOOP));
                 }
                 if nix::sys::statfs::fstatfs(&f)?.filesystem_type().0 as i64 == NSFS_MAGIC {
                     return Err(io::Error::from_raw_os_error(libc::EBUSY));
                 }
-                if st.st_mode & libc::S_IFMT != libc::S_IFREG {
+                if stat.st_mode & libc::S_IFMT != libc::S_IFREG {
                     return Err(io::Error::from_raw_os_error(libc::EISDIR));
                 }
                 (f, false)

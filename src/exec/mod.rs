@@ -33,6 +33,7 @@ mod steps;
 pub mod sys;
 mod trace;
 mod userns;
+mod wait;
 
 use crate::plan::{NsKind, Plan};
 use failure::Call;
@@ -42,7 +43,7 @@ use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
 use report::StepError;
 use std::ffi::{OsStr, OsString};
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::time::{Duration, Instant};
 use steps::{Before, Indexed, Parent, Steps};
 pub use trace::trace;
@@ -263,13 +264,13 @@ fn spawn(
     }
 }
 
-/// What the parent steps made, each undone when dropped (after the child,
-/// or on a failed step's return; the cgroups by hand, once the child is
-/// out of them), and what they set.
+/// What the parent steps made, each undone when dropped (after the child
+/// has ended, or on a failed step's return once it is killed), and what
+/// they set.
 #[derive(Default)]
 struct Made {
     deadline: Option<Instant>,
-    cgroups: cgroup::Made,
+    cgroups: cgroup::Cgroups,
     attached: attach::Attached,
     proxy: Option<dbus::Proxy>,
     /// Undone when dropped, unless the setup went through.
@@ -304,7 +305,7 @@ fn parent_steps(
                 .map(drop)
                 .call("write to the child's go pipe"),
             Parent::Cgroup(limits) => {
-                cgroup::Made::create(raw, *limits, &host.reaper, steps.shape.die_with_parent)
+                cgroup::Cgroups::create(raw, *limits, &host.reaper, steps.shape.die_with_parent)
                     .map(|m| made.cgroups = m)
             }
             Parent::Network(network) => {
@@ -317,9 +318,10 @@ fn parent_steps(
             },
         };
         if let Err(f) = r {
+            // Then `made` is dropped: the cgroups (empty now) removed,
+            // the network detached, the proxy stopped, no pin kept.
             let _ = kill(child.pid, Signal::SIGKILL);
             let _ = waitpid(child.pid, None);
-            made.cgroups.remove();
             return Err(StepError::at(*step, f));
         }
     }
@@ -341,7 +343,8 @@ fn finish(plan: &Plan, steps: &Steps, host: HostSide, child: Spawned, mut made: 
     if child.subreaper {
         process::end_orphans(host.reaper.pid());
     }
-    made.cgroups.remove();
+    // Before the reaper finishes: it would remove them otherwise.
+    drop(std::mem::take(&mut made.cgroups));
     host.reaper.finish();
     let kept = std::mem::take(&mut made.kept);
     // A child that failed a step left a report; one that exec'd did not.
@@ -369,10 +372,12 @@ fn finish(plan: &Plan, steps: &Steps, host: HostSide, child: Spawned, mut made: 
 }
 
 fn set_nonblocking(fd: &OwnedFd) {
-    // SAFETY: fcntl on a descriptor we own.
-    unsafe {
-        let flags = libc::fcntl(fd.as_raw_fd(), libc::F_GETFL);
-        libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK);
+    use nix::fcntl::{FcntlArg, OFlag, fcntl};
+    if let Ok(flags) = fcntl(fd, FcntlArg::F_GETFL) {
+        let _ = fcntl(
+            fd,
+            FcntlArg::F_SETFL(OFlag::from_bits_retain(flags) | OFlag::O_NONBLOCK),
+        );
     }
 }
 
@@ -403,63 +408,49 @@ fn supervise(
     // launcher gives back what setup left resident: it only waits now.
     let mut trim_at = Some(Instant::now() + resident::AFTER);
     loop {
-        let now = Instant::now();
         let wait_until = [killing_at.or(deadline), trim_at]
             .into_iter()
             .flatten()
             .min();
-        let timeout_ms = wait_until
-            .map(|t| {
-                // Rounded up: rounded down, poll would wake just before the
-                // moment and spin with a zero timeout until it passes.
-                t.saturating_duration_since(now)
-                    .as_micros()
-                    .div_ceil(1000)
-                    .min(i32::MAX as u128) as i32
-            })
-            .unwrap_or(-1);
-        let mut pfd = libc::pollfd {
-            fd: signals.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: polling one valid descriptor.
-        let n = unsafe { libc::poll(&mut pfd, 1, timeout_ms) };
-        if n == 0 {
-            if trim_at.is_some_and(|t| Instant::now() >= t) {
-                trim_at = None;
-                let _ = resident::trim(None);
+        match wait::next_signal(signals, wait_until) {
+            wait::Woke::Due => {
+                if trim_at.is_some_and(|t| Instant::now() >= t) {
+                    trim_at = None;
+                    let _ = resident::trim(None);
+                    continue;
+                }
+                if killing_at.is_some() {
+                    let _ = kill(pid, Signal::SIGKILL);
+                    killing_at = None;
+                } else if deadline.take().is_some() {
+                    eprintln!("sandbox: timeout reached, stopping the sandbox");
+                    timed_out = true;
+                    let _ = kill(pid, Signal::SIGTERM);
+                    killing_at = Some(Instant::now() + KILL_GRACE);
+                }
                 continue;
             }
-            if killing_at.is_some() {
-                let _ = kill(pid, Signal::SIGKILL);
-                killing_at = None;
-            } else if deadline.take().is_some() {
-                eprintln!("sandbox: timeout reached, stopping the sandbox");
-                timed_out = true;
-                let _ = kill(pid, Signal::SIGTERM);
-                killing_at = Some(Instant::now() + KILL_GRACE);
-            }
-            continue;
-        }
-        if let Ok(Some(info)) = signals.read_signal() {
-            let sig = info.ssi_signo as i32;
-            let from_process = info.ssi_code <= 0;
-            if sig != libc::SIGCHLD
-                && (from_process || own_session)
-                && let Ok(s) = Signal::try_from(sig)
-            {
-                let _ = kill(pid, s);
-                // A second request to stop, from a process (kill, systemd,
-                // timeout(1); not the terminal's keys), is not left to the
-                // sandbox: whatever its app or PID 1 does, it ends now.
-                if from_process && TERMINATING.contains(&sig) {
-                    stop_requests += 1;
-                    if stop_requests >= 2 {
-                        let _ = kill(pid, Signal::SIGKILL);
+            wait::Woke::Signal(info) => {
+                let sig = info.ssi_signo as i32;
+                let from_process = info.ssi_code <= 0;
+                if sig != libc::SIGCHLD
+                    && (from_process || own_session)
+                    && let Ok(s) = Signal::try_from(sig)
+                {
+                    let _ = kill(pid, s);
+                    // A second request to stop, from a process (kill,
+                    // systemd, timeout(1); not the terminal's keys), is not
+                    // left to the sandbox: whatever its app or PID 1 does,
+                    // it ends now.
+                    if from_process && TERMINATING.contains(&sig) {
+                        stop_requests += 1;
+                        if stop_requests >= 2 {
+                            let _ = kill(pid, Signal::SIGKILL);
+                        }
                     }
                 }
             }
+            wait::Woke::Nothing => {}
         }
         match waitpid(pid, Some(WaitPidFlag::WNOHANG)) {
             Ok(WaitStatus::StillAlive) => {}

@@ -17,13 +17,10 @@ use super::failure::{Call, Cause, Failure};
 use super::kernel::{Kernel, Tree};
 use super::steps::{Mount, Root};
 use super::sys::{MOUNT_ATTR_NODEV, MOUNT_ATTR_NOEXEC, MOUNT_ATTR_NOSUID, MOUNT_ATTR_RDONLY};
-use crate::plan::{MOUNT_POINT_DIR, parent_mode};
+use crate::plan::{DEV_NODES, MOUNT_POINT_DIR, parent_mode};
 use std::ffi::{CStr, CString};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
-
-/// Device nodes a `dev` mount gets from the host.
-const DEV_NODES: [&str; 6] = ["null", "zero", "full", "random", "urandom", "tty"];
 
 /// The host side of a mount, opened before the new root exists (and, for
 /// a root caller, before the child gives up host root).

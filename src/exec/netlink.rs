@@ -28,11 +28,7 @@ pub struct Netlink {
 /// The index of interface `name` in the current network namespace.
 pub fn index_of(name: &str) -> io::Result<u32> {
     let c = std::ffi::CString::new(name).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
-    // SAFETY: a valid C string.
-    match unsafe { libc::if_nametoindex(c.as_ptr()) } {
-        0 => Err(io::Error::from_raw_os_error(libc::ENODEV)),
-        i => Ok(i),
-    }
+    super::sys::if_nametoindex(&c)
 }
 
 fn link_info(kind: InfoKind, data: InfoData) -> LinkAttribute {
@@ -176,24 +172,8 @@ fn family(a: IpAddr) -> AddressFamily {
 /// The interfaces of the current network namespace other than lo (asked
 /// of the kernel: /sys may not be mounted in the sandbox).
 pub fn non_loopback_links() -> Vec<(u32, String)> {
-    // SAFETY: if_nameindex returns an array ended by a zero entry, freed below.
-    unsafe {
-        let list = libc::if_nameindex();
-        if list.is_null() {
-            return vec![];
-        }
-        let mut out = vec![];
-        let mut p = list;
-        while (*p).if_index != 0 {
-            let name = std::ffi::CStr::from_ptr((*p).if_name)
-                .to_string_lossy()
-                .into_owned();
-            if name != "lo" {
-                out.push(((*p).if_index, name));
-            }
-            p = p.add(1);
-        }
-        libc::if_freenameindex(list);
-        out
-    }
+    super::sys::if_nameindex()
+        .into_iter()
+        .filter(|(_, name)| name != "lo")
+        .collect()
 }

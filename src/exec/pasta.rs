@@ -8,8 +8,10 @@
 //! reaper stops it when the launcher itself is killed.
 
 use super::failure::{Call, Cause, Failure};
+use super::sys;
+use super::wait;
 use std::io::{self, Read, Seek};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::process::{Command, Stdio};
 
 /// The running pasta, stopped when dropped.
@@ -67,13 +69,9 @@ pub fn args(o: &Options, root: bool, ns: impl Fn(&str) -> String) -> Vec<String>
 /// whose launcher was killed while it started (pasta takes ~100 ms, then
 /// daemonizes out of our reach).
 pub fn pid_file() -> io::Result<std::fs::File> {
-    // SAFETY: memfd_create with a valid name; checked.
-    let fd = unsafe { libc::memfd_create(c"sandbox-pasta-pid".as_ptr(), libc::MFD_CLOEXEC) };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: just created and owned here.
-    Ok(std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) }))
+    use nix::sys::memfd::{MFdFlags, memfd_create};
+    let fd = memfd_create(c"sandbox-pasta-pid", MFdFlags::MFD_CLOEXEC)?;
+    Ok(std::fs::File::from(fd))
 }
 
 /// Start pasta on the child's namespaces and wait until it is ready; it
@@ -105,28 +103,21 @@ pub fn start(o: &Options, root: bool, pidfile: &std::fs::File) -> Result<Pasta, 
             .unwrap_or(-1);
         format!("/proc/self/fd/{fd}")
     };
+    // The pid file, close-on-exec everywhere else, goes to pasta as a copy
+    // without the flag (dup's), closed once pasta has run.
+    let pid_file_for_pasta = nix::unistd::dup(pidfile.as_fd()).call("dup pasta's pid file")?;
     let mut cmd = Command::new("pasta");
     cmd.args(args(o, root, fd_path))
         .arg("--pid")
-        .arg(format!("/proc/self/fd/{}", pidfile.as_raw_fd()))
+        .arg(format!("/proc/self/fd/{}", pid_file_for_pasta.as_raw_fd()))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     super::process::clean_signals_on_exec(&mut cmd);
-    let pid_fd = pidfile.as_raw_fd();
-    // SAFETY: only fcntl, async-signal-safe, before exec.
-    unsafe {
-        std::os::unix::process::CommandExt::pre_exec(&mut cmd, move || {
-            // The pid file, close-on-exec everywhere else, goes to pasta.
-            if libc::fcntl(pid_fd, libc::F_SETFD, 0) < 0 {
-                return Err(io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
     let out = cmd.output().call("run pasta")?;
     drop(cmd);
     drop(held);
+    drop(pid_file_for_pasta);
     if !out.status.success() {
         let said = String::from_utf8_lossy(&out.stderr);
         // This pasta also complains when there is no syslog; not the news.
@@ -149,13 +140,7 @@ pub fn start(o: &Options, root: bool, pidfile: &std::fs::File) -> Result<Pasta, 
     let pid: i32 = text.trim().parse().map_err(|_| {
         Failure::new(libc::ESRCH, "read pasta's pid").with_detail(format!("it said {text:?}"))
     })?;
-    // SAFETY: pidfd_open on a pid; checked.
-    let raw = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    if raw < 0 {
-        return Err(io::Error::last_os_error().failure(format!("pidfd_open {pid} (pasta)")));
-    }
-    // SAFETY: a new descriptor we own.
-    let pidfd = unsafe { OwnedFd::from_raw_fd(raw as i32) };
+    let pidfd = sys::pidfd_open(pid).call_with(|| format!("pidfd_open {pid} (pasta)"))?;
     Ok(Pasta { pidfd })
 }
 
@@ -208,24 +193,12 @@ impl Drop for Pasta {
     fn drop(&mut self) {
         // Through the pidfd, so a recycled pid can never be hit. pasta is
         // not our child (it daemonized): nothing to reap.
-        // SAFETY: pidfd_send_signal on a pidfd we own.
-        unsafe {
-            libc::syscall(
-                libc::SYS_pidfd_send_signal,
-                self.pidfd.as_raw_fd(),
-                libc::SIGTERM,
-                std::ptr::null::<libc::siginfo_t>(),
-                0,
-            );
-        }
+        let _ = sys::pidfd_send_signal(self.pidfd.as_fd(), libc::SIGTERM);
         // Wait (briefly) until it is gone, so that its ports are free again
         // when `sandbox run` returns.
-        let mut pfd = libc::pollfd {
-            fd: self.pidfd.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: polling one valid descriptor.
-        unsafe { libc::poll(&mut pfd, 1, 1000) };
+        wait::readable_within(self.pidfd.as_fd(), STOP_GRACE);
     }
 }
+
+/// How long a stopped pasta may take to go.
+const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(1);

@@ -6,7 +6,7 @@ use super::kernel::Kernel;
 use crate::glob::glob_match;
 use crate::plan::{LimitValue, Resource, Rlimit};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, SigmaskHow, Signal, sigaction};
+use nix::sys::signal::{SigSet, SigmaskHow, Signal};
 use std::ffi::{CString, OsStr, OsString};
 use std::io;
 use std::os::fd::BorrowedFd;
@@ -107,9 +107,7 @@ pub fn forwarded_signals() -> SigSet {
 /// (the Rust runtime ignores it, and an ignored signal survives exec).
 pub fn reset_signals() {
     let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None);
-    let dfl = SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());
-    // SAFETY: restoring the default disposition.
-    let _ = unsafe { sigaction(Signal::SIGPIPE, &dfl) };
+    super::sys::default_signal(libc::SIGPIPE);
 }
 
 /// Kill and reap every child this process still has but `spare`: as
@@ -147,15 +145,7 @@ pub fn end_orphans(spare: Option<nix::unistd::Pid>) {
 /// signals it reads from its signalfd, and a helper inheriting that mask
 /// could not be stopped.
 pub fn clean_signals_on_exec(cmd: &mut std::process::Command) {
-    use std::os::unix::process::CommandExt;
-    // SAFETY: reset_signals only calls sigprocmask and sigaction, both
-    // async-signal-safe, between fork and exec.
-    unsafe {
-        cmd.pre_exec(|| {
-            reset_signals();
-            Ok(())
-        });
-    }
+    super::sys::before_exec(cmd, reset_signals);
 }
 
 /// execve the command, searching PATH from `env` when argv[0] has no '/'.

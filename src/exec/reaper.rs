@@ -12,9 +12,11 @@
 //! it), ignores the signals that ask a program to stop, holds only its
 //! pipe, and is non-dumpable. Started only for plans that make such things.
 
+use super::sys;
 use std::io::{self, Read, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -56,6 +58,9 @@ pub struct Reaper {
 /// Longest record payload: one write(2) of a record stays atomic.
 const MAX_RECORD: usize = 4000;
 
+/// A record's head: its kind's byte, then the payload's length (u32).
+const HEADER: usize = 5;
+
 impl Reaper {
     pub fn none() -> Reaper {
         Reaper { live: None }
@@ -64,14 +69,16 @@ impl Reaper {
     /// Fork the reaper; it keeps `pasta_pid_file`, where a pasta the
     /// launcher starts writes its pid.
     pub fn start(pasta_pid_file: Option<&std::fs::File>) -> io::Result<Reaper> {
-        let pid_fd = pasta_pid_file.map(|f| f.as_raw_fd());
         let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
-        // SAFETY: the launcher is single-threaded; the child runs only
-        // `reap`, which reads its pipe and undoes files and processes.
+        // SAFETY: fork is unsound only where another thread may hold a lock
+        // (the allocator's, stdio's) the child then waits on forever. The
+        // launcher has no other thread: it has started none, and nothing
+        // it links starts one. The child runs only `reap`, never returns
+        // into the launcher's code, and leaves through _exit.
         match unsafe { nix::unistd::fork() }? {
             nix::unistd::ForkResult::Child => {
                 drop(w);
-                reap(r, pid_fd)
+                reap(r, pasta_pid_file.map(|f| f.as_fd()))
             }
             nix::unistd::ForkResult::Parent { child } => Ok(Reaper {
                 live: Some((std::fs::File::from(w), child)),
@@ -86,7 +93,7 @@ impl Reaper {
         if payload.len() > MAX_RECORD {
             return Err(io::Error::from_raw_os_error(libc::ENAMETOOLONG));
         }
-        let mut rec = Vec::with_capacity(5 + payload.len());
+        let mut rec = Vec::with_capacity(HEADER + payload.len());
         rec.push(kind as u8);
         rec.extend_from_slice(&(payload.len() as u32).to_ne_bytes());
         rec.extend_from_slice(payload);
@@ -139,42 +146,28 @@ impl Drop for Reaper {
 }
 
 /// The reaper's life: read records until the pipe closes, then undo.
-fn reap(pipe: OwnedFd, pasta_pid_file: Option<i32>) -> ! {
-    // SAFETY: plain system calls in a single-threaded fresh fork.
-    unsafe {
-        libc::setsid();
-        for sig in [
-            libc::SIGINT,
-            libc::SIGTERM,
-            libc::SIGHUP,
-            libc::SIGQUIT,
-            libc::SIGTSTP,
-            libc::SIGTTIN,
-            libc::SIGTTOU,
-            libc::SIGPIPE,
-        ] {
-            libc::signal(sig, libc::SIG_IGN);
-        }
-        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
-        // Only the pipe, as descriptor 0, and pasta's pid file, as 1:
-        // nothing of the caller's or of the sandbox's setup stays open.
-        libc::dup2(pipe.as_raw_fd(), 0);
-        match pasta_pid_file {
-            Some(fd) => {
-                libc::dup2(fd, 1);
-            }
-            None => {
-                libc::close(1);
-            }
-        }
-        libc::syscall(libc::SYS_close_range, 2, u32::MAX, 0);
-    }
-    std::mem::forget(pipe);
-    // SAFETY: descriptor 0 is the pipe, ours alone now.
-    let mut input = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(0) });
+fn reap(pipe: OwnedFd, pasta_pid_file: Option<BorrowedFd>) -> ! {
+    let _ = nix::unistd::setsid();
+    sys::ignore_signals(&[
+        libc::SIGINT,
+        libc::SIGTERM,
+        libc::SIGHUP,
+        libc::SIGQUIT,
+        libc::SIGTSTP,
+        libc::SIGTTIN,
+        libc::SIGTTOU,
+        libc::SIGPIPE,
+    ]);
+    let _ = nix::sys::prctl::set_dumpable(false);
+    // Only the pipe, as descriptor 0, and pasta's pid file, as 1: nothing
+    // of the caller's or of the sandbox's setup stays open.
+    let Ok((mut input, pasta_pid_file)) = sys::keep_only(pipe, pasta_pid_file) else {
+        // Without its pipe the reaper cannot hear the launcher at all.
+        sys::exit_now(0)
+    };
     let mut todo: Vec<(Kind, Vec<u8>)> = vec![];
     loop {
-        let mut head = [0u8; 5];
+        let mut head = [0u8; HEADER];
         if input.read_exact(&mut head).is_err() {
             break;
         }
@@ -184,8 +177,8 @@ fn reap(pipe: OwnedFd, pasta_pid_file: Option<i32>) -> ! {
             break;
         }
         match Kind::from_byte(head[0]) {
-            // SAFETY: leaving without running the launcher's destructors.
-            Some(Kind::Done) => unsafe { libc::_exit(0) },
+            // Leaving without running the launcher's destructors.
+            Some(Kind::Done) => sys::exit_now(0),
             Some(k) => todo.push((k, payload)),
             None => {}
         }
@@ -196,8 +189,12 @@ fn reap(pipe: OwnedFd, pasta_pid_file: Option<i32>) -> ! {
     for (kind, payload) in &todo {
         match kind {
             Kind::Folder => remove_folder(&path(payload)),
-            Kind::Pasta if pasta_pid_file.is_some() => stop_pasta(),
-            Kind::Cgroup | Kind::CgroupKill | Kind::Pasta | Kind::Done => {}
+            Kind::Pasta => {
+                if let Some(f) = &pasta_pid_file {
+                    stop_pasta(f)
+                }
+            }
+            Kind::Cgroup | Kind::CgroupKill | Kind::Done => {}
         }
     }
     for (kind, payload) in todo.iter().rev() {
@@ -207,49 +204,44 @@ fn reap(pipe: OwnedFd, pasta_pid_file: Option<i32>) -> ! {
             Kind::Folder | Kind::Pasta | Kind::Done => {}
         }
     }
-    // SAFETY: leaving without running the launcher's destructors.
-    unsafe { libc::_exit(0) }
+    // Leaving without running the launcher's destructors.
+    sys::exit_now(0)
 }
 
-/// Stop the pasta whose pid is in descriptor 1, the pid file, once it has
-/// written one: it may still be setting up, as the launcher was killed
-/// while it waited for it (pasta writes it as it daemonizes, or fails).
-/// Only a process that is pasta is signalled (one that quit on its own
-/// leaves its pid to be reused).
-fn stop_pasta() {
+/// Stop the pasta whose pid is in `pid_file` once it has written one: it
+/// may still be setting up, as the launcher was killed while it waited
+/// for it (pasta writes it as it daemonizes, or fails). Only a process
+/// that is pasta is signalled (one that quit on its own leaves its pid to
+/// be reused).
+fn stop_pasta(pid_file: &std::fs::File) {
     let until = std::time::Instant::now() + PASTA_START_GRACE;
     while std::time::Instant::now() < until {
         let mut text = [0u8; 32];
-        // SAFETY: pread into a local buffer from the pid file.
-        let n = unsafe { libc::pread(1, text.as_mut_ptr().cast(), text.len(), 0) };
-        let pid = (n > 0)
-            .then(|| std::str::from_utf8(&text[..n as usize]).ok())
-            .flatten()
+        let pid = pid_file
+            .read_at(&mut text, 0)
+            .ok()
+            .filter(|n| *n > 0)
+            .and_then(|n| std::str::from_utf8(&text[..n]).ok())
             .and_then(|t| t.trim().parse::<i32>().ok());
         let Some(pid) = pid else {
-            std::thread::sleep(Duration::from_millis(20));
+            std::thread::sleep(PASTA_PID_POLL);
             continue;
         };
-        // SAFETY: pidfd_open on a pid number; checked.
-        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+        let pidfd = sys::pidfd_open(pid);
         // /proc/PID/comm is readable even for a non-dumpable pasta.
         let is_pasta = std::fs::read(format!("/proc/{pid}/comm"))
             .is_ok_and(|c| c.starts_with(b"pasta") || c.starts_with(b"passt"));
-        if fd >= 0 && is_pasta {
-            // SAFETY: a pidfd this process opened.
-            unsafe {
-                libc::syscall(
-                    libc::SYS_pidfd_send_signal,
-                    fd,
-                    libc::SIGTERM,
-                    std::ptr::null::<libc::siginfo_t>(),
-                    0,
-                );
-            }
+        if let Ok(pidfd) = pidfd
+            && is_pasta
+        {
+            let _ = sys::pidfd_send_signal(pidfd.as_fd(), libc::SIGTERM);
         }
         return;
     }
 }
+
+/// How often the reaper looks for pasta's pid.
+const PASTA_PID_POLL: Duration = Duration::from_millis(20);
 
 /// How long pasta may take to write its pid file: the launcher may have
 /// been killed after it said it would start pasta and before, or while, it
@@ -262,7 +254,7 @@ const PASTA_START_GRACE: Duration = Duration::from_secs(10);
 fn remove_cgroup(dir: &Path, kill: bool) {
     // A sandbox that outlives its launcher (no die-with-parent) may run
     // for long: look less often the longer it does.
-    let mut pause = Duration::from_millis(10);
+    let mut pause = CGROUP_FIRST_PAUSE;
     loop {
         match std::fs::remove_dir(dir) {
             Err(e) if e.raw_os_error() == Some(libc::EBUSY) => {}
@@ -272,14 +264,18 @@ fn remove_cgroup(dir: &Path, kill: bool) {
         if kill && std::fs::write(dir.join("cgroup.kill"), "1").is_err() {
             let procs = std::fs::read_to_string(dir.join("cgroup.procs")).unwrap_or_default();
             for pid in procs.lines().filter_map(|l| l.trim().parse::<i32>().ok()) {
-                // SAFETY: a signal to a process listed in the sandbox's cgroup.
-                unsafe { libc::kill(pid, libc::SIGKILL) };
+                let pid = nix::unistd::Pid::from_raw(pid);
+                let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
             }
         }
         std::thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_secs(1));
+        pause = (pause * 2).min(CGROUP_LONGEST_PAUSE);
     }
 }
+
+/// How long the reaper first waits for a cgroup to empty, and at most.
+const CGROUP_FIRST_PAUSE: Duration = Duration::from_millis(10);
+const CGROUP_LONGEST_PAUSE: Duration = Duration::from_secs(1);
 
 /// Remove a folder's entries (not recursively: the launcher's folders
 /// hold files only) and the folder.
@@ -298,9 +294,12 @@ fn remove_folder(dir: &Path) {
         if std::time::Instant::now() >= until {
             return;
         }
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(FOLDER_RETRY);
     }
 }
+
+/// How long the reaper waits between tries to remove a folder.
+const FOLDER_RETRY: Duration = Duration::from_millis(20);
 
 /// How long a folder's helper may take to let go of it.
 const FOLDER_GRACE: Duration = Duration::from_secs(5);

@@ -75,11 +75,15 @@ pub fn trim(smaps: Option<&std::fs::File>) -> io::Result<()> {
     let ranges = droppable_in_smaps(&text);
     // Everything but the advice itself comes first: code that runs after
     // the drop is faulted back in, with the pages around it.
-    // SAFETY: glibc's malloc_trim only returns free heap to the system.
-    unsafe { libc::malloc_trim(0) };
+    super::sys::malloc_trim();
     for (start, end) in ranges.iter() {
-        // SAFETY: advice on whole mappings of this process that are
-        // read-only and file-backed: their contents can always be re-read.
+        // SAFETY: madvise changes no memory Rust reasons about unless the
+        // advice discards writable contents; these ranges are whole
+        // mappings that /proc/self/smaps lists as read-only, backed by a
+        // file and with no anonymous (copied-on-write) page: droppable_in_smaps
+        // keeps no others. A page dropped
+        // is read back unchanged from its file on the next access, and no
+        // reference into them sees a difference.
         unsafe {
             libc::madvise(*start as *mut libc::c_void, end - start, libc::MADV_RANDOM);
             libc::madvise(

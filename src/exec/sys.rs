@@ -573,10 +573,193 @@ pub fn unshare_user_with_helper(outside: &dyn Fn() -> i32) -> io::Result<()> {
     }
 }
 
-/// _exit(2): leave this process now, without the destructors and atexit
-/// hooks that belong to the process it was copied from.
+// ---------------------------------------------------------------------
+// The helpers' calls (pasta, the reaper, the D-Bus proxy, netlink, PID 1's
+// memory): added here so that no mechanism file needs an unsafe block.
+
+/// A descriptor for process `pid` (pidfd_open): it names that process
+/// only, never one that reuses its number later.
+pub fn pidfd_open(pid: libc::pid_t) -> io::Result<OwnedFd> {
+    // SAFETY: pidfd_open reads no memory of ours; it returns a new
+    // descriptor (or -1), which `fd` checks and takes ownership of.
+    fd(unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) })
+}
+
+/// Send `sig` to the process `pidfd` names (pidfd_send_signal).
+pub fn pidfd_send_signal(pidfd: BorrowedFd, sig: libc::c_int) -> io::Result<()> {
+    // SAFETY: the descriptor is borrowed, so open for the call; a null
+    // siginfo asks the kernel to fill it in as kill(2) would, and nothing
+    // else points into our memory.
+    check(unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd.as_raw_fd(),
+            sig,
+            std::ptr::null::<libc::siginfo_t>(),
+            0,
+        )
+    })
+    .map(drop)
+}
+
+/// Fill `buf` from the kernel's random source (getrandom, blocking until
+/// it is seeded).
+pub fn getrandom(buf: &mut [u8]) -> io::Result<()> {
+    // SAFETY: the kernel writes at most `buf.len()` bytes at `buf`, a
+    // slice we hold mutably for the call.
+    let n = unsafe { libc::getrandom(buf.as_mut_ptr().cast(), buf.len(), 0) };
+    if n == buf.len() as isize {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// The index of interface `name` in the current network namespace.
+pub fn if_nametoindex(name: &CStr) -> io::Result<u32> {
+    // SAFETY: `name` is a NUL-terminated string that outlives the call;
+    // if_nametoindex only reads it.
+    match unsafe { libc::if_nametoindex(name.as_ptr()) } {
+        0 => Err(io::Error::from_raw_os_error(libc::ENODEV)),
+        i => Ok(i),
+    }
+}
+
+/// Every interface of the current network namespace: (index, name).
+pub fn if_nameindex() -> Vec<(u32, String)> {
+    // SAFETY: if_nameindex returns null or an array that ends with an
+    // entry of index 0, every other entry holding a NUL-terminated name;
+    // we read up to that end only, copy the names out, and free the array
+    // once, after the last read.
+    unsafe {
+        let list = libc::if_nameindex();
+        if list.is_null() {
+            return vec![];
+        }
+        let mut out = vec![];
+        let mut p = list;
+        while (*p).if_index != 0 {
+            let name = CStr::from_ptr((*p).if_name).to_string_lossy().into_owned();
+            out.push(((*p).if_index, name));
+            p = p.add(1);
+        }
+        libc::if_freenameindex(list);
+        out
+    }
+}
+
+/// Give the heap's free memory back to the system (glibc's malloc_trim).
+pub fn malloc_trim() {
+    // SAFETY: malloc_trim only releases pages the allocator holds free;
+    // no allocation that is live moves or changes.
+    unsafe { libc::malloc_trim(0) };
+}
+
+/// Set `sigs` to be ignored (SIG_IGN).
+pub fn ignore_signals(sigs: &[libc::c_int]) {
+    for &sig in sigs {
+        // SAFETY: SIG_IGN installs no handler, so no code of ours can run
+        // at an arbitrary point; the disposition is all that changes.
+        unsafe { libc::signal(sig, libc::SIG_IGN) };
+    }
+}
+
+/// Restore `sig`'s default action (SIG_DFL).
+pub fn default_signal(sig: libc::c_int) {
+    // SAFETY: SIG_DFL installs no handler of ours; the kernel's default
+    // action is all that changes.
+    unsafe { libc::signal(sig, libc::SIG_DFL) };
+}
+
+/// Keep only `first` as descriptor 0 and `second` (if any) as descriptor
+/// 1, closing every other descriptor of the process, and own them: for a
+/// forked helper (the reaper) that is to hold nothing else. Whatever else
+/// this process owned as a descriptor is closed: the caller must not use
+/// any other descriptor afterwards (it never returns to code that does).
+pub fn keep_only(
+    first: OwnedFd,
+    second: Option<BorrowedFd>,
+) -> io::Result<(std::fs::File, Option<std::fs::File>)> {
+    // SAFETY: dup2 and close take numbers, not memory. Descriptors 0 and
+    // 1 are replaced (atomically, by dup2) with `first` and `second`; the
+    // original `first` is forgotten rather than closed, since its number
+    // may be 0 or 1 itself, and close_range closes it otherwise.
+    unsafe {
+        if libc::dup2(first.as_raw_fd(), 0) < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        match second {
+            Some(fd) => {
+                if libc::dup2(fd.as_raw_fd(), 1) < 0 {
+                    return Err(io::Error::last_os_error());
+                }
+            }
+            None => {
+                libc::close(1);
+            }
+        }
+    }
+    let from = if second.is_some() { 2 } else { 1 };
+    std::mem::forget(first);
+    // Best effort: a helper holding a stray descriptor still works.
+    let _ = close_from(from);
+    // SAFETY: descriptors 0 and (with `second`) 1 were just made by dup2
+    // above, and no other owner of those numbers can remain: whatever
+    // owned them before had its descriptor replaced, so it is ours alone.
+    let input = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(0) });
+    // SAFETY: as above, for descriptor 1.
+    let output = second.map(|_| std::fs::File::from(unsafe { OwnedFd::from_raw_fd(1) }));
+    Ok((input, output))
+}
+
+/// End this process now with `code` (_exit): no destructors, no atexit
+/// hooks, no stdio flush; for a forked copy (PID 1, the reaper) whose
+/// destructors belong to the launcher it was copied from.
 pub fn exit_now(code: i32) -> ! {
-    // SAFETY: _exit ends the process at once; nothing runs after it, so
-    // nothing can observe state that destructors would have cleaned up.
+    // SAFETY: _exit touches no memory of ours and never returns; skipping
+    // destructors is safe Rust too (as mem::forget is).
     unsafe { libc::_exit(code) }
+}
+
+/// Run `f` in the child of `cmd` between fork and exec. `f` must only
+/// make async-signal-safe calls (the child of a fork may hold a lock the
+/// parent's other threads had; the launcher has none, but the rule holds).
+pub fn before_exec(cmd: &mut std::process::Command, f: fn()) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: `f` is a plain function (no captured state to alias) that
+    // the caller promises makes only async-signal-safe calls; the
+    // launcher is single-threaded, so no lock can be held at the fork.
+    unsafe {
+        cmd.pre_exec(move || {
+            f();
+            Ok(())
+        });
+    }
+}
+
+/// Bring the interface `name` up (SIOCGIFFLAGS, then SIOCSIFFLAGS with
+/// IFF_UP | IFF_RUNNING added), through a datagram socket made for it.
+pub fn interface_up(name: &CStr) -> io::Result<()> {
+    let bytes = name.to_bytes_with_nul();
+    // SAFETY: ifreq is plain old data; all zeroes is a valid value of it.
+    let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
+    if bytes.len() > req.ifr_name.len() {
+        return Err(io::Error::from_raw_os_error(libc::ENAMETOOLONG));
+    }
+    for (d, s) in req.ifr_name.iter_mut().zip(bytes) {
+        *d = *s as libc::c_char;
+    }
+    // SAFETY: socket(2) reads no memory of ours; `fd` takes the result.
+    let sock = fd(
+        unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) }
+            as libc::c_long,
+    )?;
+    // SAFETY: SIOCGIFFLAGS writes the flags into `req`, a valid ifreq
+    // that outlives the call; `sock` is open.
+    check(unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCGIFFLAGS, &mut req) } as libc::c_long)?;
+    // SAFETY: the union member SIOCGIFFLAGS just filled is the flags.
+    unsafe { req.ifr_ifru.ifru_flags |= (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short };
+    // SAFETY: SIOCSIFFLAGS only reads `req`, valid for the call.
+    check(unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCSIFFLAGS, &req) } as libc::c_long)
+        .map(drop)
 }

@@ -23,6 +23,22 @@ pub struct Invocation {
     pub replace: bool,
 }
 
+impl Invocation {
+    /// What `check` and `desktop-entry` compile a profile with: its own
+    /// command when it has one, else `true` standing in (a fragment has no
+    /// command of its own).
+    pub fn checking(loaded: &Loaded) -> Invocation {
+        let command = match loaded.profile.command {
+            Some(_) => vec![],
+            None => vec!["true".into()],
+        };
+        Invocation {
+            command,
+            ..Invocation::default()
+        }
+    }
+}
+
 /// The PATH a cleared environment gets unless the profile sets one.
 pub const DEFAULT_PATH: &str = "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin";
 

@@ -15,6 +15,10 @@ pub use compile::{DEFAULT_PATH, Invocation, compile, work_dir_for};
 /// mounted there).
 pub const MOUNT_POINT_DIR: u32 = 0o755;
 
+/// The device nodes a `dev` step binds from the host's /dev (the plan's
+/// text names them; the executor binds them).
+pub const DEV_NODES: [&str; 6] = ["null", "zero", "full", "random", "urandom", "tty"];
+
 /// Mode of the folders made on the way to a destination, as bubblewrap
 /// derives it: 0755, without the group's or others' access where the
 /// step's own mode gives them none (a 0700 folder gets 0700 parents).

@@ -136,7 +136,8 @@ pub fn describe(a: &Action) -> String {
             format!("proc {dst} ({} read-only)", read_only.join(" "))
         }
         Action::Dev { dst, console } => format!(
-            "dev {dst} (null zero full random urandom tty, devpts, shm{})",
+            "dev {dst} ({}, devpts, shm{})",
+            super::DEV_NODES.join(" "),
             if *console {
                 ", the caller's terminal as console"
             } else {
