@@ -130,3 +130,32 @@ fn the_plan_shown_in_the_cli_docs_is_the_plan() {
     }
     assert!(shown >= 3);
 }
+
+#[test]
+fn the_calls_shown_in_the_cli_docs_are_the_calls() {
+    // The lines of docs/cli.md's excerpt are lines of the golden call
+    // trace of `default` (pinned by tests/profiles.rs), in that order.
+    let cli = doc("cli.md");
+    let excerpt = cli
+        .split("### `--calls`")
+        .nth(1)
+        .and_then(|r| r.split("```\n").nth(1))
+        .expect("docs/cli.md shows the calls of default");
+    let golden = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/calls/default.calls"),
+    )
+    .unwrap();
+    let lines: Vec<&str> = golden.lines().collect();
+    let mut at = 0;
+    let mut shown = 0;
+    for line in excerpt.lines().filter(|l| l.trim() != "...") {
+        match lines[at..].iter().position(|g| *g == line) {
+            Some(i) => at += i + 1,
+            None => {
+                panic!("docs/cli.md shows a call the trace does not have, or out of order:\n{line}")
+            }
+        }
+        shown += 1;
+    }
+    assert!(shown >= 5);
+}

@@ -195,23 +195,28 @@ impl Cgroups {
     /// Create the sandbox's cgroups for `pid` and move it in.
     /// Each folder is told to `reaper` before it is made (`kill`: what
     /// is left in it dies with the launcher).
+    ///
+    /// What it made is in `self` even when it fails: the caller drops it
+    /// once the child is out of it (killed), or the folders could not go.
     pub fn create(
+        &mut self,
         pid: i32,
         limits: Limits,
         reaper: &super::reaper::Reaper,
         kill: bool,
-    ) -> Result<Cgroups, Failure> {
-        Cgroups::create_at(Path::new(ROOT), pid, limits, reaper, kill)
+    ) -> Result<(), Failure> {
+        self.create_at(Path::new(ROOT), pid, limits, reaper, kill)
     }
 
     /// [`Cgroups::create`] with the hierarchies below `root`.
     pub fn create_at(
+        &mut self,
         root: &Path,
         pid: i32,
         limits: Limits,
         reaper: &super::reaper::Reaper,
         kill: bool,
-    ) -> Result<Cgroups, Failure> {
+    ) -> Result<(), Failure> {
         let read = |p: &str| std::fs::read_to_string(p).call_with(|| format!("read {p}"));
         let all = relocated(hierarchies(&read("/proc/self/mountinfo")?), root);
         let proc_cgroup = read("/proc/self/cgroup")?;
@@ -220,10 +225,7 @@ impl Cgroups {
                 .cgroup(d, kill)
                 .call_with(|| format!("tell the reaper about {}", d.display()))
         };
-        // On failure, what was made goes with `cgroups` when dropped.
-        let mut cgroups = Cgroups::default();
-        cgroups.populate(pid, limits, &all, &proc_cgroup, &tell)?;
-        Ok(cgroups)
+        self.populate(pid, limits, &all, &proc_cgroup, &tell)
     }
 
     fn populate(
@@ -309,26 +311,33 @@ impl Cgroups {
     }
 
     /// Remove the cgroups (once their processes are gone; they may take a
-    /// moment to leave after the sandbox's init exits). Done once: what is
-    /// removed is forgotten, so calling it again (as dropping does) does
-    /// nothing.
-    fn remove(&mut self) {
+    /// moment to leave after the sandbox's init exits); whether every one
+    /// went. Done once: what is tried is forgotten, so calling it again (as
+    /// dropping does) does nothing; what could not go is the reaper's to
+    /// undo (see exec::finish).
+    pub fn remove(&mut self) -> bool {
+        let mut all_gone = true;
         for dir in self.dirs.drain(..).rev() {
-            for _ in 0..REMOVE_TRIES {
+            for tries_left in (0..REMOVE_TRIES).rev() {
                 match std::fs::remove_dir(&dir) {
-                    Err(e) if e.raw_os_error() == Some(libc::EBUSY) => {
+                    Err(e) if e.raw_os_error() == Some(libc::EBUSY) && tries_left > 0 => {
                         std::thread::sleep(REMOVE_PAUSE)
+                    }
+                    Err(e) if e.raw_os_error() != Some(libc::ENOENT) => {
+                        all_gone = false;
+                        break;
                     }
                     _ => break,
                 }
             }
         }
+        all_gone
     }
 }
 
 impl Drop for Cgroups {
     fn drop(&mut self) {
-        self.remove();
+        let _ = self.remove();
     }
 }
 
@@ -496,7 +505,7 @@ mod tests {
         assert_eq!(*told.borrow(), [v2.clone(), v1.clone()]);
         assert_eq!(cgroups.dirs, [v2, v1]);
         // Not empty (a real cgroup's files go with it): kept, then forgotten.
-        cgroups.remove();
+        let _ = cgroups.remove();
         assert!(cgroups.dirs.is_empty());
         std::fs::remove_dir_all(&root).unwrap();
     }

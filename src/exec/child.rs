@@ -9,7 +9,7 @@ use super::kernel::Kernel;
 use super::mount::{self, Detached, NewRoot};
 use super::report::{self, StepError};
 use super::steps::{Child, Indexed, Steps};
-use super::{caps, net, process, seccomp, userns};
+use super::{caps, net, process, seccomp, timens, userns};
 use crate::plan::{NsKind, Plan};
 use std::convert::Infallible;
 use std::ffi::CString;
@@ -91,7 +91,7 @@ fn run(cx: &Ctx, steps: &Steps) -> Outcome {
     // Root callers may carry supplementary groups; drop them where allowed.
     let _ = k.setgroups(&[]);
     let mut st = State {
-        prepared: steps.child.iter().map(|_| None).collect(),
+        prepared: cx.plan.steps.iter().map(|_| None).collect(),
         root: None,
         env: vec![],
         userns_limit: None,
@@ -111,8 +111,8 @@ fn run(cx: &Ctx, steps: &Steps) -> Outcome {
 
 /// What the operations hand on to later ones.
 struct State<'k> {
-    /// Mounts opened by OpenMountSources, by position in the child's
-    /// operations, for their own operation to attach.
+    /// Mounts opened by OpenMountSources, by plan step, for their own
+    /// step to attach.
     prepared: Vec<Option<Detached>>,
     /// The new root being built, until pivot_root.
     root: Option<NewRoot<'k>>,
@@ -154,10 +154,10 @@ fn run_ops<'k>(cx: &Ctx<'k>, ops: &[Indexed<Child>], st: &mut State<'k>) -> Outc
                 // Pass 1, while host paths still resolve as the user wrote
                 // them (after any join of a mount namespace, before the
                 // new root): each mount's source opened for its step.
-                for (m, later) in ops.iter().enumerate().skip(n + 1) {
+                for later in &ops[n + 1..] {
                     let dbus = cx.pipes.dbus_socket.as_deref();
                     let at = |f: Failure| StepError::at(later.step, f);
-                    st.prepared[m] = match &later.op {
+                    st.prepared[later.step] = match &later.op {
                         Child::Root(r) => mount::prepare_root(k, r).map_err(at)?,
                         Child::Mount(op) => mount::prepare(k, op, dbus).map_err(at)?,
                         _ => None,
@@ -165,15 +165,15 @@ fn run_ops<'k>(cx: &Ctx<'k>, ops: &[Indexed<Child>], st: &mut State<'k>) -> Outc
                 }
             }
             Child::NetSysctls => net::app_sysctls(k).map_err(at)?,
-            Child::Root(_) => {
-                st.root = Some(NewRoot::attach(k, st.prepared[n].take()).map_err(at)?);
+            Child::Root(root) => {
+                st.root = Some(NewRoot::attach(k, root, st.prepared[i].take()).map_err(at)?);
             }
             Child::Mount(op) => {
                 let root = st
                     .root
                     .as_ref()
                     .ok_or_else(|| at(Failure::new(libc::EINVAL, "no new root")))?;
-                root.apply(op, st.prepared[n].take()).map_err(at)?;
+                root.apply(op, st.prepared[i].take()).map_err(at)?;
             }
             Child::PivotRoot => {
                 let root = st
@@ -203,7 +203,7 @@ fn run_ops<'k>(cx: &Ctx<'k>, ops: &[Indexed<Child>], st: &mut State<'k>) -> Outc
             Child::TimeNamespace {
                 monotonic_ms,
                 boottime_ms,
-            } => userns::new_time_namespace(k, *monotonic_ms, *boottime_ms, st.host_proc(i)?)
+            } => timens::new_time_namespace(k, *monotonic_ms, *boottime_ms, st.host_proc(i)?)
                 .map_err(at)?,
             Child::Sandwich(s) => {
                 if !s.nested_userns {

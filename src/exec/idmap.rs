@@ -2,30 +2,21 @@
 //! kernel allows it (one id, or any as root), through newuidmap/newgidmap
 //! (Debian's `uidmap`) for ranges granted in /etc/subuid and /etc/subgid.
 
-use super::failure::{Call, Cause, Failure};
+use super::failure::{Cause, Failure};
 use super::kernel::Kernel;
 use super::steps::Ids;
 use crate::plan::IdMapEntry;
-use std::ffi::CString;
-use std::os::fd::AsFd;
 
-fn text(map: &[IdMapEntry]) -> String {
-    map.iter()
+/// A uid_map or gid_map's text: one `INSIDE OUTSIDE COUNT` line an entry.
+pub fn text<'a>(map: impl IntoIterator<Item = &'a IdMapEntry>) -> String {
+    map.into_iter()
         .map(|e| format!("{} {} {}\n", e.inside, e.outside, e.count))
         .collect()
 }
 
 /// Write `text` to the child's /proc file `path` in one write.
 fn write_proc(k: &dyn Kernel, path: &str, text: &str) -> Result<(), Failure> {
-    let call = || format!("write {path} {text:?}");
-    let c = CString::new(path).call_with(call)?;
-    let fd = k.open(None, &c, libc::O_WRONLY, 0).call_with(call)?;
-    let n = k.write(fd.as_fd(), text.as_bytes()).call_with(call)?;
-    if n != text.len() {
-        return Err(Failure::new(libc::EIO, call())
-            .with_detail(format!("wrote {n} of {} bytes", text.len())));
-    }
-    Ok(())
+    super::userns::write_file(k, None, path, path, text)
 }
 
 pub fn deny_setgroups(k: &dyn Kernel, pid: libc::pid_t) -> Result<(), Failure> {

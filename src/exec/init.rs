@@ -4,6 +4,7 @@
 //! app's status (128+N when signal N ended it).
 
 use super::failure::{Call, Failure};
+use super::kernel::Kernel;
 use super::process::forwarded_signals;
 use super::sys;
 use super::wait::{self, Woke};
@@ -26,7 +27,7 @@ pub fn status_code(status: WaitStatus) -> Option<i32> {
 /// /proc/PID/smaps, opened through the host's /proc, the one descriptor it
 /// keeps (to give memory back later). Never returns.
 pub fn supervise(app: Pid, smaps: Option<std::fs::File>) -> ! {
-    if let Err(e) = seal(smaps.as_ref()) {
+    if let Err(e) = seal(&super::kernel::Linux, smaps.as_ref()) {
         // Fail closed: a PID 1 holding more than the app must not stay.
         let _ = kill(app, Signal::SIGKILL);
         let msg = format!("sandbox: error: PID 1 could not seal itself: {e}\n");
@@ -51,19 +52,20 @@ pub fn supervise(app: Pid, smaps: Option<std::fs::File>) -> ! {
 /// pipes to the launcher, the host's /proc), the caller's environment
 /// strings, every capability of the outer user namespace, and every
 /// system call it does not need (its own allowlist).
-fn seal(keep: Option<&std::fs::File>) -> Result<(), Failure> {
+pub fn seal(k: &dyn Kernel, keep: Option<&std::fs::File>) -> Result<(), Failure> {
     use std::os::fd::AsRawFd;
-    let filter = super::seccomp::init_program();
+    let filter = super::seccomp::as_kernel_program(&super::seccomp::init_program());
     let keep = keep.map(|f| f.as_raw_fd() as u32);
     // Standard error stays open until the filter is loaded, for the message.
-    sys::close_all_but(3, keep).call("close_range(3, ~0)")?;
-    sys::wipe_environment();
-    sys::capset(sys::CapSets::default()).call("capset (none)")?;
-    nix::sys::prctl::set_no_new_privs().call("prctl(PR_SET_NO_NEW_PRIVS)")?;
-    // The crate's own checks (an empty program) have no OS code: EINVAL.
-    seccompiler::apply_filter(&filter)
-        .map_err(|e| Failure::library(&e, libc::EINVAL, "seccomp(SECCOMP_SET_MODE_FILTER)"))?;
-    sys::close_all_but(0, keep).call("close_range(0, ~0)")
+    k.close_all_but(3, keep).call("close_range(3, ~0)")?;
+    k.wipe_environment();
+    k.capset(sys::CapSets::default()).call("capset (none)")?;
+    // The filter needs no_new_privs (PID 1 holds no CAP_SYS_ADMIN now).
+    k.prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0)
+        .call("prctl(PR_SET_NO_NEW_PRIVS, 1)")?;
+    k.load_seccomp(&filter)
+        .call("seccomp(SECCOMP_SET_MODE_FILTER) of PID 1's own filter")?;
+    k.close_all_but(0, keep).call("close_range(0, ~0)")
 }
 
 fn loop_until_exit(sfd: &SignalFd, app: Pid, smaps: Option<&std::fs::File>) -> i32 {

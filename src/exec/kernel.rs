@@ -106,6 +106,10 @@ pub trait Kernel {
     /// Run a program (found on PATH) to its end: whether it succeeded, and
     /// what it wrote on standard error.
     fn run_program(&self, argv: &[String]) -> io::Result<(bool, Vec<u8>)>;
+    /// Close every descriptor from `first` up but `keep` (close_range).
+    fn close_all_but(&self, first: u32, keep: Option<u32>) -> io::Result<()>;
+    /// Zero the strings of this process's environment in place.
+    fn wipe_environment(&self);
     /// Mark every descriptor from `first` up close-on-exec.
     fn cloexec_from(&self, first: u32) -> io::Result<()>;
     /// Bring the loopback interface up (SIOCGIFFLAGS, SIOCSIFFLAGS).
@@ -129,11 +133,16 @@ pub trait Kernel {
     fn spawn_sharing_memory(&self, body: &mut dyn FnMut() -> i32) -> io::Result<i32>;
     /// fork(); the copy runs `body` and exits with what it returns; its pid.
     fn fork_copy(&self, body: &mut dyn FnMut() -> i32) -> io::Result<i32>;
-    /// Become the init of `app`: seal, reap, forward signals, exit with its
-    /// status. Never returns on a real kernel.
+    /// Become the init of `app`: seal (init::seal, on this kernel), reap,
+    /// forward signals, exit with its status. Never returns on a real
+    /// kernel; the recording one returns once the seal is recorded, with
+    /// errno 0 (record::EXEC_RECORDED) or the seal's failure.
     fn supervise(&self, app: i32, smaps: Option<std::fs::File>) -> io::Error;
     /// execve(path, argv, envp): returns only on failure.
     fn execve(&self, path: &CStr, argv: &[CString], envp: &[CString]) -> io::Error;
+    /// execve of `program` found on `path` (a PATH value), as execvp
+    /// searches (process::search_path): returns only on failure.
+    fn execvp(&self, program: &CStr, path: &[u8], argv: &[CString], envp: &[CString]) -> io::Error;
 }
 
 /// The real kernel.
@@ -307,6 +316,12 @@ impl Kernel for Linux {
         let out = std::process::Command::new(program).args(args).output()?;
         Ok((out.status.success(), out.stderr))
     }
+    fn close_all_but(&self, first: u32, keep: Option<u32>) -> io::Result<()> {
+        sys::close_all_but(first, keep)
+    }
+    fn wipe_environment(&self) {
+        sys::wipe_environment()
+    }
     fn cloexec_from(&self, first: u32) -> io::Result<()> {
         sys::cloexec_from(first)
     }
@@ -340,5 +355,8 @@ impl Kernel for Linux {
     }
     fn execve(&self, path: &CStr, argv: &[CString], envp: &[CString]) -> io::Error {
         sys::execve(path, argv, envp)
+    }
+    fn execvp(&self, program: &CStr, path: &[u8], argv: &[CString], envp: &[CString]) -> io::Error {
+        super::process::search_path(|full| sys::execve(full, argv, envp), program, path)
     }
 }

@@ -31,6 +31,7 @@ mod resident;
 pub mod seccomp;
 mod steps;
 pub mod sys;
+mod timens;
 mod trace;
 mod userns;
 mod wait;
@@ -305,8 +306,8 @@ fn parent_steps(
                 .map(drop)
                 .call("write to the child's go pipe"),
             Parent::Cgroup(limits) => {
-                cgroup::Cgroups::create(raw, *limits, &host.reaper, steps.shape.die_with_parent)
-                    .map(|m| made.cgroups = m)
+                made.cgroups
+                    .create(raw, *limits, &host.reaper, steps.shape.die_with_parent)
             }
             Parent::Network(network) => {
                 attach::attach(network, raw, host.pasta_pid_file.as_ref(), &host.reaper)
@@ -343,9 +344,14 @@ fn finish(plan: &Plan, steps: &Steps, host: HostSide, child: Spawned, mut made: 
     if child.subreaper {
         process::end_orphans(host.reaper.pid());
     }
-    // Before the reaper finishes: it would remove them otherwise.
-    drop(std::mem::take(&mut made.cgroups));
-    host.reaper.finish();
+    // Before the reaper finishes, which forgets them: a cgroup that would
+    // not go (a process of the sandbox still in it) is left to the reaper,
+    // which kills what is in it and removes it, when dropped unfinished.
+    if made.cgroups.remove() {
+        host.reaper.finish();
+    } else {
+        drop(host.reaper);
+    }
     let kept = std::mem::take(&mut made.kept);
     // A child that failed a step left a report; one that exec'd did not.
     set_nonblocking(&child.report);

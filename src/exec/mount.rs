@@ -299,15 +299,22 @@ impl<'k> NewRoot<'k> {
     /// Attach the root mount (a fresh tmpfs, or a prepared rootfs tree)
     /// over /tmp of this private mount namespace: every source is already
     /// cloned, so covering host paths no longer matters.
-    pub fn attach(k: &'k dyn Kernel, prepared: Option<Detached>) -> Result<NewRoot<'k>, Failure> {
-        let root = match prepared {
-            Some(Detached::Tree(t)) => t,
-            _ => new_fs(
+    pub fn attach(
+        k: &'k dyn Kernel,
+        root: &Root,
+        prepared: Option<Detached>,
+    ) -> Result<NewRoot<'k>, Failure> {
+        let root = match (root, prepared) {
+            (Root::Tmpfs, None) => new_fs(
                 k,
                 c"tmpfs",
                 &[(c"mode", Some("0755".into()))],
                 MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
             )?,
+            (Root::Bind { .. }, Some(Detached::Tree(t))) => t,
+            (Root::Tmpfs | Root::Bind { .. }, _) => {
+                return Err(Failure::new(libc::EINVAL, "the new root was not prepared"));
+            }
         };
         let staging = k
             .open(None, c"/tmp", libc::O_PATH | libc::O_DIRECTORY, 0)

@@ -42,7 +42,7 @@ pub fn configure_interface(address: Option<IpCidr>, gateway: Option<IpAddr>) -> 
 /// /proc/sys/net shows the opener's network namespace: this one, whose
 /// ports and ICMP sockets are the sandbox's own.
 pub fn app_sysctls(k: &dyn Kernel) -> Result<(), Failure> {
-    write(k, c"/proc/sys/net/ipv4/ip_unprivileged_port_start", "0")?;
+    write(k, "/proc/sys/net/ipv4/ip_unprivileged_port_start", "0")?;
     // Unprivileged ICMP echo sockets (ping) for the groups of the first
     // gid_map line, the sandbox's own group among them: both ends of the
     // range must be mapped here, or the kernel refuses it.
@@ -60,13 +60,9 @@ pub fn app_sysctls(k: &dyn Kernel) -> Result<(), Failure> {
                 .with_detail(format!("no id range in {map:?}")));
         }
     };
-    write(k, c"/proc/sys/net/ipv4/ping_group_range", &range)
+    write(k, "/proc/sys/net/ipv4/ping_group_range", &range)
 }
 
-fn write(k: &dyn Kernel, path: &std::ffi::CStr, text: &str) -> Result<(), Failure> {
-    let call = || format!("write {} {text:?}", path.to_string_lossy());
-    let fd = k.open(None, path, libc::O_WRONLY, 0).call_with(call)?;
-    k.write(std::os::fd::AsFd::as_fd(&fd), text.as_bytes())
-        .call_with(call)
-        .map(drop)
+fn write(k: &dyn Kernel, path: &str, text: &str) -> Result<(), Failure> {
+    super::userns::write_file(k, None, path, path, text)
 }

@@ -7,7 +7,7 @@ use crate::glob::glob_match;
 use crate::plan::{LimitValue, Resource, Rlimit};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::{SigSet, SigmaskHow, Signal};
-use std::ffi::{CString, OsStr, OsString};
+use std::ffi::{CStr, CString, OsStr, OsString};
 use std::io;
 use std::os::fd::BorrowedFd;
 use std::os::unix::ffi::OsStrExt;
@@ -148,11 +148,8 @@ pub fn clean_signals_on_exec(cmd: &mut std::process::Command) {
     super::sys::before_exec(cmd, reset_signals);
 }
 
-/// execve the command, searching PATH from `env` when argv[0] has no '/'.
-/// Returns only on failure, with the most telling error, as execvp does:
-/// a directory of PATH without the program (ENOENT, ENOTDIR) is passed
-/// over, EACCES remembered while the search goes on, and any other error
-/// ends it.
+/// execve the command, searching PATH from `env` when argv[0] has no '/'
+/// (execvp's search, [`search_path`]). Returns only on failure.
 pub fn exec(k: &dyn Kernel, argv: &[OsString], env: &[CString]) -> io::Error {
     let Some(cargv) = argv
         .iter()
@@ -164,22 +161,31 @@ pub fn exec(k: &dyn Kernel, argv: &[OsString], env: &[CString]) -> io::Error {
     let Some(program) = cargv.first() else {
         return io::Error::from_raw_os_error(libc::ENOENT);
     };
-    if argv[0].as_bytes().contains(&b'/') {
+    if program.as_bytes().contains(&b'/') {
         return k.execve(program, &cargv, env);
     }
     let path = env
         .iter()
         .find_map(|e| e.as_bytes().strip_prefix(b"PATH=").map(<[u8]>::to_vec))
         .unwrap_or_else(|| crate::plan::DEFAULT_PATH.as_bytes().to_vec());
+    k.execvp(program, &path, &cargv, env)
+}
+
+/// execve `program` in each folder of `path` in turn, as execvp does: a
+/// folder without it (ENOENT, ENOTDIR, ESTALE, ENODEV, ETIMEDOUT) is
+/// passed over, EACCES remembered while the search goes on, any other
+/// error ends it. Returns only on failure, with the most telling error.
+pub fn search_path(execve: impl Fn(&CStr) -> io::Error, program: &CStr, path: &[u8]) -> io::Error {
     let mut best = io::Error::from_raw_os_error(libc::ENOENT);
     for dir in path.split(|b| *b == b':').filter(|d| !d.is_empty()) {
-        let full = std::path::Path::new(OsStr::from_bytes(dir)).join(&argv[0]);
+        let full = std::path::Path::new(OsStr::from_bytes(dir))
+            .join(OsStr::from_bytes(program.to_bytes()));
         let Ok(c) = CString::new(full.as_os_str().as_bytes()) else {
             continue;
         };
-        let e = k.execve(&c, &cargv, env);
+        let e = execve(&c);
         match e.raw_os_error() {
-            Some(libc::ENOENT) | Some(libc::ENOTDIR) => {}
+            Some(libc::ENOENT | libc::ENOTDIR | libc::ESTALE | libc::ENODEV | libc::ETIMEDOUT) => {}
             Some(libc::EACCES) => best = e,
             _ => return e,
         }

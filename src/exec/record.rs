@@ -34,7 +34,9 @@ struct Handle {
     fstype: Option<String>,
 }
 
-/// errno of a recorded exec: the app's command "ran" (nothing ran).
+/// The "errno" a recorded execve (and PID 1's supervision) returns with:
+/// the app's command "ran". No failing system call gives 0, so it cannot
+/// be taken for a real failure.
 pub const EXEC_RECORDED: i32 = 0;
 
 pub struct Recorder {
@@ -52,6 +54,9 @@ pub struct Recorder {
     /// Files outside the new root a trace reads (/proc/self/gid_map), as
     /// the harness says they are.
     files: RefCell<BTreeMap<Vec<u8>, Vec<u8>>>,
+    /// Effective and filesystem uid/gid: setres*id sets both, setfs*id
+    /// the filesystem ones only.
+    ids: Cell<(u32, u32)>,
     fs_ids: Cell<(u32, u32)>,
     caps: Cell<CapSets>,
 }
@@ -80,6 +85,7 @@ impl Recorder {
             links: RefCell::default(),
             umask: Cell::new(0o022),
             files: RefCell::default(),
+            ids: Cell::new((0, 0)),
             fs_ids: Cell::new((0, 0)),
             caps: Cell::new(CapSets {
                 effective: all,
@@ -637,16 +643,20 @@ impl Kernel for Recorder {
     }
 
     fn effective_ids(&self) -> (u32, u32) {
-        self.fs_ids.get()
+        self.ids.get()
     }
 
     fn setresuid(&self, uid: u32) -> io::Result<()> {
+        let (_, g) = self.ids.get();
+        self.ids.set((uid, g));
         let (_, g) = self.fs_ids.get();
         self.fs_ids.set((uid, g));
         self.ok(format!("setresuid({uid}, {uid}, {uid})"))
     }
 
     fn setresgid(&self, gid: u32) -> io::Result<()> {
+        let (u, _) = self.ids.get();
+        self.ids.set((u, gid));
         let (u, _) = self.fs_ids.get();
         self.fs_ids.set((u, gid));
         self.ok(format!("setresgid({gid}, {gid}, {gid})"))
@@ -736,6 +746,20 @@ impl Kernel for Recorder {
         Ok((true, vec![]))
     }
 
+    fn close_all_but(&self, first: u32, keep: Option<u32>) -> io::Result<()> {
+        match keep {
+            Some(k) => self.ok(format!(
+                "close_range({first}, ~0) but {}",
+                self.named_fds(&format!("/proc/self/fd/{k}"))
+            )),
+            None => self.ok(format!("close_range({first}, ~0)")),
+        }
+    }
+
+    fn wipe_environment(&self) {
+        self.note("(environment strings zeroed in place)");
+    }
+
     fn cloexec_from(&self, first: u32) -> io::Result<()> {
         self.ok(format!("close_range({first}, ~0, CLOSE_RANGE_CLOEXEC)"))
     }
@@ -797,6 +821,9 @@ impl Kernel for Recorder {
         Ok(pid)
     }
 
+    /// The copy runs to its end before the parent goes on; on a real
+    /// kernel the two run at once, so the order of their lines is one the
+    /// trace picks, not one the kernel guarantees.
     fn fork_copy(&self, body: &mut dyn FnMut() -> i32) -> io::Result<i32> {
         let pid = self.pids.get() + 1;
         self.pids.set(pid);
@@ -807,13 +834,11 @@ impl Kernel for Recorder {
     }
 
     fn supervise(&self, app: i32, smaps: Option<std::fs::File>) -> io::Error {
+        if let Err(f) = super::init::seal(self, smaps.as_ref()) {
+            return io::Error::from_raw_os_error(f.errno);
+        }
         self.note(format!(
-            "seal and supervise pid {app}{}",
-            if smaps.is_some() {
-                " (keeps its smaps)"
-            } else {
-                ""
-            }
+            "supervise pid {app}: forward signals, reap, exit with its status"
         ));
         io::Error::from_raw_os_error(EXEC_RECORDED)
     }
@@ -824,6 +849,21 @@ impl Kernel for Recorder {
         self.note(format!(
             "execve({}, [{}], [{}])",
             quoted(path.to_bytes()),
+            args.join(", "),
+            env.join(", ")
+        ));
+        io::Error::from_raw_os_error(EXEC_RECORDED)
+    }
+
+    fn execvp(&self, program: &CStr, path: &[u8], argv: &[CString], envp: &[CString]) -> io::Error {
+        // The search's outcome depends on the host's files: one line for
+        // it, not a guess at which folder has the program.
+        let args: Vec<String> = argv.iter().map(|a| quoted(a.to_bytes())).collect();
+        let env: Vec<String> = envp.iter().map(|e| quoted(e.to_bytes())).collect();
+        self.note(format!(
+            "execvp({}, PATH={}, [{}], [{}])",
+            quoted(program.to_bytes()),
+            quoted(path),
             args.join(", "),
             env.join(", ")
         ));

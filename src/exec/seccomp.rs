@@ -1,5 +1,8 @@
-//! The seccomp filter, generated as classic BPF and loaded with
-//! `seccompiler::apply_filter`.
+//! The seccomp filter, generated as classic BPF (in seccompiler's
+//! instruction type) and loaded through the kernel seam
+//! (`Kernel::load_seccomp`, seccomp(SECCOMP_SET_MODE_FILTER)): the app's
+//! after the NoNewPrivs step (order.rs checks it comes first), PID 1's own
+//! in init::seal after it sets no_new_privs itself.
 //!
 //! seccompiler's own compiler lays rules out as a linear chain; the kernel
 //! runs a new filter once per syscall number when it is attached (to build

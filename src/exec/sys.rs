@@ -560,12 +560,16 @@ pub fn unshare_user_with_helper(outside: &dyn Fn() -> i32) -> io::Result<()> {
     };
     let child = nix::unistd::Pid::from_raw(fork_running(&mut helper)?);
     let unshared = nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWUSER);
-    if unshared.is_ok() {
-        nix::unistd::write(&w, b"g")?;
-    }
+    // The helper is waited for whatever happens: closing the pipe without
+    // a byte tells it to leave without writing.
+    let told = match unshared {
+        Ok(()) => nix::unistd::write(&w, b"g").map(drop),
+        Err(_) => Ok(()),
+    };
     drop(w);
     let status = nix::sys::wait::waitpid(child, None)?;
     unshared?;
+    told?;
     match status {
         nix::sys::wait::WaitStatus::Exited(_, 0) => Ok(()),
         nix::sys::wait::WaitStatus::Exited(_, code) => Err(io::Error::from_raw_os_error(code)),

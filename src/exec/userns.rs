@@ -39,15 +39,15 @@ pub fn limit_user_namespaces(k: &dyn Kernel, limit: &OwnedFd, max: u32) -> Resul
 /// the profile bound read-only. The directory stays this process's
 /// whatever namespaces it enters, and a helper forked from it that holds
 /// it writes this process's files.
-fn own_proc_dir(k: &dyn Kernel, proc: BorrowedFd) -> Result<OwnedFd, Failure> {
+pub(super) fn own_proc_dir(k: &dyn Kernel, proc: BorrowedFd) -> Result<OwnedFd, Failure> {
     k.open(Some(proc), c"self", libc::O_PATH | libc::O_DIRECTORY, 0)
         .call("open /proc/self (the host's /proc)")
 }
 
-/// One write of all of `text`: these files take a whole write or fail it
-/// with an errno; a short one, with none, would be a kernel's we do not
-/// know.
-fn write_whole(
+/// One write of all of `text`: these files (/proc and /sys ones) take a
+/// whole write or fail it with an errno; a short one, with none, would be
+/// a kernel's we do not know.
+pub(super) fn write_whole(
     k: &dyn Kernel,
     fd: BorrowedFd,
     text: &str,
@@ -61,15 +61,31 @@ fn write_whole(
     Ok(())
 }
 
-/// Write `text` to the file `name` under the directory `dir`.
-fn write_at(k: &dyn Kernel, dir: BorrowedFd, name: &str, text: &str) -> Result<(), Failure> {
-    let cname = CString::new(name).call(name)?;
+/// Write `text` to the file `name` under the directory `dir` (this
+/// process's /proc directory).
+pub(super) fn write_at(
+    k: &dyn Kernel,
+    dir: BorrowedFd,
+    name: &str,
+    text: &str,
+) -> Result<(), Failure> {
+    write_file(k, Some(dir), &format!("/proc/self/{name}"), name, text)
+}
+
+/// Open `path` (under `dir`, when given, as `shown`) for writing and
+/// write all of `text` in one write.
+pub(super) fn write_file(
+    k: &dyn Kernel,
+    dir: Option<BorrowedFd>,
+    shown: &str,
+    path: &str,
+    text: &str,
+) -> Result<(), Failure> {
+    let cpath = CString::new(path).call(shown)?;
     let fd = k
-        .open(Some(dir), &cname, libc::O_WRONLY, 0)
-        .call_with(|| format!("open /proc/self/{name}"))?;
-    write_whole(k, fd.as_fd(), text, || {
-        format!("write /proc/self/{name} {text:?}")
-    })
+        .open(dir, &cpath, libc::O_WRONLY, 0)
+        .call_with(|| format!("open {shown}"))?;
+    write_whole(k, fd.as_fd(), text, || format!("write {shown} {text:?}"))
 }
 
 /// Enter a new user namespace in which this process is `uid`/`gid`, mapped
@@ -89,14 +105,19 @@ pub fn enter_inner(
     proc: BorrowedFd,
 ) -> Result<(), Failure> {
     let (outer_uid, outer_gid) = k.effective_ids();
-    let extra: String = ranges
-        .iter()
-        .map(|r| format!("{} {} {}\n", r.inside, r.outside, r.count))
-        .collect();
-    // An id left unmapped has no map at all (the kernel then shows the
-    // overflow id, 65534); the profile gives no ranges with it.
-    let uid_map = uid.map(|uid| format!("{uid} {outer_uid} 1\n{extra}"));
-    let gid_map = gid.map(|gid| format!("{gid} {outer_gid} 1\n{extra}"));
+    // The app's id onto this process's, then the extra ranges. An id left
+    // unmapped has no map at all (the kernel then shows the overflow id,
+    // 65534); the profile gives no ranges with it.
+    let map = |inside: u32, outside: u32| {
+        let own = IdMapEntry {
+            inside,
+            outside,
+            count: 1,
+        };
+        super::idmap::text(std::iter::once(&own).chain(ranges))
+    };
+    let uid_map = uid.map(|uid| map(uid, outer_uid));
+    let gid_map = gid.map(|gid| map(gid, outer_gid));
     let me = own_proc_dir(k, proc)?;
     let maps = |deny_setgroups| {
         write_maps(
@@ -113,7 +134,8 @@ pub fn enter_inner(
         maps(true)?;
     } else {
         // The helper exits with the errno of the write that failed.
-        k.unshare_user_with_helper(&|| maps(false).map_or_else(|f| f.errno, |()| 0))
+        // (at least 1: a failure must never read as success).
+        k.unshare_user_with_helper(&|| maps(false).map_or_else(|f| f.errno.clamp(1, 255), |()| 0))
             .call(
                 "unshare(CLONE_NEWUSER), a helper outside writing /proc/self/uid_map and gid_map",
             )?;
@@ -154,29 +176,4 @@ fn write_maps(
         Some(m) => write_at(k, dir, "gid_map", m),
         None => Ok(()),
     }
-}
-
-/// A new time namespace for the children created from now on, with the
-/// monotonic and boottime clocks moved by the given offsets (written
-/// through the host's /proc, `proc`).
-pub fn new_time_namespace(
-    k: &dyn Kernel,
-    monotonic_ms: i64,
-    boottime_ms: i64,
-    proc: BorrowedFd,
-) -> Result<(), Failure> {
-    let me = own_proc_dir(k, proc)?;
-    k.unshare(nix::sched::CloneFlags::from_bits_retain(
-        libc::CLONE_NEWTIME,
-    ))
-    .call("unshare(CLONE_NEWTIME)")?;
-    let line = |clock: &str, ms: i64| {
-        format!(
-            "{clock} {} {}\n",
-            ms.div_euclid(1000),
-            ms.rem_euclid(1000) * 1_000_000
-        )
-    };
-    let offsets = line("monotonic", monotonic_ms) + &line("boottime", boottime_ms);
-    write_at(k, me.as_fd(), "timens_offsets", &offsets)
 }
