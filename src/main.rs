@@ -32,6 +32,10 @@ enum Command {
         /// (for an app's profile, whose words after `--` are its arguments).
         #[arg(long)]
         command: bool,
+        /// Write the run's events as JSON lines to this open descriptor
+        /// (started, setup-failed, exited; docs/cli.md).
+        #[arg(long, value_name = "FD")]
+        status_fd: Option<i32>,
         /// Arguments for the profile's command, or the command to run (see
         /// the profile's `arguments`, and --command).
         #[arg(last = true)]
@@ -240,8 +244,22 @@ fn main() -> ExitCode {
         Command::Run {
             profile,
             command,
+            status_fd,
             args,
-        } => plan_then(&profile, command, args, Then::Run, &vars, &host),
+        } => {
+            let status = match status_fd.map(sandbox::exec::sys::status_descriptor) {
+                None => None,
+                Some(Ok(f)) => Some(sandbox::exec::Status::new(f)),
+                Some(Err(e)) => {
+                    eprintln!(
+                        "sandbox: error: --status-fd {}: {e}: give a descriptor open for writing, e.g. --status-fd 3 3>status.jsonl",
+                        status_fd.unwrap_or_default()
+                    );
+                    return ExitCode::from(SETUP_FAILED);
+                }
+            };
+            plan_then(&profile, command, args, Then::Run(status), &vars, &host)
+        }
     }
 }
 
@@ -250,8 +268,8 @@ enum Then {
     /// Print it (`sandbox plan`), as JSON with `json`, as the system calls
     /// it makes with `calls`.
     Show { json: bool, calls: bool },
-    /// Run it (`sandbox run`).
-    Run,
+    /// Run it (`sandbox run`), its events to the status stream if given.
+    Run(Option<sandbox::exec::Status>),
 }
 
 /// `sandbox plan` and `sandbox run`: load, compile, show the diagnostics,
@@ -270,7 +288,12 @@ fn plan_then(
     };
     let (loaded, p) = match compiled(profile, &inv, vars, host) {
         Ok(v) => v,
-        Err(code) => return code,
+        Err(code) => {
+            if let Then::Run(Some(s)) = &then {
+                s.profile_failed(SETUP_FAILED);
+            }
+            return code;
+        }
     };
     print_diags(&loaded, &loaded.diags);
     print_diags(&loaded, &p.warnings);
@@ -294,13 +317,17 @@ fn plan_then(
             }
             ExitCode::SUCCESS
         }
-        Then::Run => {
+        Then::Run(status) => {
             // Said before anything starts (pasta, the D-Bus proxy).
             if let Some(d) = missing {
                 print_diags(&loaded, &[d]);
+                if let Some(s) = &status {
+                    s.profile_failed(NOT_FOUND);
+                }
                 return ExitCode::from(NOT_FOUND);
             }
-            ExitCode::from(sandbox::exec::run(&p, &caller()))
+            let caller = sandbox::exec::Caller { status, ..caller() };
+            ExitCode::from(sandbox::exec::run(&p, &caller))
         }
     }
 }
@@ -331,5 +358,6 @@ fn compiled(
 fn caller() -> sandbox::exec::Caller {
     sandbox::exec::Caller {
         env: std::env::vars_os().collect(),
+        status: None,
     }
 }

@@ -577,6 +577,7 @@ fn trace_caller() -> sandbox::exec::Caller {
         .into_iter()
         .map(|(k, v)| (k.into(), v.into()))
         .collect(),
+        status: None,
     }
 }
 

@@ -29,6 +29,7 @@ mod record;
 mod report;
 mod resident;
 pub mod seccomp;
+mod status;
 mod steps;
 pub mod sys;
 mod timens;
@@ -72,7 +73,11 @@ pub struct Caller {
     /// The caller's environment: what the app's is made from (see
     /// [`Action::Environment`]) and where the session bus is.
     pub env: Vec<(OsString, OsString)>,
+    /// Where `--status-fd` asks for the events of the run.
+    pub status: Option<Status>,
 }
+
+pub use status::Stream as Status;
 
 impl Caller {
     /// A variable of the caller's environment, if set.
@@ -90,6 +95,9 @@ pub fn run(plan: &Plan, caller: &Caller) -> u8 {
         Ok(code) => code,
         Err(e) => {
             eprint!("{}", report::message(plan, &e));
+            if let Some(s) = &caller.status {
+                s.setup_failed(plan, &e);
+            }
             report::exit_code(plan, &e)
         }
     }
@@ -104,7 +112,10 @@ fn launch(plan: &Plan, caller: &Caller) -> Result<u8, StepError> {
     let host = HostSide::start(&steps, caller)?;
     let child = spawn(plan, &steps, caller, &host)?;
     let made = parent_steps(&steps, caller, &host, &child)?;
-    Ok(finish(plan, &steps, host, child, made))
+    if let Some(s) = &caller.status {
+        s.started(child.pid.as_raw());
+    }
+    Ok(finish(plan, &steps, caller, host, child, made))
 }
 
 /// The launcher's steps before the child exists: joins first (the user
@@ -331,7 +342,14 @@ fn parent_steps(
 
 /// Supervise the child to its end, undo what the launcher made, and turn
 /// the end into the exit code.
-fn finish(plan: &Plan, steps: &Steps, host: HostSide, child: Spawned, mut made: Made) -> u8 {
+fn finish(
+    plan: &Plan,
+    steps: &Steps,
+    caller: &Caller,
+    host: HostSide,
+    child: Spawned,
+    mut made: Made,
+) -> u8 {
     let (status, timed_out) = supervise(
         child.pid,
         &child.signals,
@@ -359,22 +377,36 @@ fn finish(plan: &Plan, steps: &Steps, host: HostSide, child: Spawned, mut made: 
         // The setup failed: nothing it kept stays.
         drop(kept);
         eprint!("{}", report::message(plan, &e));
+        if let Some(s) = &caller.status {
+            s.setup_failed(plan, &e);
+        }
         return report::exit_code(plan, &e);
     }
     kept.stay();
     drop(child.go);
-    if timed_out {
-        return TIMED_OUT;
-    }
     if matches!(status, WaitStatus::Signaled(_, Signal::SIGSYS, _)) && steps.shape.init {
-        eprintln!(
-            "sandbox: error: the sandbox's PID 1 made a system call its own filter refuses, which ended the sandbox (a bug in sandbox: please report it)"
-        );
+        let message = "the sandbox's PID 1 made a system call its own filter refuses, which ended the sandbox (a bug in sandbox: please report it)";
+        eprintln!("sandbox: error: {message}");
+        if let Some(s) = &caller.status {
+            s.sandbox_failed(message, SETUP_FAILED);
+        }
         return SETUP_FAILED;
     }
-    init::status_code(status)
-        .unwrap_or(SETUP_FAILED.into())
-        .clamp(0, 255) as u8
+    let code = match timed_out {
+        true => TIMED_OUT,
+        false => init::status_code(status)
+            .unwrap_or(SETUP_FAILED.into())
+            .clamp(0, 255) as u8,
+    };
+    if let Some(s) = &caller.status {
+        let (exit, signal) = match status {
+            WaitStatus::Exited(_, c) => (Some(c), None),
+            WaitStatus::Signaled(_, sig, _) => (None, Some(sig as i32)),
+            _ => (None, None),
+        };
+        s.exited(exit, signal, timed_out, code);
+    }
+    code
 }
 
 fn set_nonblocking(fd: &OwnedFd) {

@@ -767,3 +767,25 @@ pub fn interface_up(name: &CStr) -> io::Result<()> {
     check(unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCSIFFLAGS, &req) } as libc::c_long)
         .map(drop)
 }
+
+/// The descriptor `--status-fd` names, taken over: it must be open for
+/// writing, and not one of standard input, output or error (which stay
+/// the app's). Made close-on-exec, so that only the launcher holds it.
+pub fn status_descriptor(fd: RawFd) -> io::Result<std::fs::File> {
+    use nix::fcntl::{FcntlArg, FdFlag, OFlag, fcntl};
+    if fd < 3 {
+        return Err(io::Error::from_raw_os_error(libc::EBADF));
+    }
+    // SAFETY: the descriptor is only borrowed for the checks below, while
+    // this function runs; nothing else closes it meanwhile (one thread).
+    let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
+    let mode = OFlag::from_bits_truncate(fcntl(borrowed, FcntlArg::F_GETFL)?) & OFlag::O_ACCMODE;
+    if mode != OFlag::O_WRONLY && mode != OFlag::O_RDWR {
+        return Err(io::Error::from_raw_os_error(libc::EBADF));
+    }
+    fcntl(borrowed, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC))?;
+    // SAFETY: the caller gave this descriptor to sandbox for its status
+    // stream (--status-fd): it is open (F_GETFL succeeded) and nothing
+    // else in this process owns it, so the File may own and close it.
+    Ok(std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) }))
+}
