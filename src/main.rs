@@ -36,6 +36,10 @@ enum Command {
         /// (started, setup-failed, exited; docs/cli.md).
         #[arg(long, value_name = "FD")]
         status_fd: Option<i32>,
+        /// A name for this sandbox, shown by `sandbox ps` (letters, digits,
+        /// '.', '_', '-'; at most 64).
+        #[arg(long, value_parser = sandbox_name)]
+        name: Option<String>,
         /// Arguments for the profile's command, or the command to run (see
         /// the profile's `arguments`, and --command).
         #[arg(last = true)]
@@ -64,6 +68,12 @@ enum Command {
     },
     /// List the profiles on the search path, with their descriptions.
     Profiles,
+    /// List your running sandboxes (root: everyone's).
+    Ps {
+        /// One JSON array of the entries (format in docs/cli.md).
+        #[arg(long)]
+        json: bool,
+    },
     /// Write a desktop launcher (~/.local/share/applications) that starts the
     /// app through its profile; with --remove, take it away again.
     DesktopEntry {
@@ -241,10 +251,12 @@ fn main() -> ExitCode {
             );
             ExitCode::SUCCESS
         }
+        Command::Ps { json } => ps(json),
         Command::Run {
             profile,
             command,
             status_fd,
+            name,
             args,
         } => {
             let status = match status_fd.map(sandbox::exec::sys::status_descriptor) {
@@ -258,7 +270,14 @@ fn main() -> ExitCode {
                     return ExitCode::from(SETUP_FAILED);
                 }
             };
-            plan_then(&profile, command, args, Then::Run(status), &vars, &host)
+            plan_then(
+                &profile,
+                command,
+                args,
+                Then::Run(status, name),
+                &vars,
+                &host,
+            )
         }
     }
 }
@@ -269,7 +288,7 @@ enum Then {
     /// it makes with `calls`.
     Show { json: bool, calls: bool },
     /// Run it (`sandbox run`), its events to the status stream if given.
-    Run(Option<sandbox::exec::Status>),
+    Run(Option<sandbox::exec::Status>, Option<String>),
 }
 
 /// `sandbox plan` and `sandbox run`: load, compile, show the diagnostics,
@@ -289,7 +308,7 @@ fn plan_then(
     let (loaded, p) = match compiled(profile, &inv, vars, host) {
         Ok(v) => v,
         Err(code) => {
-            if let Then::Run(Some(s)) = &then {
+            if let Then::Run(Some(s), _) = &then {
                 s.profile_failed(SETUP_FAILED);
             }
             return code;
@@ -317,7 +336,7 @@ fn plan_then(
             }
             ExitCode::SUCCESS
         }
-        Then::Run(status) => {
+        Then::Run(status, name) => {
             // Said before anything starts (pasta, the D-Bus proxy).
             if let Some(d) = missing {
                 print_diags(&loaded, &[d]);
@@ -326,7 +345,11 @@ fn plan_then(
                 }
                 return ExitCode::from(NOT_FOUND);
             }
-            let caller = sandbox::exec::Caller { status, ..caller() };
+            let caller = sandbox::exec::Caller {
+                status,
+                name,
+                ..caller()
+            };
             ExitCode::from(sandbox::exec::run(&p, &caller))
         }
     }
@@ -359,5 +382,76 @@ fn caller() -> sandbox::exec::Caller {
     sandbox::exec::Caller {
         env: std::env::vars_os().collect(),
         status: None,
+        name: None,
     }
+}
+
+/// `--name`: what `sandbox ps` can show in a column and a file name.
+fn sandbox_name(s: &str) -> Result<String, String> {
+    let ok = !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+        && !s.starts_with('.');
+    match ok {
+        true => Ok(s.to_string()),
+        false => {
+            Err("a name is 1 to 64 letters, digits, '.', '_' or '-', not starting with '.'".into())
+        }
+    }
+}
+
+/// `sandbox ps`: the caller's running sandboxes, stale entries removed.
+fn ps(json: bool) -> ExitCode {
+    use sandbox::exec::state;
+    let euid = nix::unistd::geteuid().as_raw();
+    let folders = match euid {
+        0 => state::all_folders(),
+        _ => state::folder(euid, std::env::var_os("XDG_RUNTIME_DIR").as_deref())
+            .into_iter()
+            .collect(),
+    };
+    // Root removes stale entries only in its own folder: in a user's, a
+    // folder swapped for a link between the listing and the unlink would
+    // have root remove a file elsewhere.
+    let own = state::folder(euid, std::env::var_os("XDG_RUNTIME_DIR").as_deref());
+    let entries: Vec<state::Entry> = folders
+        .iter()
+        .flat_map(|f| state::list(f, Some(f) == own.as_ref()))
+        .collect();
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&entries).expect("entries serialize")
+        );
+        return ExitCode::SUCCESS;
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    println!(
+        "{:<22} {:<16} {:<14} {:>7} {:>7} {:>6} {:>8}  COMMAND",
+        "ID", "NAME", "PROFILE", "PID", "CHILD", "UID", "AGE"
+    );
+    for e in entries {
+        let age = now.saturating_sub(e.started);
+        let age = match age {
+            a if a < 120 => format!("{a}s"),
+            a if a < 7200 => format!("{}m", a / 60),
+            a => format!("{}h", a / 3600),
+        };
+        println!(
+            "{:<22} {:<16} {:<14} {:>7} {:>7} {:>6} {:>8}  {}",
+            e.id,
+            e.name.as_deref().unwrap_or("-"),
+            e.profile,
+            e.launcher,
+            e.child,
+            e.uid,
+            age,
+            e.command.join(" ")
+        );
+    }
+    ExitCode::SUCCESS
 }

@@ -578,6 +578,7 @@ fn trace_caller() -> sandbox::exec::Caller {
         .map(|(k, v)| (k.into(), v.into()))
         .collect(),
         status: None,
+        name: None,
     }
 }
 

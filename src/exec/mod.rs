@@ -29,6 +29,7 @@ mod record;
 mod report;
 mod resident;
 pub mod seccomp;
+pub mod state;
 mod status;
 mod steps;
 pub mod sys;
@@ -75,6 +76,8 @@ pub struct Caller {
     pub env: Vec<(OsString, OsString)>,
     /// Where `--status-fd` asks for the events of the run.
     pub status: Option<Status>,
+    /// The name `--name` gives the sandbox (in its `sandbox ps` entry).
+    pub name: Option<String>,
 }
 
 pub use status::Stream as Status;
@@ -113,8 +116,10 @@ fn launch(plan: &Plan, caller: &Caller) -> Result<u8, StepError> {
     let child = spawn(plan, &steps, caller, &host)?;
     let made = parent_steps(&steps, caller, &host, &child)?;
     if let Some(s) = &caller.status {
-        s.started(child.pid.as_raw());
+        s.started(child.pid.as_raw(), &child.namespaces);
     }
+    // Removed when dropped, at the end of `launch`: after the sandbox.
+    let _entry = write_entry(plan, caller, &child);
     Ok(finish(plan, &steps, caller, host, child, made))
 }
 
@@ -203,6 +208,9 @@ struct Spawned {
     signals: SignalFd,
     /// The launcher adopts what the app leaves behind (no pid namespace).
     subreaper: bool,
+    /// The child's namespaces (kind: inode), read while it waits to be
+    /// released: later its ids change and its /proc files are not ours.
+    namespaces: std::collections::BTreeMap<String, u64>,
 }
 
 fn spawn(
@@ -247,12 +255,14 @@ fn spawn(
         Err(e) => return Err(StepError::new(at_spawn, e, "clone")),
     };
     drop((go_r, report_w));
+    let namespaces = status::namespaces_of(pid.as_raw());
     let spawned = |signals| Spawned {
         pid,
         go: go_w,
         report: report_r,
         signals,
         subreaper,
+        namespaces,
     };
     // Where the app shares our user namespace and sees our pid (no user or
     // pid namespace), it must not ptrace the launcher, which holds no
@@ -338,6 +348,46 @@ fn parent_steps(
         }
     }
     Ok(made)
+}
+
+/// The sandbox's entry for `sandbox ps`, if the caller has a state folder.
+fn write_entry(plan: &Plan, caller: &Caller, child: &Spawned) -> Option<state::Written> {
+    let euid = nix::unistd::geteuid().as_raw();
+    let folder = state::folder(euid, caller.var("XDG_RUNTIME_DIR"))?;
+    let launcher = std::process::id() as i32;
+    let launcher_start = state::start_time(launcher)?;
+    let command = plan
+        .steps
+        .iter()
+        .find_map(|s| match &s.action {
+            crate::plan::Action::Exec { argv } => Some(
+                argv.iter()
+                    .map(|a| {
+                        crate::plan::bytes_text(std::os::unix::ffi::OsStrExt::as_bytes(
+                            a.as_os_str(),
+                        ))
+                    })
+                    .collect(),
+            ),
+            _ => None,
+        })
+        .unwrap_or_default();
+    let entry = state::Entry {
+        id: format!("{launcher}-{launcher_start}"),
+        name: caller.name.clone(),
+        profile: plan.profile.clone(),
+        command,
+        uid: nix::unistd::getuid().as_raw(),
+        launcher,
+        launcher_start,
+        child: child.pid.as_raw(),
+        started: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default(),
+        namespaces: child.namespaces.clone(),
+    };
+    state::write(&folder, euid, &entry)
 }
 
 /// Supervise the child to its end, undo what the launcher made, and turn

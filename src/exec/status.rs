@@ -12,6 +12,18 @@ use crate::plan::{NsKind, Plan};
 use serde_json::{Value, json};
 use std::io::Write;
 
+/// The namespaces of process `pid`: kind, inode number.
+pub fn namespaces_of(pid: i32) -> std::collections::BTreeMap<String, u64> {
+    NsKind::ALL
+        .into_iter()
+        .filter_map(|k| {
+            use std::os::unix::fs::MetadataExt;
+            let m = std::fs::metadata(format!("/proc/{pid}/ns/{}", k.proc_name())).ok()?;
+            Some((k.key().to_string(), m.ino()))
+        })
+        .collect()
+}
+
 /// The caller's status descriptor.
 pub struct Stream(std::fs::File);
 
@@ -30,15 +42,7 @@ impl Stream {
 
     /// The child exists, its namespaces made and the launcher's steps
     /// done; what follows is `setup-failed` or `exited`.
-    pub fn started(&self, child: i32) {
-        let namespaces: serde_json::Map<String, Value> = NsKind::ALL
-            .into_iter()
-            .filter_map(|k| {
-                use std::os::unix::fs::MetadataExt;
-                let m = std::fs::metadata(format!("/proc/{child}/ns/{}", k.proc_name())).ok()?;
-                Some((k.key().to_string(), json!(m.ino())))
-            })
-            .collect();
+    pub fn started(&self, child: i32, namespaces: &std::collections::BTreeMap<String, u64>) {
         self.event(json!({
             "event": "started",
             "launcher": std::process::id(),
