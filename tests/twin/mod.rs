@@ -1310,7 +1310,9 @@ pub fn tool_pid(pid: u32) -> u32 {
                 std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
                 && let Some(c) = children.split_whitespace().next()
             {
-                return c.parse().unwrap();
+                // runuser may run the command under a child of its own
+                // (with a PAM session): the tool is below that one.
+                return tool_pid(c.parse().unwrap());
             }
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
