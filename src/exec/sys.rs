@@ -182,16 +182,36 @@ pub fn open_in_root(root: BorrowedFd, path: &CStr, flags: i32, mode: u32) -> io:
         mode: mode as u64,
         resolve: RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
     };
-    // SAFETY: how is a valid open_how of the size passed.
-    fd(unsafe {
-        libc::syscall(
-            libc::SYS_openat2,
-            root.as_raw_fd(),
-            path.as_ptr(),
-            &how as *const OpenHow,
-            std::mem::size_of::<OpenHow>(),
-        )
-    })
+    openat2(root, path, &how)
+}
+
+/// How often openat2 is asked again when it says EAGAIN: with
+/// RESOLVE_IN_ROOT or RESOLVE_BENEATH, a `..` in the path (a symbolic
+/// link's target) is refused that way whenever anything was renamed or
+/// mounted anywhere on the machine during the lookup, which the kernel
+/// cannot tell from an attack; openat2(2) says to try again.
+const OPENAT2_TRIES: usize = 64;
+
+fn openat2(dir: BorrowedFd, path: &CStr, how: &OpenHow) -> io::Result<OwnedFd> {
+    let mut tries = OPENAT2_TRIES;
+    loop {
+        // SAFETY: `how` is a valid open_how of the size passed and `path`
+        // a C string, both outliving the call; `dir` is open (borrowed);
+        // the descriptor returned is taken by `fd`.
+        let r = fd(unsafe {
+            libc::syscall(
+                libc::SYS_openat2,
+                dir.as_raw_fd(),
+                path.as_ptr(),
+                how as *const OpenHow,
+                std::mem::size_of::<OpenHow>(),
+            )
+        });
+        match r {
+            Err(e) if e.raw_os_error() == Some(libc::EAGAIN) && tries > 1 => tries -= 1,
+            r => return r,
+        }
+    }
 }
 
 pub const RESOLVE_NO_SYMLINKS: u64 = 0x04;
@@ -205,16 +225,7 @@ pub fn open_beneath(dir: BorrowedFd, path: &CStr, flags: i32) -> io::Result<Owne
         mode: 0,
         resolve: RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
     };
-    // SAFETY: how is a valid open_how of the size passed.
-    fd(unsafe {
-        libc::syscall(
-            libc::SYS_openat2,
-            dir.as_raw_fd(),
-            path.as_ptr(),
-            &how as *const OpenHow,
-            std::mem::size_of::<OpenHow>(),
-        )
-    })
+    openat2(dir, path, &how)
 }
 
 pub fn pivot_root(new_root: &CStr, put_old: &CStr) -> io::Result<()> {
