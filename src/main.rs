@@ -68,6 +68,16 @@ enum Command {
     },
     /// List the profiles on the search path, with their descriptions.
     Profiles,
+    /// Stop a running sandbox (by the ID or NAME `sandbox ps` shows): SIGNAL
+    /// (default TERM) to its launcher, which passes it to the app; KILL
+    /// after TIMEOUT seconds (default 10).
+    Stop {
+        sandbox: String,
+        #[arg(long, default_value = "TERM")]
+        signal: String,
+        #[arg(long, default_value_t = 10.0)]
+        timeout: f64,
+    },
     /// List your running sandboxes (root: everyone's).
     Ps {
         /// One JSON array of the entries (format in docs/cli.md).
@@ -252,6 +262,11 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Ps { json } => ps(json),
+        Command::Stop {
+            sandbox,
+            signal,
+            timeout,
+        } => stop(&sandbox, &signal, timeout),
         Command::Run {
             profile,
             command,
@@ -401,8 +416,9 @@ fn sandbox_name(s: &str) -> Result<String, String> {
     }
 }
 
-/// `sandbox ps`: the caller's running sandboxes, stale entries removed.
-fn ps(json: bool) -> ExitCode {
+/// The caller's running sandboxes (root: everyone's), stale entries of
+/// its own removed.
+fn running() -> Vec<sandbox::exec::state::Entry> {
     use sandbox::exec::state;
     let euid = nix::unistd::geteuid().as_raw();
     let folders = match euid {
@@ -415,10 +431,85 @@ fn ps(json: bool) -> ExitCode {
     // folder swapped for a link between the listing and the unlink would
     // have root remove a file elsewhere.
     let own = state::folder(euid, std::env::var_os("XDG_RUNTIME_DIR").as_deref());
-    let entries: Vec<state::Entry> = folders
+    folders
         .iter()
         .flat_map(|f| state::list(f, Some(f) == own.as_ref()))
+        .collect()
+}
+
+/// `sandbox stop`: the signal to the launcher (which forwards it to the
+/// app, and ends the sandbox with KILL at a second TERM), KILL after the
+/// timeout; returns once the launcher is gone, and with it the sandbox.
+fn stop(which: &str, signal: &str, timeout: f64) -> ExitCode {
+    use nix::sys::signal::{Signal, kill};
+    use sandbox::exec::state;
+    let name = signal.trim_start_matches("SIG").to_ascii_uppercase();
+    let Ok(sig) = format!("SIG{name}").parse::<Signal>() else {
+        eprintln!(
+            "sandbox: error: --signal {signal}: not a signal name (e.g. TERM, INT, HUP, KILL)"
+        );
+        return ExitCode::from(SETUP_FAILED);
+    };
+    if !(0.0..=86400.0).contains(&timeout) {
+        eprintln!("sandbox: error: --timeout {timeout}: give seconds, 0 to 86400");
+        return ExitCode::from(SETUP_FAILED);
+    }
+    let matching: Vec<state::Entry> = running()
+        .into_iter()
+        .filter(|e| e.id == which || e.name.as_deref() == Some(which))
         .collect();
+    let e = match matching.as_slice() {
+        [e] => e.clone(),
+        [] => {
+            eprintln!(
+                "sandbox: error: no running sandbox of yours is {which:?} (sandbox ps lists them)"
+            );
+            return ExitCode::from(1);
+        }
+        more => {
+            let ids: Vec<&str> = more.iter().map(|e| e.id.as_str()).collect();
+            eprintln!(
+                "sandbox: error: {} sandboxes are named {which:?}: give one of their IDs: {}",
+                more.len(),
+                ids.join(" ")
+            );
+            return ExitCode::from(1);
+        }
+    };
+    // The pid is the launcher's only while it runs with the recorded start
+    // time: checked just before each signal, so that a reused pid is never
+    // signalled.
+    let launcher = nix::unistd::Pid::from_raw(e.launcher);
+    let same = || state::runs(e.launcher, e.launcher_start);
+    if same() {
+        let _ = kill(launcher, sig);
+    }
+    let until = std::time::Instant::now() + std::time::Duration::from_secs_f64(timeout);
+    while same() && std::time::Instant::now() < until {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    if same() {
+        let _ = kill(launcher, Signal::SIGKILL);
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while same() && std::time::Instant::now() < until {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+    if same() {
+        eprintln!(
+            "sandbox: error: sandbox {} (launcher {}) did not end",
+            e.id, e.launcher
+        );
+        return ExitCode::from(1);
+    }
+    // Killed, the launcher had no chance to remove its entry: stale now.
+    let _ = running();
+    ExitCode::SUCCESS
+}
+
+/// `sandbox ps`: the caller's running sandboxes, stale entries removed.
+fn ps(json: bool) -> ExitCode {
+    let entries = running();
     if json {
         println!(
             "{}",

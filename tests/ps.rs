@@ -173,3 +173,109 @@ both!(a_bad_name_is_an_error_at_the_argument, |who| {
 });
 
 use std::path::Path;
+
+both!(stop_ends_a_sandbox_by_name, |who| {
+    let rt = runtime(who);
+    let name = format!("stop-{}", std::process::id());
+    let Some(mut child) = start(who, &rt, &name) else {
+        return;
+    };
+    let e = listed(who, &rt, &name).expect("the running sandbox is listed");
+    let sandbox_pid = e["child"].as_u64().unwrap();
+    let out = cmd(who, &rt)
+        .unwrap()
+        .args(["stop", &name, "--timeout", "5"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // `sleep` gets TERM from the launcher and ends; so does the sandbox.
+    let status = child.wait().unwrap();
+    assert!(!status.success() || status.code().is_some());
+    assert!(!Path::new(&format!("/proc/{sandbox_pid}")).exists() || comm(sandbox_pid) != "sandbox");
+    assert!(ps(who, &rt).iter().all(|e| e["name"] != name.as_str()));
+    assert_eq!(entries_in(who, &rt, &name), Vec::<String>::new());
+    // Nothing of that name runs now.
+    let out = cmd(who, &rt)
+        .unwrap()
+        .args(["stop", &name])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no running sandbox"),
+        "{}",
+        stderr(&out)
+    );
+});
+
+// An entry is only a claim: one planted in a user's folder (their app may
+// write it, where a profile binds the runtime folder) that names a process
+// of another user's is not listed, and root's `sandbox stop` does not
+// signal it. Control: the same entry in root's own folder, naming root's
+// process, is listed (the listing does read what is planted).
+#[test]
+fn a_planted_entry_cannot_name_another_users_process() {
+    if !is_root() {
+        to_stderr("SKIPPED: a_planted_entry_cannot_name_another_users_process needs root");
+        return;
+    }
+    let Some(user) = test_user() else {
+        to_stderr(
+            "SKIPPED: a_planted_entry_cannot_name_another_users_process needs SANDBOX_TEST_USER",
+        );
+        return;
+    };
+    let me = std::process::id() as i32;
+    let start = std::fs::read_to_string(format!("/proc/{me}/stat")).unwrap();
+    let start: u64 = start[start.rfind(')').unwrap() + 1..]
+        .split_whitespace()
+        .nth(19)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let entry = |uid: u32, name: &str| {
+        format!(
+            r#"{{"id":"{me}-{start}","name":"{name}","profile":"default","command":["x"],"uid":{uid},"launcher":{me},"launcher_start":{start},"child":{me},"started":0,"namespaces":{{}}}}"#
+        )
+    };
+    // The user's folder: /run/user/UID/sandbox as root's ps reads it.
+    let folder = format!("/run/user/{}/sandbox", user.uid);
+    let made_run_user = !Path::new(&format!("/run/user/{}", user.uid)).exists();
+    std::fs::create_dir_all(&folder).unwrap();
+    for d in [format!("/run/user/{}", user.uid), folder.clone()] {
+        std::os::unix::fs::chown(&d, Some(user.uid), Some(user.gid)).unwrap();
+    }
+    let planted = format!("{folder}/{me}-{start}.json");
+    std::fs::write(&planted, entry(user.uid, "planted")).unwrap();
+    std::os::unix::fs::chown(&planted, Some(user.uid), Some(user.gid)).unwrap();
+    // It names root's process (this test) as the user's launcher.
+    let listed = ok(Command::new(binary())
+        .args(["ps", "--json"])
+        .output()
+        .unwrap());
+    assert!(!listed.contains("\"planted\""), "{listed}");
+    let out = Command::new(binary())
+        .args(["stop", "planted", "--timeout", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    // Control: the same claim, true, in root's own folder.
+    std::fs::create_dir_all("/run/sandbox").unwrap();
+    std::fs::set_permissions(
+        "/run/sandbox",
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .unwrap();
+    let control = format!("/run/sandbox/{me}-{start}.json");
+    std::fs::write(&control, entry(0, "control")).unwrap();
+    let listed = ok(Command::new(binary())
+        .args(["ps", "--json"])
+        .output()
+        .unwrap());
+    let _ = std::fs::remove_file(&control);
+    let _ = std::fs::remove_file(&planted);
+    if made_run_user {
+        let _ = std::fs::remove_dir_all(format!("/run/user/{}", user.uid));
+    }
+    assert!(listed.contains("\"control\""), "{listed}");
+}

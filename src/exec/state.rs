@@ -155,14 +155,46 @@ pub fn write(path: &std::path::Path, euid: u32, entry: &Entry) -> Option<Written
     }
 }
 
-/// Whether `e`'s launcher still runs: the same pid with the same start.
+/// Whether process `pid` runs (a zombie has ended) and started at `start`.
+pub fn runs(pid: i32, start: u64) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    let Some(rest) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
+        return false;
+    };
+    let mut fields = rest.split_whitespace();
+    let state = fields.next();
+    let started = fields.nth(18).and_then(|f| f.parse::<u64>().ok());
+    !matches!(state, Some("Z" | "X")) && started == Some(start)
+}
+
+/// Whether `e`'s launcher still runs: the same pid with the same start,
+/// and the user the entry names (an entry planted in a user's folder
+/// cannot name another user's process, for root's `sandbox stop` to end).
 fn alive(e: &Entry) -> bool {
-    start_time(e.launcher) == Some(e.launcher_start)
+    runs(e.launcher, e.launcher_start) && real_uid(e.launcher) == Some(e.uid)
+}
+
+/// The real uid of process `pid` (/proc/PID/status).
+fn real_uid(pid: i32) -> Option<u32> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("Uid:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// The running sandboxes in the folder at `path`; stale entries (their
 /// launcher gone) are removed when `clean`, unreadable ones skipped.
 pub fn list(path: &std::path::Path, clean: bool) -> Vec<Entry> {
+    use std::os::unix::fs::MetadataExt;
+    // Not followed: the folder is a real one, and its owner is the only
+    // user its entries may name.
+    let Ok(owner) = std::fs::symlink_metadata(path).map(|m| (m.is_dir(), m.uid())) else {
+        return vec![];
+    };
+    let (true, owner) = owner else {
+        return vec![];
+    };
     let Ok(dir) = std::fs::read_dir(path) else {
         return vec![];
     };
@@ -185,7 +217,10 @@ pub fn list(path: &std::path::Path, clean: bool) -> Vec<Entry> {
         let Ok(e) = serde_json::from_slice::<Entry>(&text) else {
             continue;
         };
-        if alive(&e) && name == OsString::from(format!("{}.json", e.id)).as_os_str() {
+        if e.uid == owner
+            && alive(&e)
+            && name == OsString::from(format!("{}.json", e.id)).as_os_str()
+        {
             v.push(e);
         } else if clean {
             let _ = std::fs::remove_file(d.path());
