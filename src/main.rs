@@ -421,16 +421,14 @@ fn sandbox_name(s: &str) -> Result<String, String> {
 fn running() -> Vec<sandbox::exec::state::Entry> {
     use sandbox::exec::state;
     let euid = nix::unistd::geteuid().as_raw();
+    let own = state::folder(euid, std::env::var_os("XDG_RUNTIME_DIR").as_deref());
     let folders = match euid {
         0 => state::all_folders(),
-        _ => state::folder(euid, std::env::var_os("XDG_RUNTIME_DIR").as_deref())
-            .into_iter()
-            .collect(),
+        _ => own.iter().cloned().collect(),
     };
     // Root removes stale entries only in its own folder: in a user's, a
     // folder swapped for a link between the listing and the unlink would
     // have root remove a file elsewhere.
-    let own = state::folder(euid, std::env::var_os("XDG_RUNTIME_DIR").as_deref());
     folders
         .iter()
         .flat_map(|f| state::list(f, Some(f) == own.as_ref()))
@@ -481,16 +479,16 @@ fn stop(which: &str, signal: &str, timeout: f64) -> ExitCode {
     // signalled.
     let launcher = nix::unistd::Pid::from_raw(e.launcher);
     let same = || state::runs(e.launcher, e.launcher_start);
-    if same() {
+    // `sig`, then KILL if it is still there after `timeout`; KILL gets 5 s.
+    for (sig, wait) in [
+        (sig, std::time::Duration::from_secs_f64(timeout)),
+        (Signal::SIGKILL, std::time::Duration::from_secs(5)),
+    ] {
+        if !same() {
+            break;
+        }
         let _ = kill(launcher, sig);
-    }
-    let until = std::time::Instant::now() + std::time::Duration::from_secs_f64(timeout);
-    while same() && std::time::Instant::now() < until {
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    if same() {
-        let _ = kill(launcher, Signal::SIGKILL);
-        let until = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let until = std::time::Instant::now() + wait;
         while same() && std::time::Instant::now() < until {
             std::thread::sleep(std::time::Duration::from_millis(20));
         }

@@ -216,6 +216,24 @@ fn all_profiles() -> Vec<(String, Location)> {
     v
 }
 
+/// A profile as the golden files see it: loaded, validated on its fake
+/// host, and the command line they compile it with (its own command, or
+/// /bin/true standing in).
+fn golden_input(loc: Location) -> (Loaded, FakeHost, Invocation) {
+    let mut l = profile::load(loc, &search());
+    let host = host_for(&l);
+    profile::validate(&mut l, &vars(), &host);
+    let inv = Invocation {
+        command: if l.profile.command.is_some() {
+            vec![]
+        } else {
+            vec!["/bin/true".into()]
+        },
+        ..Invocation::default()
+    };
+    (l, host, inv)
+}
+
 #[test]
 fn golden_plans() {
     // Relative example paths keep the origins in the golden files stable.
@@ -223,19 +241,9 @@ fn golden_plans() {
     let update = std::env::var("UPDATE_GOLDEN").is_ok();
     let mut failures = vec![];
     for (name, loc) in all_profiles() {
-        let mut l = profile::load(loc.clone(), &search());
-        let host = host_for(&l);
-        profile::validate(&mut l, &vars(), &host);
+        let (l, host, inv) = golden_input(loc);
         let diags = render(&l, &l.diags);
         assert!(!l.has_errors(), "{name} does not validate:\n{diags}");
-        let inv = Invocation {
-            command: if l.profile.command.is_some() {
-                vec![]
-            } else {
-                vec!["/bin/true".into()]
-            },
-            ..Invocation::default()
-        };
         let text = match plan::compile(&l, &host, &inv) {
             Ok(p) => {
                 assert_eq!(plan::check_order(&p), Ok(()), "{name}");
@@ -594,17 +602,7 @@ fn golden_call_traces() {
     let mut failures = vec![];
     let mut traced = 0;
     for (name, loc) in all_profiles() {
-        let mut l = profile::load(loc.clone(), &search());
-        let host = host_for(&l);
-        profile::validate(&mut l, &vars(), &host);
-        let inv = Invocation {
-            command: if l.profile.command.is_some() {
-                vec![]
-            } else {
-                vec!["/bin/true".into()]
-            },
-            ..Invocation::default()
-        };
+        let (l, host, inv) = golden_input(loc);
         // A fragment that does not compile on its own has no calls.
         let Ok(p) = plan::compile(&l, &host, &inv) else {
             continue;

@@ -286,6 +286,12 @@ fn quoted(b: &[u8]) -> String {
     s
 }
 
+/// `["a", "b"]`: each string quoted.
+fn quoted_list(v: &[CString]) -> String {
+    let items: Vec<String> = v.iter().map(|s| quoted(s.to_bytes())).collect();
+    format!("[{}]", items.join(", "))
+}
+
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
@@ -844,13 +850,11 @@ impl Kernel for Recorder {
     }
 
     fn execve(&self, path: &CStr, argv: &[CString], envp: &[CString]) -> io::Error {
-        let args: Vec<String> = argv.iter().map(|a| quoted(a.to_bytes())).collect();
-        let env: Vec<String> = envp.iter().map(|e| quoted(e.to_bytes())).collect();
         self.note(format!(
-            "execve({}, [{}], [{}])",
+            "execve({}, {}, {})",
             quoted(path.to_bytes()),
-            args.join(", "),
-            env.join(", ")
+            quoted_list(argv),
+            quoted_list(envp)
         ));
         io::Error::from_raw_os_error(EXEC_RECORDED)
     }
@@ -858,14 +862,12 @@ impl Kernel for Recorder {
     fn execvp(&self, program: &CStr, path: &[u8], argv: &[CString], envp: &[CString]) -> io::Error {
         // The search's outcome depends on the host's files: one line for
         // it, not a guess at which folder has the program.
-        let args: Vec<String> = argv.iter().map(|a| quoted(a.to_bytes())).collect();
-        let env: Vec<String> = envp.iter().map(|e| quoted(e.to_bytes())).collect();
         self.note(format!(
-            "execvp({}, PATH={}, [{}], [{}])",
+            "execvp({}, PATH={}, {}, {})",
             quoted(program.to_bytes()),
             quoted(path),
-            args.join(", "),
-            env.join(", ")
+            quoted_list(argv),
+            quoted_list(envp)
         ));
         io::Error::from_raw_os_error(EXEC_RECORDED)
     }

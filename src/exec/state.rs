@@ -75,11 +75,18 @@ fn open_folder(path: &std::path::Path, euid: u32) -> std::io::Result<OwnedFd> {
 
 /// Field 22 of /proc/PID/stat: when the process started.
 pub fn start_time(pid: i32) -> Option<u64> {
+    state_and_start(pid).map(|(_, start)| start)
+}
+
+/// Fields 3 (the state letter) and 22 (the start time) of /proc/PID/stat.
+fn state_and_start(pid: i32) -> Option<(char, u64)> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The name (field 2) may hold spaces and parentheses: count from the
     // last ')'.
-    let rest = &stat[stat.rfind(')')? + 1..];
-    rest.split_whitespace().nth(19)?.parse().ok()
+    let mut fields = stat[stat.rfind(')')? + 1..].split_whitespace();
+    let state = fields.next()?.chars().next()?;
+    let start = fields.nth(18)?.parse().ok()?;
+    Some((state, start))
 }
 
 /// The entry of a running sandbox, removed when dropped.
@@ -157,16 +164,7 @@ pub fn write(path: &std::path::Path, euid: u32, entry: &Entry) -> Option<Written
 
 /// Whether process `pid` runs (a zombie has ended) and started at `start`.
 pub fn runs(pid: i32, start: u64) -> bool {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return false;
-    };
-    let Some(rest) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
-        return false;
-    };
-    let mut fields = rest.split_whitespace();
-    let state = fields.next();
-    let started = fields.nth(18).and_then(|f| f.parse::<u64>().ok());
-    !matches!(state, Some("Z" | "X")) && started == Some(start)
+    matches!(state_and_start(pid), Some((state, started)) if !matches!(state, 'Z' | 'X') && started == start)
 }
 
 /// Whether `e`'s launcher still runs: the same pid with the same start,
