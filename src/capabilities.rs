@@ -105,6 +105,10 @@ pub const SYS_ADMIN: Capability = Capability {
     number: 21,
     name: "CAP_SYS_ADMIN",
 };
+pub const SYS_PTRACE: Capability = Capability {
+    number: 19,
+    name: "CAP_SYS_PTRACE",
+};
 pub const SYS_TIME: Capability = Capability {
     number: 25,
     name: "CAP_SYS_TIME",

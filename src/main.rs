@@ -40,6 +40,11 @@ enum Command {
         /// '.', '_', '-'; at most 64).
         #[arg(long, value_parser = sandbox_name)]
         name: Option<String>,
+        /// Run the command in the running sandbox of this name (as `sandbox
+        /// enter` does) if there is one, else start the sandbox with this
+        /// name.
+        #[arg(long, value_name = "NAME", value_parser = sandbox_name, conflicts_with = "name")]
+        join_or_start: Option<String>,
         /// Arguments for the profile's command, or the command to run (see
         /// the profile's `arguments`, and --command).
         #[arg(last = true)]
@@ -83,6 +88,19 @@ enum Command {
         /// One JSON array of the entries (format in docs/cli.md).
         #[arg(long)]
         json: bool,
+        /// Each sandbox's processes, as a tree under its launcher.
+        #[arg(long, conflicts_with = "json")]
+        tree: bool,
+    },
+    /// Run a command inside a running sandbox (by the ID or NAME `sandbox
+    /// ps` shows), with the app's namespaces, ids, capabilities, filter,
+    /// Landlock domain, limits, environment and working directory; by
+    /// default the app's $SHELL, else /bin/sh. Exits with the command's
+    /// status.
+    Enter {
+        sandbox: String,
+        #[arg(last = true)]
+        args: Vec<std::ffi::OsString>,
     },
     /// Write a desktop launcher (~/.local/share/applications) that starts the
     /// app through its profile; with --remove, take it away again.
@@ -261,7 +279,11 @@ fn main() -> ExitCode {
             );
             ExitCode::SUCCESS
         }
-        Command::Ps { json } => ps(json),
+        Command::Ps { json, tree } => ps(json, tree),
+        Command::Enter { sandbox, args } => match find_running(&sandbox, SETUP_FAILED) {
+            Ok((folder, e)) => enter(&folder, &e, &args),
+            Err(code) => code,
+        },
         Command::Stop {
             sandbox,
             signal,
@@ -272,6 +294,7 @@ fn main() -> ExitCode {
             command,
             status_fd,
             name,
+            join_or_start,
             args,
         } => {
             let status = match status_fd.map(sandbox::exec::sys::status_descriptor) {
@@ -285,14 +308,11 @@ fn main() -> ExitCode {
                     return ExitCode::from(SETUP_FAILED);
                 }
             };
-            plan_then(
-                &profile,
-                command,
-                args,
-                Then::Run(status, name),
-                &vars,
-                &host,
-            )
+            let then = match join_or_start {
+                Some(n) => Then::JoinOrStart(status, n),
+                None => Then::Run(status, name),
+            };
+            plan_then(&profile, command, args, then, &vars, &host)
         }
     }
 }
@@ -304,6 +324,9 @@ enum Then {
     Show { json: bool, calls: bool },
     /// Run it (`sandbox run`), its events to the status stream if given.
     Run(Option<sandbox::exec::Status>, Option<String>),
+    /// `sandbox run --join-or-start NAME`: its command in the running
+    /// sandbox of that name, or run it with that name.
+    JoinOrStart(Option<sandbox::exec::Status>, String),
 }
 
 /// `sandbox plan` and `sandbox run`: load, compile, show the diagnostics,
@@ -323,7 +346,7 @@ fn plan_then(
     let (loaded, p) = match compiled(profile, &inv, vars, host) {
         Ok(v) => v,
         Err(code) => {
-            if let Then::Run(Some(s), _) = &then {
+            if let Then::Run(Some(s), _) | Then::JoinOrStart(Some(s), _) = &then {
                 s.profile_failed(SETUP_FAILED);
             }
             return code;
@@ -350,6 +373,13 @@ fn plan_then(
                 print!("{}", plan::render_text(&p));
             }
             ExitCode::SUCCESS
+        }
+        Then::JoinOrStart(status, name) => {
+            if let Some(d) = missing {
+                print_diags(&loaded, &[d]);
+                return ExitCode::from(NOT_FOUND);
+            }
+            join_or_start(&p, status, name)
         }
         Then::Run(status, name) => {
             // Said before anything starts (pasta, the D-Bus proxy).
@@ -398,7 +428,94 @@ fn caller() -> sandbox::exec::Caller {
         env: std::env::vars_os().collect(),
         status: None,
         name: None,
+        name_lock: None,
     }
+}
+
+/// `sandbox run --join-or-start NAME`: under the lock of the caller's
+/// state folder (held by the launcher until its entry is written), enter
+/// the running sandbox named NAME with the plan's command, or start this
+/// plan with that name.
+fn join_or_start(p: &plan::Plan, status: Option<sandbox::exec::Status>, name: String) -> ExitCode {
+    use sandbox::exec::state;
+    let euid = nix::unistd::geteuid().as_raw();
+    let Some(folder) = state::folder(euid, std::env::var_os("XDG_RUNTIME_DIR").as_deref()) else {
+        eprintln!(
+            "sandbox: error: --join-or-start needs a state folder: XDG_RUNTIME_DIR is not set"
+        );
+        return ExitCode::from(SETUP_FAILED);
+    };
+    let lock = match state::lock_folder(&folder, euid) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!(
+                "sandbox: error: --join-or-start: the state folder {}: {e}",
+                folder.display()
+            );
+            return ExitCode::from(SETUP_FAILED);
+        }
+    };
+    let running: Vec<state::Entry> = state::list(&folder, true)
+        .into_iter()
+        .filter(|e| e.name.as_deref() == Some(name.as_str()))
+        .collect();
+    match running.as_slice() {
+        [] => {
+            let caller = sandbox::exec::Caller {
+                status,
+                name: Some(name),
+                name_lock: Some(lock),
+                ..caller()
+            };
+            ExitCode::from(sandbox::exec::run(p, &caller))
+        }
+        [e] if e.profile != p.profile => {
+            eprintln!(
+                "sandbox: error: the sandbox named {name:?} ({}) runs profile {}, not {}: give another name, or stop it first",
+                e.id, e.profile, p.profile
+            );
+            ExitCode::from(SETUP_FAILED)
+        }
+        [e] => {
+            drop(lock);
+            let argv = p.steps.iter().find_map(|s| match &s.action {
+                plan::Action::Exec { argv } => Some(argv.clone()),
+                _ => None,
+            });
+            enter(&folder, e, &argv.unwrap_or_default())
+        }
+        more => {
+            let ids: Vec<&str> = more.iter().map(|e| e.id.as_str()).collect();
+            eprintln!(
+                "sandbox: error: {} sandboxes are named {name:?}: give one of their IDs to sandbox enter: {}",
+                more.len(),
+                ids.join(" ")
+            );
+            ExitCode::from(SETUP_FAILED)
+        }
+    }
+}
+
+/// `sandbox enter`: `argv` in the running sandbox `e` of the state folder
+/// `folder`; its exit status, or 125 (126, 127: its exec) with the reason.
+fn enter(
+    folder: &std::path::Path,
+    e: &sandbox::exec::state::Entry,
+    argv: &[std::ffi::OsString],
+) -> ExitCode {
+    use sandbox::exec::enter;
+    if !e.enter {
+        eprintln!(
+            "sandbox: error: sandbox {} keeps no helper for sandbox enter (its profile sets process.enter = false, or its app keeps CAP_SYS_PTRACE or is its pid namespace's PID 1; sandbox plan says which)",
+            e.id
+        );
+        return ExitCode::from(SETUP_FAILED);
+    }
+    let out = enter::call(folder, &enter::socket_name(&e.id), argv);
+    if let Some(err) = out.error {
+        eprintln!("sandbox: error: enter {}: {err}", e.id);
+    }
+    ExitCode::from(out.code)
 }
 
 /// `--name`: what `sandbox ps` can show in a column and a file name.
@@ -419,6 +536,11 @@ fn sandbox_name(s: &str) -> Result<String, String> {
 /// The caller's running sandboxes (root: everyone's), stale entries of
 /// its own removed.
 fn running() -> Vec<sandbox::exec::state::Entry> {
+    running_in_folders().into_iter().map(|(_, e)| e).collect()
+}
+
+/// As [`running`], with the folder of each entry.
+fn running_in_folders() -> Vec<(std::path::PathBuf, sandbox::exec::state::Entry)> {
     use sandbox::exec::state;
     let euid = nix::unistd::geteuid().as_raw();
     let own = state::folder(euid, std::env::var_os("XDG_RUNTIME_DIR").as_deref());
@@ -431,8 +553,42 @@ fn running() -> Vec<sandbox::exec::state::Entry> {
     // have root remove a file elsewhere.
     folders
         .iter()
-        .flat_map(|f| state::list(f, Some(f) == own.as_ref()))
+        .flat_map(|f| {
+            state::list(f, Some(f) == own.as_ref())
+                .into_iter()
+                .map(|e| (f.clone(), e))
+        })
         .collect()
+}
+
+/// The one running sandbox of the caller's (root: anyone's) whose ID or
+/// name is `which`, with its state folder; else the error said, and the
+/// exit code.
+fn find_running(
+    which: &str,
+    code: u8,
+) -> Result<(std::path::PathBuf, sandbox::exec::state::Entry), ExitCode> {
+    let matching: Vec<_> = running_in_folders()
+        .into_iter()
+        .filter(|(_, e)| e.id == which || e.name.as_deref() == Some(which))
+        .collect();
+    match matching.len() {
+        1 => Ok(matching.into_iter().next().expect("one")),
+        0 => {
+            eprintln!(
+                "sandbox: error: no running sandbox of yours is {which:?} (sandbox ps lists them)"
+            );
+            Err(ExitCode::from(code))
+        }
+        n => {
+            let ids: Vec<&str> = matching.iter().map(|(_, e)| e.id.as_str()).collect();
+            eprintln!(
+                "sandbox: error: {n} sandboxes are named {which:?}: give one of their IDs: {}",
+                ids.join(" ")
+            );
+            Err(ExitCode::from(code))
+        }
+    }
 }
 
 /// `sandbox stop`: the signal to the launcher (which forwards it to the
@@ -452,27 +608,9 @@ fn stop(which: &str, signal: &str, timeout: f64) -> ExitCode {
         eprintln!("sandbox: error: --timeout {timeout}: give seconds, 0 to 86400");
         return ExitCode::from(SETUP_FAILED);
     }
-    let matching: Vec<state::Entry> = running()
-        .into_iter()
-        .filter(|e| e.id == which || e.name.as_deref() == Some(which))
-        .collect();
-    let e = match matching.as_slice() {
-        [e] => e.clone(),
-        [] => {
-            eprintln!(
-                "sandbox: error: no running sandbox of yours is {which:?} (sandbox ps lists them)"
-            );
-            return ExitCode::from(1);
-        }
-        more => {
-            let ids: Vec<&str> = more.iter().map(|e| e.id.as_str()).collect();
-            eprintln!(
-                "sandbox: error: {} sandboxes are named {which:?}: give one of their IDs: {}",
-                more.len(),
-                ids.join(" ")
-            );
-            return ExitCode::from(1);
-        }
+    let e = match find_running(which, 1) {
+        Ok((_, e)) => e,
+        Err(code) => return code,
     };
     // The pid is the launcher's only while it runs with the recorded start
     // time: checked just before each signal, so that a reused pid is never
@@ -506,7 +644,7 @@ fn stop(which: &str, signal: &str, timeout: f64) -> ExitCode {
 }
 
 /// `sandbox ps`: the caller's running sandboxes, stale entries removed.
-fn ps(json: bool) -> ExitCode {
+fn ps(json: bool, tree: bool) -> ExitCode {
     let entries = running();
     if json {
         println!(
@@ -541,6 +679,11 @@ fn ps(json: bool) -> ExitCode {
             age,
             e.command.join(" ")
         );
+        if tree {
+            for (depth, pid, command) in sandbox::exec::state::tree(e.launcher) {
+                println!("{:>22} {}{pid} {command}", "", "  ".repeat(depth + 1));
+            }
+        }
     }
     ExitCode::SUCCESS
 }

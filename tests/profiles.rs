@@ -587,6 +587,7 @@ fn trace_caller() -> sandbox::exec::Caller {
         .collect(),
         status: None,
         name: None,
+        name_lock: None,
     }
 }
 

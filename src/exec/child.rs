@@ -22,6 +22,9 @@ pub struct FromLauncher<'a> {
     pub go: OwnedFd,
     /// Write end of the report pipe (close-on-exec).
     pub report: OwnedFd,
+    /// The helper's end of its socket to the launcher, when the plan
+    /// forks the helper of `sandbox enter`.
+    pub enter: Option<OwnedFd>,
     /// The D-Bus proxy's socket, when the plan has one.
     pub dbus_socket: Option<std::path::PathBuf>,
     /// Whoever started the launcher: the app's environment is made from
@@ -249,6 +252,21 @@ fn run_ops<'k>(cx: &Ctx<'k>, ops: &[Indexed<Child>], st: &mut State<'k>) -> Outc
             Child::Seccomp(filter) => {
                 k.reset_signals();
                 seccomp::apply(k, filter).map_err(at)?;
+            }
+            Child::EnterHelper => {
+                // Born non-dumpable (the flag is the memory's, copied by
+                // the fork): the app, once it runs, cannot reach into it.
+                // The app's own is set again by its exec.
+                k.prctl(libc::PR_SET_DUMPABLE, 0, 0)
+                    .call("prctl(PR_SET_DUMPABLE, 0)")
+                    .map_err(at)?;
+                if let Some(channel) = &cx.pipes.enter {
+                    let env = &st.env;
+                    let mut body = || super::helper::main(k, channel.as_fd(), env);
+                    k.fork_beside(&mut body)
+                        .call("clone(CLONE_PARENT)")
+                        .map_err(at)?;
+                }
             }
             Child::Exec(argv) => {
                 k.reset_signals();

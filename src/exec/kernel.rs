@@ -133,6 +133,12 @@ pub trait Kernel {
     fn spawn_sharing_memory(&self, body: &mut dyn FnMut() -> i32) -> io::Result<i32>;
     /// fork(); the copy runs `body` and exits with what it returns; its pid.
     fn fork_copy(&self, body: &mut dyn FnMut() -> i32) -> io::Result<i32>;
+    /// Fork a copy as this process's sibling (CLONE_PARENT), which runs
+    /// `body` and exits with what it returns; its pid.
+    fn fork_beside(&self, body: &mut dyn FnMut() -> i32) -> io::Result<i32>;
+    /// Serve `sandbox enter` on `channel` (helper.rs): never returns on a
+    /// real kernel; the recording one returns 0 once it is noted.
+    fn serve_enter(&self, channel: BorrowedFd, env: &[CString]) -> i32;
     /// Become the init of `app`: seal (init::seal, on this kernel), reap,
     /// forward signals, exit with its status. Never returns on a real
     /// kernel; the recording one returns once the seal is recorded, with
@@ -349,6 +355,12 @@ impl Kernel for Linux {
     }
     fn fork_copy(&self, body: &mut dyn FnMut() -> i32) -> io::Result<i32> {
         sys::fork_running(body)
+    }
+    fn fork_beside(&self, body: &mut dyn FnMut() -> i32) -> io::Result<i32> {
+        sys::fork_beside(body)
+    }
+    fn serve_enter(&self, channel: BorrowedFd, env: &[CString]) -> i32 {
+        super::helper::serve(channel, env)
     }
     fn supervise(&self, app: i32, smaps: Option<std::fs::File>) -> io::Error {
         super::init::supervise(nix::unistd::Pid::from_raw(app), smaps)

@@ -11,7 +11,9 @@ mod caps;
 pub mod cgroup;
 mod child;
 mod dbus;
+pub mod enter;
 mod failure;
+mod helper;
 mod hostdir;
 mod hostpath;
 mod idmap;
@@ -78,6 +80,9 @@ pub struct Caller {
     pub status: Option<Status>,
     /// The name `--name` gives the sandbox (in its `sandbox ps` entry).
     pub name: Option<String>,
+    /// `--join-or-start`: the lock on the name, held from the search for
+    /// a sandbox of that name until this one's entry is written.
+    pub name_lock: Option<OwnedFd>,
 }
 
 pub use status::Stream as Status;
@@ -113,13 +118,11 @@ fn launch(plan: &Plan, caller: &Caller) -> Result<u8, StepError> {
     sys::cloexec_from(3).map_err(|e| StepError::setup(e, "close-on-exec from descriptor 3"))?;
     before_spawn(&steps)?;
     let host = HostSide::start(&steps, caller)?;
-    let child = spawn(plan, &steps, caller, &host)?;
-    let made = parent_steps(&steps, caller, &host, &child)?;
+    let mut child = spawn(plan, &steps, caller, &host)?;
+    let made = parent_steps(plan, &steps, caller, &host, &mut child)?;
     if let Some(s) = &caller.status {
         s.started(child.pid.as_raw(), &child.namespaces);
     }
-    // Removed when dropped, at the end of `launch`: after the sandbox.
-    let _entry = write_entry(plan, caller, &child);
     Ok(finish(plan, &steps, caller, host, child, made))
 }
 
@@ -211,6 +214,9 @@ struct Spawned {
     /// The child's namespaces (kind: inode), read while it waits to be
     /// released: later its ids change and its /proc files are not ours.
     namespaces: std::collections::BTreeMap<String, u64>,
+    /// The launcher's end of the socket to the helper of `sandbox enter`,
+    /// until the state entry's step takes it.
+    enter: Option<OwnedFd>,
 }
 
 fn spawn(
@@ -223,6 +229,13 @@ fn spawn(
     let fail = |call: &'static str| move |e: nix::Error| StepError::new(at_spawn, e, call);
     let (go_r, go_w) = pipe().map_err(|e| StepError::new(at_spawn, e, "pipe"))?;
     let (report_r, report_w) = pipe().map_err(|e| StepError::new(at_spawn, e, "pipe"))?;
+    let (enter_ours, enter_theirs) = match steps.shape.enter {
+        true => {
+            let (a, b) = enter::pair().map_err(|e| StepError::new(at_spawn, e, "socketpair"))?;
+            (Some(a), Some(b))
+        }
+        false => (None, None),
+    };
     // Signals are blocked from here on and read from a signalfd; the child
     // inherits the mask and unblocks it just before exec.
     let forwarded = process::forwarded_signals();
@@ -246,6 +259,7 @@ fn spawn(
                 child::FromLauncher {
                     go: go_r,
                     report: report_w,
+                    enter: enter_theirs,
                     dbus_socket: host.socket_dir.as_ref().map(|d| d.socket()),
                     caller,
                 },
@@ -254,7 +268,7 @@ fn spawn(
         Ok(pid) => Pid::from_raw(pid),
         Err(e) => return Err(StepError::new(at_spawn, e, "clone")),
     };
-    drop((go_r, report_w));
+    drop((go_r, report_w, enter_theirs));
     let namespaces = status::namespaces_of(pid.as_raw());
     let spawned = |signals| Spawned {
         pid,
@@ -263,6 +277,7 @@ fn spawn(
         signals,
         subreaper,
         namespaces,
+        enter: enter_ours,
     };
     // Where the app shares our user namespace and sees our pid (no user or
     // pid namespace), it must not ptrace the launcher, which holds no
@@ -297,16 +312,21 @@ struct Made {
     proxy: Option<dbus::Proxy>,
     /// Undone when dropped, unless the setup went through.
     kept: keep::Kept,
+    /// The state entry, removed when dropped.
+    entry: Option<state::Written>,
+    /// The socket of `sandbox enter`, unlinked when dropped.
+    server: Option<enter::Server>,
 }
 
 /// The parent steps, in plan order: maps, cgroup, network, proxy, then
 /// release. On failure the child is killed before anything of it could
 /// outlive us, and what was made is undone.
 fn parent_steps(
+    plan: &Plan,
     steps: &Steps,
     caller: &Caller,
     host: &HostSide,
-    child: &Spawned,
+    child: &mut Spawned,
 ) -> Result<Made, StepError> {
     let mut made = Made::default();
     let raw = child.pid.as_raw();
@@ -321,6 +341,26 @@ fn parent_steps(
                 .call_with(|| format!("bind /proc/{raw}/ns/{} at {path}", kind.proc_name())),
             Parent::Timeout { ms } => {
                 made.deadline = Some(Instant::now() + Duration::from_millis(*ms));
+                Ok(())
+            }
+            Parent::StateEntry { enter } => {
+                made.entry = write_entry(plan, caller, child, *enter);
+                // Released once the entry is there: a second
+                // `--join-or-start` of the name finds it.
+                if let Some(lock) = &caller.name_lock {
+                    let _ = sys::unlock(lock.as_fd());
+                }
+                // Without an entry, no socket: the helper, its socket
+                // closed, leaves at once.
+                let helper = child.enter.take();
+                if let (Some(e), Some(helper)) = (&made.entry, helper) {
+                    match enter::Server::start(e.dir(), e.id(), helper) {
+                        Ok(s) => made.server = Some(s),
+                        Err(err) => {
+                            eprintln!("sandbox: warning: no socket for `sandbox enter`: {err}")
+                        }
+                    }
+                }
                 Ok(())
             }
             Parent::Release => nix::unistd::write(child.go.as_fd(), b"g")
@@ -351,7 +391,12 @@ fn parent_steps(
 }
 
 /// The sandbox's entry for `sandbox ps`, if the caller has a state folder.
-fn write_entry(plan: &Plan, caller: &Caller, child: &Spawned) -> Option<state::Written> {
+fn write_entry(
+    plan: &Plan,
+    caller: &Caller,
+    child: &Spawned,
+    enter: bool,
+) -> Option<state::Written> {
     let euid = nix::unistd::geteuid().as_raw();
     let folder = state::folder(euid, caller.var("XDG_RUNTIME_DIR"))?;
     let launcher = std::process::id() as i32;
@@ -386,6 +431,8 @@ fn write_entry(plan: &Plan, caller: &Caller, child: &Spawned) -> Option<state::W
             .map(|d| d.as_secs())
             .unwrap_or_default(),
         namespaces: child.namespaces.clone(),
+        enter,
+        network: state::Network::of(plan),
     };
     state::write(&folder, euid, &entry)
 }
@@ -405,7 +452,10 @@ fn finish(
         &child.signals,
         made.deadline,
         steps.shape.own_session,
+        made.server.as_mut(),
     );
+    // No one enters a sandbox that has ended.
+    drop(made.server.take());
     drop(std::mem::take(&mut made.attached));
     drop(made.proxy.take());
     drop(host.socket_dir);
@@ -488,6 +538,7 @@ fn supervise(
     signals: &SignalFd,
     mut deadline: Option<Instant>,
     own_session: bool,
+    mut server: Option<&mut enter::Server>,
 ) -> (WaitStatus, bool) {
     let mut killing_at: Option<Instant> = None;
     let mut timed_out = false;
@@ -500,7 +551,15 @@ fn supervise(
             .into_iter()
             .flatten()
             .min();
-        match wait::next_signal(signals, wait_until) {
+        let woke = match server.as_deref_mut() {
+            Some(s) => {
+                let (woke, ready) = wait::next_signal_watching(signals, &s.fds(), wait_until);
+                s.ready(&ready);
+                woke
+            }
+            None => wait::next_signal(signals, wait_until),
+        };
+        match woke {
             wait::Woke::Due => {
                 if trim_at.is_some_and(|t| Instant::now() >= t) {
                     trim_at = None;

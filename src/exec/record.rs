@@ -140,6 +140,21 @@ impl Recorder {
         self.fd_with(kind, path, false, None)
     }
 
+    /// A stand-in for the helper's socket to the launcher.
+    pub fn enter_socket(&self) -> io::Result<OwnedFd> {
+        let fd = OwnedFd::from(std::fs::File::open("/dev/null")?);
+        self.handles.borrow_mut().insert(
+            fd.as_raw_fd(),
+            Handle {
+                name: "enter-socket".into(),
+                path: None,
+                full: false,
+                fstype: None,
+            },
+        );
+        Ok(fd)
+    }
+
     fn fd_with(
         &self,
         kind: &str,
@@ -837,6 +852,22 @@ impl Kernel for Recorder {
         // Its exit code is whatever the report says (see trace.rs).
         self.as_process(format!("pid {pid}"), body);
         Ok(pid)
+    }
+
+    fn fork_beside(&self, body: &mut dyn FnMut() -> i32) -> io::Result<i32> {
+        let pid = self.pids.get() + 1;
+        self.pids.set(pid);
+        self.note(format!("clone(CLONE_PARENT) = {pid}"));
+        self.as_process(format!("pid {pid}"), body);
+        Ok(pid)
+    }
+
+    fn serve_enter(&self, channel: BorrowedFd, _env: &[CString]) -> i32 {
+        self.note(format!(
+            "serve sandbox enter on {}: fork and exec each command asked for",
+            self.name(channel)
+        ));
+        0
     }
 
     fn supervise(&self, app: i32, smaps: Option<std::fs::File>) -> io::Error {

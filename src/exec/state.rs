@@ -40,6 +40,56 @@ pub struct Entry {
     pub started: u64,
     /// Namespace kind: inode number, as made at the spawn.
     pub namespaces: std::collections::BTreeMap<String, u64>,
+    /// Whether `sandbox enter` can reach it (`ID.sock` beside the entry).
+    #[serde(default)]
+    pub enter: bool,
+    #[serde(default)]
+    pub network: Network,
+}
+
+/// The sandbox's network, as the plan made it.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Network {
+    /// `host` (the host's network), `none` (a namespace with loopback
+    /// only), `pasta`, `veth`, `macvlan`, or `joined` (a namespace given by
+    /// path).
+    pub mode: String,
+    /// Addresses inside, where the plan sets them (CIDR).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub addresses: Vec<String>,
+    /// Forwarded ports, as pasta's `-t`/`-u` specs, prefixed `tcp:`/`udp:`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub forwards: Vec<String>,
+}
+
+impl Network {
+    pub fn of(plan: &crate::plan::Plan) -> Network {
+        use crate::plan::{Action, NsKind};
+        let mut n = Network {
+            mode: "host".into(),
+            ..Network::default()
+        };
+        for s in &plan.steps {
+            match &s.action {
+                Action::Spawn { new } if new.contains(&NsKind::Net) => n.mode = "none".into(),
+                Action::JoinNamespace {
+                    kind: NsKind::Net, ..
+                } => n.mode = "joined".into(),
+                Action::Pasta { tcp, udp, .. } => {
+                    n.mode = "pasta".into();
+                    n.forwards.extend(tcp.iter().map(|t| format!("tcp:{t}")));
+                    n.forwards.extend(udp.iter().map(|u| format!("udp:{u}")));
+                }
+                Action::Veth { .. } => n.mode = "veth".into(),
+                Action::Macvlan { .. } => n.mode = "macvlan".into(),
+                Action::ConfigureInterface {
+                    address: Some(a), ..
+                } => n.addresses.push(a.to_string()),
+                _ => {}
+            }
+        }
+        n
+    }
 }
 
 /// The caller's state folder: `/run/sandbox` for root, else under the
@@ -93,6 +143,18 @@ fn state_and_start(pid: i32) -> Option<(char, u64)> {
 pub struct Written {
     dir: OwnedFd,
     file: OsString,
+    id: String,
+}
+
+impl Written {
+    /// The state folder it is in.
+    pub fn dir(&self) -> std::os::fd::BorrowedFd<'_> {
+        std::os::fd::AsFd::as_fd(&self.dir)
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
 }
 
 impl Drop for Written {
@@ -149,7 +211,11 @@ pub fn write(path: &std::path::Path, euid: u32, entry: &Entry) -> Option<Written
             .map_err(std::io::Error::from)
     });
     match made {
-        Ok(()) => Some(Written { dir, file }),
+        Ok(()) => Some(Written {
+            dir,
+            file,
+            id: entry.id.clone(),
+        }),
         Err(e) => {
             let _ = nix::unistd::unlinkat(
                 &dir,
@@ -197,8 +263,13 @@ pub fn list(path: &std::path::Path, clean: bool) -> Vec<Entry> {
         return vec![];
     };
     let mut v = vec![];
+    let mut sockets = vec![];
     for d in dir.flatten() {
         let name = d.file_name();
+        if name.as_bytes().ends_with(b".sock") {
+            sockets.push(d.path());
+            continue;
+        }
         if !name.as_bytes().ends_with(b".json") || name.as_bytes().starts_with(b".") {
             continue;
         }
@@ -224,6 +295,18 @@ pub fn list(path: &std::path::Path, clean: bool) -> Vec<Entry> {
             let _ = std::fs::remove_file(d.path());
         }
     }
+    // A socket is stale with its entry (a launcher killed before it
+    // could remove either).
+    if clean {
+        for path in sockets {
+            let live = v
+                .iter()
+                .any(|e| path.file_name() == Some(OsStr::new(&super::enter::socket_name(&e.id))));
+            if !live {
+                let _ = std::fs::remove_file(path);
+            }
+        }
+    }
     v.sort_by_key(|e| (e.started, e.launcher));
     v
 }
@@ -237,4 +320,66 @@ pub fn all_folders() -> Vec<PathBuf> {
         v.extend(more);
     }
     v
+}
+
+/// The state folder at `path` (made if missing, checked the caller's
+/// alone) opened and locked (flock, exclusive): `--join-or-start` holds it
+/// from its search for a name until its entry is written, so that two at
+/// once start one sandbox. Nothing is left in the folder.
+pub fn lock_folder(path: &std::path::Path, euid: u32) -> std::io::Result<OwnedFd> {
+    let dir = open_folder(path, euid)?;
+    super::sys::lock_exclusive(std::os::fd::AsFd::as_fd(&dir))?;
+    Ok(dir)
+}
+
+/// The processes below `pid`, depth first: (depth, pid, command line).
+pub fn tree(pid: i32) -> Vec<(usize, i32, String)> {
+    let mut parent_of: Vec<(i32, i32)> = vec![];
+    for d in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(p) = d.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{p}/stat")) else {
+            continue;
+        };
+        let ppid = stat
+            .rfind(')')
+            .and_then(|i| stat[i + 1..].split_whitespace().nth(1))
+            .and_then(|f| f.parse().ok());
+        if let Some(ppid) = ppid {
+            parent_of.push((p, ppid));
+        }
+    }
+    let command = |p: i32| {
+        let raw = std::fs::read(format!("/proc/{p}/cmdline")).unwrap_or_default();
+        let words: Vec<String> = raw
+            .split(|&b| b == 0)
+            .filter(|w| !w.is_empty())
+            .map(crate::plan::bytes_text)
+            .collect();
+        match words.is_empty() {
+            false => words.join(" "),
+            // No command line to read (another user's, or a zombie).
+            true => std::fs::read_to_string(format!("/proc/{p}/comm"))
+                .map(|c| format!("[{}]", c.trim_end()))
+                .unwrap_or_default(),
+        }
+    };
+    let mut out = vec![];
+    let mut stack = vec![(0usize, pid)];
+    while let Some((depth, p)) = stack.pop() {
+        let mut children: Vec<i32> = parent_of
+            .iter()
+            .filter(|(_, pp)| *pp == p)
+            .map(|(c, _)| *c)
+            .collect();
+        children.sort_unstable_by(|a, b| b.cmp(a));
+        for c in children {
+            stack.push((depth + 1, c));
+        }
+        if p != pid {
+            out.push((depth - 1, p, command(p)));
+        }
+    }
+    out
 }

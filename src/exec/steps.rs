@@ -71,6 +71,10 @@ pub enum Parent<'p> {
     },
     Network(Network<'p>),
     DbusProxy(super::dbus::Filter<'p>),
+    /// The state entry, and with `enter` the socket of `sandbox enter`.
+    StateEntry {
+        enter: bool,
+    },
     Release,
 }
 
@@ -249,6 +253,7 @@ pub enum Child<'p> {
     Init,
     SealInit,
     Seccomp(Seccomp<'p>),
+    EnterHelper,
     Exec(&'p [OsString]),
 }
 
@@ -284,6 +289,9 @@ pub struct Shape {
     /// The step of the sandwich, when it limits user namespaces (opened
     /// early, see userns.rs).
     pub sandwich_limit: Option<usize>,
+    /// The app's process forks a helper for `sandbox enter`: the
+    /// launcher makes the socket pair between them before the spawn.
+    pub enter: bool,
 }
 
 /// Who runs an action.
@@ -361,6 +369,7 @@ fn classify<'p>(action: &'p Action, step: usize, shape: &mut Shape) -> Who<'p> {
             helper: *helper,
         }),
         Action::Release => Who::Parent(Parent::Release),
+        Action::StateEntry { enter } => Who::Parent(Parent::StateEntry { enter: *enter }),
         Action::Timeout { ms } => Who::Parent(Parent::Timeout { ms: *ms }),
         Action::Pasta {
             tcp,
@@ -556,6 +565,10 @@ fn classify<'p>(action: &'p Action, step: usize, shape: &mut Shape) -> Who<'p> {
             Who::Child(Child::Init)
         }
         Action::SealInit => Who::Child(Child::SealInit),
+        Action::EnterHelper => {
+            shape.enter = true;
+            Who::Child(Child::EnterHelper)
+        }
         Action::Seccomp {
             policy,
             syscalls,

@@ -5,7 +5,7 @@
 
 use std::ffi::CStr;
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 fn check(ret: libc::c_long) -> io::Result<libc::c_long> {
     if ret < 0 {
@@ -799,4 +799,97 @@ pub fn status_descriptor(fd: RawFd) -> io::Result<std::fs::File> {
     // stream (--status-fd): it is open (F_GETFL succeeded) and nothing
     // else in this process owns it, so the File may own and close it.
     Ok(std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) }))
+}
+
+/// Fork a copy of this process as a sibling (CLONE_PARENT: its parent is
+/// this process's parent), which runs `body` and _exits with what it
+/// returns; its pid. For the helper of `sandbox enter`, forked by the
+/// app's process so that PID 1, not the app, is its parent.
+pub fn fork_beside(body: &mut dyn FnMut() -> i32) -> io::Result<libc::pid_t> {
+    match clone_fork(libc::CLONE_PARENT as u64)? {
+        0 => {
+            let code = body();
+            exit_now(code)
+        }
+        pid => Ok(pid),
+    }
+}
+
+/// The (device, inode) of a user namespace descriptor.
+fn namespace_id(ns: BorrowedFd) -> io::Result<(u64, u64)> {
+    let st = nix::sys::stat::fstat(ns)?;
+    Ok((st.st_dev, st.st_ino))
+}
+
+/// This process's user namespace, as (device, inode).
+pub fn own_user_namespace() -> io::Result<(u64, u64)> {
+    let f = std::fs::File::open("/proc/self/ns/user")?;
+    namespace_id(f.as_fd())
+}
+
+/// The user namespace of the process at the other end of the connected
+/// Unix socket `conn`, as (device, inode). The process is named by the
+/// kernel's pidfd of the peer (SO_PEERPIDFD), so a pid reused since the
+/// connect cannot stand in for it; its namespace comes from that pidfd
+/// (PIDFD_GET_USER_NAMESPACE), which the kernel grants only to whoever
+/// may read the process's /proc files. Before Linux 6.11 the pid of
+/// SO_PEERCRED and /proc/PID/ns/user are used instead, racing a reuse of
+/// the pid (docs/security-model.md).
+pub fn peer_user_namespace(conn: BorrowedFd, pid: i32) -> io::Result<(u64, u64)> {
+    const SO_PEERPIDFD: libc::c_int = 77;
+    const PIDFD_GET_USER_NAMESPACE: libc::c_ulong = 0xff09; // _IO(0xff, 9)
+    let mut pidfd: libc::c_int = -1;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: SO_PEERPIDFD writes one int (a new descriptor) into `pidfd`,
+    // whose size `len` gives.
+    let got = check(unsafe {
+        libc::getsockopt(
+            conn.as_raw_fd(),
+            libc::SOL_SOCKET,
+            SO_PEERPIDFD,
+            (&mut pidfd as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    } as libc::c_long);
+    let fallback = || -> io::Result<(u64, u64)> {
+        let f = std::fs::File::open(format!("/proc/{pid}/ns/user"))?;
+        namespace_id(f.as_fd())
+    };
+    match got {
+        Ok(_) => {
+            // SAFETY: the kernel just made this descriptor for us.
+            let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
+            // SAFETY: the ioctl takes no argument and returns a new
+            // descriptor or -1.
+            let ns = check(
+                unsafe { libc::ioctl(pidfd.as_raw_fd(), PIDFD_GET_USER_NAMESPACE, 0) }
+                    as libc::c_long,
+            );
+            match ns {
+                Ok(fd) => {
+                    // SAFETY: a new descriptor, ours alone.
+                    let ns = unsafe { OwnedFd::from_raw_fd(fd as i32) };
+                    namespace_id(ns.as_fd())
+                }
+                Err(e) if e.raw_os_error() == Some(libc::ENOTTY) => fallback(),
+                Err(e) => Err(e),
+            }
+        }
+        Err(e) if e.raw_os_error() == Some(libc::ENOPROTOOPT) => fallback(),
+        Err(e) => Err(e),
+    }
+}
+
+/// flock(fd, LOCK_EX): wait for the exclusive lock of the file `fd` is
+/// open on.
+pub fn lock_exclusive(fd: BorrowedFd) -> io::Result<()> {
+    // SAFETY: flock on a descriptor we borrow; no memory is passed.
+    check(unsafe { libc::flock(fd.as_raw_fd(), libc::LOCK_EX) } as libc::c_long).map(drop)
+}
+
+/// flock(fd, LOCK_UN): let the lock go, for every copy of the open file
+/// (the child's too).
+pub fn unlock(fd: BorrowedFd) -> io::Result<()> {
+    // SAFETY: as above.
+    check(unsafe { libc::flock(fd.as_raw_fd(), libc::LOCK_UN) } as libc::c_long).map(drop)
 }

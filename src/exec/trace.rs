@@ -52,6 +52,13 @@ pub fn trace(plan: &Plan, caller: &Caller) -> String {
                 rec.note("write(go, \"g\")");
                 Ok(())
             }
+            Parent::StateEntry { enter } => {
+                rec.note("(launcher, on the host) write ID.json in the state folder: O_CREAT|O_EXCL|O_NOFOLLOW, then rename");
+                if *enter {
+                    rec.note("(launcher, on the host) socket(AF_UNIX, SOCK_SEQPACKET), bind ID.sock in the state folder, listen");
+                }
+                Ok(())
+            }
             Parent::KeepNamespace { .. }
             | Parent::Cgroup(_)
             | Parent::Timeout { .. }
@@ -93,6 +100,10 @@ pub fn trace(plan: &Plan, caller: &Caller) -> String {
     let pipes = FromLauncher {
         go,
         report: report_w,
+        enter: match steps.shape.enter {
+            true => rec.enter_socket().ok(),
+            false => None,
+        },
         dbus_socket: steps
             .shape
             .dbus_proxy

@@ -59,3 +59,26 @@ pub fn next_signal(signals: &SignalFd, until: Option<Instant>) -> Woke {
         },
     }
 }
+
+/// As [`next_signal`], watching `others` too: which of them became
+/// readable (or hung up), in their order.
+pub fn next_signal_watching(
+    signals: &SignalFd,
+    others: &[BorrowedFd],
+    until: Option<Instant>,
+) -> (Woke, Vec<bool>) {
+    let mut fds = vec![PollFd::new(signals.as_fd(), PollFlags::POLLIN)];
+    fds.extend(others.iter().map(|fd| PollFd::new(*fd, PollFlags::POLLIN)));
+    let n = poll(&mut fds, timeout(until));
+    let ready: Vec<bool> = fds[1..].iter().map(|f| f.any().unwrap_or(false)).collect();
+    let signal_ready = fds[0].any().unwrap_or(false);
+    let woke = match n {
+        Ok(0) => Woke::Due,
+        Ok(_) if !signal_ready => Woke::Nothing,
+        _ => match signals.read_signal() {
+            Ok(Some(info)) => Woke::Signal(info),
+            _ => Woke::Nothing,
+        },
+    };
+    (woke, ready)
+}

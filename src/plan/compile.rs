@@ -182,6 +182,10 @@ impl Compiler<'_> {
             self.push(Phase::Seccomp, Action::SealInit, None);
         }
         self.seccomp();
+        if self.enter(init) {
+            let o = self.origin_of(&p.process.enter);
+            self.push(Phase::Exec, Action::EnterHelper, o);
+        }
         // The profile's command, unless the command line's replaced it.
         let replaced = !inv.command.is_empty()
             && (p.command.is_none()
@@ -328,7 +332,26 @@ impl Compiler<'_> {
             let o = self.origin(t.span);
             self.push(Phase::Parent, Action::Timeout { ms: t.value }, o);
         }
+        let init = p.ns_new(NsKind::Pid) && flag(&p.process.init, true);
+        let enter = self.enter(init);
+        let o = self.origin_of(&p.process.enter);
+        self.push(Phase::Parent, Action::StateEntry { enter }, o);
         self.push(Phase::Parent, Action::Release, None);
+    }
+
+    /// Whether the sandbox keeps a helper for `sandbox enter`: unless the
+    /// profile says no, or cannot have one (validate.rs says why when the
+    /// profile asked for it): the app is a pid namespace's PID 1, or keeps
+    /// CAP_SYS_PTRACE.
+    fn enter(&self, init: bool) -> bool {
+        let p = &self.loaded.profile;
+        flag(&p.process.enter, true)
+            && (init || !p.ns_new(NsKind::Pid))
+            && !p
+                .process
+                .capabilities
+                .iter()
+                .any(|c| Capability::named(&c.value) == Some(crate::capabilities::SYS_PTRACE))
     }
 
     fn dbus_on(&self) -> bool {

@@ -510,6 +510,22 @@ pub enum Action {
         #[serde(skip_serializing_if = "std::ops::Not::not")]
         openat2: bool,
     },
+    /// In the app's process, after its filter, just before exec: fork a
+    /// helper that `sandbox enter` asks to start processes. It is a copy
+    /// of this process at this point (the app's namespaces, ids,
+    /// capabilities, no_new_privs, filter, Landlock domain, limits,
+    /// cgroup, environment and working directory), so nothing it starts is
+    /// stronger than the app; non-dumpable, it holds one descriptor, its
+    /// socket to the launcher.
+    EnterHelper,
+    /// Launcher, before the release: the sandbox's entry in the caller's
+    /// state folder (`$XDG_RUNTIME_DIR/sandbox`, `/run/sandbox` for root)
+    /// for `sandbox ps` and `stop`; with `enter`, a socket beside it
+    /// through which `sandbox enter` reaches the helper. Removed when the
+    /// sandbox ends.
+    StateEntry {
+        enter: bool,
+    },
     Exec {
         /// Bytes, as the caller gave them: an argument need not be UTF-8.
         #[serde(serialize_with = "args_text")]

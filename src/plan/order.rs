@@ -273,8 +273,14 @@ pub fn check_order(plan: &Plan) -> Result<(), String> {
     ) {
         return Err("the last step must be exec".into());
     }
+    // The helper of `sandbox enter` is forked with the app's filter,
+    // right before exec.
+    let helper = index(plan, |a| matches!(a, Action::EnterHelper));
+    if helper.is_some_and(|h| Some(h + 1) != exec) {
+        return Err("the enter helper must be forked right before exec".into());
+    }
     if let Some(s) = seccomp
-        && Some(s + 1) != exec
+        && Some(s + 1) != helper.or(exec)
     {
         return Err("seccomp must be the step right before exec".into());
     }

@@ -91,6 +91,11 @@ pub fn describe(a: &Action) -> String {
             if *helper { " (newgidmap)" } else { "" }
         ),
         Action::Release => "release the child".into(),
+        Action::StateEntry { enter } => format!(
+            "state entry for sandbox ps and stop{}: ID.json in the caller's state folder ($XDG_RUNTIME_DIR/sandbox, /run/sandbox for root), removed at the end",
+            if *enter { ", and ID.sock for sandbox enter" } else { "" }
+        ),
+        Action::EnterHelper => "fork the helper of sandbox enter: a copy of the app's process as it is now (its filter, Landlock domain, ids, capabilities, limits, environment, cwd), non-dumpable, holding only its socket to the launcher".into(),
         Action::Timeout { ms } => format!("kill the sandbox after {ms} ms (TERM, then KILL)"),
         Action::JoinNamespace { kind, path } => format!("join {} namespace {path}", kind.key()),
         Action::JoinedFsIds { uid, gid } => {

@@ -805,6 +805,7 @@ impl Decoder<'_> {
                 "new_session",
                 "die_with_parent",
                 "init",
+                "enter",
                 "capabilities",
                 "timeout",
             ],
@@ -824,6 +825,7 @@ impl Decoder<'_> {
             new_session: self.bool(t, "new_session"),
             die_with_parent: self.bool(t, "die_with_parent"),
             init: self.bool(t, "init"),
+            enter: self.bool(t, "enter"),
             capabilities: self.strings(t, "capabilities"),
             timeout,
         }

@@ -122,6 +122,7 @@ pub fn merge(base: Profile, over: Profile) -> Profile {
                 .die_with_parent
                 .or(base.process.die_with_parent),
             init: over.process.init.or(base.process.init),
+            enter: over.process.enter.or(base.process.enter),
             capabilities: union(base.process.capabilities, over.process.capabilities),
             timeout: over.process.timeout.or(base.process.timeout),
         },

@@ -263,6 +263,8 @@ pub struct Process {
     pub new_session: Option<Sp<bool>>,
     pub die_with_parent: Option<Sp<bool>>,
     pub init: Option<Sp<bool>>,
+    /// Keep a helper for `sandbox enter` (default true).
+    pub enter: Option<Sp<bool>>,
     pub capabilities: Vec<SpStr>,
     /// Milliseconds.
     pub timeout: Option<Sp<u64>>,

@@ -1148,6 +1148,25 @@ impl Validator<'_> {
                     .into(),
             );
         }
+        // The helper of `sandbox enter` is forked by the app's process,
+        // which cannot make it a sibling when it is itself a pid
+        // namespace's PID 1; and an app holding CAP_SYS_PTRACE could read
+        // the helper's memory (a copy of the launcher's) in spite of its
+        // being non-dumpable.
+        if let Some(e) = p.process.enter.as_ref().filter(|e| e.value) {
+            if p.ns_new(NsKind::Pid) && !flag(&p.process.init, true) {
+                self.error(e.span, "enter = true needs the init when the sandbox has a pid namespace")
+                    .hint = Some("set process.init = true (the app, as PID 1, cannot fork the helper beside itself)".into());
+            }
+            if p.process
+                .capabilities
+                .iter()
+                .any(|c| c.value.eq_ignore_ascii_case("CAP_SYS_PTRACE"))
+            {
+                self.error(e.span, "enter = true cannot be given to an app that keeps CAP_SYS_PTRACE")
+                    .hint = Some("with CAP_SYS_PTRACE the app could read the helper's memory, a copy of the launcher's: drop the capability or set enter = false".into());
+            }
+        }
         for c in &p.process.capabilities {
             if crate::capabilities::number(&c.value).is_none() {
                 let names: Vec<&str> = crate::capabilities::CAPABILITIES
