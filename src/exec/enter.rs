@@ -203,6 +203,10 @@ struct Client {
     conn: OwnedFd,
     /// Its Start went to the helper.
     sent: bool,
+    /// It is refused: answered so once its request is read (closed with
+    /// its request unread, the connection would be reset, and the
+    /// answer lost).
+    refused: Option<Msg>,
 }
 
 /// Who the launcher is, for telling who calls.
@@ -316,39 +320,33 @@ impl Server {
         ) {
             // SAFETY: a new descriptor, ours alone.
             let conn = unsafe { OwnedFd::from_raw_fd(fd) };
-            let refuse = |code, errno, what: String| {
-                let _ = send(
-                    conn.as_fd(),
-                    &Msg::Failed { code, errno, what }.encode(),
-                    &[],
-                );
+            let failed = |errno, what: String| Msg::Failed {
+                code: crate::exit::SETUP_FAILED,
+                errno,
+                what,
             };
-            if let Err(why) = self.authenticate(conn.as_fd()) {
-                refuse(crate::exit::SETUP_FAILED, libc::EPERM, why);
+            if self.clients.len() >= MAX_CLIENTS {
+                // No room to wait for its request: read what is there.
+                let _ = receive(conn.as_fd(), false);
+                let why = format!("{MAX_CLIENTS} commands are entering already");
+                let _ = send(conn.as_fd(), &failed(libc::EAGAIN, why).encode(), &[]);
                 continue;
             }
-            if self.helper.is_none() {
-                refuse(
-                    crate::exit::SETUP_FAILED,
+            let refused = match self.authenticate(conn.as_fd()) {
+                Err(why) => Some(failed(libc::EPERM, why)),
+                Ok(()) if self.helper.is_none() => Some(failed(
                     libc::ESRCH,
                     "the sandbox's enter helper is gone (the app may end it)".into(),
-                );
-                continue;
-            }
-            if self.clients.len() >= MAX_CLIENTS {
-                refuse(
-                    crate::exit::SETUP_FAILED,
-                    libc::EAGAIN,
-                    format!("{MAX_CLIENTS} commands are entering already"),
-                );
-                continue;
-            }
+                )),
+                Ok(()) => None,
+            };
             let id = self.next;
             self.next = self.next.wrapping_add(1).max(1);
             self.clients.push(Client {
                 id,
                 conn,
                 sent: false,
+                refused,
             });
         }
     }
@@ -389,9 +387,17 @@ impl Server {
         self.clients.iter().position(|c| c.id == id)
     }
 
-    /// Tell client `i` and let it go.
+    /// Tell client `i` and let it go: what it sent and we have not read
+    /// is read first (closed with it unread, the connection is reset and
+    /// the answer lost).
     fn answer_and_drop(&mut self, i: usize, msg: &Msg) {
         let c = self.clients.remove(i);
+        for _ in 0..16 {
+            match receive(c.conn.as_fd(), false) {
+                Ok((b, _)) if !b.is_empty() => {}
+                _ => break,
+            }
+        }
         let _ = send(c.conn.as_fd(), &msg.encode(), &[]);
     }
 
@@ -417,6 +423,11 @@ impl Server {
             if c.sent {
                 let _ = to_helper(self, &Msg::Hangup, &[]);
             }
+            return;
+        }
+        if let Some(why) = self.clients[i].refused.take() {
+            drop(fds);
+            self.answer_and_drop(i, &why);
             return;
         }
         match Msg::decode(&bytes) {
@@ -516,7 +527,19 @@ pub fn call(folder: &std::path::Path, name: &str, argv: &[OsString]) -> Outcome 
             format!("the command is longer than {} KiB", MAX_MESSAGE / 1024),
         );
     }
-    let conn = match connect(folder, name) {
+    // An entry is written just before its socket is bound: a sandbox
+    // that has only just started is given a moment.
+    let mut tries = 0;
+    let conn = loop {
+        match connect(folder, name) {
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) && tries < 50 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => break other,
+        }
+    };
+    let conn = match conn {
         Ok(c) => c,
         Err(e) => {
             return fail(
@@ -577,6 +600,15 @@ pub fn call(folder: &std::path::Path, name: &str, argv: &[OsString]) -> Outcome 
     };
     drop(nulls);
     if let Err(e) = sent {
+        // Refused at once, the connection closed: the reason is waiting.
+        if let Ok((b, _)) = receive(conn.as_fd(), false)
+            && let Some(Msg::Failed { code, errno, what }) = Msg::decode(&b)
+        {
+            return fail(
+                code,
+                format!("{what}: {}", io::Error::from_raw_os_error(errno)),
+            );
+        }
         return fail(setup, format!("send the command to the sandbox: {e}"));
     }
     // The helper answers at once: a silent one was stopped (by the app).

@@ -345,11 +345,6 @@ fn parent_steps(
             }
             Parent::StateEntry { enter } => {
                 made.entry = write_entry(plan, caller, child, *enter);
-                // Released once the entry is there: a second
-                // `--join-or-start` of the name finds it.
-                if let Some(lock) = &caller.name_lock {
-                    let _ = sys::unlock(lock.as_fd());
-                }
                 // Without an entry, no socket: the helper, its socket
                 // closed, leaves at once.
                 let helper = child.enter.take();
@@ -360,6 +355,11 @@ fn parent_steps(
                             eprintln!("sandbox: warning: no socket for `sandbox enter`: {err}")
                         }
                     }
+                }
+                // Released once the entry and its socket are there: a
+                // second `--join-or-start` of the name finds both.
+                if let Some(lock) = &caller.name_lock {
+                    let _ = sys::unlock(lock.as_fd());
                 }
                 Ok(())
             }
