@@ -452,9 +452,8 @@ both!(the_app_cannot_read_the_helper, |who| {
     );
     // The helper is the process of the sandbox that is neither PID 1 nor
     // the app's: everything the app may read of it, tried.
-    let attack = format!(
-        r#"for p in /proc/[0-9]*; do
-  n=${{p#/proc/}}; [ "$n" = 1 ] || [ "$n" = $$ ] && continue
+    let attack = r#"for p in /proc/[0-9]*; do
+  n=${p#/proc/}; [ "$n" = 1 ] || [ "$n" = $$ ] && continue
   cat $p/environ $p/cmdline 2>/dev/null | tr '\0' '\n' | grep -c SANDBOX_TEST_""SECRET=
   python3 -c "
 import sys
@@ -466,8 +465,7 @@ except OSError as e:
     print('refused', e.errno)
 "
   ls $p/fd/ 2>&1 | head -1
-done > /out/attack.txt 2>&1; echo done >> /out/attack.txt; exec sleep 60"#
-    );
+done > /out/attack.txt 2>&1; echo done >> /out/attack.txt; exec sleep 60"#;
     c.args([
         "run",
         "--name",
