@@ -475,7 +475,7 @@ done > /out/attack.txt 2>&1; echo done >> /out/attack.txt; exec sleep 60"#;
         "--",
         "/bin/sh",
         "-c",
-        &attack,
+        attack,
     ])
     .stdin(Stdio::null())
     .stdout(Stdio::null());
