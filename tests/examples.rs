@@ -99,7 +99,8 @@ fn sandbox_words(line: &str) -> Option<Vec<String>> {
     let at = line.find("sandbox ")?;
     let rest = &line[at + "sandbox ".len()..];
     let rest = rest.split('#').next().unwrap();
-    let rest = rest.split("&&").next().unwrap();
+    // The first command of a list or a pipeline.
+    let rest = rest.split(['&', ';', '|']).next().unwrap();
     Some(rest.split_whitespace().map(str::to_string).collect())
 }
 
@@ -117,6 +118,11 @@ fn profile_of(words: &[String]) -> Option<(String, Vec<String>)> {
         if w == "--" {
             after = it.cloned().collect();
             break;
+        }
+        // The flags of `run` that take a value: the value is not the profile.
+        if ["--name", "--join-or-start", "--status-fd"].contains(&w.as_str()) {
+            it.next();
+            continue;
         }
         if !w.starts_with('-') && profile.is_none() {
             profile = Some(w.clone());
@@ -179,6 +185,10 @@ impl Home {
         )
         .unwrap();
         s.chown_to_caller(who, "home");
+        // A login session's runtime folder ($XDG_RUNTIME_DIR), where
+        // `sandbox ps`, `enter` and `stop` find the running sandboxes.
+        s.dir("run", 0o700);
+        s.chown_to_caller(who, "run");
         Home { scratch }
     }
 
@@ -208,6 +218,10 @@ impl Home {
             }
         };
         c.arg(format!("HOME={}", home.display()))
+            .arg(format!(
+                "XDG_RUNTIME_DIR={}",
+                self.scratch.path.join("run").display()
+            ))
             .arg(format!("PATH={path}"))
             .arg("LANG=C.UTF-8")
             .args(["sh", "-c", line])
