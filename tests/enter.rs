@@ -761,3 +761,38 @@ both!(
         assert!(ps(who, &rt).iter().any(|e| e["name"] == sb.name.as_str()));
     }
 );
+
+both!(a_killed_launcher_leaves_no_socket_after_ps, |who| {
+    let rt = runtime(who);
+    let Some(sb) = start(who, &rt, "default", "exec sleep 60") else {
+        return;
+    };
+    let id = sb.entry["id"].as_str().unwrap().to_string();
+    let socket = format!("{}/{id}.sock", state_dir(who, &rt));
+    assert!(exists(&socket), "the socket is there while it runs");
+    let launcher = sb.entry["launcher"].as_i64().unwrap() as i32;
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(launcher),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    // Gone, or a zombie its parent (this test, for root) has not reaped.
+    wait_for("the launcher is gone", || {
+        std::fs::read_to_string(format!("/proc/{launcher}/stat"))
+            .map(|s| {
+                s.rsplit(')')
+                    .next()
+                    .unwrap_or("")
+                    .trim_start()
+                    .starts_with('Z')
+            })
+            .unwrap_or(true)
+    });
+    // Its sandbox dies with it; its entry and socket, stale, go at the
+    // next `sandbox ps`.
+    let _ = ps(who, &rt);
+    assert!(!exists(&socket), "the stale socket is removed");
+    assert!(!exists(&format!("{}/{id}.json", state_dir(who, &rt))));
+    let o = enter(who, &rt, &sb.name, &["true"], b"");
+    assert_eq!(o.status.code(), Some(125));
+});
