@@ -643,6 +643,18 @@ fn stop(which: &str, signal: &str, timeout: f64) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// `text` with control characters (a newline, a terminal's escape
+/// sequences) shown as `\xNN`: what `ps` prints comes from entries and
+/// command lines any user may write, and root's terminal reads it.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            c if c.is_control() => format!("\\x{:02x}", c as u32),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
 /// `sandbox ps`: the caller's running sandboxes, stale entries removed.
 fn ps(json: bool, tree: bool) -> ExitCode {
     let entries = running();
@@ -671,17 +683,22 @@ fn ps(json: bool, tree: bool) -> ExitCode {
         println!(
             "{:<22} {:<16} {:<14} {:>7} {:>7} {:>6} {:>8}  {}",
             e.id,
-            e.name.as_deref().unwrap_or("-"),
-            e.profile,
+            printable(e.name.as_deref().unwrap_or("-")),
+            printable(&e.profile),
             e.launcher,
             e.child,
             e.uid,
             age,
-            e.command.join(" ")
+            printable(&e.command.join(" "))
         );
         if tree {
             for (depth, pid, command) in sandbox::exec::state::tree(e.launcher) {
-                println!("{:>22} {}{pid} {command}", "", "  ".repeat(depth + 1));
+                println!(
+                    "{:>22} {}{pid} {}",
+                    "",
+                    "  ".repeat(depth + 1),
+                    printable(&command)
+                );
             }
         }
     }

@@ -796,3 +796,18 @@ both!(a_killed_launcher_leaves_no_socket_after_ps, |who| {
     let o = enter(who, &rt, &sb.name, &["true"], b"");
     assert_eq!(o.status.code(), Some(125));
 });
+
+both!(ps_shows_control_characters_escaped, |who| {
+    let rt = runtime(who);
+    // A command line with a terminal's escape sequence and a newline,
+    // which root's `sandbox ps` would otherwise print to its terminal.
+    let Some(sb) = start(who, &rt, "default", "exec sleep 62 # \x1b[31m\nred") else {
+        return;
+    };
+    for args in [&["ps"][..], &["ps", "--tree"]] {
+        let text = ok(cmd(who, &rt).unwrap().args(args).output().unwrap());
+        assert!(!text.contains('\x1b'), "{text}");
+        assert!(text.contains("\\x1b[31m\\x0ared"), "{text}");
+    }
+    let _ = sb;
+});
