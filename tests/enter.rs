@@ -811,3 +811,79 @@ both!(ps_shows_control_characters_escaped, |who| {
     }
     let _ = sb;
 });
+
+both!(an_entry_swapped_for_a_fifo_does_not_hang_ps, |who| {
+    let rt = runtime(who);
+    let Some(_) = cmd(who, &rt) else { return };
+    if who == Who::Root {
+        // Root's own folder is shared with the tests running now.
+        to_stderr("skipped: as root, this test would plant files in /run/sandbox");
+        return;
+    }
+    let folder = rt.scratch.dir("run/sandbox", 0o700);
+    rt.scratch.chown_to_caller(who, "run");
+    // An entry file and a link to a FIFO, exchanged again and again while
+    // `sandbox ps` reads the folder: a read that followed the link would
+    // wait for a writer forever.
+    let fifo = rt.scratch.path.join("fifo");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o666)).unwrap();
+    let a = format!("{folder}/1-1.json");
+    let b = format!("{folder}/2-1.json");
+    std::fs::write(&a, "{}").unwrap();
+    std::os::unix::fs::symlink(&fifo, &b).unwrap();
+    rt.scratch.chown_to_caller(who, "run");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let swapping = {
+        let stop = stop.clone();
+        let (a, b) = (
+            std::ffi::CString::new(a.clone()).unwrap(),
+            std::ffi::CString::new(b.clone()).unwrap(),
+        );
+        std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                // SAFETY: two valid C strings; the call only renames.
+                unsafe {
+                    libc::renameat2(
+                        libc::AT_FDCWD,
+                        a.as_ptr(),
+                        libc::AT_FDCWD,
+                        b.as_ptr(),
+                        libc::RENAME_EXCHANGE,
+                    )
+                };
+            }
+        })
+    };
+    for _ in 0..30 {
+        let mut c = cmd(who, &rt).unwrap();
+        std::os::unix::process::CommandExt::process_group(&mut c, 0);
+        let mut child = c
+            .arg("ps")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let until = Instant::now() + Duration::from_secs(5);
+        let done = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break Some(s);
+            }
+            if Instant::now() > until {
+                // runuser's child too: the whole group.
+                let _ = nix::sys::signal::killpg(
+                    nix::unistd::Pid::from_raw(child.id() as i32),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+                let _ = child.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        if done.is_none() {
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            panic!("sandbox ps hung on an entry swapped for a FIFO");
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    swapping.join().unwrap();
+});

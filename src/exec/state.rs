@@ -273,14 +273,7 @@ pub fn list(path: &std::path::Path, clean: bool) -> Vec<Entry> {
         if !name.as_bytes().ends_with(b".json") || name.as_bytes().starts_with(b".") {
             continue;
         }
-        // Not followed: an entry is a plain file.
-        let Ok(meta) = std::fs::symlink_metadata(d.path()) else {
-            continue;
-        };
-        if !meta.is_file() || meta.len() > 1 << 20 {
-            continue;
-        }
-        let Ok(text) = std::fs::read(d.path()) else {
+        let Some(text) = read_entry(&d.path()) else {
             continue;
         };
         let Ok(e) = serde_json::from_slice::<Entry>(&text) else {
@@ -309,6 +302,26 @@ pub fn list(path: &std::path::Path, clean: bool) -> Vec<Entry> {
     }
     v.sort_by_key(|e| (e.started, e.launcher));
     v
+}
+
+/// An entry's bytes: a plain file, opened without following a link and
+/// without waiting (a file swapped for a link to a FIFO, or to
+/// /dev/zero, between a look and the read must not hang or fill root's
+/// `sandbox ps`), checked on the descriptor, at most 1 MiB.
+fn read_entry(path: &std::path::Path) -> Option<Vec<u8>> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .ok()?;
+    if !f.metadata().ok()?.is_file() {
+        return None;
+    }
+    let mut text = vec![];
+    f.take((1 << 20) + 1).read_to_end(&mut text).ok()?;
+    (text.len() <= 1 << 20).then_some(text)
 }
 
 /// The folders root's `sandbox ps` reads: its own and every user's.
