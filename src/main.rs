@@ -511,7 +511,7 @@ fn enter(
         );
         return ExitCode::from(SETUP_FAILED);
     }
-    let out = enter::call(folder, &enter::socket_name(&e.id), argv);
+    let out = enter::call(folder, e, argv);
     if let Some(err) = out.error {
         eprintln!("sandbox: error: enter {}: {err}", e.id);
     }

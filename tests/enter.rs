@@ -887,3 +887,103 @@ both!(an_entry_swapped_for_a_fifo_does_not_hang_ps, |who| {
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     swapping.join().unwrap();
 });
+
+/// The Python client of the socket of `sandbox enter` (enter.rs's
+/// messages): sends `true` with descriptors 0-2 to every socket in the
+/// folder argv[1] names, prints the first byte of each answer and its
+/// text.
+const CLIENT: &str = r#"
+import array, glob, socket, sys
+for path in sorted(glob.glob(sys.argv[1] + "/*.sock")):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.connect(path)
+    try:
+        s.sendmsg([b"Etrue\0"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [0, 1, 2]))])
+    except BrokenPipeError:
+        pass
+    reply = s.recv(4096)
+    print(reply[:1].decode(), reply[6:].decode(errors="replace"))
+print("done")
+"#;
+
+#[test]
+fn a_root_sandbox_without_namespaces_cannot_enter_another() {
+    if !is_root() {
+        to_stderr("skipped: needs root");
+        return;
+    }
+    let rt = runtime(Who::Root);
+    let Some(_victim) = start(Who::Root, &rt, "default", "exec sleep 60") else {
+        return;
+    };
+    // An app that is host root in the host's user, mount and pid
+    // namespaces, with the state folder in view: only its no_new_privs
+    // tells it from a host process.
+    let client = rt.scratch.write("client.py", CLIENT);
+    let profile = rt.scratch.write(
+        "bare.toml",
+        "command = [\"/bin/sh\"]\narguments = \"replace\"\n\n[namespaces]\nuser = false\nmount = false\npid = false\nnet = false\nipc = false\nuts = false\ncgroup = false\n\n[user]\nsandwich = false\n\n[landlock]\nexec = [\"/usr\"]\n",
+    );
+    let o = sandbox(Who::Root)
+        .unwrap()
+        .args(["run", &profile, "--", PYTHON, &client, "/run/sandbox"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let text = ok(o);
+    assert!(text.contains("no_new_privs"), "{text}");
+    assert!(!text.lines().any(|l| l.starts_with('R')), "entered: {text}");
+    // Control: the same client as root on the host is answered.
+    let o = Command::new(PYTHON)
+        .args([&client, "/run/sandbox"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&o).lines().any(|l| l.starts_with('R')),
+        "{}",
+        stdout(&o)
+    );
+}
+
+both!(a_socket_replaced_by_an_app_is_refused_by_enter, |who| {
+    let rt = runtime(who);
+    let Some(_) = cmd(who, &rt) else { return };
+    let Some(victim) = start(who, &rt, "default", "exec sleep 60") else {
+        return;
+    };
+    let state = state_dir(who, &rt);
+    let id = victim.entry["id"].as_str().unwrap().to_string();
+    // The app of a sandbox whose profile binds the state folder writable
+    // puts its own listener in the victim's socket's place. (Root's
+    // sandbox is host root, or nobody could write root's folder.)
+    let host_root = match who {
+        Who::Root => "[user]\nhost_root = true\n",
+        Who::User => "",
+    };
+    let profile = rt.scratch.write(
+        "bind.toml",
+        &format!(
+            "extends = \"default\"\n{host_root}\n[[mount]]\ntype = \"bind\"\nsrc = \"{state}\"\ndst = \"/state\"\n"
+        ),
+    );
+    let fake = format!(
+        "import os, socket, time\np = '/state/{id}.sock'\nos.unlink(p)\ns = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)\ns.bind(p)\ns.listen(8)\nopen('/state/{id}.fake', 'w').close()\ntime.sleep(60)\n"
+    );
+    let mut c = cmd(who, &rt).unwrap();
+    c.args(["run", &profile, "--command", "--", PYTHON, "-c", &fake])
+        .stdin(Stdio::null());
+    let mut attacker = c.spawn().unwrap();
+    wait_for("the app replaced the socket", || {
+        exists(&format!("{state}/{id}.fake"))
+    });
+    let o = enter(who, &rt, &victim.name, &["true"], b"");
+    let _ = attacker.kill();
+    let _ = std::fs::remove_file(format!("{state}/{id}.fake"));
+    assert_eq!(o.status.code(), Some(125), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("is not its launcher's"),
+        "{}",
+        stderr(&o)
+    );
+});

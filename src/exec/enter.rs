@@ -213,7 +213,37 @@ struct Client {
 struct Me {
     uid: u32,
     euid: u32,
-    userns: (u64, u64),
+    /// Where its caller was: the launcher's place before it joined any
+    /// namespace.
+    place: sys::Place,
+}
+
+/// Ok when `peer` is where `home` is: the same user, mount and pid
+/// namespaces, and no no_new_privs `home` has not (every sandbox's app
+/// has it, so a process of any sandbox is told apart, even one without
+/// namespaces of its own, as root's `user = false` sandbox is). `who`
+/// names the peer in the message.
+pub fn same_place(peer: &sys::Place, home: &sys::Place, who: &str) -> Result<(), String> {
+    let differs = |what: &str| {
+        Err(format!(
+            "{who} is in another {what} (a sandbox's, it seems): only processes of the host, where the sandbox was started, may enter"
+        ))
+    };
+    if peer.user != home.user {
+        return differs("user namespace");
+    }
+    if peer.mnt != home.mnt {
+        return differs("mount namespace");
+    }
+    if peer.pid != home.pid {
+        return differs("pid namespace");
+    }
+    if peer.no_new_privs && !home.no_new_privs {
+        return Err(format!(
+            "{who} has no_new_privs, as every sandbox's app has: only processes of the host, where the sandbox was started, may enter"
+        ));
+    }
+    Ok(())
 }
 
 /// The launcher's side: the listening socket, the helper's end, the
@@ -259,13 +289,18 @@ fn listen_in(dir: BorrowedFd, name: &str) -> io::Result<OwnedFd> {
 impl Server {
     /// Listen at `ID.sock` in the state folder `dir` for callers of the
     /// sandbox whose helper is at the other end of `helper`.
-    pub fn start(dir: BorrowedFd, id: &str, helper: OwnedFd) -> io::Result<Server> {
+    pub fn start(
+        dir: BorrowedFd,
+        id: &str,
+        helper: OwnedFd,
+        place: sys::Place,
+    ) -> io::Result<Server> {
         let name = socket_name(id);
         let listener = listen_in(dir, &name)?;
         let me = Me {
             uid: nix::unistd::getuid().as_raw(),
             euid: nix::unistd::geteuid().as_raw(),
-            userns: sys::own_user_namespace()?,
+            place,
         };
         Ok(Server {
             listener,
@@ -351,9 +386,9 @@ impl Server {
         }
     }
 
-    /// Ok for the sandbox's owner or root, calling from the launcher's
-    /// user namespace; a process inside a sandbox (its user namespace a
-    /// child of ours) is refused, whatever uid it maps to.
+    /// Ok for the sandbox's owner or root, calling from where the
+    /// sandbox was started ([`same_place`]); a process inside any sandbox
+    /// is refused, whatever uid it maps to.
     fn authenticate(&self, conn: BorrowedFd) -> Result<(), String> {
         let cred = socket::getsockopt(&conn, socket::sockopt::PeerCredentials)
             .map_err(|e| format!("the caller's credentials: {e}"))?;
@@ -364,11 +399,8 @@ impl Server {
                 self.me.uid
             ));
         }
-        match sys::peer_user_namespace(conn, cred.pid()) {
-            Ok(ns) if ns == self.me.userns => Ok(()),
-            Ok(_) => Err(
-                "the caller is in another user namespace (a sandbox's, it seems): only its owner's and root's processes on the host may enter".into(),
-            ),
+        match sys::peer_place(conn, cred.pid()) {
+            Ok(peer) => same_place(&peer, &self.me.place, "the caller"),
             // An unprivileged launcher may not read root's namespaces; and
             // no process of its sandboxes is uid 0 in its namespace (an
             // unprivileged user maps only its own ids): this is root.
@@ -379,7 +411,7 @@ impl Server {
             {
                 Ok(())
             }
-            Err(e) => Err(format!("the caller's user namespace: {e}")),
+            Err(e) => Err(format!("the caller's namespaces: {e}")),
         }
     }
 
@@ -510,11 +542,15 @@ pub struct Outcome {
     pub error: Option<String>,
 }
 
-/// `sandbox enter`: connect to the socket `name` in the state folder at
-/// `folder`, run `argv` (empty: the app's shell) in the sandbox with this
+/// `sandbox enter`: connect to the socket of entry `e` in the state
+/// folder at `folder`, check that the launcher the entry names answers
+/// there, from where this process is (a socket or entry planted by a
+/// sandbox's app, whose folder a profile bound, is refused), run `argv` (empty: the app's shell) in the sandbox with this
 /// process's standard descriptors, forward the usual signals to it, and
 /// end with its exit code.
-pub fn call(folder: &std::path::Path, name: &str, argv: &[OsString]) -> Outcome {
+pub fn call(folder: &std::path::Path, e: &super::state::Entry, argv: &[OsString]) -> Outcome {
+    let name = socket_name(&e.id);
+    let name = name.as_str();
     let fail = |code: u8, error: String| Outcome {
         code,
         error: Some(error),
@@ -548,6 +584,9 @@ pub fn call(folder: &std::path::Path, name: &str, argv: &[OsString]) -> Outcome 
             );
         }
     };
+    if let Err(why) = is_the_launcher(conn.as_fd(), e) {
+        return fail(setup, why);
+    }
     // Standard input, output and error; /dev/null for any that is closed.
     let mut nulls = vec![];
     let mut fds = vec![];
@@ -683,6 +722,46 @@ pub fn call(folder: &std::path::Path, name: &str, argv: &[OsString]) -> Outcome 
                 );
             }
         }
+    }
+}
+
+/// Ok when the process listening at `conn` is the launcher entry `e`
+/// names, running with the start time it recorded, as its user, from
+/// where this process is.
+fn is_the_launcher(conn: BorrowedFd, e: &super::state::Entry) -> Result<(), String> {
+    let cred = socket::getsockopt(&conn, socket::sockopt::PeerCredentials)
+        .map_err(|err| format!("the launcher's credentials: {err}"))?;
+    if cred.pid() != e.launcher
+        || cred.uid() != e.uid
+        || !super::state::runs(e.launcher, e.launcher_start)
+    {
+        return Err(format!(
+            "the socket of sandbox {} is not its launcher's (pid {} uid {} listens, not the launcher {} of uid {}): it was replaced, by a sandbox's app whose profile binds the state folder, it seems",
+            e.id,
+            cred.pid(),
+            cred.uid(),
+            e.launcher,
+            e.uid
+        ));
+    }
+    let home = sys::own_place().map_err(|err| format!("this process's namespaces: {err}"))?;
+    match sys::peer_place(conn, cred.pid()) {
+        Ok(peer) => same_place(&peer, &home, "the sandbox's launcher"),
+        // A launcher is non-dumpable: only root reads its namespaces. Its
+        // no_new_privs anyone may read, and no sandbox's app can be
+        // without it (a process may set it, never clear it).
+        Err(err) if matches!(err.raw_os_error(), Some(libc::EACCES | libc::EPERM)) => {
+            match sys::no_new_privs_of(&cred.pid().to_string()) {
+                Ok(false) => Ok(()),
+                Ok(true) if home.no_new_privs => Ok(()),
+                Ok(true) => Err(format!(
+                    "the process listening for sandbox {} has no_new_privs, as a sandbox's app has: not its launcher",
+                    e.id
+                )),
+                Err(err) => Err(format!("the launcher's status: {err}")),
+            }
+        }
+        Err(err) => Err(format!("the launcher's namespaces: {err}")),
     }
 }
 

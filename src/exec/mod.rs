@@ -116,10 +116,12 @@ fn launch(plan: &Plan, caller: &Caller) -> Result<u8, StepError> {
     // The caller's descriptors reach no helper the launcher starts (pasta,
     // xdg-dbus-proxy, newuidmap) and no process of the sandbox.
     sys::cloexec_from(3).map_err(|e| StepError::setup(e, "close-on-exec from descriptor 3"))?;
+    // Where the caller is, before any join: who may `sandbox enter`.
+    let home = sys::own_place().ok();
     before_spawn(&steps)?;
     let host = HostSide::start(&steps, caller)?;
     let mut child = spawn(plan, &steps, caller, &host)?;
-    let made = parent_steps(plan, &steps, caller, &host, &mut child)?;
+    let made = parent_steps(plan, &steps, caller, &host, &mut child, home)?;
     if let Some(s) = &caller.status {
         s.started(child.pid.as_raw(), &child.namespaces);
     }
@@ -327,6 +329,7 @@ fn parent_steps(
     caller: &Caller,
     host: &HostSide,
     child: &mut Spawned,
+    home: Option<sys::Place>,
 ) -> Result<Made, StepError> {
     let mut made = Made::default();
     let raw = child.pid.as_raw();
@@ -348,8 +351,8 @@ fn parent_steps(
                 // Without an entry, no socket: the helper, its socket
                 // closed, leaves at once.
                 let helper = child.enter.take();
-                if let (Some(e), Some(helper)) = (&made.entry, helper) {
-                    match enter::Server::start(e.dir(), e.id(), helper) {
+                if let (Some(e), Some(helper), Some(home)) = (&made.entry, helper, home) {
+                    match enter::Server::start(e.dir(), e.id(), helper, home) {
                         Ok(s) => made.server = Some(s),
                         Err(err) => {
                             eprintln!("sandbox: warning: no socket for `sandbox enter`: {err}")

@@ -815,29 +815,62 @@ pub fn fork_beside(body: &mut dyn FnMut() -> i32) -> io::Result<libc::pid_t> {
     }
 }
 
-/// The (device, inode) of a user namespace descriptor.
+/// The (device, inode) of a namespace descriptor.
 fn namespace_id(ns: BorrowedFd) -> io::Result<(u64, u64)> {
     let st = nix::sys::stat::fstat(ns)?;
     Ok((st.st_dev, st.st_ino))
 }
 
-/// This process's user namespace, as (device, inode).
-pub fn own_user_namespace() -> io::Result<(u64, u64)> {
-    let f = std::fs::File::open("/proc/self/ns/user")?;
-    namespace_id(f.as_fd())
+/// Where a process is: its user, mount and pid namespaces, as (device,
+/// inode), and whether it has no_new_privs (every sandbox's app has).
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+pub struct Place {
+    pub user: (u64, u64),
+    pub mnt: (u64, u64),
+    pub pid: (u64, u64),
+    pub no_new_privs: bool,
 }
 
-/// The user namespace of the process at the other end of the connected
-/// Unix socket `conn`, as (device, inode). The process is named by the
+/// The namespace kinds of a [`Place`], with their /proc/PID/ns names and
+/// PIDFD_GET_*_NAMESPACE ioctls (_IO(0xff, N)).
+const PLACE_NAMESPACES: [(&str, libc::c_ulong); 3] =
+    [("user", 0xff09), ("mnt", 0xff03), ("pid", 0xff05)];
+
+/// Whether /proc/PID/status says no_new_privs.
+pub fn no_new_privs_of(pid: &str) -> io::Result<bool> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("NoNewPrivs:"))
+        .map(|v| v.trim() == "1")
+        .ok_or_else(|| io::Error::from_raw_os_error(libc::ENODATA))
+}
+
+/// This process's place.
+pub fn own_place() -> io::Result<Place> {
+    let ns = |name: &str| -> io::Result<(u64, u64)> {
+        let f = std::fs::File::open(format!("/proc/self/ns/{name}"))?;
+        namespace_id(f.as_fd())
+    };
+    Ok(Place {
+        user: ns("user")?,
+        mnt: ns("mnt")?,
+        pid: ns("pid")?,
+        no_new_privs: no_new_privs_of("self")?,
+    })
+}
+
+/// The place of the process at the other end of the connected Unix
+/// socket `conn` (`pid`: SO_PEERCRED's). The process is named by the
 /// kernel's pidfd of the peer (SO_PEERPIDFD), so a pid reused since the
-/// connect cannot stand in for it; its namespace comes from that pidfd
-/// (PIDFD_GET_USER_NAMESPACE), which the kernel grants only to whoever
-/// may read the process's /proc files. Before Linux 6.11 the pid of
-/// SO_PEERCRED and /proc/PID/ns/user are used instead, racing a reuse of
-/// the pid (docs/security-model.md).
-pub fn peer_user_namespace(conn: BorrowedFd, pid: i32) -> io::Result<(u64, u64)> {
+/// connect cannot stand in for it: its namespaces come from that pidfd
+/// (PIDFD_GET_*_NAMESPACE, which the kernel grants only to whoever may
+/// read the process's /proc files), and its no_new_privs from
+/// /proc/PID/status, read while the pidfd shows the process alive (then
+/// the pid is still its). Before Linux 6.11, /proc/PID/ns of
+/// SO_PEERCRED's pid, racing a reuse of the pid (docs/security-model.md).
+pub fn peer_place(conn: BorrowedFd, pid: i32) -> io::Result<Place> {
     const SO_PEERPIDFD: libc::c_int = 77;
-    const PIDFD_GET_USER_NAMESPACE: libc::c_ulong = 0xff09; // _IO(0xff, 9)
     let mut pidfd: libc::c_int = -1;
     let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
     // SAFETY: SO_PEERPIDFD writes one int (a new descriptor) into `pidfd`,
@@ -851,33 +884,53 @@ pub fn peer_user_namespace(conn: BorrowedFd, pid: i32) -> io::Result<(u64, u64)>
             &mut len,
         )
     } as libc::c_long);
-    let fallback = || -> io::Result<(u64, u64)> {
-        let f = std::fs::File::open(format!("/proc/{pid}/ns/user"))?;
+    let by_path = |name: &str| -> io::Result<(u64, u64)> {
+        let f = std::fs::File::open(format!("/proc/{pid}/ns/{name}"))?;
         namespace_id(f.as_fd())
     };
-    match got {
-        Ok(_) => {
-            // SAFETY: the kernel just made this descriptor for us.
-            let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
-            // SAFETY: the ioctl takes no argument and returns a new
-            // descriptor or -1.
-            let ns = check(
-                unsafe { libc::ioctl(pidfd.as_raw_fd(), PIDFD_GET_USER_NAMESPACE, 0) }
-                    as libc::c_long,
-            );
-            match ns {
-                Ok(fd) => {
-                    // SAFETY: a new descriptor, ours alone.
-                    let ns = unsafe { OwnedFd::from_raw_fd(fd as i32) };
-                    namespace_id(ns.as_fd())
+    let pidfd = match got {
+        // SAFETY: the kernel just made this descriptor for us.
+        Ok(_) => Some(unsafe { OwnedFd::from_raw_fd(pidfd) }),
+        Err(e) if e.raw_os_error() == Some(libc::ENOPROTOOPT) => None,
+        Err(e) => return Err(e),
+    };
+    let mut ids = [(0, 0); 3];
+    for (slot, (name, ioctl)) in ids.iter_mut().zip(PLACE_NAMESPACES) {
+        *slot = match &pidfd {
+            Some(p) => {
+                // SAFETY: the ioctl takes no argument and returns a new
+                // descriptor or -1.
+                match check(unsafe { libc::ioctl(p.as_raw_fd(), ioctl, 0) } as libc::c_long) {
+                    Ok(fd) => {
+                        // SAFETY: a new descriptor, ours alone.
+                        let ns = unsafe { OwnedFd::from_raw_fd(fd as i32) };
+                        namespace_id(ns.as_fd())?
+                    }
+                    Err(e) if e.raw_os_error() == Some(libc::ENOTTY) => by_path(name)?,
+                    Err(e) => return Err(e),
                 }
-                Err(e) if e.raw_os_error() == Some(libc::ENOTTY) => fallback(),
-                Err(e) => Err(e),
             }
-        }
-        Err(e) if e.raw_os_error() == Some(libc::ENOPROTOOPT) => fallback(),
-        Err(e) => Err(e),
+            None => by_path(name)?,
+        };
     }
+    let no_new_privs = no_new_privs_of(&pid.to_string())?;
+    // Still alive, so `pid` was still its when its status was read.
+    if let Some(p) = &pidfd {
+        let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", p.as_raw_fd()))?;
+        let alive = info
+            .lines()
+            .find_map(|l| l.strip_prefix("Pid:"))
+            .is_some_and(|v| v.trim() == pid.to_string());
+        if !alive {
+            return Err(io::Error::from_raw_os_error(libc::ESRCH));
+        }
+    }
+    Ok(Place {
+        user: ids[0],
+        mnt: ids[1],
+        pid: ids[2],
+        no_new_privs,
+    })
 }
 
 /// flock(fd, LOCK_EX): wait for the exclusive lock of the file `fd` is
