@@ -979,6 +979,7 @@ both!(a_socket_replaced_by_an_app_is_refused_by_enter, |who| {
     });
     let o = enter(who, &rt, &victim.name, &["true"], b"");
     let _ = attacker.kill();
+    let _ = attacker.wait();
     let _ = std::fs::remove_file(format!("{state}/{id}.fake"));
     assert_eq!(o.status.code(), Some(125), "{}", stderr(&o));
     assert!(
