@@ -568,10 +568,24 @@ fn find_running(
     which: &str,
     code: u8,
 ) -> Result<(std::path::PathBuf, sandbox::exec::state::Entry), ExitCode> {
-    let matching: Vec<_> = running_in_folders()
+    let mut matching: Vec<_> = running_in_folders()
         .into_iter()
         .filter(|(_, e)| e.id == which || e.name.as_deref() == Some(which))
         .collect();
+    // Root's own sandboxes first: a user cannot take one of root's names
+    // by planting an entry of that name in their own folder.
+    let euid = nix::unistd::geteuid().as_raw();
+    if matching.iter().any(|(_, e)| e.uid == euid) {
+        matching.retain(|(_, e)| e.uid == euid);
+    }
+    if let [(_, e)] = matching.as_slice()
+        && e.uid != euid
+    {
+        eprintln!(
+            "sandbox: note: sandbox {} is uid {}'s: its launcher is that user's process, which sees what passes to and from it",
+            e.id, e.uid
+        );
+    }
     match matching.len() {
         1 => Ok(matching.into_iter().next().expect("one")),
         0 => {
@@ -643,18 +657,6 @@ fn stop(which: &str, signal: &str, timeout: f64) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// `text` with control characters (a newline, a terminal's escape
-/// sequences) shown as `\xNN`: what `ps` prints comes from entries and
-/// command lines any user may write, and root's terminal reads it.
-fn printable(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            c if c.is_control() => format!("\\x{:02x}", c as u32),
-            c => c.to_string(),
-        })
-        .collect()
-}
-
 /// `sandbox ps`: the caller's running sandboxes, stale entries removed.
 fn ps(json: bool, tree: bool) -> ExitCode {
     let entries = running();
@@ -683,13 +685,13 @@ fn ps(json: bool, tree: bool) -> ExitCode {
         println!(
             "{:<22} {:<16} {:<14} {:>7} {:>7} {:>6} {:>8}  {}",
             e.id,
-            printable(e.name.as_deref().unwrap_or("-")),
-            printable(&e.profile),
+            sandbox::exec::enter::printable(e.name.as_deref().unwrap_or("-")),
+            sandbox::exec::enter::printable(&e.profile),
             e.launcher,
             e.child,
             e.uid,
             age,
-            printable(&e.command.join(" "))
+            sandbox::exec::enter::printable(&e.command.join(" "))
         );
         if tree {
             for (depth, pid, command) in sandbox::exec::state::tree(e.launcher) {
@@ -697,7 +699,7 @@ fn ps(json: bool, tree: bool) -> ExitCode {
                     "{:>22} {}{pid} {}",
                     "",
                     "  ".repeat(depth + 1),
-                    printable(&command)
+                    sandbox::exec::enter::printable(&command)
                 );
             }
         }

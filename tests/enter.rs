@@ -988,3 +988,69 @@ both!(a_socket_replaced_by_an_app_is_refused_by_enter, |who| {
         stderr(&o)
     );
 });
+
+both!(the_app_keeps_nothing_of_the_callers_streams, |who| {
+    let rt = runtime(who);
+    let out = rt.scratch.dir("out", 0o777);
+    rt.scratch.chown_to(who, "out");
+    let profile = rt.scratch.write(
+        "p.toml",
+        &format!(
+            "extends = \"default\"\n\n[[mount]]\ntype = \"bind\"\nsrc = \"{out}\"\ndst = \"/out\"\n"
+        ),
+    );
+    // The app takes the entered command's standard output (pidfd_getfd:
+    // the same uid in the same domain may), keeps it after the command and
+    // `sandbox enter` have ended, and writes to it.
+    let thief = r#"
+import ctypes, os, time
+libc = ctypes.CDLL(None, use_errno=True)
+def find():
+    for p in os.listdir("/proc"):
+        try:
+            if open(f"/proc/{p}/cmdline", "rb").read() == b"sleep\0" + b"1.5\0":
+                return int(p)
+        except OSError:
+            pass
+pid = None
+while pid is None:
+    pid = find()
+pidfd = libc.syscall(434, pid, 0)
+fd = libc.syscall(438, pidfd, 1, 0)
+log = open("/out/app.txt", "w", buffering=1)
+if fd < 0:
+    log.write(f"steal refused {ctypes.get_errno()}\ndone\n")
+    raise SystemExit
+log.write("stolen\n"); log.flush()
+while find() is not None:
+    time.sleep(0.05)
+time.sleep(1)
+try:
+    os.write(fd, b"INJECTED\n")
+    log.write("written\n")
+except OSError as e:
+    log.write(f"write failed {e.errno}\n")
+log.write("done\n")
+time.sleep(60)
+"#;
+    let Some(sb) = start(who, &rt, &profile, &format!("exec python3 -c '{thief}'")) else {
+        return;
+    };
+    let o = enter(who, &rt, &sb.name, &["sleep", "1.5"], b"");
+    assert!(o.status.success(), "{}", stderr(&o));
+    // `output()` read standard output to its end: the app's copy does not
+    // keep it open. And what the app wrote later went nowhere.
+    assert!(!stdout(&o).contains("INJECTED"), "{}", stdout(&o));
+    let app = wait_done(&format!("{out}/app.txt"));
+    if app.contains("steal refused") {
+        to_stderr(&format!(
+            "skipped: the kernel refuses pidfd_getfd here: {app}"
+        ));
+        return;
+    }
+    assert!(app.contains("stolen"), "the attack works: {app}");
+    assert!(
+        app.contains("write failed 32") || app.contains("written"),
+        "{app}"
+    );
+});

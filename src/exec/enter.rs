@@ -152,7 +152,9 @@ pub fn send(sock: BorrowedFd, data: &[u8], fds: &[RawFd]) -> io::Result<()> {
 /// and the descriptors that came with it, close-on-exec.
 pub fn receive(sock: BorrowedFd, wait: bool) -> io::Result<(Vec<u8>, Vec<OwnedFd>)> {
     let mut buf = vec![0u8; MAX_MESSAGE + 16];
-    let mut space = nix::cmsg_space!([RawFd; 3]);
+    // Room for as many descriptors as a message can carry (SCM_MAX_FD):
+    // a truncated control message would leave those installed unclosed.
+    let mut space = nix::cmsg_space!([RawFd; 253]);
     let mut flags = MsgFlags::MSG_CMSG_CLOEXEC;
     if !wait {
         flags |= MsgFlags::MSG_DONTWAIT;
@@ -281,7 +283,12 @@ fn listen_in(dir: BorrowedFd, name: &str) -> io::Result<OwnedFd> {
     )?;
     let _ = nix::unistd::unlinkat(dir, name, nix::unistd::UnlinkatFlags::NoRemoveDir);
     let path = format!("/proc/self/fd/{}/{name}", dir.as_raw_fd());
-    socket::bind(sock.as_raw_fd(), &UnixAddr::new(path.as_str())?)?;
+    // The socket file 0600 whatever the caller's umask (the folder is
+    // 0700 too).
+    let old = nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o177));
+    let bound = socket::bind(sock.as_raw_fd(), &UnixAddr::new(path.as_str())?);
+    nix::sys::stat::umask(old);
+    bound?;
     socket::listen(&sock, socket::Backlog::new(8)?)?;
     Ok(sock)
 }
@@ -587,28 +594,13 @@ pub fn call(folder: &std::path::Path, e: &super::state::Entry, argv: &[OsString]
     if let Err(why) = is_the_launcher(conn.as_fd(), e) {
         return fail(setup, why);
     }
-    // Standard input, output and error; /dev/null for any that is closed.
-    let mut nulls = vec![];
-    let mut fds = vec![];
-    for fd in 0..3 {
-        if nix::fcntl::fcntl(
-            // SAFETY: only asked whether it is open; not kept.
-            unsafe { BorrowedFd::borrow_raw(fd) },
-            nix::fcntl::FcntlArg::F_GETFD,
-        )
-        .is_ok()
-        {
-            fds.push(fd);
-        } else {
-            match std::fs::File::open("/dev/null") {
-                Ok(f) => {
-                    fds.push(f.as_raw_fd());
-                    nulls.push(f);
-                }
-                Err(e) => return fail(setup, format!("open /dev/null: {e}")),
-            }
-        }
-    }
+    // The command's standard streams: a pseudo-terminal or pipes this
+    // process relays, never its own descriptors (relay.rs).
+    let (mut relay, ends) = match super::relay::Relay::new() {
+        Ok(r) => r,
+        Err(e) => return fail(setup, format!("a terminal or pipes for the command: {e}")),
+    };
+    let fds: Vec<RawFd> = ends.iter().map(|f| f.as_raw_fd()).collect();
     // Signals from here on are the command's, read from a signalfd.
     let forwarded = super::process::forwarded_signals();
     let signals = nix::sys::signal::sigprocmask(
@@ -637,7 +629,8 @@ pub fn call(folder: &std::path::Path, e: &super::state::Entry, argv: &[OsString]
             None,
         )
     };
-    drop(nulls);
+    // Theirs now: the command's end is EOF once it and its own are gone.
+    drop(ends);
     if let Err(e) = sent {
         // Refused at once, the connection closed: the reason is waiting.
         if let Ok((b, _)) = receive(conn.as_fd(), false)
@@ -645,7 +638,11 @@ pub fn call(folder: &std::path::Path, e: &super::state::Entry, argv: &[OsString]
         {
             return fail(
                 code,
-                format!("{what}: {}", io::Error::from_raw_os_error(errno)),
+                format!(
+                    "{}: {}",
+                    printable(&what),
+                    io::Error::from_raw_os_error(errno)
+                ),
             );
         }
         return fail(setup, format!("send the command to the sandbox: {e}"));
@@ -664,10 +661,12 @@ pub fn call(folder: &std::path::Path, e: &super::state::Entry, argv: &[OsString]
             }
             None => nix::poll::PollTimeout::NONE,
         };
-        let mut p = [
+        let streams = relay.fds();
+        let mut p = vec![
             PollFd::new(conn.as_fd(), PollFlags::POLLIN),
             PollFd::new(signals.as_fd(), PollFlags::POLLIN),
         ];
+        p.extend(streams.iter().map(|(fd, ev)| PollFd::new(*fd, *ev)));
         match poll(&mut p, timeout) {
             Ok(0) => {
                 return fail(
@@ -684,15 +683,27 @@ pub fn call(folder: &std::path::Path, e: &super::state::Entry, argv: &[OsString]
                 r.intersects(PollFlags::POLLIN | PollFlags::POLLHUP | PollFlags::POLLERR)
             })
         };
-        if has(1)
-            && let Ok(Some(info)) = signals.read_signal()
-        {
+        let ready: Vec<bool> = p[2..].iter().map(|f| f.any().unwrap_or(false)).collect();
+        let conn_ready = has(0);
+        let signal = has(1)
+            .then(|| signals.read_signal().ok().flatten())
+            .flatten();
+        drop(p);
+        drop(streams);
+        relay.ready(&ready);
+        if let Some(info) = signal {
             let sig = info.ssi_signo as i32;
-            if sig != libc::SIGCHLD {
-                let _ = send(conn.as_fd(), &Msg::Signal(sig).encode(), &[]);
+            match sig {
+                libc::SIGCHLD => {}
+                // A pseudo-terminal's size is set, and the kernel signals
+                // the command's foreground group itself.
+                libc::SIGWINCH if relay.is_pty() => relay.resize(),
+                _ => {
+                    let _ = send(conn.as_fd(), &Msg::Signal(sig).encode(), &[]);
+                }
             }
         }
-        if !has(0) {
+        if !conn_ready {
             continue;
         }
         let bytes = match receive(conn.as_fd(), false) {
@@ -703,6 +714,7 @@ pub fn call(folder: &std::path::Path, e: &super::state::Entry, argv: &[OsString]
         match Msg::decode(&bytes) {
             Some(Msg::Started) => started_by = None,
             Some(Msg::Exited(code)) => {
+                relay.drain();
                 return Outcome {
                     code: code.clamp(0, 255) as u8,
                     error: None,
@@ -710,7 +722,7 @@ pub fn call(folder: &std::path::Path, e: &super::state::Entry, argv: &[OsString]
             }
             Some(Msg::Failed { code, errno, what }) => {
                 let e = io::Error::from_raw_os_error(errno);
-                return fail(code, format!("{what}: {e}"));
+                return fail(code, format!("{}: {e}", printable(&what)));
             }
             _ if bytes.is_empty() => {
                 return fail(setup, "the sandbox ended before the command did".into());
@@ -763,6 +775,18 @@ fn is_the_launcher(conn: BorrowedFd, e: &super::state::Entry) -> Result<(), Stri
         }
         Err(err) => Err(format!("the launcher's namespaces: {err}")),
     }
+}
+
+/// `text` with control characters shown as `\\xNN`: what the socket
+/// says, and what `sandbox ps` shows of entries any user may write, is
+/// printed to a terminal (root's, too).
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            c if c.is_control() => format!("\\x{:02x}", c as u32),
+            c => c.to_string(),
+        })
+        .collect()
 }
 
 /// Connect to `name` in `folder`, through the folder's descriptor (a

@@ -192,6 +192,11 @@ fn start(argv: Vec<Vec<u8>>, fds: Vec<OwnedFd>, env: &[CString]) -> Result<i32, 
         if moved.is_err() {
             return 126;
         }
+        // A pseudo-terminal from `sandbox enter` is the command's own
+        // (job control, the terminal's keys as signals).
+        if nix::unistd::isatty(std::io::stdin()).unwrap_or(false) {
+            sys::take_controlling_terminal();
+        }
         super::process::reset_signals();
         let mut e = super::process::exec(&k, &argv, env);
         if shell_default && e.raw_os_error() == Some(libc::ENOENT) {

@@ -28,6 +28,7 @@ mod pasta;
 mod process;
 mod reaper;
 mod record;
+mod relay;
 mod report;
 mod resident;
 pub mod seccomp;

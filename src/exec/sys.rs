@@ -946,3 +946,30 @@ pub fn unlock(fd: BorrowedFd) -> io::Result<()> {
     // SAFETY: as above.
     check(unsafe { libc::flock(fd.as_raw_fd(), libc::LOCK_UN) } as libc::c_long).map(drop)
 }
+
+/// The window size of the terminal `fd` (TIOCGWINSZ), if it is one.
+pub fn window_size(fd: BorrowedFd) -> Option<libc::winsize> {
+    let mut ws = libc::winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCGWINSZ writes one winsize into `ws`.
+    let r = unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCGWINSZ, &mut ws) };
+    (r == 0).then_some(ws)
+}
+
+/// Set the window size of the terminal `fd` (TIOCSWINSZ).
+pub fn set_window_size(fd: BorrowedFd, ws: &libc::winsize) {
+    // SAFETY: TIOCSWINSZ reads one winsize from `ws`.
+    unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCSWINSZ, ws as *const libc::winsize) };
+}
+
+/// Make the terminal on descriptor 0 this process's controlling terminal
+/// (TIOCSCTTY; a session leader without one), if it is a terminal.
+pub fn take_controlling_terminal() {
+    // SAFETY: TIOCSCTTY takes an int (0: do not steal it from another
+    // session).
+    unsafe { libc::ioctl(0, libc::TIOCSCTTY, 0) };
+}
