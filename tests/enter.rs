@@ -1054,3 +1054,39 @@ time.sleep(60)
         "{app}"
     );
 });
+
+both!(a_stopped_helper_starts_nothing_for_a_caller_gone, |who| {
+    let rt = runtime(who);
+    let out = rt.scratch.dir("out", 0o777);
+    rt.scratch.chown_to(who, "out");
+    let profile = rt.scratch.write(
+        "p.toml",
+        &format!(
+            "extends = \"default\"\n\n[[mount]]\ntype = \"bind\"\nsrc = \"{out}\"\ndst = \"/out\"\n"
+        ),
+    );
+    // The app stops the helper, and lets it go on once `sandbox enter`
+    // has given up.
+    let app = "for p in /proc/[0-9]*; do n=${p#/proc/}; [ $n != 1 ] && [ $n != $$ ] && grep -q sandbox $p/cmdline 2>/dev/null && h=$n; done; kill -STOP $h; echo stopped > /out/state; while [ ! -e /out/go ]; do sleep 0.1; done; kill -CONT $h; sleep 1; echo done >> /out/state; exec sleep 60";
+    let Some(sb) = start(who, &rt, &profile, app) else {
+        return;
+    };
+    wait_for("the app stopped the helper", || {
+        exists(&format!("{out}/state"))
+    });
+    let o = enter(
+        who,
+        &rt,
+        &sb.name,
+        &["sh", "-c", "echo ran > /out/ran"],
+        b"",
+    );
+    assert_eq!(o.status.code(), Some(125), "{}", stderr(&o));
+    assert!(stderr(&o).contains("did not answer"), "{}", stderr(&o));
+    std::fs::write(format!("{out}/go"), "").unwrap();
+    wait_done(&format!("{out}/state"));
+    assert!(
+        !exists(&format!("{out}/ran")),
+        "the command ran for a caller gone"
+    );
+});

@@ -75,42 +75,60 @@ pub fn serve(channel: BorrowedFd, env: &[CString]) -> ! {
         if !p[0].any().unwrap_or(false) {
             continue;
         }
-        let (bytes, fds) = match enter::receive(channel.as_fd(), true) {
-            Ok(m) => m,
-            Err(e) if e.raw_os_error() == Some(libc::EINTR) => continue,
-            Err(_) => end(&running),
-        };
-        if bytes.is_empty() {
-            end(&running);
+        // Everything queued, taken at once: a helper the app stopped
+        // finds, when it goes on, a caller's start and its hang-up
+        // together, and starts nothing for a caller already gone.
+        let mut batch = vec![];
+        let mut wait = true;
+        loop {
+            match enter::receive(channel.as_fd(), wait) {
+                Ok((bytes, _)) if bytes.is_empty() => end(&running),
+                Ok(m) => batch.push(m),
+                Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => break,
+                Err(e) if e.raw_os_error() == Some(libc::EINTR) => {}
+                Err(_) if !batch.is_empty() => break,
+                Err(_) => end(&running),
+            }
+            wait = false;
         }
-        let group = |id: u32| {
-            running
-                .iter()
-                .find(|(_, r)| *r == id)
-                .map(|(pid, _)| Pid::from_raw(-pid))
-        };
-        match enter::unframe(&bytes) {
-            Some((id, Msg::Start(argv))) if fds.len() == 3 => {
-                let reply = match start(argv, fds, env) {
-                    Ok(pid) => {
-                        running.push((pid, id));
-                        Msg::Started
+        let hung_up: Vec<u32> = batch
+            .iter()
+            .filter_map(|(b, _)| match enter::unframe(b) {
+                Some((id, Msg::Hangup)) => Some(id),
+                _ => None,
+            })
+            .collect();
+        for (bytes, fds) in batch {
+            let group = |id: u32| {
+                running
+                    .iter()
+                    .find(|(_, r)| *r == id)
+                    .map(|(pid, _)| Pid::from_raw(-pid))
+            };
+            match enter::unframe(&bytes) {
+                Some((id, Msg::Start(_))) if hung_up.contains(&id) => {}
+                Some((id, Msg::Start(argv))) if fds.len() == 3 => {
+                    let reply = match start(argv, fds, env) {
+                        Ok(pid) => {
+                            running.push((pid, id));
+                            Msg::Started
+                        }
+                        Err(m) => m,
+                    };
+                    let _ = enter::send(channel.as_fd(), &enter::framed(id, &reply), &[]);
+                }
+                Some((id, Msg::Signal(s))) => {
+                    if let (Some(g), Ok(sig)) = (group(id), Signal::try_from(s)) {
+                        let _ = kill(g, sig);
                     }
-                    Err(m) => m,
-                };
-                let _ = enter::send(channel.as_fd(), &enter::framed(id, &reply), &[]);
-            }
-            Some((id, Msg::Signal(s))) => {
-                if let (Some(g), Ok(sig)) = (group(id), Signal::try_from(s)) {
-                    let _ = kill(g, sig);
                 }
-            }
-            Some((id, Msg::Hangup)) => {
-                if let Some(g) = group(id) {
-                    let _ = kill(g, Signal::SIGKILL);
+                Some((id, Msg::Hangup)) => {
+                    if let Some(g) = group(id) {
+                        let _ = kill(g, Signal::SIGKILL);
+                    }
                 }
+                _ => {}
             }
-            _ => {}
         }
     }
 }
