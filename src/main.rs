@@ -308,6 +308,10 @@ fn main() -> ExitCode {
                     return ExitCode::from(SETUP_FAILED);
                 }
             };
+            sandbox::exec::state::make_folder(
+                nix::unistd::geteuid().as_raw(),
+                std::env::var_os("XDG_RUNTIME_DIR").as_deref(),
+            );
             let then = match join_or_start {
                 Some(n) => Then::JoinOrStart(status, n),
                 None => Then::Run(status, name),

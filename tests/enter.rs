@@ -1090,3 +1090,37 @@ both!(a_stopped_helper_starts_nothing_for_a_caller_gone, |who| {
         "the command ran for a caller gone"
     );
 });
+
+both!(a_bind_over_the_state_folder_hides_it, |who| {
+    let rt = runtime(who);
+    let Some(_) = cmd(who, &rt) else { return };
+    let Some(other) = start(who, &rt, "default", "exec sleep 60") else {
+        return;
+    };
+    // Something in the runtime folder's `sandbox` for root as well, whose
+    // entries are in /run/sandbox.
+    if who == Who::Root {
+        rt.scratch.dir("run/sandbox", 0o700);
+        rt.scratch.write("run/sandbox/x.json", "{}");
+    }
+    let profile = rt.scratch.write(
+        "p.toml",
+        &format!(
+            "extends = \"default\"\n\n[[mount]]\ntype = \"ro-bind\"\nsrc = \"{}\"\ndst = \"/rt\"\n",
+            rt.dir
+        ),
+    );
+    let o = cmd(who, &rt)
+        .unwrap()
+        .args(["run", &profile, "--command", "--", "/bin/sh", "-c"])
+        .arg("ls -A /rt/sandbox | wc -l")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(
+        ok(o).trim(),
+        "0",
+        "the state folder is hidden inside the bind"
+    );
+    let _ = other;
+});

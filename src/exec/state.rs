@@ -102,6 +102,15 @@ pub fn folder(euid: u32, runtime_dir: Option<&OsStr>) -> Option<PathBuf> {
     }
 }
 
+/// Make the caller's state folder (0700) if it is missing, before a run's
+/// plan is made: a bind that covers it then hides it (guarded.rs), which
+/// a folder made later, under the bind, would not be.
+pub fn make_folder(euid: u32, runtime_dir: Option<&OsStr>) {
+    if let Some(path) = folder(euid, runtime_dir) {
+        let _ = open_folder(&path, euid);
+    }
+}
+
 /// The folder opened, made 0700 if missing; an error if it is not the
 /// caller's alone.
 fn open_folder(path: &std::path::Path, euid: u32) -> std::io::Result<OwnedFd> {
