@@ -23,7 +23,7 @@ use nix::sys::socket::{
 };
 use std::ffi::OsString;
 use std::io::{self, IoSlice, IoSliceMut};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 
 /// The longest message: a command's arguments, NUL-terminated.
@@ -166,8 +166,7 @@ pub fn receive(sock: BorrowedFd, wait: bool) -> io::Result<(Vec<u8>, Vec<OwnedFd
         let mut fds = vec![];
         for c in m.cmsgs().map_err(io::Error::from)? {
             if let ControlMessageOwned::ScmRights(v) = c {
-                // SAFETY: descriptors the kernel just installed for us.
-                fds.extend(v.into_iter().map(|fd| unsafe { OwnedFd::from_raw_fd(fd) }));
+                fds.extend(v.into_iter().map(sys::received));
             }
         }
         let truncated = m
@@ -260,6 +259,9 @@ pub struct Server {
     /// The state folder and the socket's name in it, unlinked on drop.
     dir: OwnedFd,
     name: String,
+    /// A descriptor kept in reserve, given up to refuse a caller when
+    /// the launcher has no other left.
+    spare: Option<OwnedFd>,
 }
 
 impl Drop for Server {
@@ -317,6 +319,7 @@ impl Server {
             me,
             dir: dir.try_clone_to_owned()?,
             name,
+            spare: std::fs::File::open("/dev/null").ok().map(OwnedFd::from),
         })
     }
 
@@ -356,12 +359,23 @@ impl Server {
 
     fn accept(&mut self) {
         // Everyone waiting, each answered or taken in.
-        while let Ok(fd) = socket::accept4(
-            self.listener.as_raw_fd(),
-            SockFlag::SOCK_CLOEXEC | SockFlag::SOCK_NONBLOCK,
-        ) {
-            // SAFETY: a new descriptor, ours alone.
-            let conn = unsafe { OwnedFd::from_raw_fd(fd) };
+        loop {
+            let conn = match sys::accept(self.listener.as_fd()) {
+                Ok(c) => c,
+                Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => return,
+                // Out of descriptors: the waiting caller is let go with
+                // the spare one's room, or the listener, readable still,
+                // would wake every poll at once.
+                Err(e) if matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE)) => {
+                    self.spare = None;
+                    if let Ok(c) = sys::accept(self.listener.as_fd()) {
+                        drop(c);
+                    }
+                    self.spare = std::fs::File::open("/dev/null").ok().map(OwnedFd::from);
+                    return;
+                }
+                Err(_) => return,
+            };
             let failed = |errno, what: String| Msg::Failed {
                 code: crate::exit::SETUP_FAILED,
                 errno,
@@ -411,12 +425,18 @@ impl Server {
             // An unprivileged launcher may not read root's namespaces; and
             // no process of its sandboxes is uid 0 in its namespace (an
             // unprivileged user maps only its own ids): this is root.
+            // Its no_new_privs anyone may read: no sandbox's app is
+            // without it.
             Err(e)
                 if uid == 0
                     && self.me.euid != 0
                     && matches!(e.raw_os_error(), Some(libc::EACCES | libc::EPERM)) =>
             {
-                Ok(())
+                match sys::no_new_privs_of(&cred.pid().to_string()) {
+                    Ok(false) => Ok(()),
+                    Ok(true) => Err("the caller has no_new_privs, as every sandbox's app has: only processes of the host, where the sandbox was started, may enter".into()),
+                    Err(e) => Err(format!("the caller's status: {e}")),
+                }
             }
             Err(e) => Err(format!("the caller's namespaces: {e}")),
         }
@@ -431,6 +451,12 @@ impl Server {
     /// the answer lost).
     fn answer_and_drop(&mut self, i: usize, msg: &Msg) {
         let c = self.clients.remove(i);
+        // Its command, if it runs, goes with it.
+        if c.sent
+            && let Some(h) = &self.helper
+        {
+            let _ = send(h.as_fd(), &framed(c.id, &Msg::Hangup), &[]);
+        }
         for _ in 0..16 {
             match receive(c.conn.as_fd(), false) {
                 Ok((b, _)) if !b.is_empty() => {}
@@ -649,6 +675,7 @@ pub fn call(folder: &std::path::Path, e: &super::state::Entry, argv: &[OsString]
     }
     // The helper answers at once: a silent one was stopped (by the app).
     let mut started_by = Some(std::time::Instant::now() + std::time::Duration::from_secs(10));
+    let mut stop_requests = 0;
     loop {
         use nix::poll::{PollFd, PollFlags, poll};
         let timeout = match started_by {
@@ -700,6 +727,18 @@ pub fn call(folder: &std::path::Path, e: &super::state::Entry, argv: &[OsString]
                 libc::SIGWINCH if relay.is_pty() => relay.resize(),
                 _ => {
                     let _ = send(conn.as_fd(), &Msg::Signal(sig).encode(), &[]);
+                    // A second request to stop is not left to the sandbox
+                    // (its app may have stopped the helper): `sandbox
+                    // enter` ends, and with it, its command.
+                    if [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT].contains(&sig) {
+                        stop_requests += 1;
+                        if stop_requests >= 2 {
+                            return fail(
+                                128 + sig as u8,
+                                format!("stopped by a second signal {sig}; the command is killed"),
+                            );
+                        }
+                    }
                 }
             }
         }
@@ -709,7 +748,7 @@ pub fn call(folder: &std::path::Path, e: &super::state::Entry, argv: &[OsString]
         let bytes = match receive(conn.as_fd(), false) {
             Ok((b, _)) => b,
             Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => continue,
-            Err(_) => vec![],
+            Err(e) => return fail(setup, format!("the launcher's socket: {e}")),
         };
         match Msg::decode(&bytes) {
             Some(Msg::Started) => started_by = None,

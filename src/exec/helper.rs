@@ -197,18 +197,23 @@ fn start(argv: Vec<Vec<u8>>, fds: Vec<OwnedFd>, env: &[CString]) -> Result<i32, 
         let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGKILL);
         // Copied above 2 first (try_clone: F_DUPFD_CLOEXEC from 3): the
         // descriptors may have arrived as 0, 1 or 2, in any order.
-        let Ok(high) = fds
+        let tell = |errno: i32| {
+            let _ = nix::unistd::write(&w, &errno.to_le_bytes());
+            126
+        };
+        let high = match fds
             .iter()
             .map(|f| f.try_clone())
             .collect::<Result<Vec<_>, _>>()
-        else {
-            return 126;
+        {
+            Ok(h) => h,
+            Err(e) => return tell(e.raw_os_error().unwrap_or(libc::EIO)),
         };
         let moved = nix::unistd::dup2_stdin(&high[0])
             .and_then(|()| nix::unistd::dup2_stdout(&high[1]))
             .and_then(|()| nix::unistd::dup2_stderr(&high[2]));
-        if moved.is_err() {
-            return 126;
+        if let Err(e) = moved {
+            return tell(e as i32);
         }
         // A pseudo-terminal from `sandbox enter` is the command's own
         // (job control, the terminal's keys as signals).

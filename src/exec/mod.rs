@@ -362,8 +362,12 @@ fn parent_steps(
                 }
                 // Released once the entry and its socket are there: a
                 // second `--join-or-start` of the name finds both.
-                if let Some(lock) = &caller.name_lock {
-                    let _ = sys::unlock(lock.as_fd());
+                if let Some(lock) = &caller.name_lock
+                    && let Err(err) = sys::unlock(lock.as_fd())
+                {
+                    eprintln!(
+                        "sandbox: warning: the state folder stays locked (--join-or-start of others waits): {err}"
+                    );
                 }
                 Ok(())
             }

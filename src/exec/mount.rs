@@ -690,14 +690,7 @@ impl<'k> NewRoot<'k> {
                     &[(c"mode", Some("0700".into())), (c"size", Some("4k".into()))],
                     MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
                 )?;
-                match self.mount_on(&empty, dst, Want::Dir(MOUNT_POINT_DIR)) {
-                    // A folder this process may not even open (a root
-                    // caller's sandbox, nobody now, over root's 0700
-                    // folder) is as far out of the app's reach, with the
-                    // same ids and no more capabilities: hidden already.
-                    Err(f) if f.errno == libc::EACCES => Ok(()),
-                    r => r,
-                }
+                self.mount_on(&empty, dst, Want::Dir(MOUNT_POINT_DIR))
             }
             (Mount::Hide { dst, dir: false }, _) => self.bind_data(dst, "", 0o400, true),
             (Mount::ResolvConf { nameservers }, _) => {

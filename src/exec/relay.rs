@@ -40,8 +40,7 @@ fn nonblocking(fd: &OwnedFd) -> io::Result<()> {
 }
 
 fn stdio(fd: i32) -> BorrowedFd<'static> {
-    // SAFETY: 0, 1 and 2 stay open for the life of `sandbox enter`.
-    unsafe { BorrowedFd::borrow_raw(fd) }
+    super::sys::standard(fd)
 }
 
 /// Write all of `data` to `fd` (waiting while it is full); false when it
@@ -72,15 +71,16 @@ impl Relay {
         if terminal(0) && terminal(1) {
             let size = super::sys::window_size(stdio(1));
             let pty = nix::pty::openpty(size.as_ref(), None)?;
-            let saved = nix::sys::termios::tcgetattr(stdio(0))?;
-            let mut raw = saved.clone();
-            nix::sys::termios::cfmakeraw(&mut raw);
-            nix::sys::termios::tcsetattr(stdio(0), nix::sys::termios::SetArg::TCSANOW, &raw)?;
             let master = pty.master;
             nonblocking(&master)?;
             let out = master.try_clone()?;
             let slave = pty.slave;
             let ends = [slave.try_clone()?, slave.try_clone()?, slave];
+            // Raw last: nothing after it can fail and leave it so.
+            let saved = nix::sys::termios::tcgetattr(stdio(0))?;
+            let mut raw = saved.clone();
+            nix::sys::termios::cfmakeraw(&mut raw);
+            nix::sys::termios::tcsetattr(stdio(0), nix::sys::termios::SetArg::TCSANOW, &raw)?;
             return Ok((
                 Relay {
                     input: Some(master),

@@ -289,6 +289,8 @@ pub fn list(path: &std::path::Path, clean: bool) -> Vec<Entry> {
             continue;
         };
         if e.uid == owner
+            && !e.id.is_empty()
+            && e.id.bytes().all(|b| b.is_ascii_digit() || b == b'-')
             && alive(&e)
             && name == OsString::from(format!("{}.json", e.id)).as_os_str()
         {
@@ -389,7 +391,12 @@ pub fn tree(pid: i32) -> Vec<(usize, i32, String)> {
     };
     let mut out = vec![];
     let mut stack = vec![(0usize, pid)];
+    // /proc is not read at once: a pid reused meanwhile could make a loop.
+    let mut seen = std::collections::HashSet::new();
     while let Some((depth, p)) = stack.pop() {
+        if !seen.insert(p) {
+            continue;
+        }
         let mut children: Vec<i32> = parent_of
             .iter()
             .filter(|(_, pp)| *pp == p)

@@ -973,3 +973,26 @@ pub fn take_controlling_terminal() {
     // session).
     unsafe { libc::ioctl(0, libc::TIOCSCTTY, 0) };
 }
+
+/// Descriptor 0, 1 or 2, borrowed for the life of the process.
+pub fn standard(fd: i32) -> BorrowedFd<'static> {
+    // SAFETY: `sandbox enter` keeps 0, 1 and 2 open while it runs.
+    unsafe { BorrowedFd::borrow_raw(fd) }
+}
+
+/// A descriptor that came with a message (SCM_RIGHTS), now ours.
+pub fn received(fd: RawFd) -> OwnedFd {
+    // SAFETY: the kernel installed it for us just now; no one else owns it.
+    unsafe { OwnedFd::from_raw_fd(fd) }
+}
+
+/// accept4(listener, SOCK_CLOEXEC | SOCK_NONBLOCK): a connection.
+pub fn accept(listener: BorrowedFd) -> io::Result<OwnedFd> {
+    use nix::sys::socket::{SockFlag, accept4};
+    let fd = accept4(
+        listener.as_raw_fd(),
+        SockFlag::SOCK_CLOEXEC | SockFlag::SOCK_NONBLOCK,
+    )?;
+    // SAFETY: a new descriptor, ours alone.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}

@@ -342,10 +342,22 @@ impl Compiler<'_> {
     /// Whether the sandbox keeps a helper for `sandbox enter`: unless the
     /// profile says no, or cannot have one (validate.rs says why when the
     /// profile asked for it): the app is a pid namespace's PID 1, or keeps
-    /// CAP_SYS_PTRACE.
+    /// CAP_SYS_PTRACE; or the launcher joins a user or mount namespace.
     fn enter(&self, init: bool) -> bool {
         let p = &self.loaded.profile;
-        flag(&p.process.enter, true)
+        // A launcher that joined a user or mount namespace is not where
+        // its caller is, who could then not be told from a sandbox's app.
+        let joined = self.steps.iter().any(|s| {
+            matches!(
+                s.action,
+                Action::JoinNamespace {
+                    kind: NsKind::User | NsKind::Mount,
+                    ..
+                }
+            )
+        });
+        !joined
+            && flag(&p.process.enter, true)
             && (init || !p.ns_new(NsKind::Pid))
             && !p
                 .process

@@ -110,28 +110,21 @@ const SYSTEM_PROFILES: &str = "/etc/sandbox/profiles";
 /// are not UTF-8 cannot be a profile's sources, so they guard nothing.
 pub fn places(vars: &Vars) -> Vec<Guarded> {
     let mut v = home_places(vars);
-    // The state folders of running sandboxes (`sandbox ps`, `enter`):
-    // their entries and sockets are no app's business.
+    // A user's state folder of running sandboxes (`sandbox ps`, `enter`):
+    // its entries and sockets are no app's business. (Root's,
+    // /run/sandbox, 0700 root's, is out of a sandbox's reach as nobody,
+    // which could not even open it to hide it.)
     let runtime = vars
         .env
         .get("XDG_RUNTIME_DIR")
         .and_then(|c| c.to_str())
-        .filter(|c| c.starts_with('/') && *c != "/");
-    v.extend(
-        runtime
-            .map(|r| format!("{r}/sandbox"))
-            .into_iter()
-            .chain([STATE.to_string()])
-            .map(|path| Guarded {
-                path,
-                guard: Guard::Secret,
-            }),
-    );
+        .filter(|c| c.starts_with('/') && *c != "/" && vars.uid != 0);
+    v.extend(runtime.map(|r| Guarded {
+        path: format!("{r}/sandbox"),
+        guard: Guard::Secret,
+    }));
     v
 }
-
-/// Root's state folder of running sandboxes.
-const STATE: &str = "/run/sandbox";
 
 fn home_places(vars: &Vars) -> Vec<Guarded> {
     let system = Guarded {
@@ -193,13 +186,12 @@ mod tests {
         assert!(p.iter().all(|g| g.path.starts_with("/home/user/")
             || g.path.starts_with("/cfg/")
             || g.path == SYSTEM_PROFILES
-            || g.path == STATE
             || g.path.ends_with("/sandbox") && g.guard == Guard::Secret));
         v.home = Some("/".into());
         assert_eq!(
             places(&v).len(),
-            2 + usize::from(v.env.contains_key("XDG_RUNTIME_DIR")),
-            "only the system's profile folder and the state folders"
+            1 + usize::from(v.env.contains_key("XDG_RUNTIME_DIR") && v.uid != 0),
+            "only the system's profile folder and the state folder"
         );
     }
 }

@@ -1158,11 +1158,10 @@ impl Validator<'_> {
                 self.error(e.span, "enter = true needs the init when the sandbox has a pid namespace")
                     .hint = Some("set process.init = true (the app, as PID 1, cannot fork the helper beside itself)".into());
             }
-            if p.process
-                .capabilities
-                .iter()
-                .any(|c| c.value.eq_ignore_ascii_case("CAP_SYS_PTRACE"))
-            {
+            if p.process.capabilities.iter().any(|c| {
+                crate::capabilities::number(&c.value)
+                    == Some(crate::capabilities::SYS_PTRACE.number())
+            }) {
                 self.error(e.span, "enter = true cannot be given to an app that keeps CAP_SYS_PTRACE")
                     .hint = Some("with CAP_SYS_PTRACE the app could read the helper's memory, a copy of the launcher's: drop the capability or set enter = false".into());
             }
