@@ -72,7 +72,15 @@ enum Command {
         args: Vec<std::ffi::OsString>,
     },
     /// List the profiles on the search path, with their descriptions.
-    Profiles,
+    Profiles {
+        /// Print the search path instead: each folder, in the order a name
+        /// is looked for, and whether it exists.
+        #[arg(long)]
+        paths: bool,
+    },
+    /// Print a completion script for SHELL (bash, zsh, fish, elvish,
+    /// powershell): subcommands and options.
+    Completions { shell: clap_complete::Shell },
     /// Stop a running sandbox (by the ID or NAME `sandbox ps` shows): SIGNAL
     /// (default TERM) to its launcher, which passes it to the app; KILL
     /// after TIMEOUT seconds (default 10).
@@ -270,7 +278,32 @@ fn main() -> ExitCode {
             &vars,
             &host,
         ),
-        Command::Profiles => {
+        Command::Profiles { paths: true } => {
+            let search = search_path(&vars);
+            for d in &search.dirs {
+                let state = match std::fs::metadata(d) {
+                    Ok(m) if m.is_dir() => "",
+                    Ok(_) => "  (not a folder)",
+                    Err(_) => "  (missing)",
+                };
+                println!("{}{state}", d.display());
+            }
+            if search.builtin {
+                println!("(the profiles built into sandbox)");
+            }
+            ExitCode::SUCCESS
+        }
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "sandbox",
+                &mut std::io::stdout(),
+            );
+            ExitCode::SUCCESS
+        }
+        Command::Profiles { paths: false } => {
             print!(
                 "{}",
                 sandbox::profile::resolve::list_text_marked(&search_path(&vars), &|l| {
