@@ -138,6 +138,21 @@ fn wait_done(path: &str) -> String {
     panic!("{path} was not written");
 }
 
+/// A folder /out of `rt`'s scratch folder, of `mode`, the sandbox's on
+/// the host, and the default profile with it bound writable there: its
+/// path and the profile's.
+fn with_out(rt: &Runtime, who: Who, mode: u32) -> (String, String) {
+    let out = rt.scratch.dir("out", mode);
+    rt.scratch.chown_to(who, "out");
+    let profile = rt.scratch.write(
+        "p.toml",
+        &format!(
+            "extends = \"default\"\n\n[[mount]]\ntype = \"bind\"\nsrc = \"{out}\"\ndst = \"/out\"\n"
+        ),
+    );
+    (out, profile)
+}
+
 /// What a program inside observes of itself and of what it may do.
 const PROBE: &str = r#"
 id -u; id -g; hostname; pwd
@@ -442,14 +457,7 @@ both!(the_app_cannot_read_the_helper, |who| {
     )
     .unwrap_or_else(|| cmd(who, &rt).unwrap());
     let name = unique("helper");
-    let out = rt.scratch.dir("out", 0o755);
-    rt.scratch.chown_to(who, "out");
-    let profile = rt.scratch.write(
-        "p.toml",
-        &format!(
-            "extends = \"default\"\n\n[[mount]]\ntype = \"bind\"\nsrc = \"{out}\"\ndst = \"/out\"\n"
-        ),
-    );
+    let (out, profile) = with_out(&rt, who, 0o755);
     // The helper is the process of the sandbox that is neither PID 1 nor
     // the app's: everything the app may read of it, tried.
     let attack = r#"for p in /proc/[0-9]*; do
@@ -996,14 +1004,7 @@ both!(a_socket_replaced_by_an_app_is_refused_by_enter, |who| {
 
 both!(the_app_keeps_nothing_of_the_callers_streams, |who| {
     let rt = runtime(who);
-    let out = rt.scratch.dir("out", 0o777);
-    rt.scratch.chown_to(who, "out");
-    let profile = rt.scratch.write(
-        "p.toml",
-        &format!(
-            "extends = \"default\"\n\n[[mount]]\ntype = \"bind\"\nsrc = \"{out}\"\ndst = \"/out\"\n"
-        ),
-    );
+    let (out, profile) = with_out(&rt, who, 0o777);
     // The app takes the entered command's standard output (pidfd_getfd:
     // the same uid in the same domain may), keeps it after the command and
     // `sandbox enter` have ended, and writes to it.
@@ -1062,14 +1063,7 @@ time.sleep(60)
 
 both!(a_stopped_helper_starts_nothing_for_a_caller_gone, |who| {
     let rt = runtime(who);
-    let out = rt.scratch.dir("out", 0o777);
-    rt.scratch.chown_to(who, "out");
-    let profile = rt.scratch.write(
-        "p.toml",
-        &format!(
-            "extends = \"default\"\n\n[[mount]]\ntype = \"bind\"\nsrc = \"{out}\"\ndst = \"/out\"\n"
-        ),
-    );
+    let (out, profile) = with_out(&rt, who, 0o777);
     // The app stops the helper, and lets it go on once `sandbox enter`
     // has given up.
     let app = "for p in /proc/[0-9]*; do n=${p#/proc/}; [ $n != 1 ] && [ $n != $$ ] && grep -q sandbox $p/cmdline 2>/dev/null && h=$n; done; kill -STOP $h; echo stopped > /out/state; while [ ! -e /out/go ]; do sleep 0.1; done; kill -CONT $h; sleep 1; echo done >> /out/state; exec sleep 60";

@@ -256,22 +256,11 @@ pub struct Server {
     clients: Vec<Client>,
     next: u32,
     me: Me,
-    /// The state folder and the socket's name in it, unlinked on drop.
-    dir: OwnedFd,
-    name: String,
+    /// The socket's file in the state folder, unlinked on drop.
+    _file: super::state::Unlinked,
     /// A descriptor kept in reserve, given up to refuse a caller when
     /// the launcher has no other left.
     spare: Option<OwnedFd>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = nix::unistd::unlinkat(
-            &self.dir,
-            self.name.as_str(),
-            nix::unistd::UnlinkatFlags::NoRemoveDir,
-        );
-    }
 }
 
 /// Bind a packet socket at `name` in the folder `dir` (through
@@ -317,8 +306,7 @@ impl Server {
             clients: vec![],
             next: 1,
             me,
-            dir: dir.try_clone_to_owned()?,
-            name,
+            _file: super::state::Unlinked::new(dir.try_clone_to_owned()?, name.into()),
             spare: std::fs::File::open("/dev/null").ok().map(OwnedFd::from),
         })
     }
@@ -678,16 +666,7 @@ pub fn call(folder: &std::path::Path, e: &super::state::Entry, argv: &[OsString]
     let mut stop_requests = 0;
     loop {
         use nix::poll::{PollFd, PollFlags, poll};
-        let timeout = match started_by {
-            Some(t) => {
-                let ms = t
-                    .saturating_duration_since(std::time::Instant::now())
-                    .as_millis()
-                    .min(i32::MAX as u128) as i32;
-                nix::poll::PollTimeout::try_from(ms).unwrap_or(nix::poll::PollTimeout::MAX)
-            }
-            None => nix::poll::PollTimeout::NONE,
-        };
+        let timeout = super::wait::timeout(started_by);
         let streams = relay.fds();
         let mut p = vec![
             PollFd::new(conn.as_fd(), PollFlags::POLLIN),

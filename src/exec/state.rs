@@ -148,31 +148,42 @@ fn state_and_start(pid: i32) -> Option<(char, u64)> {
     Some((state, start))
 }
 
+/// A file in a folder, unlinked when dropped: an entry, a socket.
+pub struct Unlinked {
+    dir: OwnedFd,
+    name: OsString,
+}
+
+impl Unlinked {
+    pub fn new(dir: OwnedFd, name: OsString) -> Unlinked {
+        Unlinked { dir, name }
+    }
+}
+
+impl Drop for Unlinked {
+    fn drop(&mut self) {
+        let _ = nix::unistd::unlinkat(
+            &self.dir,
+            self.name.as_os_str(),
+            nix::unistd::UnlinkatFlags::NoRemoveDir,
+        );
+    }
+}
+
 /// The entry of a running sandbox, removed when dropped.
 pub struct Written {
-    dir: OwnedFd,
-    file: OsString,
+    file: Unlinked,
     id: String,
 }
 
 impl Written {
     /// The state folder it is in.
     pub fn dir(&self) -> std::os::fd::BorrowedFd<'_> {
-        std::os::fd::AsFd::as_fd(&self.dir)
+        std::os::fd::AsFd::as_fd(&self.file.dir)
     }
 
     pub fn id(&self) -> &str {
         &self.id
-    }
-}
-
-impl Drop for Written {
-    fn drop(&mut self) {
-        let _ = nix::unistd::unlinkat(
-            &self.dir,
-            self.file.as_os_str(),
-            nix::unistd::UnlinkatFlags::NoRemoveDir,
-        );
     }
 }
 
@@ -221,8 +232,7 @@ pub fn write(path: &std::path::Path, euid: u32, entry: &Entry) -> Option<Written
     });
     match made {
         Ok(()) => Some(Written {
-            dir,
-            file,
+            file: Unlinked::new(dir, file),
             id: entry.id.clone(),
         }),
         Err(e) => {

@@ -21,7 +21,7 @@ pub enum Woke {
 /// Milliseconds until `until` for poll(2), -1 for none. Rounded up:
 /// rounded down, poll would wake just before the moment and spin with a
 /// zero timeout until it passes.
-fn timeout(until: Option<Instant>) -> PollTimeout {
+pub fn timeout(until: Option<Instant>) -> PollTimeout {
     match until {
         None => PollTimeout::NONE,
         Some(t) => {
