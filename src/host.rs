@@ -97,10 +97,7 @@ impl RealHost {
         let uid = self.uid.to_string();
         // The user database is asked only here, for profiles with id ranges:
         // a name service lookup would cost every other run for nothing.
-        let user = nix::unistd::User::from_uid(self.uid.into())
-            .ok()
-            .flatten()
-            .map(|u| u.name);
+        let user = crate::userdb::name(self.uid);
         text.lines()
             .filter_map(|l| {
                 let mut f = l.split(':');
@@ -394,10 +391,7 @@ pub fn denied(path: &str, uid: u32, gid: u32, need: Need) -> Option<Denied> {
             bits & need_bits == need_bits
         };
         if !allowed {
-            let owner = nix::unistd::User::from_uid(meta.uid().into())
-                .ok()
-                .flatten()
-                .map_or_else(|| meta.uid().to_string(), |u| u.name);
+            let owner = crate::userdb::name(meta.uid()).unwrap_or_else(|| meta.uid().to_string());
             return Some(Denied {
                 path: place.display().to_string(),
                 owner,

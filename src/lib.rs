@@ -20,3 +20,4 @@ pub mod paths;
 pub mod plan;
 pub mod profile;
 pub mod syscalls;
+pub mod userdb;

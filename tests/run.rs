@@ -1533,3 +1533,50 @@ both!(plan_calls_records_without_making_them, |who| {
     }
     assert_eq!(host_mounts(), before, "a trace changed the host's mounts");
 });
+
+// A caller no name database of /etc/passwd knows (an LDAP user, a systemd
+// DynamicUser): the static binary must not ask the name service, whose
+// shared modules crash it (src/userdb.rs). Control: the uid is in no
+// database, so glibc's own lookup of it is what crashed before.
+#[test]
+fn a_caller_missing_from_passwd_runs() {
+    if !is_root() {
+        cannot("needs root, to become a uid no database knows");
+        return;
+    }
+    let uid = "4242";
+    assert!(
+        !std::fs::read_to_string("/etc/passwd")
+            .unwrap()
+            .lines()
+            .any(|l| l.split(':').nth(2) == Some(uid)),
+        "uid {uid} is in /etc/passwd here"
+    );
+    let as_nobody_known = |vars: &[&str]| {
+        let mut c = std::process::Command::new("setpriv");
+        c.args([
+            "--reuid",
+            uid,
+            "--regid",
+            uid,
+            "--clear-groups",
+            "env",
+            "-i",
+        ])
+        .args(vars)
+        .arg(binary())
+        .args(["run", "default", "--", "id", "-u"])
+        .current_dir("/");
+        c.output().unwrap()
+    };
+    let out = as_nobody_known(&["HOME=/tmp", "USER=svc", "PATH=/usr/bin:/bin"]);
+    assert_eq!(ok(out), format!("{uid}\n"));
+    // Without $USER, ${USER} is a clear error, not a crash.
+    let out = as_nobody_known(&["HOME=/tmp", "PATH=/usr/bin:/bin"]);
+    assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("${USER} is not set"),
+        "{}",
+        stderr(&out)
+    );
+}

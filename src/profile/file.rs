@@ -107,9 +107,9 @@ const OWN_PROFILES: &str = "; with 'sudo -E' or 'su' without '-', HOME and XDG_C
 
 /// `uid 1000 (ada)`.
 fn who(uid: u32) -> String {
-    match nix::unistd::User::from_uid(uid.into()) {
-        Ok(Some(u)) => format!("uid {uid} ({})", u.name),
-        _ => format!("uid {uid}"),
+    match crate::userdb::name(uid) {
+        Some(name) => format!("uid {uid} ({name})"),
+        None => format!("uid {uid}"),
     }
 }
 

@@ -112,12 +112,10 @@ impl Vars {
             .filter_map(|(k, v)| Some((k.into_string().ok()?, v)))
             .collect();
         let uid = nix::unistd::getuid().as_raw();
-        let user = env.get("USER").cloned().or_else(|| {
-            nix::unistd::User::from_uid(uid.into())
-                .ok()
-                .flatten()
-                .map(|u| u.name.into())
-        });
+        let user = env
+            .get("USER")
+            .cloned()
+            .or_else(|| crate::userdb::name(uid).map(Into::into));
         Vars {
             uid,
             gid: nix::unistd::getgid().as_raw(),
