@@ -52,6 +52,9 @@ pub struct SourceFile {
     pub name: String,
     /// The folder `${PROFILE_DIR}` expands to (None for embedded ones).
     pub dir: Option<PathBuf>,
+    /// For the text an argument of the command line stands for (`--bind
+    /// /a`, src/profile/overrides.rs): that argument, as given.
+    pub argument: Option<String>,
     pub text: String,
     /// Byte offset of the start of each line.
     line_starts: Vec<usize>,
@@ -70,10 +73,19 @@ impl Sources {
         self.files.push(SourceFile {
             name,
             dir: dir.map(Path::to_path_buf),
+            argument: None,
             text,
             line_starts,
         });
         (self.files.len() - 1) as FileId
+    }
+
+    /// The profile text `text` that the command line's `argument` stands
+    /// for: shown as `command line: ARGUMENT`.
+    pub fn add_argument(&mut self, argument: String, text: String) -> FileId {
+        let id = self.add(COMMAND_LINE.into(), None, text);
+        self.files[id as usize].argument = Some(argument);
+        id
     }
 
     pub fn file(&self, id: FileId) -> &SourceFile {
@@ -93,10 +105,12 @@ impl Sources {
     /// `FILE:LINE:COL` of a span.
     pub fn origin(&self, span: Span) -> Origin {
         let (line, col) = self.line_col(span);
+        let f = self.file(span.file);
         Origin {
-            file: self.file(span.file).name.clone(),
+            file: f.name.clone(),
             line,
             col,
+            argument: f.argument.clone(),
         }
     }
 
@@ -113,17 +127,28 @@ impl Sources {
     }
 }
 
+/// The name of the source an override of the command line is.
+pub const COMMAND_LINE: &str = "command line";
+
 /// Where a plan step or a diagnostic comes from, resolved to text.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Origin {
     pub file: String,
     pub line: usize,
     pub col: usize,
+    /// For an override, the command line's argument (`file` is then
+    /// "command line", and line and column are in the profile text the
+    /// argument stands for).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub argument: Option<String>,
 }
 
 impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}", self.file, self.line, self.col)
+        match &self.argument {
+            Some(a) => write!(f, "{}: {a}", self.file),
+            None => write!(f, "{}:{}:{}", self.file, self.line, self.col),
+        }
     }
 }
 
@@ -219,14 +244,20 @@ impl Diagnostic {
             let text = &f.text[start..end];
             text.lines().next().unwrap_or("").chars().count().max(1)
         };
-        let gutter = origin.line.to_string().len();
         let mut out = format!("{origin}: {sev}: {}\n", self.message);
+        // An argument's profile text is one line: shown as what the
+        // argument means, without a line number.
+        let (number, shown, indent) = match origin.argument {
+            Some(_) => (String::new(), "as a profile: ", 14),
+            None => (origin.line.to_string(), "", 0),
+        };
+        let gutter = number.len();
         out.push_str(&format!("{:gutter$} |\n", ""));
-        out.push_str(&format!("{} | {line}\n", origin.line));
+        out.push_str(&format!("{number} | {shown}{line}\n"));
         out.push_str(&format!(
             "{:gutter$} | {}{}\n",
             "",
-            " ".repeat(origin.col - 1),
+            " ".repeat(origin.col - 1 + indent),
             "^".repeat(width)
         ));
         if let Some(h) = &self.hint {

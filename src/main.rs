@@ -1,7 +1,9 @@
 //! The `sandbox` command line: parse arguments, call the library, map the
 //! outcome to an exit code. No policy lives here.
 
-use clap::{Parser, Subcommand};
+mod cli;
+
+use cli::{Cli, Command};
 use sandbox::diag::{Diagnostic, Severity};
 use sandbox::host::RealHost;
 use sandbox::plan::{self, Invocation};
@@ -10,114 +12,57 @@ use std::process::ExitCode;
 
 use sandbox::exit::{NOT_FOUND, SETUP_FAILED};
 
-#[derive(Parser)]
-#[command(
-    name = "sandbox",
-    version,
-    about = "Run programs in a sandbox described by a TOML profile"
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
+/// What the command line lays over the profile.
+#[derive(Default)]
+struct Layering {
+    /// The --with profiles, as given.
+    with: Vec<String>,
+    /// The other overrides, in the order given.
+    layers: Vec<profile::overrides::Layer>,
 }
 
-#[derive(Subcommand)]
-enum Command {
-    /// Run a command in the sandbox a profile describes.
-    Run {
-        /// A profile name (searched on the profile path) or a path to a .toml file.
-        #[arg(default_value = "default")]
-        profile: String,
-        /// What follows `--` is the command to run instead of the profile's
-        /// (for an app's profile, whose words after `--` are its arguments).
-        #[arg(long)]
-        command: bool,
-        /// Write the run's events as JSON lines to this open descriptor
-        /// (started, setup-failed, exited; docs/cli.md).
-        #[arg(long, value_name = "FD")]
-        status_fd: Option<i32>,
-        /// A name for this sandbox, shown by `sandbox ps` (letters, digits,
-        /// '.', '_', '-'; at most 64).
-        #[arg(long, value_parser = sandbox_name)]
-        name: Option<String>,
-        /// Run the command in the running sandbox of this name (as `sandbox
-        /// enter` does) if there is one, else start the sandbox with this
-        /// name.
-        #[arg(long, value_name = "NAME", value_parser = sandbox_name, conflicts_with = "name")]
-        join_or_start: Option<String>,
-        /// Arguments for the profile's command, or the command to run (see
-        /// the profile's `arguments`, and --command).
-        #[arg(last = true)]
-        args: Vec<std::ffi::OsString>,
-    },
-    /// Check profiles: exit 0 when every one is valid (warnings are printed), 1 otherwise.
-    Check {
-        #[arg(required = true)]
-        profiles: Vec<String>,
-    },
-    /// Print the steps `run` would take, each with the profile line it comes from.
-    Plan {
-        profile: String,
-        /// Print the plan as JSON (format in docs/cli.md).
-        #[arg(long)]
-        json: bool,
-        /// Print the system calls the plan makes, in order, with their
-        /// arguments, recorded without making them (docs/cli.md).
-        #[arg(long, conflicts_with = "json")]
-        calls: bool,
-        /// As for `run`.
-        #[arg(long)]
-        command: bool,
-        #[arg(last = true)]
-        args: Vec<std::ffi::OsString>,
-    },
-    /// List the profiles on the search path, with their descriptions.
-    Profiles {
-        /// Print the search path instead: each folder, in the order a name
-        /// is looked for, and whether it exists.
-        #[arg(long)]
-        paths: bool,
-    },
-    /// Print a completion script for SHELL (bash, zsh, fish, elvish,
-    /// powershell): subcommands and options.
-    Completions { shell: clap_complete::Shell },
-    /// Stop a running sandbox (by the ID or NAME `sandbox ps` shows): SIGNAL
-    /// (default TERM) to its launcher, which passes it to the app; KILL
-    /// after TIMEOUT seconds (default 10).
-    Stop {
-        sandbox: String,
-        #[arg(long, default_value = "TERM")]
-        signal: String,
-        #[arg(long, default_value_t = 10.0)]
-        timeout: f64,
-    },
-    /// List your running sandboxes (root: everyone's).
-    Ps {
-        /// One JSON array of the entries (format in docs/cli.md).
-        #[arg(long)]
-        json: bool,
-        /// Each sandbox's processes, as a tree under its launcher.
-        #[arg(long, conflicts_with = "json")]
-        tree: bool,
-    },
-    /// Run a command inside a running sandbox (by the ID or NAME `sandbox
-    /// ps` shows), with the app's namespaces, ids, capabilities, filter,
-    /// Landlock domain, limits, environment and working directory; by
-    /// default the app's $SHELL, else /bin/sh. Exits with the command's
-    /// status.
-    Enter {
-        sandbox: String,
-        #[arg(last = true)]
-        args: Vec<std::ffi::OsString>,
-    },
-    /// Write a desktop launcher (~/.local/share/applications) that starts the
-    /// app through its profile; with --remove, take it away again.
-    DesktopEntry {
-        /// A profile name (or a path to a .toml file).
-        profile: String,
-        #[arg(long)]
-        remove: bool,
-    },
+/// The overrides in `m` (the matches of `run` or `plan`), in the order
+/// given; an argument that stands for no profile text is an error said
+/// here.
+fn layering(m: &clap::ArgMatches) -> Result<Layering, ExitCode> {
+    use profile::overrides::{Flag, layer};
+    let cwd = std::env::current_dir().unwrap_or_else(|_| "/".into());
+    let mut given: Vec<(usize, Flag, Option<std::ffi::OsString>)> = vec![];
+    for flag in Flag::ALL {
+        let id = flag.id();
+        // A flag's default (--no-network's count of 0) has an index too.
+        if m.value_source(&id) != Some(clap::parser::ValueSource::CommandLine) {
+            continue;
+        }
+        let indices: Vec<usize> = m.indices_of(&id).map(Iterator::collect).unwrap_or_default();
+        if !flag.takes_value() {
+            given.extend(indices.into_iter().map(|i| (i, flag, None)));
+            continue;
+        }
+        let values = m.get_raw(&id).into_iter().flatten();
+        for (i, v) in indices.into_iter().zip(values) {
+            given.push((i, flag, Some(v.to_os_string())));
+        }
+    }
+    given.sort_by_key(|(i, _, _)| *i);
+    let mut layers = vec![];
+    for (_, flag, value) in given {
+        match layer(flag, value.as_deref(), &cwd) {
+            Ok(l) => layers.push(l),
+            Err(p) => {
+                eprintln!("command line: {}: error: {}", p.argument, p.message);
+                if let Some(h) = p.hint {
+                    eprintln!("  = hint: {h}");
+                }
+                return Err(ExitCode::from(SETUP_FAILED));
+            }
+        }
+    }
+    let with = m
+        .get_many::<String>("with")
+        .map(|w| w.cloned().collect())
+        .unwrap_or_default();
+    Ok(Layering { with, layers })
 }
 
 fn search_path(vars: &Vars) -> SearchPath {
@@ -174,16 +119,34 @@ fn not_installed_mark(
 
 /// Load and validate; problems, if any, are in the result's `diags`.
 fn load_valid(spec: &str, vars: &Vars, host: &RealHost) -> Loaded {
+    load_valid_layered(spec, &Layering::default(), vars, host)
+}
+
+/// The same, with the command line's layer over the profile.
+fn load_valid_layered(spec: &str, over: &Layering, vars: &Vars, host: &RealHost) -> Loaded {
     let search = search_path(vars);
+    let not_found = |d: Diagnostic| {
+        let mut l = profile::load_text(spec, None, "", &search);
+        l.diags = vec![d];
+        l
+    };
     let loc = match profile::locate(spec, &search) {
         Ok(l) => l,
-        Err(d) => {
-            let mut l = profile::load_text(spec, None, "", &search);
-            l.diags = vec![d];
-            return l;
-        }
+        Err(d) => return not_found(d),
     };
-    let mut loaded = profile::load(loc, &search);
+    let mut with = vec![];
+    for w in &over.with {
+        match profile::locate(w, &search) {
+            Ok(l) => with.push(l),
+            Err(d) => {
+                return not_found(Diagnostic {
+                    message: format!("--with {w}: {}", d.message),
+                    ..d
+                });
+            }
+        }
+    }
+    let mut loaded = profile::resolve::load_layered(loc, &with, &over.layers, &search);
     // Semantic checks run even after syntax problems: every problem at once.
     profile::validate(&mut loaded, vars, host);
     loaded
@@ -195,8 +158,12 @@ fn main() -> ExitCode {
     sandbox::exec::sys::default_signal(libc::SIGPIPE);
     // A wrong command line is the launcher's own failure, as for env(1)
     // and timeout(1): 125, so a script can tell it from the app's exit.
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    use clap::{CommandFactory, FromArgMatches};
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m).map(|c| (c, m)));
+    let (cli, matches) = match parsed {
+        Ok(v) => v,
         Err(e) => {
             let _ = e.print();
             return match e.kind() {
@@ -209,6 +176,14 @@ fn main() -> ExitCode {
     };
     let vars = Vars::from_process();
     let host = RealHost::new();
+    // The overrides of `run` and `plan`, in the order given.
+    let over = match matches.subcommand() {
+        Some(("run" | "plan", m)) => match layering(m) {
+            Ok(l) => l,
+            Err(code) => return code,
+        },
+        _ => Layering::default(),
+    };
     match cli.command {
         Command::Check { profiles } => {
             let mut ok = true;
@@ -268,17 +243,24 @@ fn main() -> ExitCode {
             profile,
             json,
             calls,
+            emit_profile,
             command,
+            overrides: _,
             args,
         } => plan_then(
             &profile,
+            &over,
             command,
             args,
-            Then::Show { json, calls },
+            Then::Show {
+                json,
+                calls,
+                emit: emit_profile,
+            },
             &vars,
             &host,
         ),
-        Command::Profiles { paths: true } => {
+        Command::Profiles { paths: true, .. } => {
             let search = search_path(&vars);
             for d in &search.dirs {
                 let state = match std::fs::metadata(d) {
@@ -294,16 +276,20 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Completions { shell } => {
-            use clap::CommandFactory;
-            clap_complete::generate(
-                shell,
-                &mut Cli::command(),
-                "sandbox",
-                &mut std::io::stdout(),
-            );
+            print!("{}", cli::completion(shell));
             ExitCode::SUCCESS
         }
-        Command::Profiles { paths: false } => {
+        Command::Profiles { names: true, .. } => {
+            let mut seen = vec![];
+            for l in sandbox::profile::resolve::list(&search_path(&vars)) {
+                if !seen.contains(&l.name) {
+                    println!("{}", l.name);
+                    seen.push(l.name);
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Command::Profiles { .. } => {
             print!(
                 "{}",
                 sandbox::profile::resolve::list_text_marked(&search_path(&vars), &|l| {
@@ -328,6 +314,7 @@ fn main() -> ExitCode {
             status_fd,
             name,
             join_or_start,
+            overrides: _,
             args,
         } => {
             let status = match status_fd.map(sandbox::exec::sys::status_descriptor) {
@@ -349,7 +336,7 @@ fn main() -> ExitCode {
                 Some(n) => Then::JoinOrStart(status, n),
                 None => Then::Run(status, name),
             };
-            plan_then(&profile, command, args, then, &vars, &host)
+            plan_then(&profile, &over, command, args, then, &vars, &host)
         }
     }
 }
@@ -357,8 +344,8 @@ fn main() -> ExitCode {
 /// What `plan` and `run` do once the plan is made.
 enum Then {
     /// Print it (`sandbox plan`), as JSON with `json`, as the system calls
-    /// it makes with `calls`.
-    Show { json: bool, calls: bool },
+    /// it makes with `calls`; with `emit`, the profile instead.
+    Show { json: bool, calls: bool, emit: bool },
     /// Run it (`sandbox run`), its events to the status stream if given.
     Run(Option<sandbox::exec::Status>, Option<String>),
     /// `sandbox run --join-or-start NAME`: its command in the running
@@ -370,6 +357,7 @@ enum Then {
 /// then show or run the plan.
 fn plan_then(
     profile: &str,
+    over: &Layering,
     replace: bool,
     args: Vec<std::ffi::OsString>,
     then: Then,
@@ -380,7 +368,7 @@ fn plan_then(
         command: args,
         replace,
     };
-    let (loaded, p) = match compiled(profile, &inv, vars, host) {
+    let (loaded, p) = match compiled(profile, over, &inv, vars, host) {
         Ok(v) => v,
         Err(code) => {
             if let Then::Run(Some(s), _) | Then::JoinOrStart(Some(s), _) = &then {
@@ -393,13 +381,15 @@ fn plan_then(
     print_diags(&loaded, &p.warnings);
     let missing = app_missing(&loaded, &p, vars, host);
     match then {
-        Then::Show { json, calls } => {
+        Then::Show { json, calls, emit } => {
             // The plan is still shown: what run would do once it is installed.
             if let Some(mut d) = missing {
                 d.severity = Severity::Warning;
                 print_diags(&loaded, &[d]);
             }
-            if json {
+            if emit {
+                print!("{}", emitted(profile, over));
+            } else if json {
                 println!(
                     "{}",
                     serde_json::to_string_pretty(&p).expect("plans serialize")
@@ -437,13 +427,39 @@ fn plan_then(
     }
 }
 
+/// `sandbox plan --emit-profile`: the profile `spec` with the overrides,
+/// as a profile. A path is made absolute, so that the text works from
+/// wherever it is kept.
+fn emitted(spec: &str, over: &Layering) -> String {
+    let entry = |s: &String| match profile::resolve::is_path(s) {
+        true => std::path::absolute(s).map_or(s.clone(), |p| p.display().to_string()),
+        false => s.clone(),
+    };
+    let extends: Vec<String> = std::iter::once(&spec.to_string())
+        .chain(&over.with)
+        .map(entry)
+        .collect();
+    // A comment ends at a line's end: what the arguments hold is shown
+    // escaped, never as lines of the profile.
+    let said: Vec<&str> = std::iter::once(spec)
+        .chain(over.layers.iter().map(|l| l.argument.as_str()))
+        .collect();
+    let mut out = format!(
+        "# made by sandbox plan --emit-profile\n# from {}\n",
+        sandbox::exec::enter::printable(&said.join(" "))
+    );
+    out.push_str(&profile::overrides::emit(&extends, &over.layers));
+    out
+}
+
 fn compiled(
     spec: &str,
+    over: &Layering,
     inv: &Invocation,
     vars: &Vars,
     host: &RealHost,
 ) -> Result<(Loaded, plan::Plan), ExitCode> {
-    let loaded = load_valid(spec, vars, host);
+    let loaded = load_valid_layered(spec, over, vars, host);
     if loaded.has_errors() {
         print_diags(&loaded, &loaded.diags);
         return Err(ExitCode::from(SETUP_FAILED));
@@ -553,21 +569,6 @@ fn enter(
         eprintln!("sandbox: error: enter {}: {err}", e.id);
     }
     ExitCode::from(out.code)
-}
-
-/// `--name`: what `sandbox ps` can show in a column and a file name.
-fn sandbox_name(s: &str) -> Result<String, String> {
-    let ok = !s.is_empty()
-        && s.len() <= 64
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
-        && !s.starts_with('.');
-    match ok {
-        true => Ok(s.to_string()),
-        false => {
-            Err("a name is 1 to 64 letters, digits, '.', '_' or '-', not starting with '.'".into())
-        }
-    }
 }
 
 /// The caller's running sandboxes (root: everyone's), stale entries of

@@ -100,3 +100,115 @@ fn profiles_paths_lists_the_search_path_in_order() {
         Some(format!("{config}/sandbox/profiles").as_str())
     );
 }
+
+/// `sandbox COMPLETION-WORDS` completed by the bash script: what it offers.
+fn bash_offers(words: &str) -> Vec<String> {
+    let s = Scratch::new("completions");
+    let path = s.write("sandbox.bash", &script("bash"));
+    let bin = binary();
+    let dir = bin.parent().unwrap().display().to_string();
+    // The script asks `sandbox profiles --names`: the built binary, first
+    // on PATH. The last word is the one being completed.
+    let cword = words.split(' ').count() - 1;
+    let o = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "PATH={dir}:$PATH; cd /; source {path}; COMP_WORDS=({words}); COMP_CWORD={cword}; _sandbox_profiles sandbox \"${{COMP_WORDS[$COMP_CWORD]}}\" \"${{COMP_WORDS[$COMP_CWORD-1]}}\"; printf '%s\\n' \"${{COMPREPLY[@]}}\""
+        ))
+        .output()
+        .unwrap();
+    ok(o).lines().map(str::to_string).collect()
+}
+
+#[test]
+fn bash_completes_profile_names_where_a_profile_goes() {
+    if !have("bash") {
+        cannot("needs bash");
+        return;
+    }
+    for words in [
+        "sandbox run fire",
+        "sandbox plan --json fire",
+        "sandbox run --name x --bind /a:/b fire",
+        "sandbox check default fire",
+        "sandbox run default --with fire",
+    ] {
+        let offered = bash_offers(words);
+        assert!(
+            offered.iter().any(|o| o == "firefox"),
+            "{words}: {offered:?}"
+        );
+    }
+    // Fragments, for --with.
+    let offered = bash_offers("sandbox run default --with include/way");
+    assert!(
+        offered.iter().any(|o| o == "include/wayland"),
+        "{offered:?}"
+    );
+    // Not where a PROFILE does not go: after the profile, an option's
+    // value, an option.
+    for words in [
+        "sandbox run default fire",
+        "sandbox run --name fire",
+        "sandbox run default -- fire",
+        "sandbox ps fire",
+    ] {
+        let offered = bash_offers(words);
+        assert!(
+            !offered.iter().any(|o| o == "firefox"),
+            "{words}: {offered:?}"
+        );
+    }
+    let opts = bash_offers("sandbox run --ro-b");
+    assert!(opts.iter().any(|o| o == "--ro-bind"), "{opts:?}");
+}
+
+#[test]
+fn fish_and_zsh_complete_profile_names() {
+    let fish = script("fish");
+    assert!(fish.contains("(sandbox profiles --names"), "{fish}");
+    if have("fish") {
+        let bin = binary();
+        let dir = bin.parent().unwrap().display().to_string();
+        let s = Scratch::new("completions");
+        let path = s.write("sandbox.fish", &fish);
+        let o = Command::new("fish")
+            .arg("-c")
+            .arg(format!(
+                "set -x PATH {dir} $PATH; source {path}; complete -C 'sandbox run fire'"
+            ))
+            .output()
+            .unwrap();
+        let offered = ok(o);
+        assert!(
+            offered.lines().any(|l| l.starts_with("firefox")),
+            "{offered}"
+        );
+    } else {
+        cannot("needs fish (apt-get install fish)");
+    }
+    let zsh = script("zsh");
+    // The PROFILE positions of run, plan, check and desktop-entry, and
+    // each --with, ask the names function.
+    assert!(zsh.contains("_sandbox_profile_names() {"), "{zsh}");
+    let asking = zsh.matches(":_sandbox_profile_names'").count();
+    assert!(asking >= 6, "{asking} places ask for names:\n{zsh}");
+}
+
+#[test]
+fn profiles_names_lists_each_name_once() {
+    let o = Command::new(binary())
+        .args(["profiles", "--names"])
+        .output()
+        .unwrap();
+    let text = ok(o);
+    let names: Vec<&str> = text.lines().collect();
+    assert!(
+        names.contains(&"default") && names.contains(&"include/base"),
+        "{text}"
+    );
+    let mut sorted = names.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), names.len(), "a name twice: {text}");
+}

@@ -2485,3 +2485,73 @@ fn twin_parent(p: &str) -> String {
         Some((parent, _)) => parent.into(),
     }
 }
+
+// The command line's overrides against bubblewrap's options of the same
+// meaning: `sandbox run twin.toml --bind A:/a ...` and `bwrap ... --bind A
+// /a ...` must give a program inside the same view.
+both!(same_command_line_overrides, |who| {
+    if !have("bwrap") {
+        cannot("needs bubblewrap (apt-get install bubblewrap)");
+        return;
+    }
+    let s = Scratch::new("twin-cli");
+    let profile = s.write("twin.toml", PROFILE);
+    // Writable by all: root's bwrap is root mapped to 7, ours nobody; the
+    // test is about what the options mean, not whose the files are (and
+    // each run writes a file of its own).
+    let rw = s.dir("rw", 0o777);
+    let ro = s.dir("ro", 0o755);
+    s.write("ro/file", "read me\n");
+    let script = "pwd; hostname; echo \"K=$K\"; echo \"GONE=${GONE-unset}\"; id -u; id -g; \
+                  cat /b/file; f=$(mktemp /a/new.XXXXXX) && echo w > $f && cat $f; \
+                  echo w > /b/new 2>/dev/null || echo ro-refused; \
+                  stat -f -c %T /t; ls -a /t | tr '\\n' ' '";
+    let ours = sandbox_env(who, &[("GONE", "x")])
+        .unwrap()
+        .args(["run", &profile, "--command"])
+        .args([
+            "--bind",
+            &format!("{rw}:/a"),
+            "--ro-bind",
+            &format!("{ro}:/b"),
+        ])
+        .args(["--tmpfs", "/t", "--env", "K=v w", "--unset-env", "GONE"])
+        .args([
+            "--cwd",
+            "/a",
+            "--hostname",
+            "cli",
+            "--uid",
+            "7",
+            "--gid",
+            "8",
+        ])
+        .args(["--", "/bin/sh", "-c", script])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let mut b = as_who(who, "env").unwrap();
+    b.args(["GONE=x", "bwrap"])
+        .args(bwrap_args())
+        .args(["--bind", &rw, "/a", "--ro-bind", &ro, "/b", "--tmpfs", "/t"])
+        .args(["--setenv", "K", "v w", "--unsetenv", "GONE"])
+        .args([
+            "--chdir",
+            "/a",
+            "--hostname",
+            "cli",
+            "--uid",
+            "7",
+            "--gid",
+            "8",
+        ])
+        .args(["/bin/sh", "-c", script]);
+    let bw = b.stdin(Stdio::null()).output().unwrap();
+    assert!(bw.status.success(), "bwrap failed: {}", stderr(&bw));
+    let ours = ok(ours);
+    assert_eq!(stdout(&bw), ours, "bwrap said: {}", stderr(&bw));
+    assert!(
+        ours.starts_with("/a\ncli\nK=v w\nGONE=unset\n7\n8\nread me\nw\nro-refused\ntmpfs"),
+        "{ours}"
+    );
+});

@@ -159,3 +159,54 @@ fn the_calls_shown_in_the_cli_docs_are_the_calls() {
     }
     assert!(shown >= 5);
 }
+
+/// Every option of every subcommand, as `sandbox SUB --help` lists it, is
+/// in docs/cli.md.
+#[test]
+fn every_flag_is_in_the_cli_docs() {
+    let cli = doc("cli.md");
+    let help = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_sandbox"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let top = help(&["--help"]);
+    let subcommands: Vec<String> = top
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .filter(|s| s != "help")
+        .collect();
+    assert!(subcommands.len() >= 9, "{subcommands:?}");
+    let mut missing = vec![];
+    for sub in &subcommands {
+        assert!(cli.contains(&format!("sandbox {sub}")), "sandbox {sub}");
+        for word in help(&[sub, "--help"]).split_whitespace() {
+            let Some(flag) = word.strip_prefix("--") else {
+                continue;
+            };
+            let flag: String = flag
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .collect();
+            if flag.is_empty() || ["help", "version"].contains(&flag.as_str()) {
+                continue;
+            }
+            // `--bind` counts for --bind, not for --bind-try.
+            let named = cli.match_indices(&format!("--{flag}")).any(|(i, m)| {
+                !cli[i + m.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '-')
+            });
+            if !named {
+                missing.push(format!("sandbox {sub} --{flag}"));
+            }
+        }
+    }
+    missing.sort();
+    missing.dedup();
+    assert!(missing.is_empty(), "not in docs/cli.md: {missing:?}");
+}

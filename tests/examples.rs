@@ -120,7 +120,33 @@ fn profile_of(words: &[String]) -> Option<(String, Vec<String>)> {
             break;
         }
         // The flags of `run` that take a value: the value is not the profile.
-        if ["--name", "--join-or-start", "--status-fd"].contains(&w.as_str()) {
+        let valued = [
+            "--name",
+            "--join-or-start",
+            "--status-fd",
+            "--with",
+            "--bind",
+            "--bind-try",
+            "--ro-bind",
+            "--ro-bind-try",
+            "--dev-bind",
+            "--tmpfs",
+            "--overlay",
+            "--net",
+            "--forward",
+            "--env",
+            "--unset-env",
+            "--keep-env",
+            "--hostname",
+            "--cwd",
+            "--uid",
+            "--gid",
+            "--timeout",
+            "--deny",
+            "--allow",
+            "--set",
+        ];
+        if valued.contains(&w.as_str()) {
             it.next();
             continue;
         }

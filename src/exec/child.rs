@@ -230,9 +230,12 @@ fn run_ops<'k>(cx: &Ctx<'k>, ops: &[Indexed<Child>], st: &mut State<'k>) -> Outc
                 let c = CString::new(*path).call(*path).map_err(at)?;
                 k.chdir(&c).call(*path).map_err(at)?
             }
-            Child::Environment { clear, keep, set } => {
-                st.env = process::environment(&cx.pipes.caller.env, *clear, keep, set)
-            }
+            Child::Environment {
+                clear,
+                keep,
+                unset,
+                set,
+            } => st.env = process::environment(&cx.pipes.caller.env, *clear, keep, unset, set),
             Child::SetRlimits(limits) => process::set_rlimits(k, limits).map_err(at)?,
             Child::DieWithParent => process::die_with_parent(k, cx.pipes.go.as_fd()).map_err(at)?,
             Child::NoNewPrivs => process::no_new_privs(k).map_err(at)?,

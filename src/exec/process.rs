@@ -13,18 +13,21 @@ use std::os::fd::BorrowedFd;
 use std::os::unix::ffi::OsStrExt;
 
 /// The environment the app gets: the caller's variables (`caller`) if not
-/// cleared, or those matching `keep`; then `set` on top.
+/// cleared, or those matching `keep`, less those matching `unset`; then
+/// `set` on top.
 pub fn environment(
     caller: &[(OsString, OsString)],
     clear: bool,
     keep: &[String],
+    unset: &[String],
     set: &[(String, String)],
 ) -> Vec<CString> {
     let mut vars: Vec<(Vec<u8>, Vec<u8>)> = caller
         .iter()
         .filter(|(k, _)| {
             let name = k.to_string_lossy();
-            !clear || keep.iter().any(|p| glob_match(p, &name))
+            (!clear || keep.iter().any(|p| glob_match(p, &name)))
+                && !unset.iter().any(|p| glob_match(p, &name))
         })
         .map(|(k, v)| (k.as_bytes().to_vec(), v.as_bytes().to_vec()))
         .collect();

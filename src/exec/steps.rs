@@ -244,6 +244,7 @@ pub enum Child<'p> {
     Environment {
         clear: bool,
         keep: &'p [String],
+        unset: &'p [String],
         set: &'p [(String, String)],
     },
     SetRlimits(&'p [Rlimit]),
@@ -529,9 +530,15 @@ fn classify<'p>(action: &'p Action, step: usize, shape: &mut Shape) -> Who<'p> {
             Who::Child(Child::NewSession)
         }
         Action::Chdir { path } => Who::Child(Child::Chdir(path)),
-        Action::Environment { clear, keep, set } => Who::Child(Child::Environment {
+        Action::Environment {
+            clear,
+            keep,
+            unset,
+            set,
+        } => Who::Child(Child::Environment {
             clear: *clear,
             keep,
+            unset,
             set,
         }),
         Action::SetRlimits { limits } => Who::Child(Child::SetRlimits(limits)),

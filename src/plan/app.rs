@@ -222,11 +222,18 @@ pub struct Missing {
 /// The PATH the app's environment gets (`caller`: the caller's own).
 fn sandbox_path(plan: &Plan, caller: Option<&str>) -> String {
     for s in &plan.steps {
-        if let Action::Environment { clear, keep, set } = &s.action {
+        if let Action::Environment {
+            clear,
+            keep,
+            unset,
+            set,
+        } = &s.action
+        {
             if let Some((_, v)) = set.iter().find(|(k, _)| k == "PATH") {
                 return v.clone();
             }
-            let kept = !clear || keep.iter().any(|k| crate::glob::glob_match(k, "PATH"));
+            let kept = (!clear || keep.iter().any(|k| crate::glob::glob_match(k, "PATH")))
+                && !unset.iter().any(|u| crate::glob::glob_match(u, "PATH"));
             return match (kept, caller) {
                 (true, Some(p)) => p.to_string(),
                 _ => DEFAULT_PATH.to_string(),

@@ -117,6 +117,20 @@ impl Compiler<'_> {
         v.as_ref().and_then(|s| self.origin(s.span))
     }
 
+    /// For a step many places say something about (the environment, the
+    /// filter): an override of the command line's if one is among
+    /// `spans`, the last said, else the first of them.
+    fn origin_among(&self, spans: impl IntoIterator<Item = Span>) -> Option<Origin> {
+        let spans: Vec<Span> = spans.into_iter().collect();
+        let from_command_line = |s: &&Span| self.loaded.sources.file(s.file).argument.is_some();
+        spans
+            .iter()
+            .filter(from_command_line)
+            .max_by_key(|s| s.file)
+            .or(spans.first())
+            .and_then(|s| self.origin(*s))
+    }
+
     fn push(&mut self, phase: Phase, action: Action, origin: Option<Origin>) {
         self.steps.push(Step {
             phase,
@@ -1495,9 +1509,12 @@ impl Compiler<'_> {
                 format!("unix:path={}", self.dbus_socket()),
             ));
         }
+        let unset: Vec<String> = p.env.unset.iter().map(|u| u.value.clone()).collect();
+        let unsets = |name: &str| unset.iter().any(|u| glob_match(u, name));
         if clear
             && !set.iter().any(|(k, _)| k == "PATH")
             && !p.env.keep.iter().any(|k| k.value == "PATH")
+            && !unsets("PATH")
         {
             set.insert(0, ("PATH".into(), DEFAULT_PATH.into()));
         }
@@ -1505,18 +1522,27 @@ impl Compiler<'_> {
         // the caller's, where the caller's environment passes, names where
         // the launcher was started, not where the app starts. It is the
         // app's cwd, as bubblewrap sets it, unless the profile sets it.
-        let passes_pwd = !clear || p.env.keep.iter().any(|k| glob_match(&k.value, "PWD"));
+        let passes_pwd =
+            (!clear || p.env.keep.iter().any(|k| glob_match(&k.value, "PWD"))) && !unsets("PWD");
         if passes_pwd && !set.iter().any(|(k, _)| k == "PWD") {
             set.push(("PWD".into(), cwd));
         }
-        let o =
-            self.origin_of(&p.env.clear)
-                .or(p.env.keep.first().and_then(|k| self.origin(k.span)));
+        let e = &p.env;
+        let o = self.origin_among(
+            e.clear.iter().map(|c| c.span).chain(
+                e.keep
+                    .iter()
+                    .chain(&e.unset)
+                    .chain(e.set.iter().map(|(k, _)| k))
+                    .map(|k| k.span),
+            ),
+        );
         self.push(
             Phase::Process,
             Action::Environment {
                 clear,
                 keep: p.env.keep.iter().map(|k| k.value.clone()).collect(),
+                unset,
                 set,
             },
             o,
@@ -1764,7 +1790,13 @@ impl Compiler<'_> {
         };
         let mut seen = std::collections::HashSet::new();
         syscalls.retain(|n| seen.insert(n.nr()));
-        let o = self.origin_of(&s.policy);
+        let o = self.origin_among(
+            s.policy
+                .iter()
+                .map(|p| p.span)
+                .chain(s.errno.iter().map(|e| e.span))
+                .chain(s.deny.iter().chain(&s.allow).map(|n| n.span)),
+        );
         self.push(
             Phase::Seccomp,
             Action::Seccomp {

@@ -452,10 +452,13 @@ pub enum Action {
     Chdir {
         path: String,
     },
-    /// The environment: cleared (or not), variables kept by name/glob, set.
+    /// The environment: cleared (or not), variables kept by name/glob,
+    /// those of `unset` (names/globs) taken out, then `set`.
     Environment {
         clear: bool,
         keep: Vec<String>,
+        #[serde(skip_serializing_if = "Vec::is_empty", default)]
+        unset: Vec<String>,
         set: Vec<(String, String)>,
     },
     SetRlimits {

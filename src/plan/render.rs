@@ -300,10 +300,19 @@ pub fn describe(a: &Action) -> String {
         Action::DropCapabilities { keep } => format!("drop capabilities, keep: {}", list(keep)),
         Action::NewSession => "new session (setsid)".into(),
         Action::Chdir { path } => format!("chdir {path}"),
-        Action::Environment { clear, keep, set } => {
+        Action::Environment {
+            clear,
+            keep,
+            unset,
+            set,
+        } => {
             let names: Vec<String> = set.iter().map(|(k, _)| k.clone()).collect();
+            let unset = match unset.is_empty() {
+                true => String::new(),
+                false => format!("; unset {}", list(unset)),
+            };
             format!(
-                "environment: {}keep {}; set {}",
+                "environment: {}keep {}{unset}; set {}",
                 if *clear { "cleared; " } else { "inherited; " },
                 list(keep),
                 list(&names)

@@ -775,7 +775,7 @@ impl Decoder<'_> {
     }
 
     fn env(&mut self, t: &DeTable) -> Env {
-        self.check_keys(t, &["clear", "keep", "set"], "[env]");
+        self.check_keys(t, &["clear", "keep", "set", "unset"], "[env]");
         let mut set = vec![];
         if let Some(node) = t.get("set") {
             match node.get_ref() {
@@ -794,6 +794,7 @@ impl Decoder<'_> {
             clear: self.bool(t, "clear"),
             keep: self.strings(t, "keep"),
             set,
+            unset: self.strings(t, "unset"),
         }
     }
 

@@ -10,7 +10,13 @@
 //!   extending profile's value wins;
 //! - `command`, `user.map`, `landlock.scope`: replaced as a whole;
 //! - `package` goes with `command`: a profile that sets `command` sets
-//!   its package too (none, if it names none).
+//!   its package too (none, if it names none);
+//! - opposites cancel: what the extending profile allows in `seccomp` is
+//!   taken out of what it extends denies, and the other way round (a
+//!   group by its members: allowing `ptrace` after a denied `@debug`
+//!   leaves the group's other members denied); a variable it sets or
+//!   keeps is taken out of `env.unset`, and one it unsets out of
+//!   `env.set`. Within one file, a name on both sides stays an error.
 
 use super::types::*;
 use crate::diag::Sp;
@@ -35,6 +41,70 @@ fn keyed<K: PartialEq, V>(
         base.push((k, v));
     }
     base
+}
+
+/// `base` without what `over` names: an entry whose calls `over` shares
+/// goes, a group as its members that `over` does not name. An entry that
+/// names no call this machine knows goes only by its name.
+fn cancel(base: Vec<SpStr>, over: &[SpStr]) -> Vec<SpStr> {
+    use crate::syscalls::expand;
+    let gone: Vec<_> = over
+        .iter()
+        .flat_map(|o| expand(&o.value).unwrap_or_default())
+        .collect();
+    let mut out = vec![];
+    for b in base {
+        if over.iter().any(|o| o.value == b.value) {
+            continue;
+        }
+        let members = expand(&b.value).unwrap_or_default();
+        if !members.iter().any(|m| gone.contains(m)) {
+            out.push(b);
+            continue;
+        }
+        out.extend(
+            members
+                .into_iter()
+                .filter(|m| !gone.contains(m))
+                .map(|m| Sp::new(m.name().to_string(), b.span)),
+        );
+    }
+    out
+}
+
+/// [`cancel`] for names without places (the command line's layer).
+pub fn cancel_names(base: Vec<String>, over: &[String]) -> Vec<String> {
+    let sp = |v: &String| Sp::new(v.clone(), crate::diag::Span::default());
+    let over: Vec<SpStr> = over.iter().map(sp).collect();
+    cancel(base.iter().map(sp).collect(), &over)
+        .into_iter()
+        .map(|s| s.value)
+        .collect()
+}
+
+/// The environment of `over` on top of `base`'s, opposites cancelling.
+fn env(base: Env, over: Env) -> Env {
+    let named = |k: &SpStr| {
+        over.set.iter().any(|(s, _)| s.value == k.value)
+            || over.keep.iter().any(|s| s.value == k.value)
+    };
+    let unset: Vec<SpStr> = base.unset.into_iter().filter(|u| !named(u)).collect();
+    let set: Vec<(SpStr, SpStr)> = base
+        .set
+        .into_iter()
+        .filter(|(k, _)| {
+            !over
+                .unset
+                .iter()
+                .any(|u| crate::glob::glob_match(&u.value, &k.value))
+        })
+        .collect();
+    Env {
+        clear: over.clear.or(base.clear),
+        keep: union(base.keep, over.keep),
+        set: keyed(set, over.set, |a, b| a.value == b.value),
+        unset: union(unset, over.unset),
+    }
 }
 
 /// `over` applied on top of `base`.
@@ -109,11 +179,7 @@ pub fn merge(base: Profile, over: Profile) -> Profile {
             dns: union(base.network.dns, over.network.dns),
             host_loopback: over.network.host_loopback.or(base.network.host_loopback),
         },
-        env: Env {
-            clear: over.env.clear.or(base.env.clear),
-            keep: union(base.env.keep, over.env.keep),
-            set: keyed(base.env.set, over.env.set, |a, b| a.value == b.value),
-        },
+        env: env(base.env, over.env),
         process: Process {
             cwd: over.process.cwd.or(base.process.cwd),
             new_session: over.process.new_session.or(base.process.new_session),
@@ -136,8 +202,14 @@ pub fn merge(base: Profile, over: Profile) -> Profile {
         },
         seccomp: Seccomp {
             policy: over.seccomp.policy.or(base.seccomp.policy),
-            deny: union(base.seccomp.deny, over.seccomp.deny),
-            allow: union(base.seccomp.allow, over.seccomp.allow),
+            deny: union(
+                cancel(base.seccomp.deny, &over.seccomp.allow),
+                over.seccomp.deny.clone(),
+            ),
+            allow: union(
+                cancel(base.seccomp.allow, &over.seccomp.deny),
+                over.seccomp.allow,
+            ),
             errno: over.seccomp.errno.or(base.seccomp.errno),
             allow_setuid_bits: over
                 .seccomp

@@ -5,6 +5,7 @@ pub mod decode;
 pub mod file;
 pub mod guarded;
 pub mod merge;
+pub mod overrides;
 pub mod resolve;
 pub mod syntax;
 pub mod types;

@@ -311,6 +311,54 @@ pub fn load(loc: Location, search: &SearchPath) -> Loaded {
     }
 }
 
+/// Load the profile at `loc` with the command line's layer over it: each
+/// of `with` (a profile or fragment, with what it extends), then each of
+/// `layers` (src/profile/overrides.rs), in order, by the merge rules of
+/// `extends`. The name and description stay the profile's.
+pub fn load_layered(
+    loc: Location,
+    with: &[Location],
+    layers: &[super::overrides::Layer],
+    search: &SearchPath,
+) -> Loaded {
+    let mut loaded = load(loc, search);
+    if with.is_empty() && layers.is_empty() {
+        return loaded;
+    }
+    let mut l = Loader::new(search);
+    l.sources = std::mem::take(&mut loaded.sources);
+    l.diags = std::mem::take(&mut loaded.diags);
+    l.files = std::mem::take(&mut loaded.files);
+    let top = std::mem::take(&mut loaded.profile);
+    let (name, description) = (top.name.clone(), top.description.clone());
+    let mut profile = top;
+    for w in with {
+        if let Location::File(p) = w {
+            l.files
+                .push((std::path::absolute(p).unwrap_or(p.clone()), None));
+        }
+        if let Some(frame) = l.open(w.clone(), None) {
+            profile = merge(profile, l.load_all(frame));
+        }
+    }
+    for layer in layers {
+        let fid = l
+            .sources
+            .add_argument(layer.argument.clone(), layer.text.clone());
+        let own = decode(fid, &layer.text, &mut l.diags);
+        profile = merge(profile, own);
+    }
+    profile.name = name;
+    profile.description = description;
+    Loaded {
+        profile,
+        sources: l.sources,
+        diags: l.diags,
+        files: l.files,
+        ..loaded
+    }
+}
+
 /// Load a profile given as text (tests, fuzzing, `sandbox check -`).
 pub fn load_text(name: &str, dir: Option<&Path>, text: &str, search: &SearchPath) -> Loaded {
     let mut l = Loader::new(search);

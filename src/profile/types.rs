@@ -255,6 +255,10 @@ pub struct Env {
     pub keep: Vec<SpStr>,
     /// Variables set inside; a later profile's value for a name wins.
     pub set: Vec<(SpStr, SpStr)>,
+    /// Names or globs of variables the app does not get: not passed
+    /// through (by `keep` or `clear = false`), and not set by a profile
+    /// this one extends.
+    pub unset: Vec<SpStr>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]

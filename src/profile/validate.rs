@@ -1017,9 +1017,24 @@ impl Validator<'_> {
             }
         }
         let mode = n.mode.as_ref().map(|m| m.value).unwrap_or(NetMode::None);
+        // A mode of "none" said outright (`--net none` over a service's
+        // profile) means no network: what was to be forwarded is not.
+        let said_none = n.mode.as_ref().is_some_and(|m| m.value == NetMode::None);
         for f in n.forward_tcp.iter().chain(&n.forward_udp) {
-            if mode != NetMode::Pasta {
-                self.error(f.span, "port forwards need mode = \"pasta\"");
+            if said_none {
+                let origin = n.mode.as_ref().map(|m| self.sources.origin(m.span));
+                self.warn(
+                    f.span,
+                    format!(
+                        "port forward '{}' ignored: the network mode is \"none\" (at {})",
+                        f.value,
+                        origin.map(|o| o.to_string()).unwrap_or_default()
+                    ),
+                );
+            } else if mode != NetMode::Pasta {
+                self.error(f.span, "port forwards need mode = \"pasta\"")
+                    .hint =
+                    Some("[network] mode = \"pasta\" (on the command line: --net pasta)".into());
             } else if let Err(e) = parse_forward(&f.value) {
                 self.error(f.span, e).hint = Some(
                     "write \"HOST:SANDBOX\", e.g. \"8080:80\", or \"127.0.0.1:8080:80\"".into(),
@@ -1120,12 +1135,32 @@ impl Validator<'_> {
                 self.error(a.span, "a command's argument cannot hold a NUL character");
             }
         }
-        for k in &p.env.keep {
+        for k in p.env.keep.iter().chain(&p.env.unset) {
             if k.value.is_empty() || k.value.contains(['=', '\0']) {
                 self.error(
                     k.span,
                     format!("'{}' is not a variable name or glob", k.value),
                 );
+            }
+        }
+        // Across files the later one wins (src/profile/merge.rs): both
+        // left means one file says both.
+        for u in &p.env.unset {
+            if let Some((k, _)) = p
+                .env
+                .set
+                .iter()
+                .find(|(k, _)| crate::glob::glob_match(&u.value, &k.value))
+            {
+                let origin = self.sources.origin(k.span);
+                self.error(
+                    u.span,
+                    format!(
+                        "'{}' is unset, and '{}' set (at {origin})",
+                        u.value, k.value
+                    ),
+                )
+                .hint = Some("keep one of the two".into());
             }
         }
         if let Some(c) = &p.process.cwd
