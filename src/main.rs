@@ -26,7 +26,9 @@ struct Layering {
 /// here.
 fn layering(m: &clap::ArgMatches) -> Result<Layering, ExitCode> {
     use profile::overrides::{Flag, layer};
-    let cwd = std::env::current_dir().unwrap_or_else(|_| "/".into());
+    // No current folder: relative paths are errors (overrides.rs), never
+    // taken from somewhere else.
+    let cwd = std::env::current_dir().unwrap_or_default();
     let mut given: Vec<(usize, Flag, Option<std::ffi::OsString>)> = vec![];
     for flag in Flag::ALL {
         let id = flag.id();

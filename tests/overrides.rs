@@ -481,3 +481,31 @@ fn root_refuses_a_with_file_another_user_can_change() {
         stderr(&out)
     );
 }
+
+// A relative SRC with no current folder (removed) is an error, never a
+// path from elsewhere: this bound the host's / writable before (found by
+// an attacker review).
+#[test]
+fn a_relative_source_without_a_current_folder_is_an_error() {
+    let s = Scratch::new("cli-gone");
+    let gone = s.dir("gone", 0o755);
+    let mut c = std::process::Command::new("sh");
+    c.arg("-c")
+        .arg(format!(
+            "cd {gone} && rmdir {gone} && exec \"$0\" run default --bind .:/w -- ls /w"
+        ))
+        .arg(binary());
+    let out = c.output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(125),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("needs the current folder"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -128,10 +128,13 @@ fn quoted(s: &str) -> String {
 
 /// A host path of the command line, as a profile holds it: relative ones
 /// from `cwd`; `~/...` is left for the profile's own `~/`.
-fn host_path(p: &str, cwd: &Path) -> String {
+fn host_path(p: &str, cwd: &Path) -> Option<String> {
     if p.starts_with('/') || p == "~" || p.starts_with("~/") {
-        return p.to_string();
+        return Some(p.to_string());
     }
+    // No usable current folder (deleted, or not UTF-8): no relative path,
+    // rather than one from somewhere else.
+    cwd.to_str().filter(|c| c.starts_with('/'))?;
     let joined = cwd.join(p);
     // `.` components say nothing; `..` may cross a link, so it stays.
     let mut out = String::new();
@@ -145,7 +148,7 @@ fn host_path(p: &str, cwd: &Path) -> String {
             }
         }
     }
-    if out.is_empty() { "/".into() } else { out }
+    Some(if out.is_empty() { "/".into() } else { out })
 }
 
 /// `SRC[:DST]`: split at the last `:` that starts an absolute DST, so that
@@ -179,6 +182,12 @@ pub fn layer(flag: Flag, value: Option<&OsStr>, cwd: &Path) -> Result<Layer, Pro
             ));
         }
     };
+    let no_cwd = || {
+        problem(
+            "a relative path needs the current folder, which cannot be read (removed?) or is not UTF-8".into(),
+            Some("give an absolute path"),
+        )
+    };
     let mount = |kind: &str, optional: bool| {
         let (src, dst) = split_src_dst(v);
         if src.is_empty() {
@@ -187,7 +196,7 @@ pub fn layer(flag: Flag, value: Option<&OsStr>, cwd: &Path) -> Result<Layer, Pro
                 Some("give SRC or SRC:DST, e.g. --bind .:/work"),
             ));
         }
-        let src = host_path(src, cwd);
+        let src = host_path(src, cwd).ok_or_else(no_cwd)?;
         let mut keys = format!("type = {}, src = {}", quoted(kind), literal(&src));
         if let Some(d) = dst {
             keys.push_str(&format!(", dst = {}", literal(d)));
@@ -207,7 +216,13 @@ pub fn layer(flag: Flag, value: Option<&OsStr>, cwd: &Path) -> Result<Layer, Pro
         Flag::Tmpfs => format!("mount = [{{ type = \"tmpfs\", dst = {} }}]", literal(v)),
         Flag::Overlay => {
             let (src, dst) = split_src_dst(v);
-            let src = host_path(src, cwd);
+            if src.is_empty() {
+                return Err(problem(
+                    "no source path".into(),
+                    Some("give SRC or SRC:DST"),
+                ));
+            }
+            let src = host_path(src, cwd).ok_or_else(no_cwd)?;
             let dst = dst.map_or(src.clone(), str::to_string);
             format!(
                 "mount = [{{ type = \"overlay\", dst = {}, lower = [{}] }}]",
