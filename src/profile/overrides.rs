@@ -188,15 +188,17 @@ pub fn layer(flag: Flag, value: Option<&OsStr>, cwd: &Path) -> Result<Layer, Pro
             Some("give an absolute path"),
         )
     };
-    let mount = |kind: &str, optional: bool| {
+    // SRC[:DST] of the binds and the overlay: SRC as a profile holds it.
+    let source = || {
         let (src, dst) = split_src_dst(v);
         if src.is_empty() {
-            return Err(problem(
-                "no source path".into(),
-                Some("give SRC or SRC:DST, e.g. --bind .:/work"),
-            ));
+            let hint = format!("give SRC or SRC:DST, e.g. --{} .:/work", flag.long());
+            return Err(problem("no source path".into(), Some(&hint)));
         }
-        let src = host_path(src, cwd).ok_or_else(no_cwd)?;
+        Ok((host_path(src, cwd).ok_or_else(no_cwd)?, dst))
+    };
+    let mount = |kind: &str, optional: bool| {
+        let (src, dst) = source()?;
         let mut keys = format!("type = {}, src = {}", quoted(kind), literal(&src));
         if let Some(d) = dst {
             keys.push_str(&format!(", dst = {}", literal(d)));
@@ -215,14 +217,7 @@ pub fn layer(flag: Flag, value: Option<&OsStr>, cwd: &Path) -> Result<Layer, Pro
         Flag::DevBind => mount("dev-bind", false)?,
         Flag::Tmpfs => format!("mount = [{{ type = \"tmpfs\", dst = {} }}]", literal(v)),
         Flag::Overlay => {
-            let (src, dst) = split_src_dst(v);
-            if src.is_empty() {
-                return Err(problem(
-                    "no source path".into(),
-                    Some("give SRC or SRC:DST"),
-                ));
-            }
-            let src = host_path(src, cwd).ok_or_else(no_cwd)?;
+            let (src, dst) = source()?;
             let dst = dst.map_or(src.clone(), str::to_string);
             format!(
                 "mount = [{{ type = \"overlay\", dst = {}, lower = [{}] }}]",
