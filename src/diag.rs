@@ -245,6 +245,14 @@ impl Diagnostic {
             text.lines().next().unwrap_or("").chars().count().max(1)
         };
         let mut out = format!("{origin}: {sev}: {}\n", self.message);
+        // An argument that stands for no text (`--with FILE`) is all there
+        // is to show.
+        if origin.argument.is_some() && sources.file(span.file).text.is_empty() {
+            if let Some(h) = &self.hint {
+                out.push_str(&format!("  = hint: {h}\n"));
+            }
+            return out;
+        }
         // An argument's profile text is one line: shown as what the
         // argument means, without a line number.
         let (number, shown, indent) = match origin.argument {
@@ -265,6 +273,19 @@ impl Diagnostic {
         }
         out
     }
+}
+
+/// `text` with control characters shown as `\\xNN`: what the socket
+/// says, what `sandbox ps` shows of entries any user may write, and the
+/// command line's arguments are printed to a terminal (root's, too) and
+/// into the plan's lines.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            c if c.is_control() => format!("\\x{:02x}", c as u32),
+            c => c.to_string(),
+        })
+        .collect()
 }
 
 /// The closest of `candidates` to `word`, when it is close enough to be a

@@ -21,6 +21,12 @@ struct Layering {
     layers: Vec<profile::overrides::Layer>,
 }
 
+impl Layering {
+    fn is_empty(&self) -> bool {
+        self.with.is_empty() && self.layers.is_empty()
+    }
+}
+
 /// The overrides in `m` (the matches of `run` or `plan`), in the order
 /// given; an argument that stands for no profile text is an error said
 /// here.
@@ -139,12 +145,12 @@ fn load_valid_layered(spec: &str, over: &Layering, vars: &Vars, host: &RealHost)
     let mut with = vec![];
     for w in &over.with {
         match profile::locate(w, &search) {
-            Ok(l) => with.push(l),
+            Ok(l) => with.push((w.clone(), l)),
             Err(d) => {
-                return not_found(Diagnostic {
-                    message: format!("--with {w}: {}", d.message),
-                    ..d
-                });
+                let mut l = not_found(d);
+                let at = profile::resolve::with_argument(&mut l.sources, w);
+                l.diags[0].span = Some(at);
+                return l;
             }
         }
     }
@@ -335,7 +341,7 @@ fn main() -> ExitCode {
                 std::env::var_os("XDG_RUNTIME_DIR").as_deref(),
             );
             let then = match join_or_start {
-                Some(n) => Then::JoinOrStart(status, n),
+                Some(n) => Then::JoinOrStart(status, n, !over.is_empty()),
                 None => Then::Run(status, name),
             };
             plan_then(&profile, &over, command, args, then, &vars, &host)
@@ -351,8 +357,9 @@ enum Then {
     /// Run it (`sandbox run`), its events to the status stream if given.
     Run(Option<sandbox::exec::Status>, Option<String>),
     /// `sandbox run --join-or-start NAME`: its command in the running
-    /// sandbox of that name, or run it with that name.
-    JoinOrStart(Option<sandbox::exec::Status>, String),
+    /// sandbox of that name, or run it with that name; whether the
+    /// command line overrides the profile (which joining cannot apply).
+    JoinOrStart(Option<sandbox::exec::Status>, String, bool),
 }
 
 /// `sandbox plan` and `sandbox run`: load, compile, show the diagnostics,
@@ -373,7 +380,7 @@ fn plan_then(
     let (loaded, p) = match compiled(profile, over, &inv, vars, host) {
         Ok(v) => v,
         Err(code) => {
-            if let Then::Run(Some(s), _) | Then::JoinOrStart(Some(s), _) = &then {
+            if let Then::Run(Some(s), _) | Then::JoinOrStart(Some(s), _, _) = &then {
                 s.profile_failed(SETUP_FAILED);
             }
             return code;
@@ -403,12 +410,12 @@ fn plan_then(
             }
             ExitCode::SUCCESS
         }
-        Then::JoinOrStart(status, name) => {
+        Then::JoinOrStart(status, name, overridden) => {
             if let Some(d) = missing {
                 print_diags(&loaded, &[d]);
                 return ExitCode::from(NOT_FOUND);
             }
-            join_or_start(&p, status, name)
+            join_or_start(&p, status, name, overridden)
         }
         Then::Run(status, name) => {
             // Said before anything starts (pasta, the D-Bus proxy).
@@ -448,7 +455,7 @@ fn emitted(spec: &str, over: &Layering) -> String {
         .collect();
     let mut out = format!(
         "# made by sandbox plan --emit-profile\n# from {}\n",
-        sandbox::exec::enter::printable(&said.join(" "))
+        sandbox::diag::printable(&said.join(" "))
     );
     out.push_str(&profile::overrides::emit(&extends, &over.layers));
     out
@@ -491,7 +498,12 @@ fn caller() -> sandbox::exec::Caller {
 /// state folder (held by the launcher until its entry is written), enter
 /// the running sandbox named NAME with the plan's command, or start this
 /// plan with that name.
-fn join_or_start(p: &plan::Plan, status: Option<sandbox::exec::Status>, name: String) -> ExitCode {
+fn join_or_start(
+    p: &plan::Plan,
+    status: Option<sandbox::exec::Status>,
+    name: String,
+    overridden: bool,
+) -> ExitCode {
     use sandbox::exec::state;
     let euid = nix::unistd::geteuid().as_raw();
     let Some(folder) = state::folder(euid, std::env::var_os("XDG_RUNTIME_DIR").as_deref()) else {
@@ -528,6 +540,15 @@ fn join_or_start(p: &plan::Plan, status: Option<sandbox::exec::Status>, name: St
             eprintln!(
                 "sandbox: error: the sandbox named {name:?} ({}) runs profile {}, not {}: give another name, or stop it first",
                 e.id, e.profile, p.profile
+            );
+            ExitCode::from(SETUP_FAILED)
+        }
+        // What the overrides change is set up when a sandbox starts:
+        // joining one would run the command without them.
+        [e] if overridden => {
+            eprintln!(
+                "sandbox: error: the sandbox named {name:?} ({}) is running, and the command line's overrides change only a sandbox that starts: drop them to join it, or give another name",
+                e.id
             );
             ExitCode::from(SETUP_FAILED)
         }
@@ -725,13 +746,13 @@ fn ps(json: bool, tree: bool) -> ExitCode {
         println!(
             "{:<22} {:<16} {:<14} {:>7} {:>7} {:>6} {:>8}  {}",
             e.id,
-            sandbox::exec::enter::printable(e.name.as_deref().unwrap_or("-")),
-            sandbox::exec::enter::printable(&e.profile),
+            sandbox::diag::printable(e.name.as_deref().unwrap_or("-")),
+            sandbox::diag::printable(&e.profile),
             e.launcher,
             e.child,
             e.uid,
             age,
-            sandbox::exec::enter::printable(&e.command.join(" "))
+            sandbox::diag::printable(&e.command.join(" "))
         );
         if tree {
             for (depth, pid, command) in sandbox::exec::state::tree(e.launcher) {
@@ -739,7 +760,7 @@ fn ps(json: bool, tree: bool) -> ExitCode {
                     "{:>22} {}{pid} {}",
                     "",
                     "  ".repeat(depth + 1),
-                    sandbox::exec::enter::printable(&command)
+                    sandbox::diag::printable(&command)
                 );
             }
         }

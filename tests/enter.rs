@@ -620,6 +620,26 @@ both!(join_or_start_starts_once_then_enters, |who| {
         .filter(|e| e["name"] == name.as_str())
         .count();
     assert_eq!(count, 1, "one sandbox of that name");
+    // Overrides cannot change the running sandbox: refused, not dropped.
+    // Control: the same command without them joins.
+    let mut c = cmd(who, &rt).unwrap();
+    c.args([
+        "run",
+        "--join-or-start",
+        &name,
+        "default",
+        "--hostname",
+        "other",
+    ])
+    .args(["--", "cat", "/tmp/mark"]);
+    let o = c.stdin(Stdio::null()).output().unwrap();
+    assert_eq!(o.status.code(), Some(125), "{}", stderr(&o));
+    assert!(stderr(&o).contains("overrides"), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "", "the command did not run");
+    assert_eq!(
+        stdout(&join(&["cat", "/tmp/mark"]).output().unwrap()),
+        "first\n"
+    );
     // A different profile under that name: refused.
     let o = cmd(who, &rt)
         .unwrap()

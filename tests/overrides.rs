@@ -279,8 +279,19 @@ both!(a_bad_override_is_an_error_at_its_argument, |who| {
         ),
         (
             &["--with", "no-such-fragment"],
-            "--with no-such-fragment: no profile named",
+            "command line: --with no-such-fragment: error: no profile named",
         ),
+        (
+            &["--with", "/nonexistent-sandbox-test.toml"],
+            "command line: --with /nonexistent-sandbox-test.toml: error:",
+        ),
+        (
+            &["--uid", "4294967295"],
+            "command line: --uid 4294967295: error: uid 4294967295 is not an id",
+        ),
+        (&["--set", "\"extends\"=[\"x\"]"], "--set cannot extend"),
+        (&["--set", "name=x"], "cannot change the profile's name"),
+        (&["--set", "[uts]\nhostname=x"], "is not one profile key"),
         (&["--bind"], "a value is required for '--bind"),
     ];
     for (args, says) in cases {
@@ -509,3 +520,141 @@ fn a_relative_source_without_a_current_folder_is_an_error() {
         stderr(&out)
     );
 }
+
+// Whatever an argument holds, it is one value of one key: a line break in
+// it adds no key, no table and no line to the plan. Control: the same
+// lines in a profile file do set the hostname.
+both!(an_argument_adds_no_lines, |who| {
+    if sandbox(who).is_none() {
+        return;
+    }
+    let injected = "a\n[uts]\nhostname = \"injected\"";
+    for (flag, value) in [
+        ("--set", format!("env.set.K={injected}")),
+        ("--env", format!("K={injected}")),
+    ] {
+        let args = ["run", "default", flag, &value, "--", "/bin/sh", "-c"];
+        let mut all = args.to_vec();
+        all.push("hostname; printf '%s' \"$K\"");
+        let out = ok(sandbox_run(who, &all).unwrap());
+        let (host, k) = out.split_once('\n').unwrap();
+        assert_ne!(host, "injected", "{flag}");
+        assert_eq!(k, injected, "{flag}");
+        let plan = ok(sandbox_run(who, &["plan", "default", flag, &value]).unwrap());
+        assert!(
+            !plan
+                .lines()
+                .any(|l| l.starts_with("[uts]") || l.starts_with("hostname")),
+            "{plan}"
+        );
+        assert!(
+            plan.contains("\\x0a[uts]\\x0a"),
+            "escaped in its origin: {plan}"
+        );
+    }
+    let s = Scratch::new("cli-lines");
+    let file = s.write(
+        "p.toml",
+        &format!(
+            "extends = [\"default\"]\n[env.set]\nK = \"a\"\n{}\n",
+            &injected[2..]
+        ),
+    );
+    let out = ok(sandbox_run(who, &["run", &file, "--", "hostname"]).unwrap());
+    assert_eq!(out, "injected\n", "the control sets it");
+});
+
+// A --with file the profile already extends is not applied again (as a
+// diamond of extends): what the profile says over it stays.
+both!(with_a_file_already_extended_applies_it_once, |who| {
+    if sandbox(who).is_none() {
+        return;
+    }
+    let s = Scratch::new("cli-once");
+    let frag = s.write("frag.toml", "[seccomp]\ndeny = [\"chdir\"]\n");
+    let other = s.write("other.toml", "[seccomp]\ndeny = [\"chdir\"]\n");
+    let prof = s.write(
+        "p.toml",
+        "extends = [\"default\", \"frag.toml\"]\n[seccomp]\nallow = [\"chdir\"]\n",
+    );
+    let cd = |with: &str| {
+        let args = ["run", &prof, "--with", with, "--", "/bin/sh", "-c"];
+        let mut all = args.to_vec();
+        all.push("cd / 2>/dev/null && echo cd-ok || echo cd-refused");
+        ok(sandbox_run(who, &all).unwrap())
+    };
+    assert_eq!(cd(&frag), "cd-ok\n");
+    // Control: a file of the same content not yet applied is.
+    assert_eq!(cd(&other), "cd-refused\n");
+    // And the emitted profile keeps the rule.
+    let emitted =
+        ok(sandbox_run(who, &["plan", "--emit-profile", &prof, "--with", &frag]).unwrap());
+    let kept = s.write("kept.toml", &emitted);
+    let args = ["run", &kept, "--", "/bin/sh", "-c", "cd / && echo cd-ok"];
+    assert_eq!(ok(sandbox_run(who, &args).unwrap()), "cd-ok\n");
+});
+
+// A variable named by itself is not taken out by a glob, in either order.
+both!(a_name_beats_a_glob, |who| {
+    let env = [("LC_ALL", "C"), ("LC_PAPER", "x"), ("LC_TIME", "y")];
+    let show = "echo all=${LC_ALL-unset} paper=${LC_PAPER-unset} time=${LC_TIME-unset} own=${LC_OWN-unset}";
+    let run = |args: &[&str]| {
+        let mut c = sandbox_env(who, &env)?;
+        c.args(["run", "default"])
+            .args(["--keep-env", "LC_*"])
+            .args(args);
+        c.args(["--", "/bin/sh", "-c", show]);
+        Some(ok(c.stdin(Stdio::null()).output().unwrap()))
+    };
+    let Some(control) = run(&[]) else { return };
+    assert_eq!(control, "all=C paper=x time=y own=unset\n");
+    let want = "all=C paper=unset time=unset own=1\n";
+    let a = [
+        "--unset-env",
+        "LC_*",
+        "--keep-env",
+        "LC_ALL",
+        "--env",
+        "LC_OWN=1",
+    ];
+    let b = [
+        "--keep-env",
+        "LC_ALL",
+        "--env",
+        "LC_OWN=1",
+        "--unset-env",
+        "LC_*",
+    ];
+    assert_eq!(run(&a).unwrap(), want);
+    assert_eq!(run(&b).unwrap(), want);
+    // By name, it goes.
+    let c = ["--keep-env", "LC_ALL", "--unset-env", "LC_ALL"];
+    assert_eq!(run(&c).unwrap(), "all=unset paper=x time=y own=unset\n");
+});
+
+// Port forwards under mode "none": an error in one file, a warning when
+// the mode comes from a layer over the forwards (`--net none`).
+both!(forwards_under_no_network, |who| {
+    if sandbox(who).is_none() {
+        return;
+    }
+    let s = Scratch::new("cli-fwd");
+    let one = s.write(
+        "one.toml",
+        "extends = [\"default\"]\n[namespaces]\nnet = true\n[network]\nmode = \"none\"\nforward_tcp = [\"8080:80\"]\n",
+    );
+    let out = sandbox_run(who, &["check", &one]).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("port forwards need mode"),
+        "{}",
+        stderr(&out)
+    );
+    let fwd = s.write(
+        "fwd.toml",
+        "extends = [\"default\"]\n[namespaces]\nnet = true\n[network]\nmode = \"pasta\"\nforward_tcp = [\"8080:80\"]\n",
+    );
+    let out = sandbox_run(who, &["plan", &fwd, "--net", "none"]).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("ignored"), "{}", stderr(&out));
+});

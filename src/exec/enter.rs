@@ -17,6 +17,7 @@
 //! request's number (u32, little-endian).
 
 use super::sys;
+use crate::diag::printable;
 use nix::sys::socket::{
     self, AddressFamily, ControlMessage, ControlMessageOwned, MsgFlags, SockFlag, SockType,
     UnixAddr,
@@ -793,18 +794,6 @@ fn is_the_launcher(conn: BorrowedFd, e: &super::state::Entry) -> Result<(), Stri
         }
         Err(err) => Err(format!("the launcher's namespaces: {err}")),
     }
-}
-
-/// `text` with control characters shown as `\\xNN`: what the socket
-/// says, and what `sandbox ps` shows of entries any user may write, is
-/// printed to a terminal (root's, too).
-pub fn printable(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            c if c.is_control() => format!("\\x{:02x}", c as u32),
-            c => c.to_string(),
-        })
-        .collect()
 }
 
 /// Connect to `name` in `folder`, through the folder's descriptor (a

@@ -13,8 +13,8 @@ use std::os::fd::BorrowedFd;
 use std::os::unix::ffi::OsStrExt;
 
 /// The environment the app gets: the caller's variables (`caller`) if not
-/// cleared, or those matching `keep`, less those matching `unset`; then
-/// `set` on top.
+/// cleared, or those matching `keep`, less those `unset` takes out
+/// ([`crate::plan::unsets`]); then `set` on top.
 pub fn environment(
     caller: &[(OsString, OsString)],
     clear: bool,
@@ -27,7 +27,7 @@ pub fn environment(
         .filter(|(k, _)| {
             let name = k.to_string_lossy();
             (!clear || keep.iter().any(|p| glob_match(p, &name)))
-                && !unset.iter().any(|p| glob_match(p, &name))
+                && !crate::plan::unsets(unset, keep, &name)
         })
         .map(|(k, v)| (k.as_bytes().to_vec(), v.as_bytes().to_vec()))
         .collect();

@@ -233,7 +233,7 @@ fn sandbox_path(plan: &Plan, caller: Option<&str>) -> String {
                 return v.clone();
             }
             let kept = (!clear || keep.iter().any(|k| crate::glob::glob_match(k, "PATH")))
-                && !unset.iter().any(|u| crate::glob::glob_match(u, "PATH"));
+                && !super::unsets(unset, keep, "PATH");
             return match (kept, caller) {
                 (true, Some(p)) => p.to_string(),
                 _ => DEFAULT_PATH.to_string(),

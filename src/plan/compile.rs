@@ -1510,7 +1510,8 @@ impl Compiler<'_> {
             ));
         }
         let unset: Vec<String> = p.env.unset.iter().map(|u| u.value.clone()).collect();
-        let unsets = |name: &str| unset.iter().any(|u| glob_match(u, name));
+        let keep: Vec<String> = p.env.keep.iter().map(|k| k.value.clone()).collect();
+        let unsets = |name: &str| super::unsets(&unset, &keep, name);
         if clear
             && !set.iter().any(|(k, _)| k == "PATH")
             && !p.env.keep.iter().any(|k| k.value == "PATH")
@@ -1541,7 +1542,7 @@ impl Compiler<'_> {
             Phase::Process,
             Action::Environment {
                 clear,
-                keep: p.env.keep.iter().map(|k| k.value.clone()).collect(),
+                keep,
                 unset,
                 set,
             },

@@ -453,7 +453,8 @@ pub enum Action {
         path: String,
     },
     /// The environment: cleared (or not), variables kept by name/glob,
-    /// those of `unset` (names/globs) taken out, then `set`.
+    /// those of `unset` (names/globs) taken out, then `set`. A name kept
+    /// by itself is not taken out by a glob ([`unsets`]).
     Environment {
         clear: bool,
         keep: Vec<String>,
@@ -603,4 +604,15 @@ impl Plan {
             _ => &[],
         }
     }
+}
+
+/// Whether the environment step's `unset` takes the variable `name` out:
+/// an entry naming it, or a glob matching it unless `keep` names it
+/// exactly (`--unset-env 'LC_*' --keep-env LC_ALL` keeps LC_ALL): the
+/// more exact word wins, whichever comes first.
+pub fn unsets(unset: &[String], keep: &[String], name: &str) -> bool {
+    let kept_by_name = keep.iter().any(|k| k == name);
+    unset
+        .iter()
+        .any(|u| u == name || (!kept_by_name && crate::glob::glob_match(u, name)))
 }

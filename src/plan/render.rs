@@ -40,8 +40,13 @@ fn list<T: std::fmt::Display>(items: &[T]) -> String {
     }
 }
 
-/// How one step reads, e.g. `ro-bind /usr -> /usr`.
+/// How one step reads, e.g. `ro-bind /usr -> /usr`: on one line, a
+/// control character a path or value holds shown escaped (`\x0a`).
 pub fn describe(a: &Action) -> String {
+    crate::diag::printable(&words(a))
+}
+
+fn words(a: &Action) -> String {
     match a {
         Action::Spawn { new } => {
             let names: Vec<&str> = new.iter().map(|k| k.key()).collect();
@@ -464,7 +469,7 @@ pub fn render_text(plan: &Plan) -> String {
         let origin = s
             .origin
             .as_ref()
-            .map(|o| o.to_string())
+            .map(|o| crate::diag::printable(&o.to_string()))
             .unwrap_or_else(|| "(default)".into());
         let phase = serde_json::to_value(s.phase)
             .ok()
@@ -476,7 +481,7 @@ pub fn render_text(plan: &Plan) -> String {
         ));
     }
     for n in &plan.notes {
-        out.push_str(&format!("note: {n}\n"));
+        out.push_str(&format!("note: {}\n", crate::diag::printable(n)));
     }
     out
 }

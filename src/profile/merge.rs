@@ -15,8 +15,10 @@
 //!   taken out of what it extends denies, and the other way round (a
 //!   group by its members: allowing `ptrace` after a denied `@debug`
 //!   leaves the group's other members denied); a variable it sets or
-//!   keeps is taken out of `env.unset`, and one it unsets out of
-//!   `env.set`. Within one file, a name on both sides stays an error.
+//!   keeps is taken out of `env.unset`, and one it unsets by name out of
+//!   `env.set` (a glob leaves a name set or kept by itself: the more
+//!   exact word wins, src/plan/mod.rs `unsets`). Within one file, a name
+//!   on both sides stays an error.
 
 use super::types::*;
 use crate::diag::Sp;
@@ -92,12 +94,7 @@ fn env(base: Env, over: Env) -> Env {
     let set: Vec<(SpStr, SpStr)> = base
         .set
         .into_iter()
-        .filter(|(k, _)| {
-            !over
-                .unset
-                .iter()
-                .any(|u| crate::glob::glob_match(&u.value, &k.value))
-        })
+        .filter(|(k, _)| !over.unset.iter().any(|u| u.value == k.value))
         .collect();
     Env {
         clear: over.clear.or(base.clear),

@@ -121,9 +121,24 @@ fn literal(s: &str) -> String {
     quoted(&s.replace('$', "$$"))
 }
 
-/// A TOML string holding `s` (for keys that expand no variables).
+/// A TOML string holding `s` (for keys that expand no variables), on one
+/// line: a basic string, its control characters escaped (the toml crate
+/// would write a line break as one, in a multi-line string).
 fn quoted(s: &str) -> String {
-    toml::Value::String(s.to_string()).to_string()
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// A host path of the command line, as a profile holds it: relative ones
@@ -163,8 +178,14 @@ pub fn split_src_dst(s: &str) -> (&str, Option<&str>) {
 /// The profile text `flag value` stands for; `cwd` is where relative host
 /// paths start.
 pub fn layer(flag: Flag, value: Option<&OsStr>, cwd: &Path) -> Result<Layer, Problem> {
+    // Shown in the plan and in diagnostics: a line break or an escape
+    // sequence in the value is shown escaped, never acted on.
     let shown = match value {
-        Some(v) => format!("--{} {}", flag.long(), v.to_string_lossy()),
+        Some(v) => format!(
+            "--{} {}",
+            flag.long(),
+            crate::diag::printable(&v.to_string_lossy())
+        ),
         None => format!("--{}", flag.long()),
     };
     let problem = |message: String, hint: Option<&str>| Problem {
@@ -280,39 +301,118 @@ pub fn layer(flag: Flag, value: Option<&OsStr>, cwd: &Path) -> Result<Layer, Pro
     })
 }
 
-/// `--set KEY=VALUE`: VALUE is TOML (`--set 'cgroup.memory="2G"'`), or,
-/// when it is not, the string it spells (`--set landlock.compat=hard`). A
-/// `mount` is one table or an array of them.
+/// `--set KEY=VALUE`: KEY one dotted profile key, VALUE one TOML value
+/// (`--set 'cgroup.memory="2G"'`), or, when it is not, the string it
+/// spells (`--set landlock.compat=hard`). The text is one line holding
+/// exactly that key, whatever the value holds (a newline cannot start
+/// another key or table). A `mount` is one table or an array of them.
 fn set(v: &str) -> Result<String, (String, String)> {
+    let example = "e.g. --set landlock.compat=hard or --set 'cgroup.memory=\"2G\"'";
     let Some((key, value)) = v.split_once('=') else {
         return Err((
             format!("'{v}' is not KEY=VALUE"),
-            "give a profile key and its value, e.g. --set landlock.compat=hard or --set 'cgroup.memory=\"2G\"'".into(),
+            format!("give a profile key and its value, {example}"),
         ));
     };
     let key = key.trim();
-    if key == "extends" {
-        return Err((
-            "--set cannot extend another profile".into(),
-            "stack a profile or fragment with --with FILE".into(),
-        ));
+    let top = one_key(key).ok_or_else(|| {
+        (
+            format!("'{key}' is not one profile key"),
+            format!("give a key as a profile writes it, dotted for a table's, {example}"),
+        )
+    })?;
+    match top.as_str() {
+        "extends" => {
+            return Err((
+                "--set cannot extend another profile".into(),
+                "stack a profile or fragment with --with FILE".into(),
+            ));
+        }
+        "name" | "description" => {
+            return Err((
+                format!("--set cannot change the profile's {top}"),
+                "the name and description stay the profile's; copy it to a file of another name to rename it".into(),
+            ));
+        }
+        _ => {}
     }
     let value = value.trim();
-    let parses = |text: &str| text.parse::<toml::Table>().is_ok();
-    let written = format!("{key} = {value}");
-    if parses(&written) {
-        if key == "mount" && value.starts_with('{') {
-            return Ok(format!("mount = [{value}]"));
+    let one_value = |text: &str| -> Option<toml::Value> {
+        let mut t = format!("v = {text}").parse::<toml::Table>().ok()?;
+        (t.len() == 1).then(|| t.remove("v")).flatten()
+    };
+    let parsed = match one_value(value) {
+        Some(v) => v,
+        None if value.is_empty() => {
+            return Err((
+                format!("'{key}' is given no value"),
+                format!("give one after the '=', {example}"),
+            ));
         }
-        return Ok(written);
+        None => toml::Value::String(value.to_string()),
+    };
+    let parsed = match parsed {
+        toml::Value::Table(t) if top == "mount" && key == "mount" => {
+            toml::Value::Array(vec![toml::Value::Table(t)])
+        }
+        other => other,
+    };
+    Ok(format!("{key} = {}", inline(&parsed)))
+}
+
+/// The first key of `key` when it is exactly one dotted TOML key (`a`,
+/// `a.b`, `env.set."X Y"`): one leaf, nothing else.
+fn one_key(key: &str) -> Option<String> {
+    // A line break would start a table of its own (`[t]` then `k`).
+    if key.chars().any(char::is_control) {
+        return None;
     }
-    let as_string = format!("{key} = {}", quoted(value));
-    if !value.is_empty() && parses(&as_string) {
-        return Ok(as_string);
+    let t = format!("{key} = 0").parse::<toml::Table>().ok()?;
+    let (top, mut v) = match t.iter().collect::<Vec<_>>().as_slice() {
+        [(k, v)] => ((*k).clone(), *v),
+        _ => return None,
+    };
+    loop {
+        match v {
+            toml::Value::Table(t) if t.len() == 1 => v = t.values().next()?,
+            toml::Value::Integer(0) => return Some(top),
+            _ => return None,
+        }
     }
-    // Wrong as TOML either way (the key, most likely): as written, for the
-    // decoder to point at.
-    Ok(written)
+}
+
+/// `v` written on one line, as TOML (inline tables and arrays).
+fn inline(v: &toml::Value) -> String {
+    use toml::Value;
+    match v {
+        Value::Array(a) => {
+            let items: Vec<String> = a.iter().map(inline).collect();
+            format!("[{}]", items.join(", "))
+        }
+        Value::Table(t) => {
+            let items: Vec<String> = t
+                .iter()
+                .map(|(k, v)| format!("{} = {}", key_text(k), inline(v)))
+                .collect();
+            match items.is_empty() {
+                true => "{}".into(),
+                false => format!("{{ {} }}", items.join(", ")),
+            }
+        }
+        Value::String(text) => quoted(text),
+        other => other.to_string(),
+    }
+}
+
+/// A key as TOML writes it: bare when it can be, else quoted.
+fn key_text(k: &str) -> String {
+    let bare = !k.is_empty()
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    match bare {
+        true => k.to_string(),
+        false => quoted(k),
+    }
 }
 
 /// The layers as one profile's text, for `sandbox plan --emit-profile`:
@@ -336,17 +436,21 @@ pub fn emit(extends: &[String], layers: &[Layer]) -> String {
     out
 }
 
+/// The arrays the merge replaces as a whole rather than appends to.
+const REPLACED: [&[&str]; 3] = [&["command"], &["user", "map"], &["landlock", "scope"]];
+
 /// `over` merged into `base`, at the table path `at`: tables per key,
-/// arrays appended (opposites cancelling as the merge does), anything
-/// else replaced.
+/// arrays appended (opposites cancelling as the merge does) but those of
+/// [`REPLACED`], anything else replaced.
 fn combine(base: &mut toml::Table, over: toml::Table, at: &[&str]) {
     use toml::Value;
     for (k, v) in over {
         let path: Vec<&str> = at.iter().copied().chain([k.as_str()]).collect();
         cancel_opposites(base, &path, &v);
+        let whole = REPLACED.contains(&path.as_slice());
         match (base.get_mut(&k), v) {
             (Some(Value::Table(b)), Value::Table(o)) => combine(b, o, &path),
-            (Some(Value::Array(b)), Value::Array(o)) => {
+            (Some(Value::Array(b)), Value::Array(o)) if !whole => {
                 for item in o {
                     if k == "mount" || !b.contains(&item) {
                         b.push(item);
@@ -394,7 +498,7 @@ fn cancel_opposites(table: &mut toml::Table, path: &[&str], value: &toml::Value)
         }
         ["env", "unset"] => {
             if let Some(toml::Value::Table(set)) = table.get_mut("set") {
-                set.retain(|k, _| !gone.iter().any(|g| crate::glob::glob_match(g, k)));
+                set.retain(|k, _| !gone.iter().any(|g| g == k));
             }
         }
         _ => {}
@@ -450,10 +554,37 @@ mod tests {
         assert_eq!(text(Flag::Set, "cgroup.pids=64"), "cgroup.pids = 64");
         assert_eq!(
             text(Flag::Set, "mount={type=\"tmpfs\", dst=\"/x\"}"),
-            "mount = [{type=\"tmpfs\", dst=\"/x\"}]"
+            r#"mount = [{ type = "tmpfs", dst = "/x" }]"#
         );
-        assert!(text(Flag::Set, "extends=[\"x\"]").starts_with("error: "));
-        assert!(text(Flag::Set, "novalue").starts_with("error: "));
+        for refused in [
+            "extends=[\"x\"]",
+            "\"extends\"=[\"x\"]",
+            "name=x",
+            "description=x",
+            "novalue",
+            "cgroup.pids=",
+            "a b=1",
+            "[t]\nk=1",
+        ] {
+            assert!(
+                text(Flag::Set, refused).starts_with("error: "),
+                "{refused:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn set_is_one_key_whatever_the_value_holds() {
+        // A value that is a document of its own is one string, not keys.
+        assert_eq!(
+            text(Flag::Set, "uts.hostname=a\n[process]\ncwd=\"/\""),
+            r#"uts.hostname = "a\n[process]\ncwd=\"/\"""#
+        );
+        assert_eq!(
+            text(Flag::Set, "seccomp.deny=[\n\"ptrace\",\n]"),
+            r#"seccomp.deny = ["ptrace"]"#
+        );
+        assert_eq!(text(Flag::Set, "env.set.\"A B\"=1"), r#"env.set."A B" = 1"#);
     }
 
     #[test]
@@ -479,6 +610,23 @@ mod tests {
         assert!(t["env"]["set"].as_table().unwrap().is_empty());
     }
 
+    #[test]
+    fn emit_replaces_what_the_merge_replaces() {
+        let l = |v: &str| layer(Flag::Set, Some(OsStr::new(v)), Path::new("/")).unwrap();
+        let layers = [
+            l("command=[\"a\", \"1\"]"),
+            l("command=[\"b\"]"),
+            l("landlock.scope=[\"signal\"]"),
+            l("landlock.scope=[]"),
+            l("landlock.read=[\"/a\"]"),
+            l("landlock.read=[\"/b\"]"),
+        ];
+        let t: toml::Table = emit(&["default".into()], &layers).parse().unwrap();
+        assert_eq!(t["command"].as_array().unwrap().len(), 1);
+        assert!(t["landlock"]["scope"].as_array().unwrap().is_empty());
+        assert_eq!(t["landlock"]["read"].as_array().unwrap().len(), 2);
+    }
+
     proptest! {
         /// Whatever a path holds, the text is TOML that gives it back as
         /// written (a `$` doubled for the variables' `$$`).
@@ -498,12 +646,11 @@ mod tests {
 
         /// No value makes a panic, and what is not an error is TOML.
         #[test]
-        fn no_value_panics(i in 0usize..21, v in "\\PC{0,30}") {
+        fn no_value_panics(i in 0usize..21, v in "[\\s\\S]{0,30}") {
             if let Ok(l) = layer(Flag::ALL[i], Some(OsStr::new(&v)), Path::new("/w")) {
-                // --set passes wrong TOML on for the decoder to point at.
-                if Flag::ALL[i] != Flag::Set {
-                    prop_assert!(l.text.parse::<toml::Table>().is_ok(), "{}", l.text);
-                }
+                prop_assert!(l.text.parse::<toml::Table>().is_ok(), "{}", l.text);
+                prop_assert!(!l.text.contains('\n') || matches!(Flag::ALL[i], Flag::Net | Flag::NoNetwork), "{}", l.text);
+                prop_assert!(!l.argument.chars().any(char::is_control), "{}", l.argument);
             }
         }
     }

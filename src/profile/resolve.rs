@@ -290,15 +290,54 @@ pub fn locate(spec: &str, search: &SearchPath) -> Result<Location, Diagnostic> {
 
 /// Load the profile at `loc` and everything it extends.
 pub fn load(loc: Location, search: &SearchPath) -> Loaded {
+    load_layered(loc, &[], &[], search)
+}
+
+/// Load the profile at `loc` with the command line's layer over it: each
+/// of `with` (a profile or fragment, with what it extends), then each of
+/// `layers` (src/profile/overrides.rs), in order, by the merge rules of
+/// `extends`. A file already applied (the profile extends the fragment
+/// `--with` names) is not applied again, as in a diamond of `extends`.
+/// The name and description stay the profile's.
+pub fn load_layered(
+    loc: Location,
+    with: &[(String, Location)],
+    layers: &[super::overrides::Layer],
+    search: &SearchPath,
+) -> Loaded {
     let mut l = Loader::new(search);
-    if let Location::File(p) = &loc {
-        l.files
-            .push((std::path::absolute(p).unwrap_or(p.clone()), None));
+    let mut profile = Profile::default();
+    let mut own = (None, None);
+    let each = with.iter().map(|(given, w)| (Some(given), w));
+    for (i, (given, w)) in std::iter::once((None, &loc)).chain(each).enumerate() {
+        if i > 0 && l.done.contains(&w.key()) {
+            continue;
+        }
+        if let Location::File(p) = w {
+            l.files
+                .push((std::path::absolute(p).unwrap_or(p.clone()), None));
+        }
+        // A --with file that cannot be read is an error at its argument.
+        let via = given.map(|g| with_argument(&mut l.sources, g));
+        if let Some(frame) = l.open(w.clone(), via) {
+            let layer = l.load_all(frame);
+            profile = match i {
+                0 => {
+                    own = (layer.name.clone(), layer.description.clone());
+                    layer
+                }
+                _ => merge(profile, layer),
+            };
+        }
     }
-    let profile = match l.open(loc.clone(), None) {
-        Some(top) => l.load_all(top),
-        None => Profile::default(),
-    };
+    for layer in layers {
+        let fid = l
+            .sources
+            .add_argument(layer.argument.clone(), layer.text.clone());
+        let own = decode(fid, &layer.text, &mut l.diags);
+        profile = merge(profile, own);
+    }
+    (profile.name, profile.description) = own;
     Loaded {
         profile,
         sources: l.sources,
@@ -311,52 +350,11 @@ pub fn load(loc: Location, search: &SearchPath) -> Loaded {
     }
 }
 
-/// Load the profile at `loc` with the command line's layer over it: each
-/// of `with` (a profile or fragment, with what it extends), then each of
-/// `layers` (src/profile/overrides.rs), in order, by the merge rules of
-/// `extends`. The name and description stay the profile's.
-pub fn load_layered(
-    loc: Location,
-    with: &[Location],
-    layers: &[super::overrides::Layer],
-    search: &SearchPath,
-) -> Loaded {
-    let mut loaded = load(loc, search);
-    if with.is_empty() && layers.is_empty() {
-        return loaded;
-    }
-    let mut l = Loader::new(search);
-    l.sources = std::mem::take(&mut loaded.sources);
-    l.diags = std::mem::take(&mut loaded.diags);
-    l.files = std::mem::take(&mut loaded.files);
-    let top = std::mem::take(&mut loaded.profile);
-    let (name, description) = (top.name.clone(), top.description.clone());
-    let mut profile = top;
-    for w in with {
-        if let Location::File(p) = w {
-            l.files
-                .push((std::path::absolute(p).unwrap_or(p.clone()), None));
-        }
-        if let Some(frame) = l.open(w.clone(), None) {
-            profile = merge(profile, l.load_all(frame));
-        }
-    }
-    for layer in layers {
-        let fid = l
-            .sources
-            .add_argument(layer.argument.clone(), layer.text.clone());
-        let own = decode(fid, &layer.text, &mut l.diags);
-        profile = merge(profile, own);
-    }
-    profile.name = name;
-    profile.description = description;
-    Loaded {
-        profile,
-        sources: l.sources,
-        diags: l.diags,
-        files: l.files,
-        ..loaded
-    }
+/// A place for what is said about `--with GIVEN`: the argument, which
+/// stands for no profile text of its own.
+pub fn with_argument(sources: &mut Sources, given: &str) -> Span {
+    let argument = format!("--with {}", crate::diag::printable(given));
+    Span::new(sources.add_argument(argument, String::new()), 0..0)
 }
 
 /// Load a profile given as text (tests, fuzzing, `sandbox check -`).

@@ -485,6 +485,20 @@ impl Validator<'_> {
 
     fn check_user(&mut self, p: &Profile) {
         self.warn_host_root_overlays(p);
+        // (uid_t)-1 is "no id" to the kernel: setuid(-1) changes nothing,
+        // and an id map cannot name it.
+        for (which, id) in [("uid", &p.user.uid), ("gid", &p.user.gid)] {
+            if let Some(id) = id.as_ref().filter(|i| i.value == u32::MAX) {
+                self.error(
+                    id.span,
+                    format!(
+                        "{which} {} is not an id: the kernel reads it as -1, \"no id\"",
+                        id.value
+                    ),
+                )
+                .hint = Some(format!("give a {which} from 0 to 4294967294"));
+            }
+        }
         let userns = p.ns_private(NsKind::User);
         if !userns {
             if let Some(s) = p.user.sandwich.as_ref().filter(|s| s.value) {
@@ -1017,11 +1031,16 @@ impl Validator<'_> {
             }
         }
         let mode = n.mode.as_ref().map(|m| m.value).unwrap_or(NetMode::None);
-        // A mode of "none" said outright (`--net none` over a service's
-        // profile) means no network: what was to be forwarded is not.
-        let said_none = n.mode.as_ref().is_some_and(|m| m.value == NetMode::None);
+        // A mode of "none" said over the file that forwards (`--net none`
+        // over a service's profile) means no network: what was to be
+        // forwarded is not. Both in one file is a mistake in that file.
+        let none_over = |f: &SpStr| {
+            n.mode
+                .as_ref()
+                .is_some_and(|m| m.value == NetMode::None && m.span.file != f.span.file)
+        };
         for f in n.forward_tcp.iter().chain(&n.forward_udp) {
-            if said_none {
+            if none_over(f) {
                 let origin = n.mode.as_ref().map(|m| self.sources.origin(m.span));
                 self.warn(
                     f.span,
@@ -1144,14 +1163,10 @@ impl Validator<'_> {
             }
         }
         // Across files the later one wins (src/profile/merge.rs): both
-        // left means one file says both.
+        // left means one file says both. A glob is no conflict: the name
+        // set is the more exact word, and wins (src/plan/mod.rs, unsets).
         for u in &p.env.unset {
-            if let Some((k, _)) = p
-                .env
-                .set
-                .iter()
-                .find(|(k, _)| crate::glob::glob_match(&u.value, &k.value))
-            {
+            if let Some((k, _)) = p.env.set.iter().find(|(k, _)| k.value == u.value) {
                 let origin = self.sources.origin(k.span);
                 self.error(
                     u.span,
