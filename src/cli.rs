@@ -54,6 +54,19 @@ pub enum Command {
         #[arg(required = true)]
         profiles: Vec<String>,
     },
+    /// Score what each profile exposes of you and the host (0: nothing,
+    /// 10: all the host user has), with each finding's weight and the
+    /// profile line that causes it (docs/audit.md).
+    Audit {
+        #[arg(required = true)]
+        profiles: Vec<String>,
+        /// One JSON array of the reports (format in docs/audit.md).
+        #[arg(long)]
+        json: bool,
+        /// Exit 1 when a profile scores above SCORE (for CI).
+        #[arg(long, value_name = "SCORE")]
+        fail_above: Option<f64>,
+    },
     /// Print the steps `run` would take, each with the profile line it comes from.
     Plan {
         /// A profile name (searched on the profile path) or a path to a .toml file.
@@ -242,9 +255,9 @@ pub fn completion(shell: Shell) -> String {
     }
 }
 
-/// The subcommands that take a PROFILE, with the options of each that
-/// take a value (the word after one is not the profile).
-fn takes_profile(cmd: &clap::Command) -> Vec<(String, Vec<String>)> {
+/// The subcommands that take a PROFILE (or several), with the options of
+/// each that take a value (the word after one is not the profile).
+fn takes_profile(cmd: &clap::Command) -> Vec<(String, Vec<String>, bool)> {
     cmd.get_subcommands()
         .filter(|s| {
             s.get_positionals()
@@ -256,7 +269,8 @@ fn takes_profile(cmd: &clap::Command) -> Vec<(String, Vec<String>)> {
                 .filter(|a| a.get_action().takes_values() && !a.is_positional())
                 .filter_map(|a| a.get_long().map(|l| format!("--{l}")))
                 .collect();
-            (s.get_name().to_string(), valued)
+            let many = s.get_positionals().any(|a| a.get_id() == "profiles");
+            (s.get_name().to_string(), valued, many)
         })
         .collect()
 }
@@ -266,8 +280,8 @@ fn takes_profile(cmd: &clap::Command) -> Vec<(String, Vec<String>)> {
 /// the value of --with; elsewhere clap's completion answers.
 fn bash_profiles(cmd: &clap::Command) -> String {
     let mut cases = String::new();
-    for (name, valued) in takes_profile(cmd) {
-        let many = if name == "check" { 1 } else { 0 };
+    for (name, valued, many) in takes_profile(cmd) {
+        let many = u8::from(many);
         cases.push_str(&format!(
             "        {name}) valued=\" {} \"; many={many} ;;\n",
             valued.join(" ")
@@ -335,6 +349,6 @@ _sandbox_profile_names() {
 /// fish: names where a PROFILE goes, beside the files fish offers.
 const FISH_PROFILES: &str = r#"
 # Profile names where a PROFILE goes (sandbox profiles --names).
-complete -c sandbox -n "__fish_seen_subcommand_from run plan check desktop-entry" -a "(sandbox profiles --names 2>/dev/null)"
+complete -c sandbox -n "__fish_seen_subcommand_from run plan check audit desktop-entry" -a "(sandbox profiles --names 2>/dev/null)"
 complete -c sandbox -n "__fish_seen_subcommand_from run plan" -l with -r -a "(sandbox profiles --names 2>/dev/null)"
 "#;

@@ -7,6 +7,7 @@
 //! share (namespace kinds, capabilities, syscalls, rlimits, globs, paths)
 //! lives in leaf modules that import nothing of the crate.
 
+pub mod audit;
 pub mod capabilities;
 pub mod desktop;
 pub mod diag;

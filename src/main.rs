@@ -126,12 +126,17 @@ fn not_installed_mark(
 }
 
 /// Load and validate; problems, if any, are in the result's `diags`.
-fn load_valid(spec: &str, vars: &Vars, host: &RealHost) -> Loaded {
+fn load_valid(spec: &str, vars: &Vars, host: &dyn sandbox::host::HostFacts) -> Loaded {
     load_valid_layered(spec, &Layering::default(), vars, host)
 }
 
 /// The same, with the command line's layer over the profile.
-fn load_valid_layered(spec: &str, over: &Layering, vars: &Vars, host: &RealHost) -> Loaded {
+fn load_valid_layered(
+    spec: &str,
+    over: &Layering,
+    vars: &Vars,
+    host: &dyn sandbox::host::HostFacts,
+) -> Loaded {
     let search = search_path(vars);
     let not_found = |d: Diagnostic| {
         let mut l = profile::load_text(spec, None, "", &search);
@@ -158,6 +163,63 @@ fn load_valid_layered(spec: &str, over: &Layering, vars: &Vars, host: &RealHost)
     // Semantic checks run even after syntax problems: every problem at once.
     profile::validate(&mut loaded, vars, host);
     loaded
+}
+
+/// The caller's places `sandbox audit` looks for.
+fn audit_caller(vars: &Vars) -> sandbox::audit::Caller {
+    let text = |v: Option<&std::ffi::OsString>| {
+        v.and_then(|v| v.to_str())
+            .filter(|v| v.starts_with('/') && *v != "/")
+            .map(str::to_string)
+    };
+    sandbox::audit::Caller {
+        home: text(vars.home.as_ref()),
+        runtime: text(vars.env.get("XDG_RUNTIME_DIR")),
+        ssh_agent: text(vars.env.get("SSH_AUTH_SOCK")),
+    }
+}
+
+/// `sandbox audit`: each profile's report, 125 for one that cannot be
+/// planned, 1 when one scores above `fail_above`.
+fn audit(
+    specs: &[String],
+    json: bool,
+    fail_above: Option<f64>,
+    vars: &Vars,
+    host: &RealHost,
+) -> ExitCode {
+    let assumed = sandbox::audit::assumed::Assumed(host);
+    let caller = audit_caller(vars);
+    let mut reports = vec![];
+    for spec in specs {
+        let l = load_valid(spec, vars, &assumed);
+        if l.has_errors() {
+            print_diags(&l, &l.diags);
+            return ExitCode::from(SETUP_FAILED);
+        }
+        let p = match plan::compile(&l, &assumed, &Invocation::checking(&l)) {
+            Ok(p) => p,
+            Err(diags) => {
+                print_diags(&l, &diags);
+                return ExitCode::from(SETUP_FAILED);
+            }
+        };
+        reports.push(sandbox::audit::audit(&l, &p, &assumed, &caller));
+    }
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&reports).expect("reports serialize")
+        );
+    } else {
+        for r in &reports {
+            print!("{}", sandbox::audit::render_text(r));
+        }
+    }
+    match fail_above {
+        Some(max) if reports.iter().any(|r| r.score > max) => ExitCode::from(1),
+        _ => ExitCode::SUCCESS,
+    }
 }
 
 fn main() -> ExitCode {
@@ -228,6 +290,11 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         }
+        Command::Audit {
+            profiles,
+            json,
+            fail_above,
+        } => audit(&profiles, json, fail_above, &vars, &host),
         Command::DesktopEntry { profile, remove } => {
             let mut loaded = load_valid(&profile, &vars, &host);
             let verdict =

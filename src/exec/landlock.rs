@@ -15,6 +15,9 @@ use std::os::fd::OwnedFd;
 
 /// The newest ABI this build knows; the kernel may offer less.
 const ABI_WANTED: ABI = ABI::V6;
+/// Its number, for what tells the user how much a kernel enforces
+/// (`sandbox audit`).
+pub const ABI_NEWEST: u32 = ABI_WANTED as u32;
 
 /// The crate's error: the OS error of the call it made, where it made one;
 /// else its own refusal, which is of a right this kernel lacks (a hard

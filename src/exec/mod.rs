@@ -21,6 +21,7 @@ mod init;
 mod keep;
 mod kernel;
 mod landlock;
+pub use landlock::ABI_NEWEST as LANDLOCK_ABI_NEWEST;
 mod mount;
 mod net;
 mod netlink;
