@@ -58,6 +58,10 @@ pub struct SourceFile {
     pub text: String,
     /// Byte offset of the start of each line.
     line_starts: Vec<usize>,
+    /// Where it lies in the stack of layers the profile is merged from:
+    /// higher is applied later (a profile above what it extends, the
+    /// command line above the files).
+    pub layer: u32,
 }
 
 /// Every file read while loading one profile (the file and its `extends`).
@@ -76,6 +80,7 @@ impl Sources {
             argument: None,
             text,
             line_starts,
+            layer: 0,
         });
         (self.files.len() - 1) as FileId
     }
@@ -90,6 +95,11 @@ impl Sources {
 
     pub fn file(&self, id: FileId) -> &SourceFile {
         &self.files[id as usize]
+    }
+
+    /// Record that file `id` is applied as the `layer`th layer.
+    pub fn set_layer(&mut self, id: FileId, layer: u32) {
+        self.files[id as usize].layer = layer;
     }
 
     /// 1-based line and column (in characters) of a byte offset.
@@ -229,9 +239,9 @@ impl Diagnostic {
             Severity::Warning => "warning",
         };
         let Some(span) = self.span else {
-            let mut out = format!("sandbox: {sev}: {}\n", self.message);
+            let mut out = format!("sandbox: {sev}: {}\n", printable(&self.message));
             if let Some(h) = &self.hint {
-                out.push_str(&format!("  = hint: {h}\n"));
+                out.push_str(&format!("  = hint: {}\n", printable(h)));
             }
             return out;
         };
@@ -244,12 +254,18 @@ impl Diagnostic {
             let text = &f.text[start..end];
             text.lines().next().unwrap_or("").chars().count().max(1)
         };
-        let mut out = format!("{origin}: {sev}: {}\n", self.message);
+        // What the message quotes of the input (an argument, a name) may
+        // hold line breaks or escape sequences: shown, never acted on.
+        let mut out = format!(
+            "{}: {sev}: {}\n",
+            printable(&origin.to_string()),
+            printable(&self.message)
+        );
         // An argument that stands for no text (`--with FILE`) is all there
         // is to show.
         if origin.argument.is_some() && sources.file(span.file).text.is_empty() {
             if let Some(h) = &self.hint {
-                out.push_str(&format!("  = hint: {h}\n"));
+                out.push_str(&format!("  = hint: {}\n", printable(h)));
             }
             return out;
         }
@@ -269,7 +285,7 @@ impl Diagnostic {
             "^".repeat(width)
         ));
         if let Some(h) = &self.hint {
-            out.push_str(&format!("{:gutter$} = hint: {h}\n", ""));
+            out.push_str(&format!("{:gutter$} = hint: {}\n", "", printable(h)));
         }
         out
     }

@@ -58,9 +58,10 @@ fn layering(m: &clap::ArgMatches) -> Result<Layering, ExitCode> {
         match layer(flag, value.as_deref(), &cwd) {
             Ok(l) => layers.push(l),
             Err(p) => {
-                eprintln!("command line: {}: error: {}", p.argument, p.message);
+                let shown = sandbox::diag::printable;
+                eprintln!("command line: {}: error: {}", p.argument, shown(&p.message));
                 if let Some(h) = p.hint {
-                    eprintln!("  = hint: {h}");
+                    eprintln!("  = hint: {}", shown(&h));
                 }
                 return Err(ExitCode::from(SETUP_FAILED));
             }
@@ -517,8 +518,10 @@ fn emitted(spec: &str, over: &Layering) -> String {
         .collect();
     // A comment ends at a line's end: what the arguments hold is shown
     // escaped, never as lines of the profile.
-    let said: Vec<&str> = std::iter::once(spec)
-        .chain(over.layers.iter().map(|l| l.argument.as_str()))
+    let with = over.with.iter().map(|w| format!("--with {w}"));
+    let said: Vec<String> = std::iter::once(spec.to_string())
+        .chain(with)
+        .chain(over.layers.iter().map(|l| l.argument.clone()))
         .collect();
     let mut out = format!(
         "# made by sandbox plan --emit-profile\n# from {}\n",

@@ -584,6 +584,8 @@ both!(with_a_file_already_extended_applies_it_once, |who| {
         ok(sandbox_run(who, &all).unwrap())
     };
     assert_eq!(cd(&frag), "cd-ok\n");
+    let plan = ok(sandbox_run(who, &["plan", &prof, "--with", &frag]).unwrap());
+    assert!(plan.contains("already applied by the profile"), "{plan}");
     // Control: a file of the same content not yet applied is.
     assert_eq!(cd(&other), "cd-refused\n");
     // And the emitted profile keeps the rule.
@@ -657,4 +659,82 @@ both!(forwards_under_no_network, |who| {
     let out = sandbox_run(who, &["plan", &fwd, "--net", "none"]).unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stderr(&out).contains("ignored"), "{}", stderr(&out));
+    // The order of the layers, not which file: a forward over the "none"
+    // is an error, one under it ignored; the emitted profile agrees.
+    let plan = |args: &[&str]| sandbox_run(who, &[&["plan", "default"], args].concat()).unwrap();
+    let after = plan(&["--net", "none", "--forward", "8080:80"]);
+    assert_eq!(after.status.code(), Some(125), "{}", stderr(&after));
+    let under = ["--net", "pasta", "--forward", "8080:80", "--net", "none"];
+    let out = plan(&under);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("ignored"), "{}", stderr(&out));
+    let emitted = ok(plan(&[&under[..], &["--emit-profile"]].concat()));
+    let kept = s.write("kept.toml", &emitted);
+    let out = sandbox_run(who, &["plan", &kept]).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{emitted}\n{}", stderr(&out));
+    let none = s.write(
+        "none.toml",
+        "extends = [\"default\"]\n[namespaces]\nnet = true\n[network]\nmode = \"none\"\n",
+    );
+    let out = sandbox_run(who, &["plan", &none, "--forward", "8080:80"]).unwrap();
+    assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
+});
+
+// What goes with the command goes in the emitted profile too: the plan of
+// `--set arguments=replace --set command=[...]` runs what the emitted
+// profile runs, with the words after `--`.
+both!(emitted_command_keeps_its_arguments_rule, |who| {
+    if sandbox(who).is_none() {
+        return;
+    }
+    let s = Scratch::new("cli-emit-cmd");
+    let over = [
+        "--set",
+        "arguments=replace",
+        "--set",
+        "command=[\"/bin/echo\"]",
+    ];
+    let exec = |profile: &str, extra: &[&str]| {
+        let args = [&["plan", "--json", profile], extra, &["--", "hi"]].concat();
+        let out = ok(sandbox_run(who, &args).unwrap());
+        let v: Value = serde_json::from_str(&out).unwrap();
+        let steps = v["steps"].as_array().unwrap().clone();
+        steps.into_iter().find(|st| st["op"] == "exec").unwrap()["argv"].clone()
+    };
+    let direct = exec("default", &over);
+    let emitted = ok(sandbox_run(
+        who,
+        &[&["plan", "--emit-profile", "default"], &over[..]].concat(),
+    )
+    .unwrap());
+    let kept = s.write("kept.toml", &emitted);
+    assert_eq!(exec(&kept, &[]), direct, "{emitted}");
+    assert_eq!(direct, serde_json::json!(["/bin/echo", "hi"]));
+});
+
+// What an argument holds is shown escaped in every message, never sent
+// to the terminal as it is.
+both!(messages_escape_what_an_argument_holds, |who| {
+    if sandbox(who).is_none() {
+        return;
+    }
+    for args in [
+        vec!["--net", "\x1b[2Jx"],
+        vec!["--with", "a\nb"],
+        vec!["--set", "uts.hostname=\x1b]0;t\x07"],
+        vec!["--deny", "\x1b[31m"],
+    ] {
+        let all = [&["plan", "default"], &args[..]].concat();
+        let out = sandbox_run(who, &all).unwrap();
+        let err = stderr(&out);
+        let lines: Vec<&str> = err.lines().collect();
+        assert!(
+            !err.contains('\x1b') && !err.contains('\x07'),
+            "{args:?}: {err:?}"
+        );
+        assert!(
+            !lines.iter().any(|l| l.starts_with('b')),
+            "{args:?}: a line of its own: {err:?}"
+        );
+    }
 });

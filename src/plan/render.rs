@@ -456,7 +456,7 @@ fn shell_quote_bytes(b: &[u8]) -> String {
 
 /// The plan as `sandbox plan` prints it.
 pub fn render_text(plan: &Plan) -> String {
-    let mut out = format!("plan for '{}'\n", plan.profile);
+    let mut out = format!("plan for '{}'\n", crate::diag::printable(&plan.profile));
     let width = plan
         .steps
         .iter()

@@ -285,7 +285,7 @@ pub fn layer(flag: Flag, value: Option<&OsStr>, cwd: &Path) -> Result<Layer, Pro
             let key = if flag == Flag::Uid { "uid" } else { "gid" };
             // A number as a number; anything else as written, for the
             // decoder to say what is wrong with it.
-            match v.parse::<u32>() {
+            match v.parse::<i64>() {
                 Ok(n) => format!("user.{key} = {n}"),
                 Err(_) => format!("user.{key} = {}", quoted(v)),
             }
@@ -352,7 +352,7 @@ fn set(v: &str) -> Result<String, (String, String)> {
         None => toml::Value::String(value.to_string()),
     };
     let parsed = match parsed {
-        toml::Value::Table(t) if top == "mount" && key == "mount" => {
+        toml::Value::Table(t) if top == "mount" && !key.contains('.') => {
             toml::Value::Array(vec![toml::Value::Table(t)])
         }
         other => other,
@@ -479,6 +479,18 @@ fn cancel_opposites(table: &mut toml::Table, path: &[&str], value: &toml::Value)
     };
     let gone = names(value);
     match path {
+        // What the command's words are, and its package, go with it
+        // (merge.rs): a command set here takes its own, or the defaults.
+        ["command"] => {
+            table.remove("arguments");
+            table.remove("package");
+        }
+        // No network: the forwards said before it are ignored, and in one
+        // file they would be an error.
+        ["network", "mode"] if value.as_str() == Some("none") => {
+            table.remove("forward_tcp");
+            table.remove("forward_udp");
+        }
         ["seccomp", side @ ("allow" | "deny")] => {
             let other = if *side == "allow" { "deny" } else { "allow" };
             if let Some(toml::Value::Array(list)) = table.get_mut(other) {
@@ -608,6 +620,27 @@ mod tests {
         assert_eq!(t["seccomp"]["deny"].as_array().unwrap().len(), 0);
         assert_eq!(t["seccomp"]["allow"].as_array().unwrap().len(), 1);
         assert!(t["env"]["set"].as_table().unwrap().is_empty());
+    }
+
+    #[test]
+    fn emit_drops_what_the_merge_drops() {
+        let set = |v: &str| layer(Flag::Set, Some(OsStr::new(v)), Path::new("/")).unwrap();
+        let l = |f, v: &str| layer(f, Some(OsStr::new(v)), Path::new("/")).unwrap();
+        let layers = [
+            set("arguments=replace"),
+            set("package=p"),
+            set("command=[\"/bin/echo\"]"),
+            l(Flag::Net, "pasta"),
+            l(Flag::Forward, "8080:80"),
+            l(Flag::Net, "none"),
+        ];
+        let t: toml::Table = emit(&["default".into()], &layers).parse().unwrap();
+        assert!(
+            t.get("arguments").is_none() && t.get("package").is_none(),
+            "{t}"
+        );
+        assert!(t["network"].get("forward_tcp").is_none(), "{t}");
+        assert_eq!(t["network"]["mode"].as_str(), Some("none"));
     }
 
     #[test]

@@ -308,9 +308,14 @@ pub fn load_layered(
     let mut l = Loader::new(search);
     let mut profile = Profile::default();
     let mut own = (None, None);
+    let mut notes = vec![];
     let each = with.iter().map(|(given, w)| (Some(given), w));
     for (i, (given, w)) in std::iter::once((None, &loc)).chain(each).enumerate() {
         if i > 0 && l.done.contains(&w.key()) {
+            notes.push(format!(
+                "--with {}: already applied by the profile, which is over it: not applied again",
+                crate::diag::printable(given.map_or("", |g| g.as_str()))
+            ));
             continue;
         }
         if let Location::File(p) = w {
@@ -334,6 +339,7 @@ pub fn load_layered(
         let fid = l
             .sources
             .add_argument(layer.argument.clone(), layer.text.clone());
+        l.next_layer(fid);
         let own = decode(fid, &layer.text, &mut l.diags);
         profile = merge(profile, own);
     }
@@ -343,7 +349,7 @@ pub fn load_layered(
         sources: l.sources,
         diags: l.diags,
         location: Some(loc),
-        notes: vec![],
+        notes,
         guarded: vec![],
         home: None,
         files: l.files,
@@ -382,6 +388,8 @@ struct Loader<'a> {
     diags: Vec<Diagnostic>,
     /// Files already applied: a file reached twice (a diamond) is applied once.
     done: HashSet<Key>,
+    /// How many layers have been applied (see [`crate::diag::SourceFile::layer`]).
+    layers: u32,
     /// See [`Loaded::files`].
     files: Vec<(PathBuf, Option<Span>)>,
 }
@@ -390,6 +398,7 @@ struct Loader<'a> {
 /// next, and the merge of those loaded so far.
 struct Frame {
     loc: Location,
+    fid: FileId,
     key: Key,
     own: Profile,
     next: usize,
@@ -408,12 +417,19 @@ impl Frame {
 }
 
 impl<'a> Loader<'a> {
+    /// File `fid` is applied now, over every file before it.
+    fn next_layer(&mut self, fid: FileId) {
+        self.layers += 1;
+        self.sources.set_layer(fid, self.layers);
+    }
+
     fn new(search: &'a SearchPath) -> Self {
         Loader {
             search,
             sources: Sources::default(),
             diags: vec![],
             done: HashSet::new(),
+            layers: 0,
             files: vec![],
         }
     }
@@ -442,6 +458,7 @@ impl<'a> Loader<'a> {
         let own = decode(fid, &self.sources.file(fid).text, &mut self.diags);
         Frame {
             key: loc.key(),
+            fid,
             loc,
             own,
             next: 0,
@@ -473,6 +490,7 @@ impl<'a> Loader<'a> {
             }
             let Some(done) = stack.pop() else { break };
             self.done.insert(done.key.clone());
+            self.next_layer(done.fid);
             let profile = done.finish();
             match stack.last_mut() {
                 Some(child) => child.parents = merge(std::mem::take(&mut child.parents), profile),

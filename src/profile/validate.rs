@@ -1031,13 +1031,15 @@ impl Validator<'_> {
             }
         }
         let mode = n.mode.as_ref().map(|m| m.value).unwrap_or(NetMode::None);
-        // A mode of "none" said over the file that forwards (`--net none`
-        // over a service's profile) means no network: what was to be
-        // forwarded is not. Both in one file is a mistake in that file.
+        // A mode of "none" said in a layer over the one that forwards
+        // (`--net none` over a service's profile) means no network: what
+        // was to be forwarded is not. Both in one file, or a forward over
+        // the "none", is a mistake.
+        let layer = |sp: Span| self.sources.file(sp.file).layer;
         let none_over = |f: &SpStr| {
             n.mode
                 .as_ref()
-                .is_some_and(|m| m.value == NetMode::None && m.span.file != f.span.file)
+                .is_some_and(|m| m.value == NetMode::None && layer(m.span) > layer(f.span))
         };
         for f in n.forward_tcp.iter().chain(&n.forward_udp) {
             if none_over(f) {
