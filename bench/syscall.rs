@@ -49,6 +49,7 @@ fn attach_cost() -> f64 {
         0,
         false,
         false,
+        None,
     );
     let mut samples = vec![];
     for _ in 0..50 {

@@ -186,6 +186,11 @@ pub struct Overrides {
     /// The same as --net none.
     #[arg(long, action = clap::ArgAction::Count)]
     no_network: u8,
+    /// Report each system call the seccomp filter refuses (its name,
+    /// arguments and the rule), from the launcher, on stderr; the app gets
+    /// the same errno (seccomp.trace = true).
+    #[arg(long, action = clap::ArgAction::Count)]
+    trace_denials: u8,
     /// Forward the host's port to the sandbox's (pasta): [tcp:|udp:][ADDR:]HOST:SANDBOX.
     #[arg(long, value_name = "HOST:SANDBOX")]
     forward: Vec<std::ffi::OsString>,

@@ -25,6 +25,9 @@ pub struct FromLauncher<'a> {
     /// The helper's end of its socket to the launcher, when the plan
     /// forks the helper of `sandbox enter`.
     pub enter: Option<OwnedFd>,
+    /// The app's end of the socket its filter's listener goes to the
+    /// launcher over, when the plan traces refusals (close-on-exec).
+    pub denials: Option<OwnedFd>,
     /// The D-Bus proxy's socket, when the plan has one.
     pub dbus_socket: Option<std::path::PathBuf>,
     /// Whoever started the launcher: the app's environment is made from
@@ -254,7 +257,8 @@ fn run_ops<'k>(cx: &Ctx<'k>, ops: &[Indexed<Child>], st: &mut State<'k>) -> Outc
                 .map_err(at)?,
             Child::Seccomp(filter) => {
                 k.reset_signals();
-                seccomp::apply(k, filter).map_err(at)?;
+                let channel = cx.pipes.denials.as_ref().filter(|_| filter.trace);
+                seccomp::apply(k, filter, channel.map(|c| c.as_fd())).map_err(at)?;
             }
             Child::EnterHelper => {
                 // Born non-dumpable (the flag is the memory's, copied by

@@ -14,7 +14,7 @@
 use super::sys::{self, CapSets};
 use std::ffi::{CStr, CString};
 use std::io;
-use std::os::fd::{BorrowedFd, OwnedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 
 /// What `open_tree` copies: the mount at the path and those below it, or
 /// that one mount alone.
@@ -126,6 +126,13 @@ pub trait Kernel {
     fn landlock(&self, rules: super::landlock::Rules) -> Result<(), super::failure::Failure>;
     /// seccomp(SECCOMP_SET_MODE_FILTER) of this BPF program.
     fn load_seccomp(&self, program: &[libc::sock_filter]) -> io::Result<()>;
+    /// Load the filter with a listener for its refusals, send the
+    /// listener to the launcher over `channel`, and close it here.
+    fn load_seccomp_traced(
+        &self,
+        program: &[libc::sock_filter],
+        channel: BorrowedFd,
+    ) -> io::Result<()>;
     /// The app's signal state: nothing blocked, SIGPIPE at its default.
     fn reset_signals(&self);
     /// Run `body` in a new process sharing this one's memory until it execs
@@ -346,6 +353,14 @@ impl Kernel for Linux {
     }
     fn load_seccomp(&self, program: &[libc::sock_filter]) -> io::Result<()> {
         sys::load_seccomp(program)
+    }
+    fn load_seccomp_traced(
+        &self,
+        program: &[libc::sock_filter],
+        channel: BorrowedFd,
+    ) -> io::Result<()> {
+        let listener = sys::load_seccomp_listener(program)?;
+        super::enter::send(channel, b"listener", &[listener.as_raw_fd()])
     }
     fn reset_signals(&self) {
         super::process::reset_signals()

@@ -11,6 +11,7 @@ mod caps;
 pub mod cgroup;
 mod child;
 mod dbus;
+mod denials;
 pub mod enter;
 mod failure;
 mod helper;
@@ -221,6 +222,9 @@ struct Spawned {
     /// The launcher's end of the socket to the helper of `sandbox enter`,
     /// until the state entry's step takes it.
     enter: Option<OwnedFd>,
+    /// The launcher's end of the socket the app's filter's listener comes
+    /// over, when the plan traces refusals.
+    denials: Option<OwnedFd>,
 }
 
 fn spawn(
@@ -234,6 +238,13 @@ fn spawn(
     let (go_r, go_w) = pipe().map_err(|e| StepError::new(at_spawn, e, "pipe"))?;
     let (report_r, report_w) = pipe().map_err(|e| StepError::new(at_spawn, e, "pipe"))?;
     let (enter_ours, enter_theirs) = match steps.shape.enter {
+        true => {
+            let (a, b) = enter::pair().map_err(|e| StepError::new(at_spawn, e, "socketpair"))?;
+            (Some(a), Some(b))
+        }
+        false => (None, None),
+    };
+    let (denials_ours, denials_theirs) = match steps.shape.trace {
         true => {
             let (a, b) = enter::pair().map_err(|e| StepError::new(at_spawn, e, "socketpair"))?;
             (Some(a), Some(b))
@@ -264,6 +275,7 @@ fn spawn(
                     go: go_r,
                     report: report_w,
                     enter: enter_theirs,
+                    denials: denials_theirs,
                     dbus_socket: host.socket_dir.as_ref().map(|d| d.socket()),
                     caller,
                 },
@@ -272,7 +284,7 @@ fn spawn(
         Ok(pid) => Pid::from_raw(pid),
         Err(e) => return Err(StepError::new(at_spawn, e, "clone")),
     };
-    drop((go_r, report_w, enter_theirs));
+    drop((go_r, report_w, enter_theirs, denials_theirs));
     let namespaces = status::namespaces_of(pid.as_raw());
     let spawned = |signals| Spawned {
         pid,
@@ -282,6 +294,7 @@ fn spawn(
         subreaper,
         namespaces,
         enter: enter_ours,
+        denials: denials_ours,
     };
     // Where the app shares our user namespace and sees our pid (no user or
     // pid namespace), it must not ptrace the launcher, which holds no
@@ -372,9 +385,22 @@ fn parent_steps(
                 }
                 Ok(())
             }
-            Parent::Release => nix::unistd::write(child.go.as_fd(), b"g")
-                .map(drop)
-                .call("write to the child's go pipe"),
+            Parent::Release => {
+                // The thread that answers refusals runs before the app
+                // can make one (an unanswered one would wait for ever),
+                // and after every fork of the launcher's steps.
+                let watching = match (child.denials.take(), denials::Rules::of(plan)) {
+                    (Some(ours), Some(rules)) => {
+                        denials::watch(ours, rules).call("start the thread that reports refusals")
+                    }
+                    _ => Ok(()),
+                };
+                watching.and_then(|()| {
+                    nix::unistd::write(child.go.as_fd(), b"g")
+                        .map(drop)
+                        .call("write to the child's go pipe")
+                })
+            }
             Parent::Cgroup(limits) => {
                 made.cgroups
                     .create(raw, *limits, &host.reaper, steps.shape.die_with_parent)

@@ -828,6 +828,21 @@ impl Kernel for Recorder {
         ))
     }
 
+    fn load_seccomp_traced(
+        &self,
+        program: &[libc::sock_filter],
+        _channel: BorrowedFd,
+    ) -> io::Result<()> {
+        self.note(format!(
+            "seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, {} instructions)",
+            program.len()
+        ));
+        self.ok(
+            "sendmsg(the launcher's socket, SCM_RIGHTS: the listener); close(the listener)"
+                .to_string(),
+        )
+    }
+
     fn reset_signals(&self) {
         self.note("sigprocmask(SIG_SETMASK, {})");
         self.note("sigaction(SIGPIPE, SIG_DFL)");

@@ -19,6 +19,7 @@
 
 use crate::plan::{SeccompPolicy, Syscall};
 use seccompiler::sock_filter;
+use std::os::fd::AsRawFd;
 
 const BPF_LD_W_ABS: u16 = 0x20;
 const BPF_JEQ_K: u16 = 0x15;
@@ -30,6 +31,8 @@ const BPF_RET_K: u16 = 0x06;
 const SECCOMP_RET_KILL_PROCESS: u32 = 0x8000_0000;
 const SECCOMP_RET_ERRNO: u32 = 0x0005_0000;
 const SECCOMP_RET_ALLOW: u32 = 0x7fff_0000;
+/// The call waits for the launcher, which answers with the errno.
+const SECCOMP_RET_USER_NOTIF: u32 = 0x7fc0_0000;
 
 #[cfg(target_arch = "x86_64")]
 const AUDIT_ARCH: u32 = 0xc000_003e;
@@ -228,7 +231,12 @@ fn search(rules: &[(u32, Verdict)], default: u32) -> Vec<sock_filter> {
     c
 }
 
-/// Build the program for a plan's seccomp step.
+/// Build the program for a plan's seccomp step. With `traced` (the
+/// descriptor the listener is sent over), a refusal waits for the
+/// launcher instead of failing at once (SECCOMP_RET_USER_NOTIF), and the
+/// one sendmsg on that descriptor that hands over the listener passes:
+/// without it, under an allowlist that refuses sendmsg, the call would
+/// wait for an answer from a listener no one holds yet.
 pub fn program(
     policy: SeccompPolicy,
     syscalls: &[Syscall],
@@ -236,8 +244,12 @@ pub fn program(
     creatable_namespaces: u32,
     setuid_bits: bool,
     openat2: bool,
+    traced: Option<u32>,
 ) -> Vec<sock_filter> {
-    let refuse = SECCOMP_RET_ERRNO | (errno as u32 & 0xffff);
+    let refuse = match traced {
+        Some(_) => SECCOMP_RET_USER_NOTIF,
+        None => SECCOMP_RET_ERRNO | (errno as u32 & 0xffff),
+    };
     let enosys = SECCOMP_RET_ERRNO | libc::ENOSYS as u32;
     let mut rules: Vec<(u32, Verdict)> = vec![];
     let setuid = if setuid_bits {
@@ -309,6 +321,26 @@ pub fn program(
     // A number named twice keeps its first (most specific) verdict.
     rules.sort_by_key(|(n, _)| *n);
     rules.dedup_by_key(|(n, _)| *n);
+    if let Some(fd) = traced {
+        let sendmsg = libc::SYS_sendmsg as u32;
+        let otherwise = match rules.iter().position(|(n, _)| *n == sendmsg) {
+            Some(i) => match rules.remove(i).1 {
+                Verdict::Ret(r) => r,
+                _ => refuse,
+            },
+            None => default,
+        };
+        rules.push((
+            sendmsg,
+            Verdict::ArgIn {
+                arg: 0,
+                values: vec![fd],
+                refuse: SECCOMP_RET_ALLOW,
+                otherwise,
+            },
+        ));
+        rules.sort_by_key(|(n, _)| *n);
+    }
     let mut prog = header(refuse);
     prog.extend(search(&rules, default));
     prog
@@ -382,10 +414,12 @@ fn header(refuse: u32) -> Vec<sock_filter> {
     ]
 }
 
-/// Load the app's filter.
+/// Load the app's filter; with `channel` (the plan traces refusals), with
+/// a listener, sent to the launcher over it.
 pub fn apply(
     k: &dyn super::kernel::Kernel,
     f: &super::steps::Seccomp,
+    channel: Option<std::os::fd::BorrowedFd>,
 ) -> Result<(), super::failure::Failure> {
     use super::failure::Call;
     let creatable = match (f.namespaces, f.time_namespaces) {
@@ -400,7 +434,18 @@ pub fn apply(
         creatable,
         f.setuid_bits,
         f.openat2,
+        channel.map(|c| c.as_raw_fd() as u32),
     );
+    if let Some(c) = channel {
+        return k
+            .load_seccomp_traced(&as_kernel_program(&prog), c)
+            .call_with(|| {
+                format!(
+                    "seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, {} instructions), then sendmsg of the listener",
+                    prog.len()
+                )
+            });
+    }
     k.load_seccomp(&as_kernel_program(&prog)).call_with(|| {
         format!(
             "seccomp(SECCOMP_SET_MODE_FILTER, {} instructions)",
@@ -470,7 +515,15 @@ mod tests {
             .iter()
             .flat_map(|g| crate::syscalls::expand(g).unwrap())
             .collect();
-        program(SeccompPolicy::Default, &deny, libc::EPERM, 0, false, false)
+        program(
+            SeccompPolicy::Default,
+            &deny,
+            libc::EPERM,
+            0,
+            false,
+            false,
+            None,
+        )
     }
 
     const EPERM: u32 = SECCOMP_RET_ERRNO | libc::EPERM as u32;
@@ -582,7 +635,15 @@ mod tests {
         );
         // Opted out: the bits pass.
         let deny = calls(&["bpf"]);
-        let open = program(SeccompPolicy::Default, &deny, libc::EPERM, 0, true, false);
+        let open = program(
+            SeccompPolicy::Default,
+            &deny,
+            libc::EPERM,
+            0,
+            true,
+            false,
+            None,
+        );
         let nr = crate::syscalls::number("chmod").unwrap();
         assert_eq!(
             run(&open, AUDIT_ARCH, nr, [0, 0o4755, 0, 0, 0, 0]),
@@ -597,13 +658,22 @@ mod tests {
             CLONE_NS_FLAGS,
             false,
             true,
+            None,
         );
         let openat2 = crate::syscalls::number("openat2").unwrap();
         assert_eq!(run(&nest, AUDIT_ARCH, openat2, [0; 6]), SECCOMP_RET_ALLOW);
         assert_eq!(run(&nest, AUDIT_ARCH, nr, [0, 0o4755, 0, 0, 0, 0]), EPERM);
         // A denied name stays denied whatever its mode.
         let deny = calls(&["chmod"]);
-        let p = program(SeccompPolicy::Default, &deny, libc::EPERM, 0, false, false);
+        let p = program(
+            SeccompPolicy::Default,
+            &deny,
+            libc::EPERM,
+            0,
+            false,
+            false,
+            None,
+        );
         assert_eq!(run(&p, AUDIT_ARCH, nr, [0, 0o755, 0, 0, 0, 0]), EPERM);
         // An allowlist that allows chmod still refuses the bits.
         let allow = calls(&["chmod"]);
@@ -614,6 +684,7 @@ mod tests {
             0,
             false,
             false,
+            None,
         );
         assert_eq!(
             run(&p, AUDIT_ARCH, nr, [0, 0o755, 0, 0, 0, 0]),
@@ -640,6 +711,78 @@ mod tests {
     }
 
     #[test]
+    fn traced_refusals_go_to_the_listener_and_its_handover_passes() {
+        let nr = |n: &str| crate::syscalls::number(n).unwrap();
+        let allow = program(
+            SeccompPolicy::Allowlist,
+            &calls(&["read"]),
+            libc::EACCES,
+            0,
+            false,
+            false,
+            Some(9),
+        );
+        let sendmsg = libc::SYS_sendmsg as u32;
+        assert_eq!(
+            run(&allow, AUDIT_ARCH, nr("getppid"), [0; 6]),
+            SECCOMP_RET_USER_NOTIF
+        );
+        assert_eq!(
+            run(&allow, AUDIT_ARCH, sendmsg, [9, 0, 0, 0, 0, 0]),
+            SECCOMP_RET_ALLOW
+        );
+        assert_eq!(
+            run(&allow, AUDIT_ARCH, sendmsg, [8, 0, 0, 0, 0, 0]),
+            SECCOMP_RET_USER_NOTIF
+        );
+        assert_eq!(
+            run(&allow, AUDIT_ARCH, nr("read"), [0; 6]),
+            SECCOMP_RET_ALLOW
+        );
+        // The default policy: refused calls wait for the launcher, and a
+        // sendmsg the profile denies stays denied but for the handover.
+        let deny = program(
+            SeccompPolicy::Default,
+            &calls(&["chdir", "sendmsg"]),
+            libc::EPERM,
+            0,
+            false,
+            false,
+            Some(4),
+        );
+        assert_eq!(
+            run(&deny, AUDIT_ARCH, nr("chdir"), [0; 6]),
+            SECCOMP_RET_USER_NOTIF
+        );
+        assert_eq!(
+            run(&deny, AUDIT_ARCH, sendmsg, [4, 0, 0, 0, 0, 0]),
+            SECCOMP_RET_ALLOW
+        );
+        assert_eq!(
+            run(&deny, AUDIT_ARCH, sendmsg, [5, 0, 0, 0, 0, 0]),
+            SECCOMP_RET_USER_NOTIF
+        );
+        assert_eq!(
+            run(&deny, AUDIT_ARCH, nr("getpid"), [0; 6]),
+            SECCOMP_RET_ALLOW
+        );
+        // Untraced, the same calls fail at once.
+        let plain = program(
+            SeccompPolicy::Default,
+            &calls(&["chdir"]),
+            libc::EPERM,
+            0,
+            false,
+            false,
+            None,
+        );
+        assert_eq!(
+            run(&plain, AUDIT_ARCH, nr("chdir"), [0; 6]),
+            SECCOMP_RET_ERRNO | libc::EPERM as u32
+        );
+    }
+
+    #[test]
     fn allowlist_refuses_the_rest_but_allows_execve() {
         let p = program(
             SeccompPolicy::Allowlist,
@@ -648,6 +791,7 @@ mod tests {
             0,
             false,
             false,
+            None,
         );
         let acc = SECCOMP_RET_ERRNO | libc::EACCES as u32;
         assert_eq!(
@@ -665,7 +809,15 @@ mod tests {
     fn a_long_allowlist_still_searches_correctly() {
         let names: Vec<&str> = crate::syscalls::SYSCALLS.iter().map(|(n, _)| *n).collect();
         let all = calls(&names);
-        let p = program(SeccompPolicy::Allowlist, &all, libc::EPERM, 0, true, false);
+        let p = program(
+            SeccompPolicy::Allowlist,
+            &all,
+            libc::EPERM,
+            0,
+            true,
+            false,
+            None,
+        );
         for (name, nr) in crate::syscalls::SYSCALLS {
             assert_eq!(
                 run(&p, AUDIT_ARCH, *nr, [0; 6]),

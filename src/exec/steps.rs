@@ -203,6 +203,8 @@ pub struct Seccomp<'p> {
     pub time_namespaces: bool,
     pub setuid_bits: bool,
     pub openat2: bool,
+    /// Refusals go to the launcher through a listener (see seccomp.rs).
+    pub trace: bool,
 }
 
 /// The child's operations, in plan order.
@@ -293,6 +295,9 @@ pub struct Shape {
     /// The app's process forks a helper for `sandbox enter`: the
     /// launcher makes the socket pair between them before the spawn.
     pub enter: bool,
+    /// The app's filter sends its refusals to the launcher: the launcher
+    /// makes the socket pair the listener comes over before the spawn.
+    pub trace: bool,
 }
 
 /// Who runs an action.
@@ -584,15 +589,20 @@ fn classify<'p>(action: &'p Action, step: usize, shape: &mut Shape) -> Who<'p> {
             time_namespaces,
             setuid_bits,
             openat2,
-        } => Who::Child(Child::Seccomp(Seccomp {
-            policy: *policy,
-            syscalls,
-            errno: *errno,
-            namespaces: *namespaces,
-            time_namespaces: *time_namespaces,
-            setuid_bits: *setuid_bits,
-            openat2: *openat2,
-        })),
+            trace,
+        } => {
+            shape.trace = *trace;
+            Who::Child(Child::Seccomp(Seccomp {
+                policy: *policy,
+                syscalls,
+                errno: *errno,
+                namespaces: *namespaces,
+                time_namespaces: *time_namespaces,
+                setuid_bits: *setuid_bits,
+                openat2: *openat2,
+                trace: *trace,
+            }))
+        }
         Action::Exec { argv } => Who::Child(Child::Exec(argv)),
     }
 }

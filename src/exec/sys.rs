@@ -537,6 +537,27 @@ pub fn load_seccomp(program: &[libc::sock_filter]) -> io::Result<()> {
     .map(drop)
 }
 
+/// Load a seccomp filter whose SECCOMP_RET_USER_NOTIF verdicts go to the
+/// listener returned (close-on-exec, as the kernel makes it).
+pub fn load_seccomp_listener(program: &[libc::sock_filter]) -> io::Result<OwnedFd> {
+    const SECCOMP_FILTER_FLAG_NEW_LISTENER: u32 = 1 << 3;
+    let prog = libc::sock_fprog {
+        len: u16::try_from(program.len()).map_err(|_| io::Error::from_raw_os_error(libc::E2BIG))?,
+        filter: program.as_ptr().cast_mut(),
+    };
+    // SAFETY: as for load_seccomp; the call returns a new descriptor.
+    let fd = check(unsafe {
+        libc::syscall(
+            libc::SYS_seccomp,
+            libc::SECCOMP_SET_MODE_FILTER,
+            SECCOMP_FILTER_FLAG_NEW_LISTENER,
+            &prog as *const libc::sock_fprog,
+        )
+    })?;
+    // SAFETY: the kernel just gave us this descriptor, which nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
 /// fork(2): the copy runs `body` and exits with what it returns (without
 /// the parent's destructors); returns the copy's pid.
 pub fn fork_running(body: &mut dyn FnMut() -> i32) -> io::Result<libc::pid_t> {

@@ -104,6 +104,10 @@ pub fn trace(plan: &Plan, caller: &Caller) -> String {
             true => rec.enter_socket().ok(),
             false => None,
         },
+        denials: match steps.shape.trace {
+            true => rec.enter_socket().ok(),
+            false => None,
+        },
         dbus_socket: steps
             .shape
             .dbus_proxy

@@ -1808,6 +1808,9 @@ impl Compiler<'_> {
                 time_namespaces: self.own_namespaces().contains(&NsKind::Time),
                 setuid_bits: flag(&s.allow_setuid_bits, false),
                 openat2: self.nesting(),
+                // Not among the origins: the step's is the rules', which
+                // a refusal's report names.
+                trace: flag(&s.trace, false),
             },
             o,
         );

@@ -513,6 +513,11 @@ pub enum Action {
         /// setuid bits are refused, and libc falls back to openat.
         #[serde(skip_serializing_if = "std::ops::Not::not")]
         openat2: bool,
+        /// Each refused call goes to the launcher, which reports it and
+        /// answers with the same errno (SECCOMP_RET_USER_NOTIF): the
+        /// listener is sent to it over a socket the app never holds.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        trace: bool,
     },
     /// In the app's process, after its filter, just before exec: fork a
     /// helper that `sandbox enter` asks to start processes. It is a copy
@@ -604,6 +609,15 @@ impl Plan {
             _ => &[],
         }
     }
+}
+
+/// An errno's name (`EPERM`), or its number.
+pub fn errno_name(e: i32) -> String {
+    crate::profile::units::ERRNOS
+        .iter()
+        .find(|(_, v)| *v == e)
+        .map(|(n, _)| n.to_string())
+        .unwrap_or_else(|| e.to_string())
 }
 
 /// Whether the environment step's `unset` takes the variable `name` out:

@@ -374,7 +374,12 @@ fn words(a: &Action) -> String {
             time_namespaces,
             setuid_bits,
             openat2,
+            trace,
         } => {
+            let traced = match trace {
+                true => "; each refusal reported by the launcher",
+                false => "",
+            };
             let setuid = match (setuid_bits, openat2) {
                 (true, _) => "",
                 (false, false) => ", setuid/setgid bits",
@@ -385,7 +390,7 @@ fn words(a: &Action) -> String {
                 .find(|(_, v)| v == errno)
                 .map(|(n, _)| n.to_string())
                 .unwrap_or_else(|| errno.to_string());
-            match policy {
+            let rule = match policy {
                 SeccompPolicy::Allowlist => format!(
                     "seccomp allowlist: {} syscalls allowed, others fail with {errno_name}{}",
                     syscalls.len(),
@@ -400,7 +405,8 @@ fn words(a: &Action) -> String {
                         (false, false) => ", new namespaces",
                     }
                 ),
-            }
+            };
+            rule + traced
         }
         Action::Exec { argv } => format!(
             "exec {}",

@@ -895,7 +895,14 @@ impl Decoder<'_> {
     fn seccomp(&mut self, t: &DeTable) -> Seccomp {
         self.check_keys(
             t,
-            &["policy", "deny", "allow", "errno", "allow_setuid_bits"],
+            &[
+                "policy",
+                "deny",
+                "allow",
+                "errno",
+                "allow_setuid_bits",
+                "trace",
+            ],
             "[seccomp]",
         );
         let errno = self
@@ -926,6 +933,7 @@ impl Decoder<'_> {
             allow: self.strings(t, "allow"),
             errno,
             allow_setuid_bits: self.bool(t, "allow_setuid_bits"),
+            trace: self.bool(t, "trace"),
         }
     }
 

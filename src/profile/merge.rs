@@ -212,6 +212,7 @@ pub fn merge(base: Profile, over: Profile) -> Profile {
                 .seccomp
                 .allow_setuid_bits
                 .or(base.seccomp.allow_setuid_bits),
+            trace: over.seccomp.trace.or(base.seccomp.trace),
         },
         landlock: Landlock {
             enabled: over.landlock.enabled.or(base.landlock.enabled),

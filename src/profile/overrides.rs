@@ -32,11 +32,12 @@ pub enum Flag {
     Timeout,
     Deny,
     Allow,
+    TraceDenials,
     Set,
 }
 
 impl Flag {
-    pub const ALL: [Flag; 21] = [
+    pub const ALL: [Flag; 22] = [
         Flag::Bind,
         Flag::BindTry,
         Flag::RoBind,
@@ -57,6 +58,7 @@ impl Flag {
         Flag::Timeout,
         Flag::Deny,
         Flag::Allow,
+        Flag::TraceDenials,
         Flag::Set,
     ];
 
@@ -83,6 +85,7 @@ impl Flag {
             Flag::Timeout => "timeout",
             Flag::Deny => "deny",
             Flag::Allow => "allow",
+            Flag::TraceDenials => "trace-denials",
             Flag::Set => "set",
         }
     }
@@ -92,9 +95,10 @@ impl Flag {
         self.long().replace('-', "_")
     }
 
-    /// Whether it takes a value (all but `--no-network`).
+    /// Whether it takes a value (all but `--no-network` and
+    /// `--trace-denials`).
     pub fn takes_value(self) -> bool {
-        self != Flag::NoNetwork
+        !matches!(self, Flag::NoNetwork | Flag::TraceDenials)
     }
 }
 
@@ -293,6 +297,7 @@ pub fn layer(flag: Flag, value: Option<&OsStr>, cwd: &Path) -> Result<Layer, Pro
         Flag::Timeout => format!("process.timeout = {}", quoted(v)),
         Flag::Deny => list("seccomp.deny", v),
         Flag::Allow => list("seccomp.allow", v),
+        Flag::TraceDenials => "seccomp.trace = true".into(),
         Flag::Set => set(v).map_err(|(m, h)| problem(m, Some(&h)))?,
     };
     Ok(Layer {
@@ -679,7 +684,7 @@ mod tests {
 
         /// No value makes a panic, and what is not an error is TOML.
         #[test]
-        fn no_value_panics(i in 0usize..21, v in "[\\s\\S]{0,30}") {
+        fn no_value_panics(i in 0usize..22, v in "[\\s\\S]{0,30}") {
             if let Ok(l) = layer(Flag::ALL[i], Some(OsStr::new(&v)), Path::new("/w")) {
                 prop_assert!(l.text.parse::<toml::Table>().is_ok(), "{}", l.text);
                 prop_assert!(!l.text.contains('\n') || matches!(Flag::ALL[i], Flag::Net | Flag::NoNetwork), "{}", l.text);

@@ -318,6 +318,8 @@ pub struct Seccomp {
     pub errno: Option<Sp<i32>>,
     /// May the app give files the setuid or setgid bit? Refused unless true.
     pub allow_setuid_bits: Option<Sp<bool>>,
+    /// Report each refused call, by the launcher (`--trace-denials`).
+    pub trace: Option<Sp<bool>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]

@@ -1239,6 +1239,16 @@ impl Validator<'_> {
 
     fn check_seccomp(&mut self, p: &Profile) {
         let s = &p.seccomp;
+        if let (Some(t), Some(policy)) = (&s.trace, &s.policy)
+            && t.value
+            && policy.value == SeccompPolicy::None
+        {
+            self.error(
+                t.span,
+                "trace reports what the seccomp filter refuses, and policy = \"none\" loads none",
+            )
+            .hint = Some("remove trace, or give a policy".into());
+        }
         let names: Vec<&str> = crate::syscalls::all_names().collect();
         for n in s.allow.iter().chain(&s.deny) {
             if crate::syscalls::expand(&n.value).is_none() {

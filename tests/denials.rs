@@ -1,0 +1,145 @@
+//! `--trace-denials` (`[seccomp] trace`), through the built binary, as
+//! root and as an unprivileged user: each refused call is reported on the
+//! launcher's stderr with its name, arguments and the rule that refused
+//! it, while the app sees exactly what it sees untraced (the control);
+//! the listener that could answer a refusal with success is the
+//! launcher's alone, never the app's.
+
+mod common;
+use common::*;
+use std::process::Stdio;
+
+/// What the script inside does: a call the profile denies (chdir, by
+/// `--deny chdir`) and one the default policy refuses (a new user
+/// namespace), each with its exit status.
+const SCRIPT: &str =
+    "cd / 2>/dev/null; echo cd=$?; unshare -U true 2>/dev/null; echo unshare=$?; echo done";
+
+fn run(who: Who, traced: bool, script: &str) -> Option<std::process::Output> {
+    let mut c = sandbox(who)?;
+    c.args(["run", "default", "--deny", "chdir"]);
+    if traced {
+        c.arg("--trace-denials");
+    }
+    c.args(["--", "/bin/sh", "-c", script]);
+    Some(c.stdin(Stdio::null()).output().unwrap())
+}
+
+both!(each_refusal_is_reported_with_its_rule, |who| {
+    if !need(&["unshare"]) {
+        return;
+    }
+    let Some(plain) = run(who, false, SCRIPT) else {
+        return;
+    };
+    let traced = run(who, true, SCRIPT).unwrap();
+    // The app sees the same: the same errno, the same statuses.
+    assert_eq!(stdout(&traced), stdout(&plain), "{}", stderr(&traced));
+    assert!(stdout(&plain).ends_with("done\n"), "{}", stdout(&plain));
+    assert!(!stdout(&plain).contains("cd=0"), "chdir is denied");
+    assert_eq!(traced.status.code(), plain.status.code());
+    // Untraced: nothing said.
+    assert!(!stderr(&plain).contains("refused:"), "{}", stderr(&plain));
+    let err = stderr(&traced);
+    let line = |call: &str| {
+        err.lines()
+            .find(|l| l.starts_with(&format!("sandbox: refused: {call}(")))
+            .unwrap_or_else(|| panic!("no refusal of {call} in:\n{err}"))
+            .to_string()
+    };
+    let cd = line("chdir");
+    assert!(
+        cd.contains(": EPERM, by seccomp.deny (command line: --deny chdir)"),
+        "{cd}"
+    );
+    let un = line("unshare");
+    assert!(
+        un.starts_with("sandbox: refused: unshare(0x10000000, "),
+        "{un}"
+    );
+    assert!(
+        un.contains("new namespaces (user.nested_userns is off)"),
+        "{un}"
+    );
+    // `sandbox plan` says so.
+    let mut c = sandbox(who).unwrap();
+    c.args(["plan", "default", "--trace-denials"]);
+    let plan = ok(c.output().unwrap());
+    let step = plan
+        .lines()
+        .find(|l| l.contains("seccomp default policy"))
+        .unwrap();
+    assert!(
+        step.contains("each refusal reported by the launcher"),
+        "{step}"
+    );
+    // Its origin stays the rules' (the default's here): what a report names.
+    assert!(step.ends_with("# (default)"), "{step}");
+});
+
+// Many refusals at once, from several processes: each is answered, none
+// passes, none is lost.
+both!(refusals_at_once_are_each_answered, |who| {
+    let script = "for p in 1 2 3 4; do (i=0; while [ $i -lt 50 ]; do cd / 2>/dev/null && echo passed; i=$((i+1)); done) & done; wait; echo done";
+    let Some(out) = run(who, true, script) else {
+        return;
+    };
+    assert_eq!(stdout(&out), "done\n", "{}", stderr(&out));
+    let n = stderr(&out)
+        .lines()
+        .filter(|l| l.starts_with("sandbox: refused: chdir("))
+        .count();
+    assert_eq!(n, 200, "{}", stderr(&out));
+});
+
+// The escape: a process inside that held the listener could answer its
+// own refusals with success (SECCOMP_USER_NOTIF_FLAG_CONTINUE). No
+// process of the sandbox holds one; the control: the launcher, outside,
+// does, while the sandbox runs.
+both!(the_listener_is_out_of_the_apps_reach, |who| {
+    let s = Scratch::new("denials-escape");
+    let mark = s.path.join("inside");
+    s.chown_to(who, "");
+    let inside = "for f in /proc/[0-9]*/fd/*; do readlink $f; done 2>/dev/null | grep -c 'seccomp notify'; \
+         touch /mark/inside; sleep 3";
+    let Some(mut c) = sandbox(who) else { return };
+    c.args(["run", "default", "--trace-denials", "--bind"])
+        .arg(format!("{}:/mark", s.path.display()))
+        .args(["--", "/bin/sh", "-c", inside])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = c.spawn().unwrap();
+    let mut waited = 0;
+    while !mark.exists() && waited < 100 {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        waited += 1;
+    }
+    assert!(mark.exists(), "the sandbox started");
+    // Outside: a process of the sandbox binary holds the listener.
+    let mut holders = vec![];
+    for p in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(fds) = std::fs::read_dir(p.path().join("fd")) else {
+            continue;
+        };
+        for fd in fds.flatten() {
+            if std::fs::read_link(fd.path())
+                .is_ok_and(|l| l.to_string_lossy().contains("seccomp notify"))
+            {
+                let exe = std::fs::read_link(p.path().join("exe")).unwrap_or_default();
+                holders.push(exe.display().to_string());
+            }
+        }
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        stdout(&out),
+        "0\n",
+        "no process inside holds it: {}",
+        stderr(&out)
+    );
+    assert!(
+        holders.iter().any(|h| h.ends_with("/sandbox")),
+        "the launcher holds the listener: {holders:?}"
+    );
+});
