@@ -64,7 +64,7 @@ pub enum Command {
         #[arg(long)]
         json: bool,
         /// Exit 1 when a profile scores above SCORE (for CI).
-        #[arg(long, value_name = "SCORE")]
+        #[arg(long, value_name = "SCORE", value_parser = score)]
         fail_above: Option<f64>,
     },
     /// Print the steps `run` would take, each with the profile line it comes from.
@@ -242,6 +242,14 @@ pub fn sandbox_name(s: &str) -> Result<String, String> {
         false => {
             Err("a name is 1 to 64 letters, digits, '.', '_' or '-', not starting with '.'".into())
         }
+    }
+}
+
+/// A score of `sandbox audit --fail-above`: 0 to 10.
+fn score(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.0..=10.0).contains(&v) => Ok(v),
+        _ => Err("a score is a number from 0 to 10".into()),
     }
 }
 

@@ -177,6 +177,19 @@ fn audit_caller(vars: &Vars) -> sandbox::audit::Caller {
         home: text(vars.home.as_ref()),
         runtime: text(vars.env.get("XDG_RUNTIME_DIR")),
         ssh_agent: text(vars.env.get("SSH_AUTH_SOCK")),
+        wayland: vars
+            .env
+            .get("WAYLAND_DISPLAY")
+            .and_then(|w| w.to_str())
+            .filter(|w| !w.is_empty() && !w.contains('/'))
+            .map(str::to_string),
+        session_bus: vars
+            .env
+            .get("DBUS_SESSION_BUS_ADDRESS")
+            .and_then(|a| a.to_str())
+            .and_then(|a| a.strip_prefix("unix:path="))
+            .map(|a| a.split(',').next().unwrap_or(a).to_string())
+            .filter(|a| a.starts_with('/')),
     }
 }
 
@@ -189,10 +202,34 @@ fn audit(
     vars: &Vars,
     host: &RealHost,
 ) -> ExitCode {
-    let assumed = sandbox::audit::assumed::Assumed(host);
     let caller = audit_caller(vars);
     let mut reports = vec![];
     for spec in specs {
+        // Where code runs from later is taken as it is, unless the
+        // profile names it: a missing one inside a writable bind is made
+        // by the app, and no guard covers what is not there.
+        let named = load_valid(
+            spec,
+            vars,
+            &sandbox::audit::assumed::Assumed { host, real: vec![] },
+        );
+        let sources: Vec<String> = named
+            .profile
+            .mounts
+            .iter()
+            .filter_map(|m| vars.expand(&m.src.as_ref()?.value, None).ok())
+            .collect();
+        let real: Vec<String> = profile::guarded::places(vars)
+            .into_iter()
+            .filter(|g| g.guard == profile::guarded::Guard::Runs)
+            .filter(|g| {
+                !sources
+                    .iter()
+                    .any(|s| std::path::Path::new(s).starts_with(&g.path))
+            })
+            .map(|g| g.path)
+            .collect();
+        let assumed = sandbox::audit::assumed::Assumed { host, real };
         let l = load_valid(spec, vars, &assumed);
         if l.has_errors() {
             print_diags(&l, &l.diags);

@@ -150,6 +150,45 @@ both!(each_finding_is_at_the_line_that_grants_it, |who| {
             3,
         ),
         ("[landlock]\nenabled = false\n", "landlock", 2.0, 3),
+        (
+            "[namespaces]\nnet = false\n[landlock]\nscope = []\n",
+            "x11",
+            6.0,
+            3,
+        ),
+        (
+            "[[mount]]\ntype = \"ro-bind\"\nsrc = \"/proc\"\ndst = \"/mnt/proc\"\n",
+            "namespaces",
+            3.0,
+            3,
+        ),
+        ("[env]\nclear = false\n", "environment", 2.0, 3),
+        (
+            "[[mount]]\ntype = \"ro-bind\"\nsrc = \"${XDG_RUNTIME_DIR}/systemd\"\n",
+            "service-manager",
+            9.0,
+            3,
+        ),
+        (
+            "[[mount]]\ntype = \"ro-bind\"\nsrc = \"${XDG_RUNTIME_DIR}/at-spi\"\n",
+            "accessibility-bus",
+            4.0,
+            3,
+        ),
+        (
+            "[[mount]]\ntype = \"dev-bind\"\nsrc = \"/dev/\"\n",
+            "devices",
+            6.0,
+            3,
+        ),
+        // A place code runs from that is missing is made by the app: a
+        // writable bind of the folder above it is no guard.
+        (
+            "[[mount]]\ntype = \"bind\"\nsrc = \"~/.config\"\n",
+            "persistence",
+            7.0,
+            3,
+        ),
     ];
     for (text, id, weight, line) in cases {
         let file = s.write("case.toml", &format!("extends = [\"default\"]\n{text}"));
@@ -209,8 +248,45 @@ both!(a_guarded_secret_is_no_finding, |who| {
         "rw.toml",
         "extends = [\"default\"]\n[[mount]]\ntype = \"bind\"\nsrc = \"~\"\n",
     );
+    // A writable bind of the home: the places code runs from that exist
+    // are made read-only, but one that does not exist yet can be made.
     let r = report(who, &rw, &[]).unwrap();
-    assert!(findings(&r, "persistence").is_empty(), "{r:#}");
+    assert_eq!(findings(&r, "home")[0]["weight"], 9.0, "{r:#}");
+    assert!(!findings(&r, "persistence").is_empty(), "{r:#}");
+});
+
+// What no mount shows: the host's own mount namespace, and, for root, a
+// sandbox that is root on the host. Control: default has neither.
+both!(the_host_itself_is_a_finding, |who| {
+    let s = Scratch::new("audit-host");
+    let Some(control) = report(who, &s.write("base.toml", "extends = [\"default\"]\n"), &[]) else {
+        return;
+    };
+    assert!(findings(&control, "filesystem").is_empty(), "{control:#}");
+    assert!(findings(&control, "host-root").is_empty(), "{control:#}");
+    let host_fs = s.write(
+        "m.toml",
+        "[namespaces]\nmount = false\n[landlock]\nenabled = false\n",
+    );
+    let r = report(who, &host_fs, &[]).unwrap();
+    let f = findings(&r, "filesystem");
+    assert_eq!(f.len(), 1, "{r:#}");
+    assert_eq!(f[0]["weight"], 10.0);
+    assert_eq!(r["score"], 10.0);
+    if who == Who::Root {
+        let rooted = s.write(
+            "r.toml",
+            "extends = [\"default\"]\n[namespaces]\nuser = false\n[user]\nsandwich = false\n",
+        );
+        let r = report(who, &rooted, &[]).unwrap();
+        assert_eq!(findings(&r, "host-root").len(), 1, "{r:#}");
+        let host_root = s.write(
+            "h.toml",
+            "extends = [\"default\"]\n[user]\nhost_root = true\n",
+        );
+        let r = report(who, &host_root, &[]).unwrap();
+        assert_eq!(findings(&r, "host-root")[0]["weight"], 5.0, "{r:#}");
+    }
 });
 
 // The text, the exit codes: --fail-above, and a profile that cannot be

@@ -6,32 +6,37 @@
 
 use crate::host::{CgroupRefused, HostFacts, PathKind};
 
-pub struct Assumed<'a>(pub &'a dyn HostFacts);
+pub struct Assumed<'a> {
+    pub host: &'a dyn HostFacts,
+    /// Paths taken as they are on this machine (the places code runs from
+    /// later: one that is missing is made by the app, unguarded).
+    pub real: Vec<String>,
+}
 
 impl HostFacts for Assumed<'_> {
     fn uid(&self) -> u32 {
-        self.0.uid()
+        self.host.uid()
     }
     fn gid(&self) -> u32 {
-        self.0.gid()
+        self.host.gid()
     }
     fn path_kind(&self, path: &str) -> PathKind {
-        match self.0.path_kind(path) {
-            PathKind::Missing => PathKind::Dir,
+        match self.host.path_kind(path) {
+            PathKind::Missing if !self.real.iter().any(|r| r == path) => PathKind::Dir,
             kind => kind,
         }
     }
     fn read_link(&self, path: &str) -> Option<String> {
-        self.0.read_link(path)
+        self.host.read_link(path)
     }
     fn real_path(&self, path: &str) -> Option<String> {
-        self.0.real_path(path)
+        self.host.real_path(path)
     }
     fn subuids(&self) -> Vec<(u32, u32)> {
-        self.0.subuids()
+        self.host.subuids()
     }
     fn subgids(&self) -> Vec<(u32, u32)> {
-        self.0.subgids()
+        self.host.subgids()
     }
     fn has_program(&self, _name: &str) -> bool {
         true
@@ -40,7 +45,7 @@ impl HostFacts for Assumed<'_> {
         true
     }
     fn landlock_abi(&self) -> u32 {
-        self.0.landlock_abi()
+        self.host.landlock_abi()
     }
     fn cgroup_refused(&self, _controller: &str) -> Option<CgroupRefused> {
         None

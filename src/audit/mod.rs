@@ -54,6 +54,10 @@ pub struct Caller {
     pub runtime: Option<String>,
     /// $SSH_AUTH_SOCK: the ssh agent's socket.
     pub ssh_agent: Option<String>,
+    /// $WAYLAND_DISPLAY: the compositor's socket's name in the runtime folder.
+    pub wayland: Option<String>,
+    /// The path of $DBUS_SESSION_BUS_ADDRESS (`unix:path=...`).
+    pub session_bus: Option<String>,
 }
 
 /// The findings' weights combined as independent chances of harm:
@@ -326,7 +330,30 @@ impl Auditor<'_> {
                     5.0,
                     "the ssh agent: logging in elsewhere as you",
                 ),
+                (
+                    at("systemd"),
+                    "service-manager",
+                    9.0,
+                    "your systemd manager: it starts programs outside the sandbox",
+                ),
+                (
+                    at("at-spi"),
+                    "accessibility-bus",
+                    4.0,
+                    "the accessibility bus: other apps' text and keystrokes",
+                ),
             ]);
+            if let Some(w) = &caller.wayland {
+                places.push((
+                    at(w),
+                    "wayland",
+                    2.0,
+                    "the Wayland compositor: windows of its own, the clipboard",
+                ));
+            }
+        }
+        if let Some(b) = &caller.session_bus {
+            places.push((b.clone(), "session-bus", 6.0, "the session bus ($DBUS_SESSION_BUS_ADDRESS), unfiltered: every desktop service, as you"));
         }
         if let Some(s) = &caller.ssh_agent {
             places.push((
@@ -377,8 +404,14 @@ impl Auditor<'_> {
             {
                 continue;
             }
-            let (id, w, what) = match src.as_str() {
-                "/dev" => ("devices", 6.0, "every device of the host"),
+            let path = std::path::Path::new(src);
+            // A dev-bind elsewhere (a folder of files) is its folder's
+            // finding, not a device's.
+            if !path.starts_with("/dev") {
+                continue;
+            }
+            let (id, w, what) = match path.to_string_lossy().trim_end_matches('/') {
+                "/dev" | "" => ("devices", 6.0, "every device of the host"),
                 s if s.starts_with("/dev/snd") => ("audio", 4.0, "the sound cards: the microphone"),
                 s if s.starts_with("/dev/video") => ("camera", 4.0, "a camera"),
                 s if s.starts_with("/dev/dri") || s.starts_with("/dev/nvidia") => {
@@ -402,12 +435,32 @@ impl Auditor<'_> {
         let p = &self.loaded.profile;
         if !self.plan.new_namespaces().contains(&NsKind::Net) {
             let at = self.span_origin(p.namespace(NsKind::Net).map(|s| s.span));
-            self.add(
-                "network",
-                5.0,
-                "the host's network: the internet, every service listening on the host and its network, and abstract sockets (X11's)".into(),
-                at,
-            );
+            // Abstract unix sockets are the network namespace's: the
+            // host's, X11's among them, unless Landlock scopes them.
+            let scoped = self.plan.steps.iter().any(|s| match &s.action {
+                Action::Landlock { scope, .. } => {
+                    scope.contains(&crate::plan::Scope::AbstractUnixSocket)
+                        && self.host.landlock_abi() >= 6
+                }
+                _ => false,
+            });
+            let what = match scoped {
+                true => {
+                    "the host's network: the internet, and every service listening on the host and its network"
+                }
+                false => {
+                    "the host's network: the internet, every service listening on the host and its network, and the host's abstract sockets"
+                }
+            };
+            self.add("network", 5.0, what.into(), at.clone());
+            if !scoped {
+                self.add(
+                    "x11",
+                    6.0,
+                    "the X11 server's abstract socket (@/tmp/.X11-unix/X0), on the host's network: every window's keystrokes and images".into(),
+                    at,
+                );
+            }
             return;
         }
         for st in &self.plan.steps {
@@ -474,6 +527,83 @@ impl Auditor<'_> {
     fn namespaces(&mut self) {
         let p = &self.loaded.profile;
         let new = self.plan.new_namespaces();
+        let joined_any = |k: NsKind| {
+            self.plan
+                .steps
+                .iter()
+                .any(|s| matches!(&s.action, Action::JoinNamespace { kind, .. } if *kind == k))
+        };
+        // No mount namespace of its own: every file of the host, as the
+        // app's ids may reach it, and nothing hidden.
+        if !new.contains(&NsKind::Mount) {
+            let at = self.span_origin(p.namespace(NsKind::Mount).map(|s| s.span));
+            let (w, what) = match joined_any(NsKind::Mount) {
+                true => (
+                    8.0,
+                    "a joined mount namespace: its files, whatever they are",
+                ),
+                false => (
+                    10.0,
+                    "the host's mount namespace: every file of the host, nothing hidden",
+                ),
+            };
+            self.add("filesystem", w, what.into(), at);
+        }
+        // Root's sandbox acts as root on the host: without a user namespace
+        // of its own, or with host_root.
+        if self.host.is_root() {
+            let userns = new.contains(&NsKind::User);
+            let nobody = self.plan.steps.iter().any(|s| {
+                matches!(
+                    s.action,
+                    Action::DropHostRoot { .. } | Action::SetIds { .. }
+                )
+            });
+            if !nobody {
+                let at = match userns {
+                    true => self.span_origin(p.user.host_root.as_ref().map(|s| s.span)),
+                    false => self.span_origin(p.namespace(NsKind::User).map(|s| s.span)),
+                };
+                let what = match userns {
+                    true => "host_root: the app acts as root on the host files it is given",
+                    false => {
+                        "no user namespace: the app's root is the host's, owner of root's files it is given, its capabilities the host's"
+                    }
+                };
+                // Within what its mounts give it: the files of the host it
+                // sees are still only those.
+                let w = if userns { 5.0 } else { 6.0 };
+                self.add("host-root", w, what.into(), at);
+            }
+        }
+        // The host's /proc bound in: its processes, their command lines.
+        for st in &self.plan.steps {
+            if let Action::Bind { src, .. } = &st.action
+                && std::path::Path::new(src).starts_with("/proc")
+            {
+                self.add(
+                    "namespaces",
+                    3.0,
+                    format!("{src}: the host's processes and their command lines"),
+                    st.origin.clone(),
+                );
+            }
+        }
+        // The caller's environment, whole: tokens, agents' sockets, paths.
+        if let Some(st) = self
+            .plan
+            .find(|a| matches!(a, Action::Environment { clear: false, .. }))
+        {
+            let at = self
+                .span_origin(p.env.clear.as_ref().map(|c| c.span))
+                .or(st.origin.clone());
+            self.add(
+                "environment",
+                2.0,
+                "the caller's whole environment: tokens and passwords kept in variables".into(),
+                at,
+            );
+        }
         let joined = |k: NsKind| {
             self.plan
                 .steps
