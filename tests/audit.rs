@@ -164,6 +164,12 @@ both!(each_finding_is_at_the_line_that_grants_it, |who| {
         ),
         ("[env]\nclear = false\n", "environment", 2.0, 3),
         (
+            "[[mount]]\ntype = \"overlay\"\ndst = \"/work\"\nlower = [\"/usr\"]\nupper = \"/tmp/sandbox-audit-upper\"\n",
+            "host-write",
+            1.0,
+            3,
+        ),
+        (
             "[[mount]]\ntype = \"ro-bind\"\nsrc = \"${XDG_RUNTIME_DIR}/systemd\"\n",
             "service-manager",
             9.0,

@@ -215,22 +215,49 @@ impl Auditor<'_> {
     /// the host user's (those already found are not counted again).
     fn writable(&mut self, caller: &Caller) {
         let mut seen = vec![];
+        let root_ro = self
+            .plan
+            .find(|a| matches!(a, Action::RemountRootRo))
+            .is_some();
         for (i, st) in self.plan.steps.iter().enumerate() {
-            let Action::Bind {
-                src,
-                readonly: false,
-                ..
-            } = &st.action
-            else {
-                continue;
+            // Where what the app writes lands on the host: a writable
+            // bind's source, an overlay's upper folder, a root folder.
+            let src = match &st.action {
+                Action::Bind {
+                    src,
+                    readonly: false,
+                    ..
+                } => src,
+                Action::Overlay {
+                    upper: Some(u),
+                    readonly: false,
+                    ..
+                } => u,
+                Action::RootBind { src, .. } => {
+                    if src == "/" {
+                        let (w, how) = match root_ro {
+                            false => (10.0, "writable"),
+                            true => (6.0, "read-only, nothing of it hidden"),
+                        };
+                        let what = format!("the host's / is the sandbox's root, {how}");
+                        self.add("filesystem", w, what, st.origin.clone());
+                        continue;
+                    }
+                    if root_ro {
+                        continue;
+                    }
+                    src
+                }
+                _ => continue,
             };
             let found = self.findings.iter().any(|f| f.what.contains(src.as_str()));
             if src.starts_with("/dev") || seen.contains(src) || found {
                 continue;
             }
             let covered = caller.home.as_deref() == Some(src.as_str());
+            let upper = matches!(st.action, Action::Overlay { .. });
             match self.sight(src, Access::Files) {
-                Some(s) if s.writable && s.step == i && !covered => {
+                Some(s) if upper || (s.writable && s.step == i && !covered) => {
                     seen.push(src.clone());
                     self.add(
                         "host-write",
