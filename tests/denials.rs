@@ -143,3 +143,29 @@ both!(the_listener_is_out_of_the_apps_reach, |who| {
         "the launcher holds the listener: {holders:?}"
     );
 });
+
+// The handover's exception is the one sendmsg that carries the secret:
+// under a profile that denies sendmsg, no socket of the app's passes,
+// whatever number it has (before the secret, the one that got the
+// channel's number did). Control: untraced, the same.
+both!(no_sendmsg_of_the_apps_passes_the_handover_rule, |who| {
+    let code = "import socket\nok = 0\nfor i in range(60):\n    a, b = socket.socketpair()\n    try:\n        a.sendmsg([b'hi']); ok += 1\n    except OSError:\n        pass\nprint(ok)";
+    let run = |traced: bool| {
+        let mut c = sandbox(who)?;
+        c.args(["run", "default", "--deny", "sendmsg"]);
+        if traced {
+            c.arg("--trace-denials");
+        }
+        c.args(["--", "python3", "-c", code]);
+        Some(c.stdin(Stdio::null()).output().unwrap())
+    };
+    let Some(plain) = run(false) else { return };
+    assert_eq!(stdout(&plain), "0\n", "{}", stderr(&plain));
+    let traced = run(true).unwrap();
+    assert_eq!(stdout(&traced), "0\n", "{}", stderr(&traced));
+    let refused = stderr(&traced)
+        .lines()
+        .filter(|l| l.starts_with("sandbox: refused: sendmsg("))
+        .count();
+    assert_eq!(refused, 60, "{}", stderr(&traced));
+});

@@ -99,7 +99,7 @@ impl Rules {
             ("mknodat", 2),
         ];
         let setuid = (libc::S_ISUID | libc::S_ISGID) as u64;
-        let rule = if nr & 0x4000_0000 != 0 {
+        let rule = if nr & 0x4000_0000 != 0 && nr < 0x4000_1000 {
             "the x32 ABI, always refused".to_string()
         } else if self.policy == SeccompPolicy::Allowlist && !self.named.contains(&nr) {
             "not in the allowlist".to_string()
@@ -137,7 +137,7 @@ impl Rules {
     fn line(&self, pid: u32, nr: u32, args: &[u64; 6]) -> String {
         let shown: Vec<String> = args.iter().map(|a| format!("{a:#x}")).collect();
         format!(
-            "sandbox: refused: {}({}) by pid {pid}: {}, by {}\n",
+            "sandbox: refused: {}({}) by thread {pid}: {}, by {}",
             name_of(nr),
             shown.join(", "),
             crate::plan::errno_name(self.errno),
@@ -186,7 +186,8 @@ fn serve(listener: &OwnedFd, rules: &Rules) {
                 _ => return,
             }
         }
-        let line = rules.line(n.pid, n.data.nr as u32, &n.data.args);
+        let line = crate::diag::printable(&rules.line(n.pid, n.data.nr as u32, &n.data.args));
+        let line = format!("{line}\n");
         let _ = io::stderr().lock().write_all(line.as_bytes());
         let resp = Resp {
             id: n.id,
@@ -247,7 +248,7 @@ mod tests {
         let line = rules.line(7, nr("chdir"), &[1, 0, 0, 0, 0, 0]);
         assert_eq!(
             line,
-            "sandbox: refused: chdir(0x1, 0x0, 0x0, 0x0, 0x0, 0x0) by pid 7: EPERM, by seccomp.deny (p.toml:3:8)\n"
+            "sandbox: refused: chdir(0x1, 0x0, 0x0, 0x0, 0x0, 0x0) by thread 7: EPERM, by seccomp.deny (p.toml:3:8)"
         );
     }
 }

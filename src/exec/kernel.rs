@@ -14,7 +14,7 @@
 use super::sys::{self, CapSets};
 use std::ffi::{CStr, CString};
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 /// What `open_tree` copies: the mount at the path and those below it, or
 /// that one mount alone.
@@ -132,7 +132,10 @@ pub trait Kernel {
         &self,
         program: &[libc::sock_filter],
         channel: BorrowedFd,
+        secret: [u32; 3],
     ) -> io::Result<()>;
+    /// Three random words (getrandom).
+    fn random_words(&self) -> io::Result<[u32; 3]>;
     /// The app's signal state: nothing blocked, SIGPIPE at its default.
     fn reset_signals(&self);
     /// Run `body` in a new process sharing this one's memory until it execs
@@ -358,9 +361,19 @@ impl Kernel for Linux {
         &self,
         program: &[libc::sock_filter],
         channel: BorrowedFd,
+        secret: [u32; 3],
     ) -> io::Result<()> {
         let listener = sys::load_seccomp_listener(program)?;
-        super::enter::send(channel, b"listener", &[listener.as_raw_fd()])
+        sys::send_listener(channel, listener.as_fd(), secret)
+    }
+    fn random_words(&self) -> io::Result<[u32; 3]> {
+        let mut w = [0u32; 3];
+        // SAFETY: `w` is 12 writable bytes.
+        let n = unsafe { libc::getrandom(w.as_mut_ptr().cast(), 12, 0) };
+        match n {
+            12 => Ok(w),
+            _ => Err(io::Error::last_os_error()),
+        }
     }
     fn reset_signals(&self) {
         super::process::reset_signals()

@@ -832,15 +832,21 @@ impl Kernel for Recorder {
         &self,
         program: &[libc::sock_filter],
         _channel: BorrowedFd,
+        _secret: [u32; 3],
     ) -> io::Result<()> {
         self.note(format!(
             "seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, {} instructions)",
             program.len()
         ));
         self.ok(
-            "sendmsg(the launcher's socket, SCM_RIGHTS: the listener); close(the listener)"
+            "sendmsg(the launcher's socket, SCM_RIGHTS: the listener, the secret in arguments 3-5); close(the listener)"
                 .to_string(),
         )
+    }
+
+    fn random_words(&self) -> io::Result<[u32; 3]> {
+        self.note("getrandom(12 bytes)");
+        Ok([1, 2, 3])
     }
 
     fn reset_signals(&self) {

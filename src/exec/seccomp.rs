@@ -150,6 +150,13 @@ enum Verdict {
         otherwise: u32,
         unless: Option<u32>,
     },
+    /// `pass` when every argument's low 32 bits equal their value, else
+    /// `otherwise`.
+    ArgsAll {
+        checks: Vec<(u32, u32)>,
+        pass: u32,
+        otherwise: u32,
+    },
     /// Refuse when the argument's low 32 bits equal one of `values`.
     ArgIn {
         arg: u32,
@@ -180,6 +187,22 @@ impl Verdict {
                     stmt(BPF_RET_K, *refuse),
                     stmt(BPF_RET_K, *otherwise),
                 ]);
+                c
+            }
+            Verdict::ArgsAll {
+                checks,
+                pass,
+                otherwise,
+            } => {
+                let n = checks.len();
+                let mut c = vec![];
+                for (i, (arg, value)) in checks.iter().enumerate() {
+                    c.push(stmt(BPF_LD_W_ABS, off_arg(*arg)));
+                    // Not equal: over the rest of the checks and `pass`.
+                    c.push(jump(BPF_JEQ_K, *value, 0, (2 * (n - i) - 1) as u8));
+                }
+                c.push(stmt(BPF_RET_K, *pass));
+                c.push(stmt(BPF_RET_K, *otherwise));
                 c
             }
             Verdict::ArgIn {
@@ -231,12 +254,22 @@ fn search(rules: &[(u32, Verdict)], default: u32) -> Vec<sock_filter> {
     c
 }
 
-/// Build the program for a plan's seccomp step. With `traced` (the
-/// descriptor the listener is sent over), a refusal waits for the
-/// launcher instead of failing at once (SECCOMP_RET_USER_NOTIF), and the
-/// one sendmsg on that descriptor that hands over the listener passes:
-/// without it, under an allowlist that refuses sendmsg, the call would
-/// wait for an answer from a listener no one holds yet.
+/// The handover of a traced filter's listener: the descriptor it is sent
+/// over, and a secret the sendmsg carries in its unused arguments 3 to 5
+/// (which the kernel ignores), so that only that one call passes: the
+/// secret is in no memory the app can read once it has exec'd.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Handover {
+    pub fd: u32,
+    pub secret: [u32; 3],
+}
+
+/// Build the program for a plan's seccomp step. With `traced`, a refusal
+/// waits for the launcher instead of failing at once
+/// (SECCOMP_RET_USER_NOTIF), and the one sendmsg that hands over the
+/// listener passes: without it, under an allowlist or a deny that refuses
+/// sendmsg, the call would wait for an answer from a listener no one holds
+/// yet.
 pub fn program(
     policy: SeccompPolicy,
     syscalls: &[Syscall],
@@ -244,7 +277,7 @@ pub fn program(
     creatable_namespaces: u32,
     setuid_bits: bool,
     openat2: bool,
-    traced: Option<u32>,
+    traced: Option<Handover>,
 ) -> Vec<sock_filter> {
     let refuse = match traced {
         Some(_) => SECCOMP_RET_USER_NOTIF,
@@ -321,7 +354,7 @@ pub fn program(
     // A number named twice keeps its first (most specific) verdict.
     rules.sort_by_key(|(n, _)| *n);
     rules.dedup_by_key(|(n, _)| *n);
-    if let Some(fd) = traced {
+    if let Some(h) = traced {
         let sendmsg = libc::SYS_sendmsg as u32;
         let otherwise = match rules.iter().position(|(n, _)| *n == sendmsg) {
             Some(i) => match rules.remove(i).1 {
@@ -332,10 +365,14 @@ pub fn program(
         };
         rules.push((
             sendmsg,
-            Verdict::ArgIn {
-                arg: 0,
-                values: vec![fd],
-                refuse: SECCOMP_RET_ALLOW,
+            Verdict::ArgsAll {
+                checks: vec![
+                    (0, h.fd),
+                    (3, h.secret[0]),
+                    (4, h.secret[1]),
+                    (5, h.secret[2]),
+                ],
+                pass: SECCOMP_RET_ALLOW,
                 otherwise,
             },
         ));
@@ -427,6 +464,13 @@ pub fn apply(
         (false, true) => libc::CLONE_NEWTIME as u32,
         (false, false) => 0,
     };
+    let handover = match channel {
+        Some(c) => Some(Handover {
+            fd: c.as_raw_fd() as u32,
+            secret: k.random_words().call("getrandom")?,
+        }),
+        None => None,
+    };
     let prog = program(
         f.policy,
         f.syscalls,
@@ -434,11 +478,11 @@ pub fn apply(
         creatable,
         f.setuid_bits,
         f.openat2,
-        channel.map(|c| c.as_raw_fd() as u32),
+        handover,
     );
-    if let Some(c) = channel {
+    if let (Some(c), Some(h)) = (channel, handover) {
         return k
-            .load_seccomp_traced(&as_kernel_program(&prog), c)
+            .load_seccomp_traced(&as_kernel_program(&prog), c, h.secret)
             .call_with(|| {
                 format!(
                     "seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, {} instructions), then sendmsg of the listener",
@@ -720,7 +764,10 @@ mod tests {
             0,
             false,
             false,
-            Some(9),
+            Some(Handover {
+                fd: 9,
+                secret: [1, 2, 3],
+            }),
         );
         let sendmsg = libc::SYS_sendmsg as u32;
         assert_eq!(
@@ -728,13 +775,21 @@ mod tests {
             SECCOMP_RET_USER_NOTIF
         );
         assert_eq!(
-            run(&allow, AUDIT_ARCH, sendmsg, [9, 0, 0, 0, 0, 0]),
+            run(&allow, AUDIT_ARCH, sendmsg, [9, 0, 0, 1, 2, 3]),
             SECCOMP_RET_ALLOW
         );
         assert_eq!(
             run(&allow, AUDIT_ARCH, sendmsg, [8, 0, 0, 0, 0, 0]),
             SECCOMP_RET_USER_NOTIF
         );
+        // The channel's number without the secret (a socket of the app's
+        // that got the number after exec), or a part of it: refused.
+        for args in [[9, 0, 0, 0, 0, 0], [9, 0, 0, 1, 2, 0], [9, 0, 0, 0, 2, 3]] {
+            assert_eq!(
+                run(&allow, AUDIT_ARCH, sendmsg, args),
+                SECCOMP_RET_USER_NOTIF
+            );
+        }
         assert_eq!(
             run(&allow, AUDIT_ARCH, nr("read"), [0; 6]),
             SECCOMP_RET_ALLOW
@@ -748,18 +803,21 @@ mod tests {
             0,
             false,
             false,
-            Some(4),
+            Some(Handover {
+                fd: 4,
+                secret: [7, 8, 9],
+            }),
         );
         assert_eq!(
             run(&deny, AUDIT_ARCH, nr("chdir"), [0; 6]),
             SECCOMP_RET_USER_NOTIF
         );
         assert_eq!(
-            run(&deny, AUDIT_ARCH, sendmsg, [4, 0, 0, 0, 0, 0]),
+            run(&deny, AUDIT_ARCH, sendmsg, [4, 0, 0, 7, 8, 9]),
             SECCOMP_RET_ALLOW
         );
         assert_eq!(
-            run(&deny, AUDIT_ARCH, sendmsg, [5, 0, 0, 0, 0, 0]),
+            run(&deny, AUDIT_ARCH, sendmsg, [4, 0, 0, 0, 0, 0]),
             SECCOMP_RET_USER_NOTIF
         );
         assert_eq!(

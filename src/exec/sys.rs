@@ -541,21 +541,75 @@ pub fn load_seccomp(program: &[libc::sock_filter]) -> io::Result<()> {
 /// listener returned (close-on-exec, as the kernel makes it).
 pub fn load_seccomp_listener(program: &[libc::sock_filter]) -> io::Result<OwnedFd> {
     const SECCOMP_FILTER_FLAG_NEW_LISTENER: u32 = 1 << 3;
+    // Once the launcher has read a refusal, only a fatal signal ends the
+    // wait: a handled one would make the call fail with EINTR, which an
+    // untraced refusal never does (Linux 5.19; without it on older ones).
+    const SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: u32 = 1 << 5;
     let prog = libc::sock_fprog {
         len: u16::try_from(program.len()).map_err(|_| io::Error::from_raw_os_error(libc::E2BIG))?,
         filter: program.as_ptr().cast_mut(),
     };
-    // SAFETY: as for load_seccomp; the call returns a new descriptor.
-    let fd = check(unsafe {
-        libc::syscall(
-            libc::SYS_seccomp,
-            libc::SECCOMP_SET_MODE_FILTER,
-            SECCOMP_FILTER_FLAG_NEW_LISTENER,
-            &prog as *const libc::sock_fprog,
-        )
-    })?;
+    let load = |flags: u32| {
+        // SAFETY: as for load_seccomp; the call returns a new descriptor.
+        check(unsafe {
+            libc::syscall(
+                libc::SYS_seccomp,
+                libc::SECCOMP_SET_MODE_FILTER,
+                flags,
+                &prog as *const libc::sock_fprog,
+            )
+        })
+    };
+    let fd = match load(SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV) {
+        Err(e) if e.raw_os_error() == Some(libc::EINVAL) => load(SECCOMP_FILTER_FLAG_NEW_LISTENER)?,
+        other => other?,
+    };
     // SAFETY: the kernel just gave us this descriptor, which nothing else owns.
     Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+/// sendmsg(2) of `fd` over `channel` (SCM_RIGHTS), made as a raw system
+/// call so that its unused arguments 3 to 5 carry `secret`: the filter
+/// lets this one call through by them (seccomp.rs, Handover).
+pub fn send_listener(channel: BorrowedFd, fd: BorrowedFd, secret: [u32; 3]) -> io::Result<()> {
+    let mut data = *b"listener";
+    let mut iov = libc::iovec {
+        iov_base: data.as_mut_ptr().cast(),
+        iov_len: data.len(),
+    };
+    let fd_len = size_of::<RawFd>() as u32;
+    // SAFETY: CMSG_SPACE only computes a size.
+    let space = unsafe { libc::CMSG_SPACE(fd_len) } as usize;
+    let mut control = vec![0u8; space];
+    // SAFETY: msghdr is plain data; every field used is set below.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = space;
+    // SAFETY: the control buffer holds one header and its descriptor, as
+    // CMSG_SPACE sized it; CMSG_FIRSTHDR points into it.
+    unsafe {
+        let c = libc::CMSG_FIRSTHDR(&msg);
+        (*c).cmsg_level = libc::SOL_SOCKET;
+        (*c).cmsg_type = libc::SCM_RIGHTS;
+        (*c).cmsg_len = libc::CMSG_LEN(fd_len) as usize;
+        std::ptr::write_unaligned(libc::CMSG_DATA(c).cast::<RawFd>(), fd.as_raw_fd());
+    }
+    // SAFETY: `msg` and what it points to outlive the call; the kernel
+    // reads them and ignores arguments 3 to 5.
+    check(unsafe {
+        libc::syscall(
+            libc::SYS_sendmsg,
+            channel.as_raw_fd(),
+            &msg as *const libc::msghdr,
+            libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+            secret[0] as libc::c_long,
+            secret[1] as libc::c_long,
+            secret[2] as libc::c_long,
+        )
+    })
+    .map(drop)
 }
 
 /// fork(2): the copy runs `body` and exits with what it returns (without
