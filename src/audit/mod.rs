@@ -26,15 +26,8 @@ pub struct Finding {
     pub weight: f64,
     pub what: String,
     /// The profile line that causes it; None for the sandbox's defaults.
-    #[serde(serialize_with = "origin_text")]
+    #[serde(serialize_with = "crate::plan::origin_text")]
     pub origin: Option<Origin>,
-}
-
-fn origin_text<S: serde::Serializer>(o: &Option<Origin>, s: S) -> Result<S::Ok, S::Error> {
-    match o {
-        Some(o) => s.serialize_str(&o.to_string()),
-        None => s.serialize_none(),
-    }
 }
 
 /// A profile's findings and its score.

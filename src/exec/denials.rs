@@ -87,17 +87,6 @@ impl Rules {
     /// The rule that refused call `nr` with `args`, in words.
     pub fn why(&self, nr: u32, args: &[u64; 6]) -> String {
         let name = name_of(nr);
-        let mode_arg = [
-            ("chmod", 1),
-            ("fchmod", 1),
-            ("fchmodat", 2),
-            ("fchmodat2", 2),
-            ("creat", 1),
-            ("open", 2),
-            ("openat", 3),
-            ("mknod", 1),
-            ("mknodat", 2),
-        ];
         let setuid = (libc::S_ISUID | libc::S_ISGID) as u64;
         let rule = if nr & 0x4000_0000 != 0 && nr < 0x4000_1000 {
             "the x32 ABI, always refused".to_string()
@@ -118,8 +107,8 @@ impl Rules {
             "keystrokes into the terminal (ioctl TIOCSTI/TIOCLINUX), always refused".to_string()
         } else if ["clone", "unshare", "setns"].contains(&name) && !self.namespaces {
             "new namespaces (user.nested_userns is off)".to_string()
-        } else if let Some((_, arg)) = mode_arg.iter().find(|(n, _)| *n == name)
-            && args[*arg] & setuid != 0
+        } else if let Some((_, arg)) = super::seccomp::MODE_ARG.iter().find(|(n, _)| *n == name)
+            && args[*arg as usize] & setuid != 0
         {
             "a setuid or setgid bit (seccomp.allow_setuid_bits is off)".to_string()
         } else if name == "personality" {

@@ -81,7 +81,7 @@ const SETUID_BITS: u32 = libc::S_ISUID | libc::S_ISGID;
 /// given the setuid or setgid bit on a writable bind is a privilege for
 /// whoever runs it on the host (a root caller's app, without a user
 /// namespace or mapped onto root, would leave a setuid-root binary).
-const MODE_ARG: [(&str, u32); 9] = [
+pub(super) const MODE_ARG: [(&str, u32); 9] = [
     ("chmod", 1),
     ("fchmod", 1),
     ("fchmodat", 2),

@@ -570,7 +570,8 @@ pub struct Step {
     pub origin: Option<Origin>,
 }
 
-fn origin_text<S: serde::Serializer>(o: &Option<Origin>, s: S) -> Result<S::Ok, S::Error> {
+/// An origin in JSON: its text (`FILE:LINE:COL`), or null.
+pub fn origin_text<S: serde::Serializer>(o: &Option<Origin>, s: S) -> Result<S::Ok, S::Error> {
     match o {
         Some(o) => s.serialize_str(&o.to_string()),
         None => s.serialize_none(),
