@@ -1824,8 +1824,13 @@ twin!(a_signal_to_the_launcher, |c| {
         let Some(mut p) = t.prepare(c, tool, &["/bin/sh", "-c", script]) else {
             return;
         };
+        use std::os::unix::process::CommandExt;
+        // A group of its own: what bwrap leaves running (its inner PID 1
+        // can outlive the outer one's death, holding the pipe) is killed
+        // with it, and the rest is read for a bounded time.
         let mut child = p
             .command
+            .process_group(0)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .spawn()
@@ -1836,9 +1841,28 @@ twin!(a_signal_to_the_launcher, |c| {
         // SAFETY: signalling the tool this test started.
         unsafe { libc::kill(tool_pid(child.id()) as i32, libc::SIGTERM) };
         let status = child.wait().unwrap();
-        let mut rest = String::new();
-        out.read_to_string(&mut rest).unwrap();
-        seen.push((rest, status.code()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut rest = vec![];
+            let mut chunk = [0u8; 256];
+            while let Ok(n @ 1..) = out.read(&mut chunk) {
+                rest.extend_from_slice(&chunk[..n]);
+                if tx.send(rest.clone()).is_err() {
+                    return;
+                }
+            }
+        });
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let mut rest = vec![];
+        while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+            match rx.recv_timeout(left) {
+                Ok(r) => rest = r,
+                Err(_) => break,
+            }
+        }
+        // SAFETY: the group this test made; what is left of it goes.
+        unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
+        seen.push((String::from_utf8_lossy(&rest).into_owned(), status.code()));
     }
     assert_eq!(seen[1], ("got-term\n".to_string(), Some(7)));
     assert!(!seen[0].0.contains("got-term"), "{:?}", seen[0]);
