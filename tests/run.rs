@@ -996,6 +996,33 @@ sys.stdout.write(json.dumps([out.decode(errors="replace"), status]))
     ))
 }
 
+// An app that stops its terminal's output (tcflow TCOOFF, as Ctrl-S does)
+// blocks every write to it: the launcher's message at the timeout must not
+// stand between the deadline and the stop. Without the fix the launcher
+// waited in that write, the app slept on, and the driver had to kill both.
+both!(a_stopped_terminal_does_not_hold_off_the_timeout, |who| {
+    let app = "import termios, time; termios.tcflow(1, termios.TCOOFF); time.sleep(30)";
+    let Some((_, status)) = on_a_pty(
+        who,
+        &[
+            "run",
+            "--timeout",
+            "1s",
+            "default",
+            "--",
+            "python3",
+            "-c",
+            app,
+        ],
+        24,
+        80,
+        &[],
+    ) else {
+        return;
+    };
+    assert_eq!(status, 124, "the sandbox was not stopped at its timeout");
+});
+
 // On the caller's terminal the app shares it, as under bubblewrap: bash has
 // job control, `tty` names the terminal (/dev/console), Ctrl-C ends the
 // foreground command and not the shell, the window size is the terminal's,

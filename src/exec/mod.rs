@@ -605,9 +605,11 @@ fn supervise(
                     let _ = kill(pid, Signal::SIGKILL);
                     killing_at = None;
                 } else if deadline.take().is_some() {
-                    eprintln!("sandbox: timeout reached, stopping the sandbox");
+                    // The signal first: a message must not stand between
+                    // the deadline and the stop (see say_detached).
                     timed_out = true;
                     let _ = kill(pid, Signal::SIGTERM);
+                    sys::say_detached("sandbox: timeout reached, stopping the sandbox\n".into());
                     killing_at = Some(Instant::now() + KILL_GRACE);
                 }
                 continue;

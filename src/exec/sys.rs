@@ -1071,3 +1071,26 @@ pub fn accept(listener: BorrowedFd) -> io::Result<OwnedFd> {
     // SAFETY: a new descriptor, ours alone.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
+
+/// Write `text` to standard error from a thread of its own, never
+/// waiting for it: a terminal the app has stopped (tcflow TCOOFF, Ctrl-S)
+/// blocks every write to it, and the launcher's duty (stopping the
+/// sandbox at its timeout, forwarding signals) must not wait on one.
+/// The write is raw, taking no lock another message would then wait on;
+/// a write still blocked when the launcher exits ends with it.
+pub fn say_detached(text: String) {
+    let _ = std::thread::Builder::new()
+        .name("say".into())
+        .spawn(move || {
+            let mut rest = text.as_bytes();
+            while !rest.is_empty() {
+                // SAFETY: writing bytes we own to descriptor 2.
+                let n = unsafe { libc::write(2, rest.as_ptr().cast(), rest.len()) };
+                match n {
+                    1.. => rest = &rest[n as usize..],
+                    _ if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted => {}
+                    _ => return,
+                }
+            }
+        });
+}
