@@ -67,6 +67,26 @@ pub enum Command {
         #[arg(long, value_name = "SCORE", value_parser = score)]
         fail_above: Option<f64>,
     },
+    /// Run a command in a permissive variant of a profile, record what it
+    /// opens, runs, writes, connects to and binds, and write a draft
+    /// profile that grants that and nothing more (docs/learn.md). The
+    /// learning run sees the host's files as you do: run only what you
+    /// would run without a sandbox.
+    Learn {
+        /// The profile the draft extends, and whose command the words
+        /// after `--` are for (default: the fragments base and
+        /// home-private, and the words are the command).
+        profile: Option<String>,
+        /// Where the draft is written ("-": standard output, after the run).
+        #[arg(long, short, value_name = "FILE")]
+        output: std::ffi::OsString,
+        /// Replace FILE if it exists.
+        #[arg(long)]
+        force: bool,
+        /// The command to run, or the profile's command's arguments.
+        #[arg(last = true, required = true)]
+        args: Vec<std::ffi::OsString>,
+    },
     /// Print the steps `run` would take, each with the profile line it comes from.
     Plan {
         /// A profile name (searched on the profile path) or a path to a .toml file.

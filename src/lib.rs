@@ -15,6 +15,7 @@ pub mod exec;
 pub mod exit;
 pub mod glob;
 pub mod host;
+pub mod learn;
 pub mod limits;
 pub mod namespaces;
 pub mod paths;

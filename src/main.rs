@@ -412,6 +412,12 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Ps { json, tree } => ps(json, tree),
+        Command::Learn {
+            profile,
+            output,
+            force,
+            args,
+        } => learn(profile.as_deref(), &output, force, args, &vars, &host),
         Command::Enter { sandbox, args } => match find_running(&sandbox, SETUP_FAILED) {
             Ok((folder, e)) => enter(&folder, &e, &args),
             Err(code) => code,
@@ -598,6 +604,7 @@ fn caller() -> sandbox::exec::Caller {
         status: None,
         name: None,
         name_lock: None,
+        learned: None,
     }
 }
 
@@ -873,4 +880,218 @@ fn ps(json: bool, tree: bool) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+/// Load `text` as a profile named `name`, checked; its errors printed.
+fn load_checked(name: &str, text: &str, vars: &Vars, host: &RealHost) -> Result<Loaded, ExitCode> {
+    let dir = std::path::Path::new(name)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty());
+    let mut l = profile::load_text(name, dir, text, &search_path(vars));
+    profile::validate(&mut l, vars, host);
+    if l.has_errors() {
+        print_diags(&l, &l.diags);
+        return Err(ExitCode::from(SETUP_FAILED));
+    }
+    Ok(l)
+}
+
+/// `sandbox learn`: the learning run, then the draft (see learn/).
+fn learn(
+    spec: Option<&str>,
+    output: &std::ffi::OsStr,
+    force: bool,
+    args: Vec<std::ffi::OsString>,
+    vars: &Vars,
+    host: &RealHost,
+) -> ExitCode {
+    use sandbox::learn;
+    let to_stdout = output == "-";
+    let Some(out_path) = output.to_str().map(std::path::PathBuf::from) else {
+        eprintln!(
+            "command line: --output: error: the draft's path is not UTF-8, which a profile's folder cannot be"
+        );
+        return ExitCode::from(SETUP_FAILED);
+    };
+    if !to_stdout && !force && std::fs::symlink_metadata(&out_path).is_ok() {
+        eprintln!(
+            "command line: --output {}: error: it exists: give another path, or --force to replace it",
+            out_path.display()
+        );
+        return ExitCode::from(SETUP_FAILED);
+    }
+    let base: Vec<String> = match spec {
+        Some(s) if profile::resolve::is_path(s) => {
+            vec![std::path::absolute(s).map_or(s.to_string(), |p| p.display().to_string())]
+        }
+        Some(s) => vec![s.to_string()],
+        None => vec!["base".into(), "home-private".into()],
+    };
+    if let Some(s) = spec
+        && let Err(d) = profile::locate(s, &search_path(vars))
+    {
+        let mut l = profile::load_text(s, None, "", &search_path(vars));
+        l.diags = vec![d];
+        print_diags(&l, &l.diags);
+        return ExitCode::from(SETUP_FAILED);
+    }
+    let text = |p: Option<&std::ffi::OsString>| p.and_then(|p| p.to_str()).map(str::to_string);
+    let home = text(vars.home.as_ref());
+    let pwd = text(vars.pwd.as_ref());
+    let inv = Invocation {
+        command: args,
+        replace: false,
+    };
+    let quoted: Vec<String> = base.iter().map(|b| learn::toml_string(b)).collect();
+    let base_text = format!("extends = [{}]\n", quoted.join(", "));
+    let plan_of = |l: &Loaded| match plan::compile(l, host, &inv) {
+        Ok(p) => Ok(p),
+        Err(diags) => {
+            print_diags(l, &diags);
+            Err(ExitCode::from(SETUP_FAILED))
+        }
+    };
+    let base_loaded = match load_checked("the draft's base (sandbox learn)", &base_text, vars, host)
+    {
+        Ok(l) => l,
+        Err(c) => return c,
+    };
+    let base_plan = match plan_of(&base_loaded) {
+        Ok(p) => p,
+        Err(c) => return c,
+    };
+    // Root's app runs as nobody on the host, for whom root's home is
+    // closed: it is not bound (its files are not the app's to use).
+    let home_bound = vars.uid != 0 && home.is_some();
+    let pwd_bound = match (&pwd, &home) {
+        (Some(p), Some(h)) => p != "/" && !(home_bound && std::path::Path::new(p).starts_with(h)),
+        (Some(p), None) => p != "/",
+        _ => false,
+    };
+    let learning_text = learn::learning_profile(&base, home_bound, pwd_bound);
+    let loaded = match load_checked(
+        "the learning run (sandbox learn)",
+        &learning_text,
+        vars,
+        host,
+    ) {
+        Ok(l) => l,
+        Err(c) => return c,
+    };
+    let mut learning_plan = match plan_of(&loaded) {
+        Ok(p) => p,
+        Err(c) => return c,
+    };
+    if !learn::learning(&mut learning_plan) {
+        eprintln!(
+            "sandbox: learn: error: the profile loads no seccomp filter (seccomp.policy = \"none\"), and the learning run sees the app's calls through one: learn with a profile that has a policy"
+        );
+        return ExitCode::from(SETUP_FAILED);
+    }
+    if let Some(d) = app_missing(&loaded, &learning_plan, vars, host) {
+        print_diags(&loaded, &[d]);
+        return ExitCode::from(NOT_FOUND);
+    }
+    let shown: Vec<String> = learning_plan
+        .steps
+        .iter()
+        .find_map(|s| match &s.action {
+            plan::Action::Exec { argv } => Some(
+                argv.iter()
+                    .map(|a| a.to_string_lossy().into_owned())
+                    .collect(),
+            ),
+            _ => None,
+        })
+        .unwrap_or_default();
+    let record = learn::Record::default();
+    let caller = sandbox::exec::Caller {
+        learned: Some(record.clone()),
+        ..caller()
+    };
+    let code = sandbox::exec::run(&learning_plan, &caller);
+    let events = record.lock().map(|r| r.clone()).unwrap_or_default();
+    if events.is_empty() && code == SETUP_FAILED {
+        eprintln!("sandbox: learn: the learning run did not start (above): no draft written");
+        return ExitCode::from(SETUP_FAILED);
+    }
+    let cx = learn::draft::Context {
+        extends: base,
+        command: shown.join(" "),
+        home,
+        pwd,
+        guarded: profile::guarded::places(vars),
+        host,
+        learning: &learning_plan,
+        base: &base_plan,
+    };
+    let draft = learn::draft::draft(&events, &cx);
+    if code != 0 {
+        eprintln!(
+            "sandbox: learn: warning: the command exited with {code}: the draft holds what it used until then"
+        );
+    }
+    if to_stdout {
+        print!("{}", draft.text);
+    } else {
+        let written = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .create_new(!force)
+            .open(&out_path)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, draft.text.as_bytes()));
+        if let Err(e) = written {
+            eprintln!(
+                "sandbox: learn: error: writing the draft to {}: {e}",
+                out_path.display()
+            );
+            return ExitCode::from(SETUP_FAILED);
+        }
+    }
+    // The draft must check, and show every place the run needed.
+    let name = if to_stdout {
+        "the draft".to_string()
+    } else {
+        out_path.display().to_string()
+    };
+    let checked =
+        load_checked(&name, &draft.text, vars, host).and_then(|l| plan_of(&l).map(|p| (l, p)));
+    match checked {
+        Ok((l, p)) => {
+            print_diags(&l, &p.warnings);
+            for (path, writes) in &draft.needs {
+                let s = sandbox::audit::view::sight(
+                    &p,
+                    host,
+                    path,
+                    sandbox::audit::view::Access::Files,
+                );
+                if !s.is_some_and(|s| s.writable || !writes) {
+                    eprintln!(
+                        "sandbox: learn: note: the draft does not give {path}{}, which the run used (see the end of the draft)",
+                        if *writes { " writable" } else { "" }
+                    );
+                }
+            }
+        }
+        Err(_) => eprintln!(
+            "sandbox: learn: warning: the draft does not check (above): edit it before use"
+        ),
+    }
+    let again: Vec<String> = inv
+        .command
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    if !to_stdout {
+        eprintln!(
+            "sandbox: learn: wrote {} ({} mount{}). Next: sandbox check {0}; sandbox plan {0}; sandbox run {0} -- {}",
+            out_path.display(),
+            draft.grants.len(),
+            if draft.grants.len() == 1 { "" } else { "s" },
+            sandbox::diag::printable(&again.join(" "))
+        );
+    }
+    ExitCode::from(code)
 }

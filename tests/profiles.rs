@@ -588,6 +588,7 @@ fn trace_caller() -> sandbox::exec::Caller {
         status: None,
         name: None,
         name_lock: None,
+        learned: None,
     }
 }
 

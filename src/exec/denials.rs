@@ -16,50 +16,57 @@ use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 /// struct seccomp_data.
 #[repr(C)]
 #[derive(Clone, Copy, Default)]
-struct Data {
-    nr: i32,
+pub(super) struct Data {
+    pub nr: i32,
     arch: u32,
     instruction_pointer: u64,
-    args: [u64; 6],
+    pub args: [u64; 6],
 }
 
 /// struct seccomp_notif.
 #[repr(C)]
 #[derive(Clone, Copy, Default)]
-struct Notif {
-    id: u64,
-    pid: u32,
+pub(super) struct Notif {
+    pub id: u64,
+    pub pid: u32,
     flags: u32,
-    data: Data,
+    pub data: Data,
 }
 
 /// struct seccomp_notif_resp.
 #[repr(C)]
 #[derive(Clone, Copy, Default)]
-struct Resp {
-    id: u64,
-    val: i64,
-    error: i32,
-    flags: u32,
+pub(super) struct Resp {
+    pub id: u64,
+    pub val: i64,
+    pub error: i32,
+    pub flags: u32,
 }
 
 /// _IOWR('!', 0, struct seccomp_notif), _IOWR('!', 1, struct seccomp_notif_resp).
-const NOTIF_RECV: libc::c_ulong =
+pub(super) const NOTIF_RECV: libc::c_ulong =
     0xc000_0000 | ((size_of::<Notif>() as libc::c_ulong) << 16) | 0x2100;
-const NOTIF_SEND: libc::c_ulong =
+pub(super) const NOTIF_SEND: libc::c_ulong =
     0xc000_0000 | ((size_of::<Resp>() as libc::c_ulong) << 16) | 0x2101;
+
+/// _IOW('!', 2, __u64): whether a notification's caller still waits.
+pub(super) const NOTIF_ID_VALID: libc::c_ulong = 0x4008_2102;
 
 /// What the launcher knows of the filter, to say which rule refused.
 #[derive(Clone, Debug)]
 pub struct Rules {
-    policy: SeccompPolicy,
+    pub(super) policy: SeccompPolicy,
     /// The numbers the policy names (refused, or allowed by an allowlist).
-    named: Vec<u32>,
-    errno: i32,
+    pub(super) named: Vec<u32>,
+    pub(super) errno: i32,
     /// Whether new namespaces may be made.
-    namespaces: bool,
+    pub(super) namespaces: bool,
+    /// Whether the setuid and setgid bits may be set.
+    pub(super) setuid_bits: bool,
+    /// `sandbox learn`'s filter (learn.rs answers), not `--trace-denials`'.
+    pub(super) learn: bool,
     /// The profile line of the seccomp step.
-    origin: Option<String>,
+    pub(super) origin: Option<String>,
 }
 
 impl Rules {
@@ -71,13 +78,17 @@ impl Rules {
                 syscalls,
                 errno,
                 namespaces,
-                trace: true,
+                setuid_bits,
+                trace,
+                learn,
                 ..
-            } => Some(Rules {
+            } if *trace || *learn => Some(Rules {
                 policy: *policy,
                 named: syscalls.iter().map(|c| c.nr()).collect(),
                 errno: *errno,
                 namespaces: *namespaces,
+                setuid_bits: *setuid_bits,
+                learn: *learn,
                 origin: s.origin.as_ref().map(|o| o.to_string()),
             }),
             _ => None,
@@ -136,7 +147,7 @@ impl Rules {
 }
 
 /// A call's name on this architecture, or its number.
-fn name_of(nr: u32) -> &'static str {
+pub(super) fn name_of(nr: u32) -> &'static str {
     crate::syscalls::SYSCALLS
         .iter()
         .find(|(_, n)| *n == nr & !0x4000_0000)
@@ -210,6 +221,8 @@ mod tests {
             named: vec![],
             errno: libc::EPERM,
             namespaces: false,
+            setuid_bits: false,
+            learn: false,
             origin: Some("p.toml:3:8".into()),
         };
         let rules = Rules {

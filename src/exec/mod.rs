@@ -22,6 +22,7 @@ mod init;
 mod keep;
 mod kernel;
 mod landlock;
+mod learn;
 pub use landlock::ABI_NEWEST as LANDLOCK_ABI_NEWEST;
 mod mount;
 mod net;
@@ -86,6 +87,8 @@ pub struct Caller {
     /// `--join-or-start`: the lock on the name, held from the search for
     /// a sandbox of that name until this one's entry is written.
     pub name_lock: Option<OwnedFd>,
+    /// `sandbox learn`: where the launcher records what the app used.
+    pub learned: Option<crate::learn::Record>,
 }
 
 pub use status::Stream as Status;
@@ -390,6 +393,11 @@ fn parent_steps(
                 // can make one (an unanswered one would wait for ever),
                 // and after every fork of the launcher's steps.
                 let watching = match (child.denials.take(), denials::Rules::of(plan)) {
+                    (Some(ours), Some(rules)) if rules.learn => {
+                        let record = caller.learned.clone().unwrap_or_default();
+                        learn::watch(ours, rules, record)
+                            .call("start the thread that records what the app uses")
+                    }
                     (Some(ours), Some(rules)) => {
                         denials::watch(ours, rules).call("start the thread that reports refusals")
                     }

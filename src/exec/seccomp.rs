@@ -262,6 +262,10 @@ fn search(rules: &[(u32, Verdict)], default: u32) -> Vec<sock_filter> {
 pub struct Handover {
     pub fd: u32,
     pub secret: [u32; 3],
+    /// `sandbox learn`'s calls, sent to the listener whatever their
+    /// verdict: the launcher applies the checks of their arguments itself
+    /// (learn.rs).
+    pub watched: &'static [u32],
 }
 
 /// Build the program for a plan's seccomp step. With `traced`, a refusal
@@ -354,6 +358,16 @@ pub fn program(
     // A number named twice keeps its first (most specific) verdict.
     rules.sort_by_key(|(n, _)| *n);
     rules.dedup_by_key(|(n, _)| *n);
+    if let Some(Handover { watched, .. }) = traced {
+        rules.retain(|(n, _)| !watched.contains(n));
+        rules.extend(
+            watched
+                .iter()
+                .map(|n| (*n, Verdict::Ret(SECCOMP_RET_USER_NOTIF))),
+        );
+        rules.sort_by_key(|(n, _)| *n);
+        rules.dedup_by_key(|(n, _)| *n);
+    }
     if let Some(h) = traced {
         let sendmsg = libc::SYS_sendmsg as u32;
         let otherwise = match rules.iter().position(|(n, _)| *n == sendmsg) {
@@ -468,6 +482,11 @@ pub fn apply(
         Some(c) => Some(Handover {
             fd: c.as_raw_fd() as u32,
             secret: k.random_words().call("getrandom")?,
+            watched: if f.learn {
+                super::learn::watched()
+            } else {
+                &[]
+            },
         }),
         None => None,
     };
@@ -767,6 +786,7 @@ mod tests {
             Some(Handover {
                 fd: 9,
                 secret: [1, 2, 3],
+                watched: &[],
             }),
         );
         let sendmsg = libc::SYS_sendmsg as u32;
@@ -806,6 +826,7 @@ mod tests {
             Some(Handover {
                 fd: 4,
                 secret: [7, 8, 9],
+                watched: &[],
             }),
         );
         assert_eq!(

@@ -205,6 +205,8 @@ pub struct Seccomp<'p> {
     pub openat2: bool,
     /// Refusals go to the launcher through a listener (see seccomp.rs).
     pub trace: bool,
+    /// So do the calls `sandbox learn` records (see learn.rs).
+    pub learn: bool,
 }
 
 /// The child's operations, in plan order.
@@ -590,8 +592,9 @@ fn classify<'p>(action: &'p Action, step: usize, shape: &mut Shape) -> Who<'p> {
             setuid_bits,
             openat2,
             trace,
+            learn,
         } => {
-            shape.trace = *trace;
+            shape.trace = *trace || *learn;
             Who::Child(Child::Seccomp(Seccomp {
                 policy: *policy,
                 syscalls,
@@ -600,7 +603,8 @@ fn classify<'p>(action: &'p Action, step: usize, shape: &mut Shape) -> Who<'p> {
                 time_namespaces: *time_namespaces,
                 setuid_bits: *setuid_bits,
                 openat2: *openat2,
-                trace: *trace,
+                trace: *trace || *learn,
+                learn: *learn,
             }))
         }
         Action::Exec { argv } => Who::Child(Child::Exec(argv)),

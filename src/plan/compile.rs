@@ -1811,6 +1811,7 @@ impl Compiler<'_> {
                 // Not among the origins: the step's is the rules', which
                 // a refusal's report names.
                 trace: flag(&s.trace, false),
+                learn: false,
             },
             o,
         );

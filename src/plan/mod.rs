@@ -518,6 +518,12 @@ pub enum Action {
         /// listener is sent to it over a socket the app never holds.
         #[serde(skip_serializing_if = "std::ops::Not::not")]
         trace: bool,
+        /// `sandbox learn`: besides the refusals, every call that opens,
+        /// runs, changes, connects or binds a path or an address goes to
+        /// the launcher, which records it and lets it (and a refusal it
+        /// could grant) go on (see learn/). Never set by a profile.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        learn: bool,
     },
     /// In the app's process, after its filter, just before exec: fork a
     /// helper that `sandbox enter` asks to start processes. It is a copy

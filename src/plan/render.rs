@@ -375,10 +375,12 @@ fn words(a: &Action) -> String {
             setuid_bits,
             openat2,
             trace,
+            learn,
         } => {
-            let traced = match trace {
-                true => "; each refusal reported by the launcher",
-                false => "",
+            let traced = match (trace, learn) {
+                (_, true) => "; learning: each open, exec, change of a folder, connect and bind recorded by the launcher and let through, and each refusal the draft could allow",
+                (true, false) => "; each refusal reported by the launcher",
+                (false, false) => "",
             };
             let setuid = match (setuid_bits, openat2) {
                 (true, _) => "",
