@@ -532,6 +532,19 @@ impl Auditor<'_> {
                             at,
                         );
                     }
+                    let tcp = n.to_host_tcp.iter().map(|p| ("tcp", p));
+                    for (proto, p) in tcp.chain(n.to_host_udp.iter().map(|p| ("udp", p))) {
+                        let at = self.span_origin(Some(p.span));
+                        self.add(
+                            "host-service",
+                            1.5,
+                            format!(
+                                "the service on the host's loopback at {proto} port {}",
+                                p.value
+                            ),
+                            at,
+                        );
+                    }
                 }
                 Action::Veth { .. } | Action::Macvlan { .. } => self.add(
                     "network",

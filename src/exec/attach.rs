@@ -46,6 +46,8 @@ pub fn attach(
             udp,
             dns_forward,
             host_loopback,
+            to_host_tcp,
+            to_host_udp,
             userns,
             root,
         } => {
@@ -55,6 +57,8 @@ pub fn attach(
                 udp,
                 dns_forward: *dns_forward,
                 host_loopback: *host_loopback,
+                to_host_tcp,
+                to_host_udp,
                 userns: *userns,
             };
             let pidfile =

@@ -25,6 +25,8 @@ pub struct Options<'a> {
     pub udp: &'a [String],
     pub dns_forward: Option<&'a str>,
     pub host_loopback: bool,
+    pub to_host_tcp: &'a [u16],
+    pub to_host_udp: &'a [u16],
     pub userns: bool,
 }
 
@@ -42,7 +44,20 @@ pub fn args(o: &Options, root: bool, ns: impl Fn(&str) -> String) -> Vec<String>
             specs.join(",")
         });
     }
-    a.extend(["-T", "none", "-U", "none"].map(String::from));
+    // From inside to the host: only the ports listed, each to the same
+    // port of the host's loopback.
+    for (flag, ports) in [("-T", o.to_host_tcp), ("-U", o.to_host_udp)] {
+        a.push(flag.into());
+        a.push(if ports.is_empty() {
+            "none".into()
+        } else {
+            ports
+                .iter()
+                .map(u16::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        });
+    }
     if !o.host_loopback {
         a.push("--no-map-gw".into());
     }

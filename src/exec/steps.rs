@@ -85,6 +85,8 @@ pub enum Network<'p> {
         udp: &'p [String],
         dns_forward: Option<&'p str>,
         host_loopback: bool,
+        to_host_tcp: &'p [u16],
+        to_host_udp: &'p [u16],
         userns: bool,
         root: bool,
     },
@@ -384,6 +386,8 @@ fn classify<'p>(action: &'p Action, step: usize, shape: &mut Shape) -> Who<'p> {
             udp,
             dns_forward,
             host_loopback,
+            to_host_tcp,
+            to_host_udp,
             userns,
             root,
         } => {
@@ -394,6 +398,8 @@ fn classify<'p>(action: &'p Action, step: usize, shape: &mut Shape) -> Who<'p> {
                 udp,
                 dns_forward: dns_forward.as_deref(),
                 host_loopback: *host_loopback,
+                to_host_tcp,
+                to_host_udp,
                 userns: *userns,
                 root: *root,
             }))

@@ -131,6 +131,17 @@ pub fn draft(events: &BTreeSet<Event>, cx: &Context) -> Draft {
             continue;
         }
         needs.push((at.clone(), writes));
+        // What is granted is where the path leads: a bind of a link is
+        // made as the same link, which would lead to nothing.
+        let real = match how {
+            Use::Entry => {
+                let name = Path::new(p).file_name().unwrap_or_default();
+                let f = cx.host.real_path(&parent(p)).unwrap_or_else(|| parent(p));
+                Path::new(&f).join(name).to_string_lossy().into_owned()
+            }
+            _ => cx.host.real_path(p).unwrap_or_else(|| p.to_string()),
+        };
+        let p = real.as_str();
         match how {
             Use::Read | Use::Exec => {
                 if cx.host.path_kind(p) == PathKind::Dir {

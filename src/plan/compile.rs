@@ -447,6 +447,8 @@ impl Compiler<'_> {
                     udp: n.forward_udp.iter().map(spec).collect(),
                     dns_forward: n.dns.is_empty().then(|| PASTA_DNS.to_string()),
                     host_loopback: flag(&n.host_loopback, false),
+                    to_host_tcp: n.to_host_tcp.iter().map(|p| p.value).collect(),
+                    to_host_udp: n.to_host_udp.iter().map(|p| p.value).collect(),
                     userns: p.ns_new(NsKind::User),
                     root: self.host.is_root(),
                 }

@@ -360,6 +360,12 @@ pub enum Action {
         dns_forward: Option<String>,
         /// Whether the gateway address reaches the host's loopback.
         host_loopback: bool,
+        /// The sandbox's loopback ports that reach the host's loopback at
+        /// the same port (pasta -T / -U).
+        #[serde(skip_serializing_if = "Vec::is_empty", default)]
+        to_host_tcp: Vec<u16>,
+        #[serde(skip_serializing_if = "Vec::is_empty", default)]
+        to_host_udp: Vec<u16>,
         /// Join the child's user namespace too (it owns the network namespace).
         userns: bool,
         /// The launcher is root: pasta is told to stay root (`--runas 0`),

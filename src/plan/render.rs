@@ -196,9 +196,20 @@ fn words(a: &Action) -> String {
             udp,
             dns_forward,
             host_loopback,
+            to_host_tcp,
+            to_host_udp,
             ..
         } => {
             let mut t = "start pasta (user-mode networking) on the sandbox's network namespace".to_string();
+            for (proto, ports) in [("tcp", to_host_tcp), ("udp", to_host_udp)] {
+                if !ports.is_empty() {
+                    let p: Vec<String> = ports.iter().map(u16::to_string).collect();
+                    t.push_str(&format!(
+                        "; {proto} to the sandbox's loopback at {} reaches the host's loopback",
+                        p.join(", ")
+                    ));
+                }
+            }
             for (proto, specs) in [("tcp", tcp), ("udp", udp)] {
                 if !specs.is_empty() {
                     t.push_str(&format!("; forward {proto} {}", specs.join(", ")));

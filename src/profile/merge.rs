@@ -168,6 +168,8 @@ pub fn merge(base: Profile, over: Profile) -> Profile {
             mode: over.network.mode.or(base.network.mode),
             forward_tcp: union(base.network.forward_tcp, over.network.forward_tcp),
             forward_udp: union(base.network.forward_udp, over.network.forward_udp),
+            to_host_tcp: union(base.network.to_host_tcp, over.network.to_host_tcp),
+            to_host_udp: union(base.network.to_host_udp, over.network.to_host_udp),
             address: over.network.address.or(base.network.address),
             host_address: over.network.host_address.or(base.network.host_address),
             host_interface: over.network.host_interface.or(base.network.host_interface),

@@ -495,6 +495,8 @@ fn cancel_opposites(table: &mut toml::Table, path: &[&str], value: &toml::Value)
         ["network", "mode"] if value.as_str() == Some("none") => {
             table.remove("forward_tcp");
             table.remove("forward_udp");
+            table.remove("to_host_tcp");
+            table.remove("to_host_udp");
         }
         ["seccomp", side @ ("allow" | "deny")] => {
             let other = if *side == "allow" { "deny" } else { "allow" };

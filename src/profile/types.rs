@@ -195,6 +195,10 @@ pub struct Network {
     pub mode: Option<Sp<NetMode>>,
     pub forward_tcp: Vec<SpStr>,
     pub forward_udp: Vec<SpStr>,
+    /// pasta: the sandbox's loopback ports that reach the host's loopback
+    /// at the same port (pasta -T / -U).
+    pub to_host_tcp: Vec<Sp<u16>>,
+    pub to_host_udp: Vec<Sp<u16>>,
     /// Address of the sandbox's interface (veth, macvlan), CIDR, or
     /// `"none"` ([`NO_ADDRESS`]): eth0 up, unaddressed, for the app to
     /// configure (a DHCP client).

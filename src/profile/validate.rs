@@ -1062,6 +1062,28 @@ impl Validator<'_> {
                 );
             }
         }
+        for p in n.to_host_tcp.iter().chain(&n.to_host_udp) {
+            let at_none = n
+                .mode
+                .as_ref()
+                .is_some_and(|m| m.value == NetMode::None && layer(m.span) > layer(p.span));
+            if at_none {
+                self.warn(
+                    p.span,
+                    format!(
+                        "port {} to the host ignored: the network mode is \"none\"",
+                        p.value
+                    ),
+                );
+            } else if mode != NetMode::Pasta {
+                self.error(p.span, "ports to the host's loopback need mode = \"pasta\"")
+                    .hint =
+                    Some("[network] mode = \"pasta\" (on the command line: --net pasta)".into());
+            } else if p.value == 0 {
+                self.error(p.span, "port 0 is no port").hint =
+                    Some("give the port the host's service listens on, 1 to 65535".into());
+            }
+        }
         let unaddressed = n.address.as_ref().filter(|a| a.value == NO_ADDRESS);
         for a in [&n.address, &n.host_address].into_iter().flatten() {
             if unaddressed.is_some_and(|u| std::ptr::eq(u, a)) {
