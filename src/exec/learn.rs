@@ -249,6 +249,17 @@ fn refusal(rules: &Rules, nr: u32, args: &[u64; 6]) -> Option<Refusal> {
     Some(Refusal::Never)
 }
 
+/// Whether a path names an entry of a folder (its last component is not
+/// `.` or `..`, nor is it empty).
+fn names_entry(path: &[u8]) -> bool {
+    let trimmed = match path.iter().rposition(|b| *b != b'/') {
+        Some(end) => &path[..=end],
+        None => return false,
+    };
+    let last = trimmed.rsplit(|b| *b == b'/').next().unwrap_or_default();
+    !matches!(last, b"" | b"." | b"..")
+}
+
 /// The app's thread that made a call, by its id in the launcher's pid
 /// namespace.
 struct Task(u32);
@@ -365,6 +376,8 @@ impl Task {
                 .collect(),
             Form::Entry(ats) => ats
                 .iter()
+                // mkdir("x/.") makes nothing: it fails, "x" is there.
+                .filter(|at| self.string(args[at.1]).is_some_and(|s| names_entry(&s)))
                 .filter_map(|at| self.path(args, *at))
                 .map(|p| path(Use::Entry, p))
                 .collect(),
@@ -512,6 +525,16 @@ impl Task {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_dot_names_no_entry() {
+        for p in ["x/.", ".", "..", "a/..", "/", "x/./"] {
+            assert!(!names_entry(p.as_bytes()), "{p}");
+        }
+        for p in ["x", "a/b", "b/", "./c", ".hidden"] {
+            assert!(names_entry(p.as_bytes()), "{p}");
+        }
+    }
 
     #[test]
     fn every_watched_call_is_known_here() {

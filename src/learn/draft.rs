@@ -122,6 +122,19 @@ pub fn draft(events: &BTreeSet<Event>, cx: &Context) -> Draft {
             _ => p.to_string(),
         };
         if shown_in(cx.learning, &at).is_none() {
+            // A secret stays hidden in the learning run too: say so, as
+            // the app may have failed for it.
+            if let Some(g) = cx
+                .guarded
+                .iter()
+                .find(|g| g.guard == Guard::Secret && under(p, &g.path))
+                && cx.host.path_kind(p) != PathKind::Missing
+            {
+                notes.push(format!(
+                    "not granted: {p}: a secret ({}), hidden in the learning run too; bind it yourself if the app must have it",
+                    g.path
+                ));
+            }
             continue;
         }
         let writes = matches!(how, Use::Write | Use::Entry);
