@@ -382,6 +382,6 @@ _sandbox_profile_names() {
 /// fish: names where a PROFILE goes, beside the files fish offers.
 const FISH_PROFILES: &str = r#"
 # Profile names where a PROFILE goes (sandbox profiles --names).
-complete -c sandbox -n "__fish_seen_subcommand_from run plan check audit desktop-entry" -a "(sandbox profiles --names 2>/dev/null)"
+complete -c sandbox -n "__fish_seen_subcommand_from run plan check audit learn desktop-entry" -a "(sandbox profiles --names 2>/dev/null)"
 complete -c sandbox -n "__fish_seen_subcommand_from run plan" -l with -r -a "(sandbox profiles --names 2>/dev/null)"
 "#;

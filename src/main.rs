@@ -1015,9 +1015,21 @@ fn learn(
         eprintln!("sandbox: learn: the learning run did not start (above): no draft written");
         return ExitCode::from(SETUP_FAILED);
     }
+    // Without a profile of its own, the draft runs the command itself
+    // (when every word is text a profile can hold).
+    let own_command = spec
+        .is_none()
+        .then(|| {
+            inv.command
+                .iter()
+                .map(|a| a.to_str().map(str::to_string))
+                .collect()
+        })
+        .flatten();
     let cx = learn::draft::Context {
         extends: base,
         command: shown.join(" "),
+        own_command,
         home,
         pwd,
         guarded: profile::guarded::places(vars),
@@ -1026,6 +1038,7 @@ fn learn(
         base: &base_plan,
     };
     let draft = learn::draft::draft(&events, &cx);
+    let runs_itself = cx.own_command.is_some();
     if code != 0 {
         eprintln!(
             "sandbox: learn: warning: the command exited with {code}: the draft holds what it used until then"
@@ -1086,11 +1099,14 @@ fn learn(
         .collect();
     if !to_stdout {
         eprintln!(
-            "sandbox: learn: wrote {} ({} mount{}). Next: sandbox check {0}; sandbox plan {0}; sandbox run {0} -- {}",
+            "sandbox: learn: wrote {} ({} mount{}). Next: sandbox check {0}; sandbox plan {0}; sandbox run {0}{}",
             out_path.display(),
             draft.grants.len(),
             if draft.grants.len() == 1 { "" } else { "s" },
-            sandbox::diag::printable(&again.join(" "))
+            match runs_itself {
+                true => String::new(),
+                false => format!(" -- {}", sandbox::diag::printable(&again.join(" "))),
+            }
         );
     }
     ExitCode::from(code)

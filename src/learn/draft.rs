@@ -20,6 +20,9 @@ pub struct Context<'a> {
     pub extends: Vec<String>,
     /// The command that ran, as shown in the draft's heading.
     pub command: String,
+    /// The command the draft runs itself (`command`, the words after
+    /// `--` replacing it), when the base has none of its own.
+    pub own_command: Option<Vec<String>>,
     pub home: Option<String>,
     pub pwd: Option<String>,
     /// The caller's guarded places (secrets, places code runs from).
@@ -320,7 +323,7 @@ fn heading(cx: &Context, fragments: &[&str]) -> String {
         .chain(fragments.iter().copied())
         .map(toml_string)
         .collect();
-    format!(
+    let mut t = format!(
         "# A draft made by `sandbox learn` from one run of:\n#   {}\n# It grants what that run used and nothing more, less what is listed at\n# the end. Read it before you rely on it: `sandbox check FILE` checks it,\n# `sandbox plan FILE` shows what it does, `sandbox audit FILE` scores it.\ndescription = {}\nextends = [{}]\n",
         crate::diag::printable(&cx.command),
         toml_string(&format!(
@@ -328,7 +331,15 @@ fn heading(cx: &Context, fragments: &[&str]) -> String {
             crate::diag::printable(&cx.command)
         )),
         extends.join(", ")
-    )
+    );
+    if let Some(argv) = &cx.own_command {
+        let words: Vec<String> = argv.iter().map(|w| toml_string(w)).collect();
+        t.push_str(&format!(
+            "command = [{}]\n# The words after -- run instead: sandbox run FILE -- CMD ARGS\narguments = \"replace\"\n",
+            words.join(", ")
+        ));
+    }
+    t
 }
 
 /// A host path as the draft writes it: below the current folder or the
