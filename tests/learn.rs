@@ -405,3 +405,54 @@ except PermissionError:
     };
     assert_eq!(stdout(&out), "no-notify\nsetuid-set\n", "{}", stderr(&out));
 });
+
+// A hostile command cannot make the draft hand out what runs later or
+// what is secret: writing the shell's startup file (read-only in the
+// learning run), making ~/.local/bin (a place code runs from), reading a
+// key (hidden there) come out as notes, never as grants. The control: the
+// command did write its own folder, and that is granted.
+both!(a_draft_grants_no_place_code_runs_from_nor_a_secret, |who| {
+    let s = Scratch::new("learn-poison");
+    s.dir("home/.ssh", 0o700);
+    s.write("home/.ssh/id_ed25519", "KEY\n");
+    s.write("home/.bashrc", "# mine\n");
+    s.dir("home/project/out", 0o755);
+    s.chown_to_caller(who, "home");
+    let home = s.path.join("home");
+    let home_s = home.to_string_lossy().into_owned();
+    let draft = home.join("d.toml").to_string_lossy().into_owned();
+    let script = "echo evil >> ~/.bashrc; mkdir -p ~/.local/bin && echo x > ~/.local/bin/ls; cat ~/.ssh/id_ed25519; echo made > out/made";
+    let Some(mut c) = sandbox_env(who, &[("HOME", &home_s)]) else {
+        return;
+    };
+    let out = c
+        .current_dir(home.join("project"))
+        .args(["learn", "-o", &draft, "--", "sh", "-c", script])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.code().is_some(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&draft).unwrap();
+    let granted: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("src = "))
+        .collect();
+    assert!(
+        !granted
+            .iter()
+            .any(|g| g.contains(".bashrc") || g.contains(".local") || g.contains(".ssh")),
+        "{text}"
+    );
+    assert!(
+        !stdout(&out).contains("KEY"),
+        "the learning run showed the key"
+    );
+    assert_eq!(
+        std::fs::read_to_string(home.join(".bashrc")).unwrap(),
+        "# mine\n"
+    );
+    if who == Who::User {
+        assert!(granted.contains(&"\"${PWD}/out\""), "{text}");
+        assert!(text.contains("a secret"), "{text}");
+    }
+});

@@ -40,8 +40,17 @@ enum Form {
     /// openat2: the flags are in the `struct open_how` at argument 2.
     Openat2,
     Exec(At),
-    /// Entries made or removed (their folders are written).
-    Entry(&'static [At]),
+    /// Entries made (their folders are written); one already there is
+    /// not made (EEXIST).
+    Make(&'static [At]),
+    /// Entries removed or renamed away (their folders are written); one
+    /// not there is not removed.
+    Remove(&'static [At]),
+    /// rename: the first goes away, the second is made or replaced.
+    Rename {
+        from: At,
+        to: At,
+    },
     /// A file changed in place.
     Change(At),
     /// link, linkat: a new name (an entry) for a file that is there.
@@ -78,18 +87,36 @@ const WATCHED: &[(&str, Form)] = &[
     ("openat2", Form::Openat2),
     ("execve", Form::Exec((None, 0))),
     ("execveat", Form::Exec((Some(0), 1))),
-    ("mkdir", Form::Entry(&[(None, 0)])),
-    ("mkdirat", Form::Entry(&[(Some(0), 1)])),
-    ("rmdir", Form::Entry(&[(None, 0)])),
-    ("unlink", Form::Entry(&[(None, 0)])),
-    ("unlinkat", Form::Entry(&[(Some(0), 1)])),
-    ("mknod", Form::Entry(&[(None, 0)])),
-    ("mknodat", Form::Entry(&[(Some(0), 1)])),
-    ("rename", Form::Entry(&[(None, 0), (None, 1)])),
-    ("renameat", Form::Entry(&[(Some(0), 1), (Some(2), 3)])),
-    ("renameat2", Form::Entry(&[(Some(0), 1), (Some(2), 3)])),
-    ("symlink", Form::Entry(&[(None, 1)])),
-    ("symlinkat", Form::Entry(&[(Some(1), 2)])),
+    ("mkdir", Form::Make(&[(None, 0)])),
+    ("mkdirat", Form::Make(&[(Some(0), 1)])),
+    ("rmdir", Form::Remove(&[(None, 0)])),
+    ("unlink", Form::Remove(&[(None, 0)])),
+    ("unlinkat", Form::Remove(&[(Some(0), 1)])),
+    ("mknod", Form::Make(&[(None, 0)])),
+    ("mknodat", Form::Make(&[(Some(0), 1)])),
+    (
+        "rename",
+        Form::Rename {
+            from: (None, 0),
+            to: (None, 1),
+        },
+    ),
+    (
+        "renameat",
+        Form::Rename {
+            from: (Some(0), 1),
+            to: (Some(2), 3),
+        },
+    ),
+    (
+        "renameat2",
+        Form::Rename {
+            from: (Some(0), 1),
+            to: (Some(2), 3),
+        },
+    ),
+    ("symlink", Form::Make(&[(None, 1)])),
+    ("symlinkat", Form::Make(&[(Some(1), 2)])),
     (
         "link",
         Form::Link {
@@ -137,9 +164,12 @@ fn form_of(nr: u32) -> Option<Form> {
         .map(|(_, f)| *f)
 }
 
-/// At most this many different things are recorded (a draft of more
-/// would be read by no one); the rest is dropped.
-const MOST: usize = 100_000;
+/// At most this many different things, and this many bytes of paths,
+/// are recorded (a draft of more would be read by no one, and an app
+/// naming ever new paths must not grow the launcher without end); the
+/// rest is dropped.
+const MOST: usize = 50_000;
+const MOST_BYTES: usize = 16 << 20;
 
 /// SECCOMP_USER_NOTIF_FLAG_CONTINUE.
 const CONTINUE: u32 = 1;
@@ -161,6 +191,7 @@ pub fn watch(channel: OwnedFd, rules: Rules, record: Record) -> io::Result<()> {
 }
 
 fn serve(listener: &OwnedFd, rules: &Rules, record: &Record) {
+    let mut bytes = 0;
     loop {
         let mut n = Notif::default();
         // SAFETY: `n` is a zeroed seccomp_notif the kernel fills.
@@ -192,8 +223,9 @@ fn serve(listener: &OwnedFd, rules: &Rules, record: &Record) {
         let valid = unsafe { libc::ioctl(listener.as_raw_fd(), NOTIF_ID_VALID, &n.id) } == 0;
         if valid && let Ok(mut r) = record.lock() {
             for e in events {
-                if r.len() < MOST {
-                    r.insert(e);
+                let size = e.size();
+                if r.len() < MOST && bytes + size <= MOST_BYTES && r.insert(e) {
+                    bytes += size;
                 }
             }
         }
@@ -374,13 +406,24 @@ impl Task {
                 .map(|p| path(Use::Exec, p))
                 .into_iter()
                 .collect(),
-            Form::Entry(ats) => ats
-                .iter()
-                // mkdir("x/.") makes nothing: it fails, "x" is there.
-                .filter(|at| self.string(args[at.1]).is_some_and(|s| names_entry(&s)))
-                .filter_map(|at| self.path(args, *at))
-                .map(|p| path(Use::Entry, p))
-                .collect(),
+            Form::Make(ats) | Form::Remove(ats) => {
+                let make = matches!(form, Form::Make(_));
+                ats.iter()
+                    // mkdir("x/.") makes nothing: it fails, "x" is there.
+                    .filter(|at| self.string(args[at.1]).is_some_and(|s| names_entry(&s)))
+                    .filter_map(|at| self.path(args, *at))
+                    // What is there is not made again (mkdir -p), what is
+                    // not there is not removed.
+                    .filter(|p| there(p) != make)
+                    .map(|p| path(Use::Entry, p))
+                    .collect()
+            }
+            Form::Rename { from, to } => match self.path(args, from).filter(there) {
+                Some(f) => std::iter::once(path(Use::Entry, f))
+                    .chain(self.path(args, to).map(|t| path(Use::Entry, t)))
+                    .collect(),
+                None => vec![],
+            },
             Form::Change(at) => {
                 // utimensat(fd, NULL, ...) changes the descriptor's file.
                 if args[at.1] == 0 {
@@ -431,7 +474,11 @@ impl Task {
             Use::Write
         } else if flags & libc::O_CREAT != 0 && kind.is_none() {
             Use::Entry
-        } else if kind.is_none() || flags & libc::O_PATH != 0 {
+        } else if kind.is_none() {
+            // Missing here: it fails; said in the draft if it is a secret
+            // the learning run hid.
+            Use::Missing
+        } else if flags & libc::O_PATH != 0 {
             return None;
         } else if writes {
             Use::Write
@@ -496,6 +543,12 @@ impl Task {
         else {
             return true;
         };
+        // Only a socket is copied: closing a copy of anything else (a
+        // file on a file system the app serves) could wait on the app.
+        let named = std::fs::read_link(self.proc(&format!("fd/{fd}")));
+        if !named.is_ok_and(|n| n.to_string_lossy().starts_with("socket:[")) {
+            return true;
+        }
         let Ok(pidfd) = super::sys::pidfd_open(tgid) else {
             return true;
         };

@@ -124,7 +124,8 @@ pub fn draft(events: &BTreeSet<Event>, cx: &Context) -> Draft {
             Use::Entry => parent(p),
             _ => p.to_string(),
         };
-        if shown_in(cx.learning, &at).is_none() {
+        let in_learning = shown_in(cx.learning, &at).filter(|_| *how != Use::Missing);
+        if in_learning.is_none() {
             // A secret stays hidden in the learning run too: say so, as
             // the app may have failed for it.
             if let Some(g) = cx
@@ -141,6 +142,14 @@ pub fn draft(events: &BTreeSet<Event>, cx: &Context) -> Draft {
             continue;
         }
         let writes = matches!(how, Use::Write | Use::Entry);
+        // A write the learning run refused (a place code runs from, made
+        // read-only there) failed: what the app only tried is not granted.
+        if writes && !in_learning.is_some_and(|s| s.writable) {
+            notes.push(format!(
+                "not granted: writing {p}: read-only in the learning run too (a place code runs from, or a read-only mount of the base)"
+            ));
+            continue;
+        }
         if let Some(s) = shown_in(cx.base, &at)
             && (s.writable || !writes)
         {
@@ -159,6 +168,9 @@ pub fn draft(events: &BTreeSet<Event>, cx: &Context) -> Draft {
         };
         let p = real.as_str();
         match how {
+            // Missing in the app's view yet shown by the learning run: a
+            // file that came later, or a failed open: nothing to grant.
+            Use::Missing => continue,
             Use::Read | Use::Exec => {
                 if cx.host.path_kind(p) == PathKind::Dir {
                     continue;
@@ -268,6 +280,25 @@ pub fn draft(events: &BTreeSet<Event>, cx: &Context) -> Draft {
             .any(|o| o.path != g.path && under(&g.path, &o.path) && (o.writable || !g.writable))
     });
     grants.sort_by(|a, b| Path::new(&a.path).cmp(Path::new(&b.path)));
+    // A place code runs from later is never made writable by a draft,
+    // even where the learning run could write it (it did not exist yet):
+    // what the app leaves there runs outside the sandbox.
+    grants.retain(|g| {
+        let runs = cx
+            .guarded
+            .iter()
+            .find(|gp| gp.guard == Guard::Runs && under(&g.path, &gp.path));
+        match runs {
+            Some(gp) if g.writable => {
+                notes.push(format!(
+                    "not granted: writing {}: a place code runs from later ({}); what the app leaves there runs outside the sandbox",
+                    g.path, gp.path
+                ));
+                false
+            }
+            _ => true,
+        }
+    });
     let (tables, fragments) = network_and_calls(events, cx, &mut notes);
     let mut out = heading(cx, &fragments);
     out.push_str(&tables);

@@ -34,6 +34,21 @@ pub enum Event {
     },
 }
 
+impl Event {
+    /// About what it takes in memory, for the launcher's bound.
+    pub fn size(&self) -> usize {
+        64 + match self {
+            Event::Path { path, .. } => path.as_os_str().len(),
+            Event::Connect(a) | Event::Bind(a) => match a {
+                Address::Unix(p) => p.as_os_str().len(),
+                Address::Abstract(n) => n.len(),
+                Address::Ip { .. } => 0,
+            },
+            Event::Refused { call, rule, .. } => call.len() + rule.len(),
+        }
+    }
+}
+
 /// How a path was used.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Use {
@@ -49,6 +64,9 @@ pub enum Use {
     /// An entry made or removed there (a new file, a folder, a rename, a
     /// link, a socket): its folder must be writable.
     Entry,
+    /// Opened, and not there in the app's view (the open fails): nothing
+    /// to grant, unless it is a secret the learning run hid.
+    Missing,
 }
 
 /// An address of a socket.
