@@ -169,3 +169,117 @@ both!(no_sendmsg_of_the_apps_passes_the_handover_rule, |who| {
         .count();
     assert_eq!(refused, 60, "{}", stderr(&traced));
 });
+
+/// The newest build of the test binary `name` beside this one.
+fn sibling_suite(name: &str) -> Option<std::path::PathBuf> {
+    let me = std::env::current_exe().ok()?;
+    let dir = me.parent()?;
+    std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_prefix(name))
+                .and_then(|rest| rest.strip_prefix('-'))
+                .is_some_and(|hash| hash.chars().all(|c| c.is_ascii_hexdigit()))
+        })
+        .max_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
+}
+
+// Tracing adds no capability to the app: the escape and PID 1 boundary
+// suites, run again with every `sandbox run` given --trace-denials (a
+// wrapper in front of the binary), still pass. The wrapper is shown to
+// trace: a refused call is reported through it.
+#[test]
+fn the_escape_suites_pass_with_tracing_on() {
+    let suites: Vec<_> = ["escape", "boundary"]
+        .iter()
+        .map(|n| (n, sibling_suite(n)))
+        .collect();
+    if suites.iter().any(|(_, p)| p.is_none()) {
+        cannot("the escape and boundary test binaries are not built beside this one");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("sandbox-test-traced-{}", std::process::id()));
+    let real = dir.join("real");
+    std::fs::create_dir_all(&real).unwrap();
+    std::fs::copy(env!("CARGO_BIN_EXE_sandbox"), real.join("sandbox")).unwrap();
+    let wrapper = dir.join("sandbox");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nif [ \"$1\" = run ]; then shift; exec {0} run --trace-denials \"$@\"; fi\nexec {0} \"$@\"\n",
+            real.join("sandbox").display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    for p in [&dir, &real, &real.join("sandbox"), &wrapper] {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let shown = std::process::Command::new(&wrapper)
+        .args(["run", "default", "--", "/bin/sh", "-c", "unshare -U true"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&shown.stderr).contains("sandbox: refused: unshare("),
+        "the wrapper does not trace: {}",
+        String::from_utf8_lossy(&shown.stderr)
+    );
+    for (name, suite) in suites {
+        let out = std::process::Command::new(suite.unwrap())
+            .env("SANDBOX_TEST_BINARY", &wrapper)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "the {name} suite with tracing on:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// --trace-denials over a profile without a filter: a warning, and the
+// run goes on; the same in the profile itself is an error at its line.
+#[test]
+fn tracing_over_no_filter_is_a_warning_in_the_profile_an_error() {
+    let Some(mut c) = sandbox(if is_root() { Who::Root } else { Who::User }) else {
+        return;
+    };
+    let s = Scratch::new("trace-none");
+    let p = s.write(
+        "p.toml",
+        "extends = [\"default\"]\n[seccomp]\npolicy = \"none\"\n",
+    );
+    let out = c
+        .args(["run", "--trace-denials", &p, "--", "true"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("warning: no refusal to report"),
+        "{}",
+        stderr(&out)
+    );
+    let q = s.write(
+        "q.toml",
+        "extends = [\"default\"]\n[seccomp]\npolicy = \"none\"\ntrace = true\n",
+    );
+    let Some(mut c) = sandbox(if is_root() { Who::Root } else { Who::User }) else {
+        return;
+    };
+    let out = c.args(["check", &q]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("q.toml:4:9: error: trace reports"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -1265,11 +1265,25 @@ impl Validator<'_> {
             && t.value
             && policy.value == SeccompPolicy::None
         {
-            self.error(
-                t.span,
-                "trace reports what the seccomp filter refuses, and policy = \"none\" loads none",
-            )
-            .hint = Some("remove trace, or give a policy".into());
+            // Said over the profile (`--trace-denials` over one without a
+            // filter): nothing to report, which is worth a word, not a
+            // refusal; in the profile that says "none" it is a mistake.
+            let layer = |sp: Span| self.sources.file(sp.file).layer;
+            if layer(t.span) > layer(policy.span) {
+                let at = self.sources.origin(policy.span).to_string();
+                self.warn(
+                    t.span,
+                    format!(
+                        "no refusal to report: the profile loads no seccomp filter (policy = \"none\" at {at})"
+                    ),
+                );
+            } else {
+                self.error(
+                    t.span,
+                    "trace reports what the seccomp filter refuses, and policy = \"none\" loads none",
+                )
+                .hint = Some("remove trace, or give a policy".into());
+            }
         }
         let names: Vec<&str> = crate::syscalls::all_names().collect();
         for n in s.allow.iter().chain(&s.deny) {
