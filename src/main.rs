@@ -906,6 +906,7 @@ fn learn(
     host: &RealHost,
 ) -> ExitCode {
     use sandbox::learn;
+    use std::os::unix::fs::OpenOptionsExt;
     let to_stdout = output == "-";
     let Some(out_path) = output.to_str().map(std::path::PathBuf::from) else {
         eprintln!(
@@ -920,6 +921,33 @@ fn learn(
         );
         return ExitCode::from(SETUP_FAILED);
     }
+    // The draft's folder, opened now: the app may write where it is (the
+    // current folder) and change what is there by the time the draft is
+    // written, which must then neither follow a link it left nor write
+    // into a folder it swapped in.
+    let out_dir = if to_stdout {
+        None
+    } else {
+        let dir = match out_path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            Some(d) => d.to_path_buf(),
+            None => std::path::PathBuf::from("."),
+        };
+        let opened = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC)
+            .open(&dir);
+        match opened {
+            Ok(f) => Some(f),
+            Err(e) => {
+                eprintln!(
+                    "command line: --output {}: error: its folder {}: {e}",
+                    out_path.display(),
+                    dir.display()
+                );
+                return ExitCode::from(SETUP_FAILED);
+            }
+        }
+    };
     let base: Vec<String> = match spec {
         Some(s) if profile::resolve::is_path(s) => {
             vec![std::path::absolute(s).map_or(s.to_string(), |p| p.display().to_string())]
@@ -1047,13 +1075,17 @@ fn learn(
     if to_stdout {
         print!("{}", draft.text);
     } else {
-        let written = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .create_new(!force)
-            .open(&out_path)
-            .and_then(|mut f| std::io::Write::write_all(&mut f, draft.text.as_bytes()));
+        use std::os::fd::AsFd;
+        use std::os::unix::ffi::OsStrExt;
+        let name = out_path
+            .file_name()
+            .and_then(|n| std::ffi::CString::new(n.as_bytes()).ok());
+        let written = match (&out_dir, name) {
+            (Some(dir), Some(name)) => {
+                sandbox::exec::sys::write_new_in(dir.as_fd(), &name, draft.text.as_bytes(), force)
+            }
+            _ => Err(std::io::Error::from_raw_os_error(libc::EINVAL)),
+        };
         if let Err(e) = written {
             eprintln!(
                 "sandbox: learn: error: writing the draft to {}: {e}",
@@ -1073,7 +1105,8 @@ fn learn(
     match checked {
         Ok((l, p)) => {
             print_diags(&l, &p.warnings);
-            for (path, writes) in &draft.needs {
+            for g in &draft.grants {
+                let (path, writes) = (&g.path, &g.writable);
                 let s = sandbox::audit::view::sight(
                     &p,
                     host,

@@ -456,3 +456,70 @@ both!(a_draft_grants_no_place_code_runs_from_nor_a_secret, |who| {
         assert!(text.contains("a secret"), "{text}");
     }
 });
+
+// Found by an attacker: the app replaced the old draft with a link to
+// ~/.bashrc, and `--force` wrote the new draft through it; it made a
+// setuid file through openat2, whose mode the filter cannot read; it
+// opened (and failed to open) a server's socket, which the draft then
+// bound. Each is closed: the link is replaced, not followed; openat2
+// fails (ENOSYS) while the bits are refused; a socket is granted only as
+// a note.
+both!(the_app_cannot_aim_the_draft_nor_slip_a_setuid_file, |who| {
+    if !need(&["python3"]) {
+        return;
+    }
+    let s = Scratch::new("learn-aim");
+    s.write("home/.bashrc", "# mine\n");
+    s.write("home/d.toml", "# old draft\n");
+    s.dir("home/work", 0o755);
+    s.chown_to_caller(who, "home");
+    s.chown_to(who, "home/work");
+    let home = s.path.join("home");
+    let code = r#"
+import ctypes, os, socket, struct
+home = os.environ["HOME"]
+try:
+    os.remove(home + "/d.toml"); os.symlink(home + "/.bashrc", home + "/d.toml")
+except OSError:
+    pass
+libc = ctypes.CDLL(None, use_errno=True)
+how = struct.pack("QQQ", os.O_CREAT | os.O_WRONLY, 0o6755, 0)
+r = libc.syscall(437, -100, b"suid", how, 24)
+print("openat2", r, ctypes.get_errno())
+print("setuid" if os.path.exists("suid") and os.stat("suid").st_mode & 0o6000 else "no-setuid")
+srv = socket.socket(socket.AF_UNIX); srv.bind("svc.sock"); srv.listen()
+try:
+    os.open("svc.sock", os.O_RDONLY)
+except OSError:
+    pass
+"#;
+    let draft = home.join("d.toml").to_string_lossy().into_owned();
+    let home_s = home.to_string_lossy().into_owned();
+    let Some(mut c) = sandbox_env(who, &[("HOME", &home_s)]) else {
+        return;
+    };
+    let out = c
+        .current_dir(home.join("work"))
+        .args([
+            "learn", "--force", "-o", &draft, "--", "python3", "-c", code,
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("openat2 -1 38\nno-setuid"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(home.join(".bashrc")).unwrap(),
+        "# mine\n"
+    );
+    let text = std::fs::read_to_string(&draft).unwrap();
+    assert!(
+        text.starts_with("# A draft made by `sandbox learn`"),
+        "{text}"
+    );
+    assert!(!text.contains("svc.sock\"\n"), "{text}");
+});

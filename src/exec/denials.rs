@@ -63,6 +63,9 @@ pub struct Rules {
     pub(super) namespaces: bool,
     /// Whether the setuid and setgid bits may be set.
     pub(super) setuid_bits: bool,
+    /// Whether openat2 passes although its mode is out of the filter's
+    /// reach (else it fails with ENOSYS while the bits are refused).
+    pub(super) openat2: bool,
     /// `sandbox learn`'s filter (learn.rs answers), not `--trace-denials`'.
     pub(super) learn: bool,
     /// The profile line of the seccomp step.
@@ -79,10 +82,12 @@ impl Rules {
                 errno,
                 namespaces,
                 setuid_bits,
+                openat2,
                 trace,
                 learn,
                 ..
             } if *trace || *learn => Some(Rules {
+                openat2: *openat2,
                 policy: *policy,
                 named: syscalls.iter().map(|c| c.nr()).collect(),
                 errno: *errno,
@@ -222,6 +227,7 @@ mod tests {
             errno: libc::EPERM,
             namespaces: false,
             setuid_bits: false,
+            openat2: false,
             learn: false,
             origin: Some("p.toml:3:8".into()),
         };

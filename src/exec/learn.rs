@@ -43,9 +43,12 @@ enum Form {
     /// Entries made (their folders are written); one already there is
     /// not made (EEXIST).
     Make(&'static [At]),
-    /// Entries removed or renamed away (their folders are written); one
-    /// not there is not removed.
-    Remove(&'static [At]),
+    /// An entry removed (its folder is written): only what the call can
+    /// remove (a folder by rmdir when empty, anything else by unlink).
+    Remove {
+        at: At,
+        dir: Dir,
+    },
     /// rename: the first goes away, the second is made or replaced.
     Rename {
         from: At,
@@ -89,9 +92,27 @@ const WATCHED: &[(&str, Form)] = &[
     ("execveat", Form::Exec((Some(0), 1))),
     ("mkdir", Form::Make(&[(None, 0)])),
     ("mkdirat", Form::Make(&[(Some(0), 1)])),
-    ("rmdir", Form::Remove(&[(None, 0)])),
-    ("unlink", Form::Remove(&[(None, 0)])),
-    ("unlinkat", Form::Remove(&[(Some(0), 1)])),
+    (
+        "rmdir",
+        Form::Remove {
+            at: (None, 0),
+            dir: Dir::Always,
+        },
+    ),
+    (
+        "unlink",
+        Form::Remove {
+            at: (None, 0),
+            dir: Dir::Never,
+        },
+    ),
+    (
+        "unlinkat",
+        Form::Remove {
+            at: (Some(0), 1),
+            dir: Dir::Flag(2),
+        },
+    ),
     ("mknod", Form::Make(&[(None, 0)])),
     ("mknodat", Form::Make(&[(Some(0), 1)])),
     (
@@ -145,6 +166,15 @@ const WATCHED: &[(&str, Form)] = &[
     ("connect", Form::Connect),
     ("bind", Form::Bind),
 ];
+
+/// Whether a removal is of a folder.
+#[derive(Clone, Copy)]
+enum Dir {
+    Always,
+    Never,
+    /// When this argument has AT_REMOVEDIR.
+    Flag(usize),
+}
 
 /// The numbers of the calls a learning filter sends to the launcher.
 pub fn watched() -> &'static [u32] {
@@ -205,6 +235,13 @@ fn serve(listener: &OwnedFd, rules: &Rules, record: &Record) {
         let nr = n.data.nr as u32;
         let args = n.data.args;
         let task = Task(n.pid);
+        // openat2's mode is in memory another thread could change after
+        // it was read: while the bits are refused, it fails as in the
+        // filter (ENOSYS), and libc falls back to openat, which is watched.
+        if Some(nr) == crate::syscalls::number("openat2") && !rules.setuid_bits && !rules.openat2 {
+            answer(listener, n.id, -libc::ENOSYS, 0);
+            continue;
+        }
         let refused = refusal(rules, nr, &args);
         let mut events = match form_of(nr) {
             Some(form) if refused != Some(Refusal::Never) => task.uses(form, &args),
@@ -229,24 +266,24 @@ fn serve(listener: &OwnedFd, rules: &Rules, record: &Record) {
                 }
             }
         }
-        let resp = match refused {
-            Some(Refusal::Never) => Resp {
-                id: n.id,
-                val: 0,
-                error: -rules.errno,
-                flags: 0,
-            },
-            _ => Resp {
-                id: n.id,
-                val: 0,
-                error: 0,
-                flags: CONTINUE,
-            },
-        };
-        // SAFETY: `resp` is a valid seccomp_notif_resp the kernel reads.
-        // A caller that died meanwhile (ENOENT) needs no answer.
-        unsafe { libc::ioctl(listener.as_raw_fd(), NOTIF_SEND, &resp as *const Resp) };
+        match refused {
+            Some(Refusal::Never) => answer(listener, n.id, -rules.errno, 0),
+            _ => answer(listener, n.id, 0, CONTINUE),
+        }
     }
+}
+
+/// Answer notification `id`: fail with `error`, or go on (CONTINUE).
+fn answer(listener: &OwnedFd, id: u64, error: i32, flags: u32) {
+    let resp = Resp {
+        id,
+        val: 0,
+        error,
+        flags,
+    };
+    // SAFETY: `resp` is a valid seccomp_notif_resp the kernel reads. A
+    // caller that died meanwhile (ENOENT) needs no answer.
+    unsafe { libc::ioctl(listener.as_raw_fd(), NOTIF_SEND, &resp as *const Resp) };
 }
 
 /// Whether the profile's policy refuses call `nr` with `args`, and what a
@@ -261,6 +298,24 @@ fn refusal(rules: &Rules, nr: u32, args: &[u64; 6]) -> Option<Refusal> {
         && let Some((_, arg)) = super::seccomp::MODE_ARG.iter().find(|(n, _)| *n == name)
         && args[*arg as usize] & setuid != 0
     {
+        return Some(Refusal::Never);
+    }
+    // The kernel's own business: no draft allows them, whatever the app
+    // tried (they fail in a user namespace anyway).
+    const KERNEL: &[&str] = &[
+        "kexec_load",
+        "kexec_file_load",
+        "init_module",
+        "finit_module",
+        "delete_module",
+        "reboot",
+        "swapon",
+        "swapoff",
+        "bpf",
+        "iopl",
+        "ioperm",
+    ];
+    if KERNEL.contains(&name) {
         return Some(Refusal::Never);
     }
     let named = rules.named.contains(&nr);
@@ -368,6 +423,22 @@ impl Task {
             .map(|m| m.file_type())
     }
 
+    /// Whether `path` is what a removal can remove: an empty folder for
+    /// rmdir, anything but a folder for unlink.
+    fn removable(&self, path: &std::path::Path, folder: bool) -> bool {
+        let Some(kind) = self.kind(path) else {
+            return false;
+        };
+        if !folder {
+            return !kind.is_dir();
+        }
+        let Ok(rel) = path.strip_prefix("/") else {
+            return false;
+        };
+        kind.is_dir()
+            && std::fs::read_dir(self.proc("root").join(rel)).is_ok_and(|mut d| d.next().is_none())
+    }
+
     fn is_dir(&self, path: &std::path::Path) -> bool {
         let Ok(rel) = path.strip_prefix("/") else {
             return false;
@@ -406,16 +477,27 @@ impl Task {
                 .map(|p| path(Use::Exec, p))
                 .into_iter()
                 .collect(),
-            Form::Make(ats) | Form::Remove(ats) => {
-                let make = matches!(form, Form::Make(_));
-                ats.iter()
-                    // mkdir("x/.") makes nothing: it fails, "x" is there.
-                    .filter(|at| self.string(args[at.1]).is_some_and(|s| names_entry(&s)))
-                    .filter_map(|at| self.path(args, *at))
-                    // What is there is not made again (mkdir -p), what is
-                    // not there is not removed.
-                    .filter(|p| there(p) != make)
+            Form::Make(ats) => ats
+                .iter()
+                // mkdir("x/.") makes nothing: it fails, "x" is there.
+                .filter(|at| self.string(args[at.1]).is_some_and(|s| names_entry(&s)))
+                .filter_map(|at| self.path(args, *at))
+                // What is there is not made again (mkdir -p).
+                .filter(|p| !there(p))
+                .map(|p| path(Use::Entry, p))
+                .collect(),
+            Form::Remove { at, dir } => {
+                let folder = match dir {
+                    Dir::Always => true,
+                    Dir::Never => false,
+                    Dir::Flag(i) => args[i] as i32 & libc::AT_REMOVEDIR != 0,
+                };
+                self.string(args[at.1])
+                    .filter(|s| names_entry(s))
+                    .and_then(|_| self.path(args, at))
+                    .filter(|p| self.removable(p, folder))
                     .map(|p| path(Use::Entry, p))
+                    .into_iter()
                     .collect()
             }
             Form::Rename { from, to } => match self.path(args, from).filter(there) {
@@ -467,7 +549,13 @@ impl Task {
     /// What an open of `p` with `flags` uses; None for what fails anyway
     /// (a missing file not created) or uses nothing (O_PATH).
     fn opened(&self, p: PathBuf, flags: i32) -> Option<Event> {
+        use std::os::unix::fs::FileTypeExt;
         let kind = self.kind(&p);
+        // Opening a socket fails (ENXIO): connecting is how it is used,
+        // and what connects is recorded as such.
+        if kind.is_some_and(|k| k.is_socket()) {
+            return None;
+        }
         let writes = flags & libc::O_ACCMODE != libc::O_RDONLY || flags & libc::O_TRUNC != 0;
         let how = if flags & libc::O_TMPFILE == libc::O_TMPFILE {
             // An unnamed file in the folder `p`.
@@ -609,6 +697,7 @@ mod tests {
             errno: libc::EPERM,
             namespaces: false,
             setuid_bits: false,
+            openat2: false,
             learn: true,
             origin: None,
         };

@@ -3,7 +3,7 @@
 //! returns `io::Result` and does nothing else, so the mechanism files read
 //! as what they do.
 
-use std::ffi::CStr;
+use std::ffi::{CStr, CString};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
@@ -1093,4 +1093,49 @@ pub fn say_detached(text: String) {
                 }
             }
         });
+}
+
+/// Put `bytes` in a new file named `name` in the folder `dir`: written to
+/// a temporary name there (O_EXCL, O_NOFOLLOW), then renamed over `name`
+/// (`replace`) or to it only if nothing is there (RENAME_NOREPLACE). A
+/// link at `name` is replaced or refused, never followed: the folder may
+/// be one a sandbox could write (a draft made beside the app's files).
+pub fn write_new_in(dir: BorrowedFd, name: &CStr, bytes: &[u8], replace: bool) -> io::Result<()> {
+    use std::io::Write;
+    let tmp = CString::new(format!(
+        ".{}.{}.tmp",
+        name.to_string_lossy().replace('/', "_"),
+        std::process::id()
+    ))
+    .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    let fd = openat(
+        Some(dir),
+        &tmp,
+        libc::O_CREAT | libc::O_EXCL | libc::O_WRONLY | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+        0o644,
+    )?;
+    let mut f = std::fs::File::from(fd);
+    let flags = if replace { 0 } else { libc::RENAME_NOREPLACE };
+    let done = f.write_all(bytes).and_then(|()| {
+        // SAFETY: both names are NUL-terminated and `dir` is open.
+        let r = unsafe {
+            libc::renameat2(
+                dir.as_raw_fd(),
+                tmp.as_ptr(),
+                dir.as_raw_fd(),
+                name.as_ptr(),
+                flags,
+            )
+        };
+        if r == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        }
+    });
+    if done.is_err() {
+        // SAFETY: removing the temporary name made above.
+        unsafe { libc::unlinkat(dir.as_raw_fd(), tmp.as_ptr(), 0) };
+    }
+    done
 }

@@ -52,6 +52,11 @@ pub struct Draft {
     pub needs: Vec<(String, bool)>,
 }
 
+/// At most this many paths are looked at, and this many mounts made: a
+/// run that used more wants a folder of its own, not a longer draft.
+const MOST_PATHS: usize = 20_000;
+const MOST_GRANTS: usize = 100;
+
 /// Folders never handed over whole: their files are bound one by one,
 /// and a new entry in them is not granted.
 fn broad(path: &str, home: Option<&str>) -> bool {
@@ -106,11 +111,22 @@ pub fn draft(events: &BTreeSet<Event>, cx: &Context) -> Draft {
     let mut folders: BTreeMap<String, Folder> = BTreeMap::new();
     let mut notes: Vec<String> = vec![];
     let mut needs: Vec<(String, bool)> = vec![];
-    let shown_in = |plan: &Plan, p: &str| sight(plan, cx.host, p, Access::Files);
+    // Only what shows a place whole counts: a bind of a folder inside
+    // /tmp does not show the sandbox's /tmp.
+    let shown_in =
+        |plan: &Plan, p: &str| sight(plan, cx.host, p, Access::Files).filter(|s| s.whole);
+    let mut looked = 0;
     for e in events {
         let Event::Path { path, how } = e else {
             continue;
         };
+        looked += 1;
+        if looked > MOST_PATHS {
+            notes.push(format!(
+                "the run used more than {MOST_PATHS} paths: the rest were not looked at"
+            ));
+            break;
+        }
         let Some(p) = path.to_str() else {
             notes.push(format!(
                 "not granted: {} (not UTF-8, which a profile cannot name)",
@@ -283,7 +299,21 @@ pub fn draft(events: &BTreeSet<Event>, cx: &Context) -> Draft {
     // A place code runs from later is never made writable by a draft,
     // even where the learning run could write it (it did not exist yet):
     // what the app leaves there runs outside the sandbox.
+    // A file of the home's own folder, written: shells and programs read
+    // those at start (the guarded list cannot name them all).
+    let home_file = |g: &Grant| {
+        g.writable
+            && cx.home.as_deref().is_some_and(|h| parent(&g.path) == h)
+            && cx.host.path_kind(&g.path) != PathKind::Dir
+    };
     grants.retain(|g| {
+        if home_file(g) {
+            notes.push(format!(
+                "not granted: writing {}: a file in the home's own folder, which programs may read at start; bind it yourself if it is only data",
+                g.path
+            ));
+            return false;
+        }
         let runs = cx
             .guarded
             .iter()
@@ -299,6 +329,13 @@ pub fn draft(events: &BTreeSet<Event>, cx: &Context) -> Draft {
             _ => true,
         }
     });
+    if grants.len() > MOST_GRANTS {
+        notes.push(format!(
+            "{} more places not granted: a draft holds at most {MOST_GRANTS} mounts; give the app a folder of its own",
+            grants.len() - MOST_GRANTS
+        ));
+        grants.truncate(MOST_GRANTS);
+    }
     let (tables, fragments) = network_and_calls(events, cx, &mut notes);
     let mut out = heading(cx, &fragments);
     out.push_str(&tables);
@@ -539,7 +576,7 @@ fn network_and_calls(
         out.push_str("\n[user]\n# it made namespaces of its own\nnested_userns = true\n");
     }
     if !allow.is_empty() {
-        out.push_str("\n[seccomp]\n");
+        out.push_str("\n[seccomp]\n# REFUSED BY DEFAULT FOR A REASON: allow a call only if the app fails\n# without it (the run let each through, whatever it asked of it).\n");
         for (call, rule) in &allow {
             out.push_str(&format!(
                 "# {call}: refused by {}\n",

@@ -157,7 +157,16 @@ pub fn toml_string(s: &str) -> String {
         match c {
             '"' => o.push_str("\\\""),
             '\\' => o.push_str("\\\\"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => o.push_str(&format!("\\u{:04X}", c as u32)),
+            // Control characters, and those that change how the rest of a
+            // line reads (bidirectional overrides, line separators).
+            c if (c as u32) < 0x20
+                || c == '\u{7f}'
+                || matches!(c, '\u{200e}' | '\u{200f}' | '\u{2028}' | '\u{2029}')
+                || ('\u{202a}'..='\u{202e}').contains(&c)
+                || ('\u{2066}'..='\u{2069}').contains(&c) =>
+            {
+                o.push_str(&format!("\\u{:04X}", c as u32))
+            }
             c => o.push(c),
         }
     }
@@ -195,5 +204,6 @@ mod tests {
     #[test]
     fn strings_are_quoted_for_toml() {
         assert_eq!(toml_string("a\"b\\c\nd"), "\"a\\\"b\\\\c\\u000Ad\"");
+        assert_eq!(toml_string("x\u{202e}y"), "\"x\\u202Ey\"");
     }
 }

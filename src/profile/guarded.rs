@@ -63,6 +63,7 @@ const RUNS: &[&str] = &[
     ".bash_profile",
     ".bash_login",
     ".bash_logout",
+    ".bash_aliases",
     ".profile",
     ".zshrc",
     ".zshenv",
@@ -82,6 +83,12 @@ const RUNS: &[&str] = &[
     ".emacs",
     ".emacs.d",
     ".local/bin",
+    // Python's user site (a .pth file there runs in every python3),
+    // cargo's and go's installed programs, tmux's start-up commands.
+    ".local/lib",
+    ".cargo/bin",
+    "go/bin",
+    ".tmux.conf",
     "bin",
     ".local/share/applications",
     ".local/share/systemd",
@@ -100,6 +107,7 @@ const CONFIG_RUNS: &[&str] = &[
     "fish",
     "git",
     "nvim",
+    "tmux",
     "sandbox",
 ];
 
