@@ -279,8 +279,11 @@ both!(
     a_guarded_place_cannot_be_moved_away_with_its_parent,
     |who| {
         let h = home(who);
+        // Every place code runs from in ~/.local exists: one missing
+        // would make the whole writable bind read-only (it could be made).
         for d in [
             "home/.local/bin",
+            "home/.local/lib",
             "home/.local/share/applications",
             "home/.local/share/systemd",
         ] {

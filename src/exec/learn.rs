@@ -18,8 +18,8 @@
 //! second run show; nothing is granted by what is read here.
 
 use super::denials::{NOTIF_ID_VALID, NOTIF_RECV, NOTIF_SEND, Notif, Resp, Rules, name_of};
-use crate::learn::{Address, Event, Record, Refusal, Use, absolute};
 use crate::plan::SeccompPolicy;
+use crate::plan::learned::{Address, Event, Record, Refusal, Use, absolute};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::FileExt;

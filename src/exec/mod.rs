@@ -88,7 +88,7 @@ pub struct Caller {
     /// a sandbox of that name until this one's entry is written.
     pub name_lock: Option<OwnedFd>,
     /// `sandbox learn`: where the launcher records what the app used.
-    pub learned: Option<crate::learn::Record>,
+    pub learned: Option<crate::plan::learned::Record>,
 }
 
 pub use status::Stream as Status;

@@ -5,6 +5,7 @@
 
 pub mod app;
 mod compile;
+pub mod learned;
 mod order;
 pub mod render;
 
