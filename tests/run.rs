@@ -340,7 +340,13 @@ both!(the_app_dies_with_the_launcher, |who| {
     if !need(&["pgrep"]) {
         return;
     }
-    let marker = format!("sleep 3{}", std::process::id() % 1000);
+    // A command line no other test runs (a plain `sleep 30` of another
+    // test, running meanwhile, once matched and failed this one).
+    let marker = format!(
+        "sleep 3{}.{}",
+        std::process::id() % 1000,
+        std::process::id()
+    );
     let Some(mut c) = sandbox(who) else { return };
     c.args([
         "run",
