@@ -36,17 +36,17 @@ pub(super) struct Notif {
 /// struct seccomp_notif_resp.
 #[repr(C)]
 #[derive(Clone, Copy, Default)]
-pub(super) struct Resp {
-    pub id: u64,
-    pub val: i64,
-    pub error: i32,
-    pub flags: u32,
+struct Resp {
+    id: u64,
+    val: i64,
+    error: i32,
+    flags: u32,
 }
 
 /// _IOWR('!', 0, struct seccomp_notif), _IOWR('!', 1, struct seccomp_notif_resp).
-pub(super) const NOTIF_RECV: libc::c_ulong =
+const NOTIF_RECV: libc::c_ulong =
     0xc000_0000 | ((size_of::<Notif>() as libc::c_ulong) << 16) | 0x2100;
-pub(super) const NOTIF_SEND: libc::c_ulong =
+const NOTIF_SEND: libc::c_ulong =
     0xc000_0000 | ((size_of::<Resp>() as libc::c_ulong) << 16) | 0x2101;
 
 /// _IOW('!', 2, __u64): whether a notification's caller still waits.
@@ -160,50 +160,76 @@ pub(super) fn name_of(nr: u32) -> &'static str {
         .unwrap_or("?")
 }
 
-/// Start the thread that waits for the listener on `channel`, then reports
-/// and answers every refusal until the sandbox ends (the launcher's exit
-/// ends it). A channel closed without a listener (the app's process ended
-/// or failed before its filter) ends it at once.
-pub fn watch(channel: OwnedFd, rules: Rules) -> io::Result<()> {
+/// What the launcher answers a notification.
+pub(super) enum Answer {
+    /// The call fails with this errno.
+    Fail(i32),
+    /// The call goes on (SECCOMP_USER_NOTIF_FLAG_CONTINUE).
+    Continue,
+}
+
+/// Start the thread `name` that waits for the listener on `channel`,
+/// then gives each notification to `handle` (with the listener, to ask
+/// whether its caller still waits) and sends the answer, until the
+/// sandbox ends (the launcher's exit ends it). A channel closed without a
+/// listener (the app's process ended or failed before its filter) ends it
+/// at once.
+pub(super) fn listen(
+    name: &str,
+    channel: OwnedFd,
+    mut handle: impl FnMut(&OwnedFd, &Notif) -> Answer + Send + 'static,
+) -> io::Result<()> {
     std::thread::Builder::new()
-        .name("denials".into())
+        .name(name.into())
         .spawn(move || {
             let Ok((_, mut fds)) = super::enter::receive(channel.as_fd(), true) else {
                 return;
             };
             drop(channel);
             let Some(listener) = fds.pop() else { return };
-            serve(&listener, &rules);
+            loop {
+                let mut n = Notif::default();
+                // SAFETY: `n` is a zeroed seccomp_notif the kernel fills.
+                let r =
+                    unsafe { libc::ioctl(listener.as_raw_fd(), NOTIF_RECV, &mut n as *mut Notif) };
+                if r < 0 {
+                    match io::Error::last_os_error().raw_os_error() {
+                        // Interrupted, or the caller died before we read it.
+                        Some(libc::EINTR) | Some(libc::ENOENT) => continue,
+                        _ => return,
+                    }
+                }
+                let (error, flags) = match handle(&listener, &n) {
+                    Answer::Fail(errno) => (-errno, 0),
+                    Answer::Continue => (0, CONTINUE),
+                };
+                let resp = Resp {
+                    id: n.id,
+                    val: 0,
+                    error,
+                    flags,
+                };
+                // SAFETY: `resp` is a valid seccomp_notif_resp the kernel
+                // reads. A caller that died meanwhile (ENOENT) needs no
+                // answer.
+                unsafe { libc::ioctl(listener.as_raw_fd(), NOTIF_SEND, &resp as *const Resp) };
+            }
         })
         .map(drop)
 }
 
-fn serve(listener: &OwnedFd, rules: &Rules) {
-    use std::io::Write;
-    loop {
-        let mut n = Notif::default();
-        // SAFETY: `n` is a zeroed seccomp_notif the kernel fills.
-        let r = unsafe { libc::ioctl(listener.as_raw_fd(), NOTIF_RECV, &mut n as *mut Notif) };
-        if r < 0 {
-            match io::Error::last_os_error().raw_os_error() {
-                // Interrupted, or the caller died before we read it.
-                Some(libc::EINTR) | Some(libc::ENOENT) => continue,
-                _ => return,
-            }
-        }
+/// SECCOMP_USER_NOTIF_FLAG_CONTINUE.
+const CONTINUE: u32 = 1;
+
+/// Report and refuse every refusal until the sandbox ends.
+pub fn watch(channel: OwnedFd, rules: Rules) -> io::Result<()> {
+    listen("denials", channel, move |_, n| {
+        use std::io::Write;
         let line = crate::diag::printable(&rules.line(n.pid, n.data.nr as u32, &n.data.args));
         let line = format!("{line}\n");
         let _ = io::stderr().lock().write_all(line.as_bytes());
-        let resp = Resp {
-            id: n.id,
-            val: 0,
-            error: -rules.errno,
-            flags: 0,
-        };
-        // SAFETY: `resp` is a valid seccomp_notif_resp the kernel reads.
-        // A caller that died meanwhile (ENOENT) needs no answer.
-        unsafe { libc::ioctl(listener.as_raw_fd(), NOTIF_SEND, &resp as *const Resp) };
-    }
+        Answer::Fail(rules.errno)
+    })
 }
 
 #[cfg(test)]

@@ -17,11 +17,11 @@
 //! meanwhile. That only makes the draft wrong, which its check and its
 //! second run show; nothing is granted by what is read here.
 
-use super::denials::{NOTIF_ID_VALID, NOTIF_RECV, NOTIF_SEND, Notif, Resp, Rules, name_of};
+use super::denials::{Answer, NOTIF_ID_VALID, Rules, listen, name_of};
 use crate::plan::SeccompPolicy;
 use crate::plan::learned::{Address, Event, Record, Refusal, Use, absolute};
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 
@@ -201,50 +201,22 @@ fn form_of(nr: u32) -> Option<Form> {
 const MOST: usize = 50_000;
 const MOST_BYTES: usize = 16 << 20;
 
-/// SECCOMP_USER_NOTIF_FLAG_CONTINUE.
-const CONTINUE: u32 = 1;
-
-/// Start the thread that waits for the listener on `channel`, then
-/// records and answers every call until the sandbox ends.
+/// Record and answer every watched call and refusal until the sandbox
+/// ends.
 pub fn watch(channel: OwnedFd, rules: Rules, record: Record) -> io::Result<()> {
-    std::thread::Builder::new()
-        .name("learn".into())
-        .spawn(move || {
-            let Ok((_, mut fds)) = super::enter::receive(channel.as_fd(), true) else {
-                return;
-            };
-            drop(channel);
-            let Some(listener) = fds.pop() else { return };
-            serve(&listener, &rules, &record);
-        })
-        .map(drop)
-}
-
-fn serve(listener: &OwnedFd, rules: &Rules, record: &Record) {
     let mut bytes = 0;
-    loop {
-        let mut n = Notif::default();
-        // SAFETY: `n` is a zeroed seccomp_notif the kernel fills.
-        let r = unsafe { libc::ioctl(listener.as_raw_fd(), NOTIF_RECV, &mut n as *mut Notif) };
-        if r < 0 {
-            match io::Error::last_os_error().raw_os_error() {
-                Some(libc::EINTR) | Some(libc::ENOENT) => continue,
-                _ => return,
-            }
-        }
+    listen("learn", channel, move |listener, n| {
         let nr = n.data.nr as u32;
         let args = n.data.args;
-        let task = Task(n.pid);
         // openat2's mode is in memory another thread could change after
         // it was read: while the bits are refused, it fails as in the
         // filter (ENOSYS), and libc falls back to openat, which is watched.
         if Some(nr) == crate::syscalls::number("openat2") && !rules.setuid_bits && !rules.openat2 {
-            answer(listener, n.id, -libc::ENOSYS, 0);
-            continue;
+            return Answer::Fail(libc::ENOSYS);
         }
-        let refused = refusal(rules, nr, &args);
+        let refused = refusal(&rules, nr, &args);
         let mut events = match form_of(nr) {
-            Some(form) if refused != Some(Refusal::Never) => task.uses(form, &args),
+            Some(form) if refused != Some(Refusal::Never) => Task(n.pid).uses(form, &args),
             _ => vec![],
         };
         if let Some(what) = refused {
@@ -267,23 +239,10 @@ fn serve(listener: &OwnedFd, rules: &Rules, record: &Record) {
             }
         }
         match refused {
-            Some(Refusal::Never) => answer(listener, n.id, -rules.errno, 0),
-            _ => answer(listener, n.id, 0, CONTINUE),
+            Some(Refusal::Never) => Answer::Fail(rules.errno),
+            _ => Answer::Continue,
         }
-    }
-}
-
-/// Answer notification `id`: fail with `error`, or go on (CONTINUE).
-fn answer(listener: &OwnedFd, id: u64, error: i32, flags: u32) {
-    let resp = Resp {
-        id,
-        val: 0,
-        error,
-        flags,
-    };
-    // SAFETY: `resp` is a valid seccomp_notif_resp the kernel reads. A
-    // caller that died meanwhile (ENOENT) needs no answer.
-    unsafe { libc::ioctl(listener.as_raw_fd(), NOTIF_SEND, &resp as *const Resp) };
+    })
 }
 
 /// Whether the profile's policy refuses call `nr` with `args`, and what a

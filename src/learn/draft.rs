@@ -7,7 +7,7 @@
 //! saying so; what a draft never grants is listed as a comment.
 
 use super::{Address, Event, Refusal, Use, toml_string};
-use crate::audit::view::{Access, sight};
+use crate::audit::view::{Access, is_under as under, sight};
 use crate::host::{HostFacts, PathKind};
 use crate::plan::{Action, Plan};
 use crate::profile::guarded::{Guard, Guarded};
@@ -48,8 +48,6 @@ pub struct Grant {
 pub struct Draft {
     pub text: String,
     pub grants: Vec<Grant>,
-    /// What a path needed that the base did not give, path by path.
-    pub needs: Vec<(String, bool)>,
 }
 
 /// At most this many paths are looked at, and this many mounts made: a
@@ -89,10 +87,6 @@ fn parent(p: &str) -> String {
         .unwrap_or_else(|| "/".into())
 }
 
-fn under(inner: &str, outer: &str) -> bool {
-    Path::new(inner).starts_with(outer)
-}
-
 /// What one folder's use comes to.
 #[derive(Default)]
 struct Folder {
@@ -110,7 +104,6 @@ struct Folder {
 pub fn draft(events: &BTreeSet<Event>, cx: &Context) -> Draft {
     let mut folders: BTreeMap<String, Folder> = BTreeMap::new();
     let mut notes: Vec<String> = vec![];
-    let mut needs: Vec<(String, bool)> = vec![];
     // Only what shows a place whole counts: a bind of a folder inside
     // /tmp does not show the sandbox's /tmp.
     let shown_in =
@@ -171,7 +164,6 @@ pub fn draft(events: &BTreeSet<Event>, cx: &Context) -> Draft {
         {
             continue;
         }
-        needs.push((at.clone(), writes));
         // What is granted is where the path leads: a bind of a link is
         // made as the same link, which would lead to nothing.
         let real = match how {
@@ -376,11 +368,7 @@ pub fn draft(events: &BTreeSet<Event>, cx: &Context) -> Draft {
             out.push_str(&format!("# - {}\n", crate::diag::printable(&n)));
         }
     }
-    Draft {
-        text: out,
-        grants,
-        needs,
-    }
+    Draft { text: out, grants }
 }
 
 fn heading(cx: &Context, fragments: &[&str]) -> String {
