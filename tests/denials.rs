@@ -77,6 +77,127 @@ both!(each_refusal_is_reported_with_its_rule, |who| {
     assert!(step.ends_with("# (default)"), "{step}");
 });
 
+/// A profile whose Landlock rules (not its mounts) refuse writing the
+/// writable tmpfs at /scratch: a file refused by Landlock alone.
+const LANDLOCKED: &str = r#"extends = ["default"]
+
+[[mount]]
+type = "tmpfs"
+dst = "/scratch"
+
+[landlock]
+from_mounts = false
+read = ["/"]
+exec = ["/usr", "/bin", "/lib", "/lib64"]
+write = ["/tmp", "/dev"]
+"#;
+
+/// What the script inside does: a denied call (chdir), a file refused by
+/// Landlock (/scratch/x), one it allows (/tmp/y), and one a read-only
+/// mount refuses first (/usr/x, EROFS), each with its status.
+const PATHS: &str = "cd / 2>/dev/null; echo cd=$?; (echo a > /scratch/x) 2>/dev/null; echo scratch=$?; \
+     (echo b > /tmp/y) 2>/dev/null; echo tmp=$?; (echo c > /usr/x) 2>/dev/null; echo usr=$?; \
+     mkdir /scratch/d 2>/dev/null; echo mkdir=$?; cat /scratch/x /tmp/y 2>/dev/null; echo done";
+
+// A denied call and a file Landlock refuses, in one traced run: both are
+// reported with the rule and the profile line that refuse them; what
+// Landlock allows, and what a read-only mount refuses first, are not;
+// the app sees what it sees untraced (the control).
+both!(a_file_landlock_refuses_is_reported_with_its_rule, |who| {
+    let s = Scratch::new("denials-landlock");
+    let profile = s.write("p.toml", LANDLOCKED);
+    let run = |traced: bool| {
+        let mut c = sandbox(who)?;
+        c.args(["run", &profile, "--deny", "chdir"]);
+        if traced {
+            c.arg("--trace-denials");
+        }
+        c.args(["--", "/bin/sh", "-c", PATHS]);
+        Some(c.stdin(Stdio::null()).output().unwrap())
+    };
+    let Some(plain) = run(false) else { return };
+    assert_eq!(
+        stdout(&plain),
+        "cd=2\nscratch=2\ntmp=0\nusr=2\nmkdir=1\nb\ndone\n",
+        "{}",
+        stderr(&plain)
+    );
+    assert!(!stderr(&plain).contains("refused"), "{}", stderr(&plain));
+    let traced = run(true).unwrap();
+    assert_eq!(stdout(&traced), stdout(&plain), "{}", stderr(&traced));
+    assert_eq!(traced.status.code(), plain.status.code());
+    let err = stderr(&traced);
+    let lines: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with("sandbox: refused"))
+        .collect();
+    let at = format!("({profile}:8:15)");
+    let scratch =
+        "sandbox: refused (predicted): openat \"/scratch/x\" (an entry made or removed) by thread ";
+    let mkdir =
+        "sandbox: refused (predicted): mkdir \"/scratch/d\" (an entry made or removed) by thread ";
+    for want in [scratch, mkdir] {
+        let line = lines
+            .iter()
+            .find(|l| l.starts_with(want))
+            .unwrap_or_else(|| panic!("no {want:?} in:\n{err}"));
+        assert!(
+            line.ends_with(&format!(
+                ": EACCES, by Landlock: no write rule covers it {at}"
+            )),
+            "{line}"
+        );
+    }
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("sandbox: refused: chdir(")
+                && l.ends_with("by seccomp.deny (command line: --deny chdir)")),
+        "{err}"
+    );
+    // Nothing else: not /tmp (allowed), not /usr (read-only first), not
+    // the reads of the shell and cat (allowed by read = ["/"]).
+    assert_eq!(lines.len(), 3, "{err}");
+    // `sandbox plan` says what the trace watches.
+    let mut c = sandbox(who).unwrap();
+    c.args(["plan", &profile, "--trace-denials"]);
+    let plan = ok(c.output().unwrap());
+    assert!(
+        plan.contains("reported when Landlock's rules would refuse it"),
+        "{plan}"
+    );
+});
+
+// Control: with Landlock's rules derived from the mounts, /scratch is
+// writable, and the same traced run reports only the denied call.
+both!(a_file_landlock_allows_is_not_reported, |who| {
+    let s = Scratch::new("denials-landlock-allowed");
+    let profile = s.write(
+        "p.toml",
+        "extends = [\"default\"]\n\n[[mount]]\ntype = \"tmpfs\"\ndst = \"/scratch\"\n",
+    );
+    let Some(mut c) = sandbox(who) else { return };
+    c.args(["run", &profile, "--deny", "chdir", "--trace-denials"])
+        .args(["--", "/bin/sh", "-c", PATHS]);
+    let out = c.stdin(Stdio::null()).output().unwrap();
+    assert_eq!(
+        stdout(&out),
+        "cd=2\nscratch=0\ntmp=0\nusr=2\nmkdir=0\na\nb\ndone\n",
+        "{}",
+        stderr(&out)
+    );
+    let lines: Vec<String> = stderr(&out)
+        .lines()
+        .filter(|l| l.starts_with("sandbox: refused"))
+        .map(String::from)
+        .collect();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].starts_with("sandbox: refused: chdir("),
+        "{lines:?}"
+    );
+});
+
 // Many refusals at once, from several processes: each is answered, none
 // passes, none is lost.
 both!(refusals_at_once_are_each_answered, |who| {

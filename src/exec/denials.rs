@@ -9,6 +9,7 @@
 //! socket is close-on-exec); answering from inside would let it pass any
 //! call.
 
+use crate::plan::learned::Refusal;
 use crate::plan::{Action, Plan, SeccompPolicy};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
@@ -70,6 +71,9 @@ pub struct Rules {
     pub(super) learn: bool,
     /// The profile line of the seccomp step.
     pub(super) origin: Option<String>,
+    /// With `--trace-denials` and a Landlock step: its rules, for the
+    /// launcher to report what they refuse of the watched calls.
+    pub(super) landlock: Option<super::predict::Prediction>,
 }
 
 impl Rules {
@@ -84,9 +88,14 @@ impl Rules {
                 setuid_bits,
                 openat2,
                 trace,
+                watch_paths,
                 learn,
                 ..
             } if *trace || *learn => Some(Rules {
+                landlock: match watch_paths {
+                    true => super::predict::Prediction::of(plan),
+                    false => None,
+                },
                 openat2: *openat2,
                 policy: *policy,
                 named: syscalls.iter().map(|c| c.nr()).collect(),
@@ -100,38 +109,52 @@ impl Rules {
         })
     }
 
-    /// The rule that refused call `nr` with `args`, in words.
-    pub fn why(&self, nr: u32, args: &[u64; 6]) -> String {
+    /// Which rule of the policy refuses call `nr` with `args`; None when
+    /// it passes (the filter sends the watched calls it lets through too,
+    /// with their argument checks left to this).
+    pub(super) fn verdict(&self, nr: u32, args: &[u64; 6]) -> Option<Rule> {
+        if nr & 0x4000_0000 != 0 {
+            return Some(Rule::X32);
+        }
         let name = name_of(nr);
         let setuid = (libc::S_ISUID | libc::S_ISGID) as u64;
-        let rule = if nr & 0x4000_0000 != 0 && nr < 0x4000_1000 {
-            "the x32 ABI, always refused".to_string()
-        } else if self.policy == SeccompPolicy::Allowlist && !self.named.contains(&nr) {
-            "not in the allowlist".to_string()
-        } else if self.policy == SeccompPolicy::Default && self.named.contains(&nr) {
-            let group = crate::syscalls::DEFAULT_DENY.iter().find(|g| {
-                crate::syscalls::expand(g)
-                    .unwrap_or_default()
-                    .iter()
-                    .any(|c| c.nr() == nr)
-            });
-            match group {
-                Some(g) => format!("the default policy's {g}, or seccomp.deny"),
-                None => "seccomp.deny".to_string(),
-            }
-        } else if name == "ioctl" {
-            "keystrokes into the terminal (ioctl TIOCSTI/TIOCLINUX), always refused".to_string()
-        } else if ["clone", "unshare", "setns"].contains(&name) && !self.namespaces {
-            "new namespaces (user.nested_userns is off)".to_string()
-        } else if let Some((_, arg)) = super::seccomp::MODE_ARG.iter().find(|(n, _)| *n == name)
+        if !self.setuid_bits
+            && let Some((_, arg)) = super::seccomp::MODE_ARG.iter().find(|(n, _)| *n == name)
             && args[*arg as usize] & setuid != 0
         {
-            "a setuid or setgid bit (seccomp.allow_setuid_bits is off)".to_string()
-        } else if name == "personality" {
-            "a personality flag that weakens address-space randomization".to_string()
-        } else {
-            "the seccomp filter".to_string()
-        };
+            return Some(Rule::SetuidBits);
+        }
+        let named = self.named.contains(&nr);
+        match self.policy {
+            SeccompPolicy::Allowlist if !named && name != "execve" => {
+                return Some(Rule::NotAllowed);
+            }
+            SeccompPolicy::Default if named => {
+                let group = crate::syscalls::DEFAULT_DENY.iter().find(|g| {
+                    crate::syscalls::expand(g)
+                        .unwrap_or_default()
+                        .iter()
+                        .any(|c| c.nr() == nr)
+                });
+                return Some(Rule::Denied(group.copied()));
+            }
+            _ => {}
+        }
+        if super::calls::form_of(nr).is_some() {
+            return None;
+        }
+        Some(match name {
+            "ioctl" => Rule::Terminal,
+            "clone" | "unshare" | "setns" if !self.namespaces => Rule::Namespaces,
+            "personality" => Rule::Personality,
+            _ => Rule::Filter,
+        })
+    }
+
+    /// The rule that refused call `nr` with `args`, in words, with the
+    /// profile line of the seccomp step.
+    pub fn why(&self, nr: u32, args: &[u64; 6]) -> String {
+        let rule = self.verdict(nr, args).unwrap_or(Rule::Filter).text();
         match &self.origin {
             Some(o) => format!("{rule} ({o})"),
             None => rule,
@@ -148,6 +171,74 @@ impl Rules {
             crate::plan::errno_name(self.errno),
             self.why(nr, args)
         )
+    }
+}
+
+/// A rule of the seccomp policy that refuses a call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Rule {
+    /// The x32 ABI, always refused.
+    X32,
+    /// A setuid or setgid bit in a mode (`allow_setuid_bits` is off).
+    SetuidBits,
+    /// Not in the allowlist.
+    NotAllowed,
+    /// In the default policy's group, or `seccomp.deny`.
+    Denied(Option<&'static str>),
+    /// Keystrokes into the terminal (ioctl TIOCSTI/TIOCLINUX).
+    Terminal,
+    /// New namespaces (`user.nested_userns` is off).
+    Namespaces,
+    /// A personality flag that weakens address-space randomization.
+    Personality,
+    /// Another check of the filter's.
+    Filter,
+}
+
+impl Rule {
+    fn text(self) -> String {
+        match self {
+            Rule::X32 => "the x32 ABI, always refused".into(),
+            Rule::SetuidBits => "a setuid or setgid bit (seccomp.allow_setuid_bits is off)".into(),
+            Rule::NotAllowed => "not in the allowlist".into(),
+            Rule::Denied(Some(g)) => format!("the default policy's {g}, or seccomp.deny"),
+            Rule::Denied(None) => "seccomp.deny".into(),
+            Rule::Terminal => {
+                "keystrokes into the terminal (ioctl TIOCSTI/TIOCLINUX), always refused".into()
+            }
+            Rule::Namespaces => "new namespaces (user.nested_userns is off)".into(),
+            Rule::Personality => {
+                "a personality flag that weakens address-space randomization".into()
+            }
+            Rule::Filter => "the seccomp filter".into(),
+        }
+    }
+
+    /// What a draft profile could do about a refusal of call `nr`.
+    pub(super) fn refusal(self, nr: u32) -> Refusal {
+        // The kernel's own business: no draft allows them, whatever the
+        // app tried (they fail in a user namespace anyway).
+        const KERNEL: &[&str] = &[
+            "kexec_load",
+            "kexec_file_load",
+            "init_module",
+            "finit_module",
+            "delete_module",
+            "reboot",
+            "swapon",
+            "swapoff",
+            "bpf",
+            "iopl",
+            "ioperm",
+        ];
+        match self {
+            Rule::NotAllowed | Rule::Denied(_) if KERNEL.contains(&name_of(nr)) => Refusal::Never,
+            Rule::NotAllowed | Rule::Denied(_) => Refusal::Allowable,
+            Rule::Namespaces => Refusal::Namespaces,
+            Rule::X32 | Rule::SetuidBits | Rule::Terminal | Rule::Personality | Rule::Filter => {
+                Refusal::Never
+            }
+        }
     }
 }
 
@@ -221,15 +312,80 @@ pub(super) fn listen(
 /// SECCOMP_USER_NOTIF_FLAG_CONTINUE.
 const CONTINUE: u32 = 1;
 
-/// Report and refuse every refusal until the sandbox ends.
-pub fn watch(channel: OwnedFd, rules: Rules) -> io::Result<()> {
-    listen("denials", channel, move |_, n| {
-        use std::io::Write;
-        let line = crate::diag::printable(&rules.line(n.pid, n.data.nr as u32, &n.data.args));
-        let line = format!("{line}\n");
-        let _ = io::stderr().lock().write_all(line.as_bytes());
-        Answer::Fail(rules.errno)
+/// Report and refuse every refusal until the sandbox ends; with
+/// Landlock's rules, let each watched call that passes the policy go on,
+/// and report it when they would refuse it.
+pub fn watch(channel: OwnedFd, mut rules: Rules) -> io::Result<()> {
+    listen("denials", channel, move |listener, n| {
+        let nr = n.data.nr as u32;
+        let args = n.data.args;
+        // As in learn.rs: openat2's mode is out of reach while the bits
+        // are refused, and libc falls back to openat.
+        if Some(nr) == crate::syscalls::number("openat2") && !rules.setuid_bits && !rules.openat2 {
+            return Answer::Fail(libc::ENOSYS);
+        }
+        if rules.verdict(nr, &args).is_some() {
+            say(&rules.line(n.pid, nr, &args));
+            return Answer::Fail(rules.errno);
+        }
+        // A watched call the policy lets through: the kernel decides.
+        if let (Some(form), Some(landlock)) = (super::calls::form_of(nr), rules.landlock.as_mut()) {
+            let task = super::calls::Task(n.pid);
+            let call = name_of(nr);
+            let refused: Vec<String> = task
+                .uses(form, &args)
+                .iter()
+                .filter_map(|e| {
+                    let why = landlock.refusal(&task, call, form, e)?;
+                    Some(format!(
+                        "sandbox: refused (predicted): {call} {} by thread {}: EACCES, by Landlock: {why}",
+                        shown(e),
+                        n.pid
+                    ))
+                })
+                .collect();
+            // What was read is the caller's only if it still waits.
+            // SAFETY: `n.id` is a u64 the kernel reads.
+            let valid = unsafe { libc::ioctl(listener.as_raw_fd(), NOTIF_ID_VALID, &n.id) } == 0;
+            if valid {
+                refused.iter().for_each(|l| say(l));
+            }
+        }
+        Answer::Continue
     })
+}
+
+/// Print one line of the report on the launcher's stderr.
+fn say(line: &str) {
+    use std::io::Write;
+    let line = format!("{}\n", crate::diag::printable(line));
+    let _ = io::stderr().lock().write_all(line.as_bytes());
+}
+
+/// What a watched call uses, for a line of the report.
+fn shown(e: &crate::plan::learned::Event) -> String {
+    use crate::plan::learned::{Address, Event, Use};
+    let address = |a: &Address| match a {
+        Address::Ip { ip, port, .. } => format!("{ip}:{port}"),
+        Address::Unix(p) => format!("{p:?}"),
+        Address::Abstract(n) => format!("@{:?}", String::from_utf8_lossy(n)),
+    };
+    match e {
+        Event::Path { path, how } => {
+            let how = match how {
+                Use::Read => "read",
+                Use::List => "listed",
+                Use::Exec => "run",
+                Use::Write => "written",
+                Use::Entry => "an entry made or removed",
+                Use::Missing => "missing",
+            };
+            format!("{path:?} ({how})")
+        }
+        Event::Connect(a) => format!("to {}", address(a)),
+        Event::Bind(a) => address(a),
+        Event::Refused { call, .. } => call.clone(),
+    }
 }
 
 #[cfg(test)]
@@ -256,6 +412,7 @@ mod tests {
             openat2: false,
             learn: false,
             origin: Some("p.toml:3:8".into()),
+            landlock: None,
         };
         let rules = Rules {
             named: vec![nr("mount"), nr("chdir")],
@@ -283,6 +440,62 @@ mod tests {
         assert_eq!(
             line,
             "sandbox: refused: chdir(0x1, 0x0, 0x0, 0x0, 0x0, 0x0) by thread 7: EPERM, by seccomp.deny (p.toml:3:8)"
+        );
+    }
+
+    #[test]
+    fn refusals_are_sorted_by_what_a_draft_can_do() {
+        let nr = |n: &str| crate::syscalls::number(n).unwrap();
+        let rules = Rules {
+            policy: SeccompPolicy::Default,
+            named: vec![nr("mount"), nr("connect"), nr("reboot")],
+            errno: libc::EPERM,
+            namespaces: false,
+            setuid_bits: false,
+            openat2: false,
+            learn: true,
+            origin: None,
+            landlock: None,
+        };
+        let refusal = |r: &Rules, n: u32, args: &[u64; 6]| r.verdict(n, args).map(|v| v.refusal(n));
+        assert_eq!(
+            refusal(&rules, nr("mount"), &[0; 6]),
+            Some(Refusal::Allowable)
+        );
+        assert_eq!(
+            refusal(&rules, nr("connect"), &[0; 6]),
+            Some(Refusal::Allowable)
+        );
+        assert_eq!(refusal(&rules, nr("reboot"), &[0; 6]), Some(Refusal::Never));
+        // A watched call the policy passes: the kernel decides.
+        assert_eq!(refusal(&rules, nr("openat"), &[0; 6]), None);
+        assert_eq!(
+            refusal(&rules, nr("openat"), &[0, 0, 0, 0o4755, 0, 0]),
+            Some(Refusal::Never)
+        );
+        assert_eq!(
+            refusal(&rules, nr("unshare"), &[0; 6]),
+            Some(Refusal::Namespaces)
+        );
+        assert_eq!(refusal(&rules, nr("ioctl"), &[0; 6]), Some(Refusal::Never));
+        assert_eq!(
+            refusal(&rules, 0x4000_0000 | 2, &[0; 6]),
+            Some(Refusal::Never)
+        );
+        let allow = Rules {
+            policy: SeccompPolicy::Allowlist,
+            named: vec![nr("read")],
+            ..rules
+        };
+        assert_eq!(
+            refusal(&allow, nr("write"), &[0; 6]),
+            Some(Refusal::Allowable)
+        );
+        // execve passes every allowlist; a watched call it lacks does not.
+        assert_eq!(refusal(&allow, nr("execve"), &[0; 6]), None);
+        assert_eq!(
+            refusal(&allow, nr("openat"), &[0; 6]),
+            Some(Refusal::Allowable)
         );
     }
 }

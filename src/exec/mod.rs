@@ -7,6 +7,7 @@
 //! steps in order ([`child`]), each mechanism in a file of its own.
 
 mod attach;
+mod calls;
 mod caps;
 pub mod cgroup;
 mod child;
@@ -28,6 +29,7 @@ mod mount;
 mod net;
 mod netlink;
 mod pasta;
+mod predict;
 mod process;
 mod reaper;
 mod record;

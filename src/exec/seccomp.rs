@@ -482,8 +482,8 @@ pub fn apply(
         Some(c) => Some(Handover {
             fd: c.as_raw_fd() as u32,
             secret: k.random_words().call("getrandom")?,
-            watched: if f.learn {
-                super::learn::watched()
+            watched: if f.learn || f.watch_paths {
+                super::calls::watched()
             } else {
                 &[]
             },

@@ -207,6 +207,8 @@ pub struct Seccomp<'p> {
     pub openat2: bool,
     /// Refusals go to the launcher through a listener (see seccomp.rs).
     pub trace: bool,
+    /// So do the calls Landlock may refuse (see predict.rs).
+    pub watch_paths: bool,
     /// So do the calls `sandbox learn` records (see learn.rs).
     pub learn: bool,
 }
@@ -598,6 +600,7 @@ fn classify<'p>(action: &'p Action, step: usize, shape: &mut Shape) -> Who<'p> {
             setuid_bits,
             openat2,
             trace,
+            watch_paths,
             learn,
         } => {
             shape.trace = *trace || *learn;
@@ -610,6 +613,7 @@ fn classify<'p>(action: &'p Action, step: usize, shape: &mut Shape) -> Who<'p> {
                 setuid_bits: *setuid_bits,
                 openat2: *openat2,
                 trace: *trace || *learn,
+                watch_paths: *watch_paths,
                 learn: *learn,
             }))
         }

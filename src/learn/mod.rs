@@ -62,9 +62,17 @@ pub fn toml_string(s: &str) -> String {
 pub fn learning(plan: &mut crate::plan::Plan) -> bool {
     let mut found = false;
     for s in &mut plan.steps {
-        if let crate::plan::Action::Seccomp { trace, learn, .. } = &mut s.action {
+        if let crate::plan::Action::Seccomp {
+            trace,
+            learn,
+            watch_paths,
+            ..
+        } = &mut s.action
+        {
             *trace = true;
             *learn = true;
+            // learn watches every path call itself.
+            *watch_paths = false;
             found = true;
         }
     }

@@ -1813,6 +1813,11 @@ impl Compiler<'_> {
                 // Not among the origins: the step's is the rules', which
                 // a refusal's report names.
                 trace: flag(&s.trace, false),
+                watch_paths: flag(&s.trace, false)
+                    && self
+                        .steps
+                        .iter()
+                        .any(|s| matches!(s.action, Action::Landlock { .. })),
                 learn: false,
             },
             o,

@@ -525,6 +525,12 @@ pub enum Action {
         /// listener is sent to it over a socket the app never holds.
         #[serde(skip_serializing_if = "std::ops::Not::not")]
         trace: bool,
+        /// With `trace` and a Landlock step: each call that opens, runs,
+        /// makes or removes a path, connects or binds goes to the launcher
+        /// too, which lets it go on (the kernel decides) and reports the
+        /// ones Landlock's rules would refuse (see exec/predict.rs).
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        watch_paths: bool,
         /// `sandbox learn`: besides the refusals, every call that opens,
         /// runs, changes, connects or binds a path or an address goes to
         /// the launcher, which records it and lets it (and a refusal it

@@ -386,12 +386,14 @@ fn words(a: &Action) -> String {
             setuid_bits,
             openat2,
             trace,
+            watch_paths,
             learn,
         } => {
-            let traced = match (trace, learn) {
-                (_, true) => "; learning: each open, exec, change of a folder, connect and bind recorded by the launcher and let through, and each refusal the draft could allow",
-                (true, false) => "; each refusal reported by the launcher",
-                (false, false) => "",
+            let traced = match (trace, watch_paths, learn) {
+                (_, _, true) => "; learning: each open, exec, change of a folder, connect and bind recorded by the launcher and let through, and each refusal the draft could allow",
+                (true, true, false) => "; each refusal reported by the launcher, and each open, exec, change of a folder, connect and bind let through to the kernel and reported when Landlock's rules would refuse it",
+                (true, false, false) => "; each refusal reported by the launcher",
+                (false, _, false) => "",
             };
             let setuid = match (setuid_bits, openat2) {
                 (true, _) => "",
