@@ -205,6 +205,12 @@ impl Home {
             "home/src/thing/Makefile",
             "all:\n\techo built > built.txt\n",
         );
+        // docs/seccomp.md's profile whose Landlock rules refuse /scratch.
+        std::fs::copy(
+            repo().join("examples/landlocked.toml"),
+            s.path.join("home/landlocked.toml"),
+        )
+        .unwrap();
         std::fs::copy(
             repo().join("examples/project-build.toml"),
             s.path.join("home/sandbox/examples/project-build.toml"),

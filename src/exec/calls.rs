@@ -200,13 +200,107 @@ pub(super) fn stat(fd: OwnedFd) -> Option<std::fs::Metadata> {
     std::fs::File::from(fd).metadata().ok()
 }
 
+/// No path deeper than this is looked up, nor a walk up from one higher.
+pub(super) const DEEPEST: usize = 256;
+
+/// How a [`Task`] gives back the paths a call names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Naming {
+    /// Absolute, with `.` and `..` folded by text: what a draft profile
+    /// names (`sandbox learn`).
+    Folded,
+    /// Joined to their folder as named, for the kernel to look up: a
+    /// `..` after a link is then the parent of the link's target, as in
+    /// the call (`--trace-denials`' predictions).
+    AsNamed,
+}
+
 /// The app's thread that made a call, by its id in the launcher's pid
 /// namespace.
-pub(super) struct Task(pub(super) u32);
+pub(super) struct Task {
+    tid: u32,
+    naming: Naming,
+    /// Whether a socket's type is asked (of a copy of it, pidfd_getfd),
+    /// to tell TCP: only where what is recorded or predicted needs it.
+    streams: bool,
+}
 
 impl Task {
+    /// For `sandbox learn`: folded paths, sockets' types asked.
+    pub(super) fn learning(tid: u32) -> Task {
+        Task {
+            tid,
+            naming: Naming::Folded,
+            streams: true,
+        }
+    }
+
+    /// For `--trace-denials`: paths as named; sockets' types asked only
+    /// with `streams` (Landlock rules on TCP ports).
+    pub(super) fn tracing(tid: u32, streams: bool) -> Task {
+        Task {
+            tid,
+            naming: Naming::AsNamed,
+            streams,
+        }
+    }
+
     fn proc(&self, rest: &str) -> PathBuf {
-        PathBuf::from(format!("/proc/{}/{rest}", self.0))
+        PathBuf::from(format!("/proc/{}/{rest}", self.tid))
+    }
+
+    /// `named` after the folder `base` (itself when `named` is absolute).
+    fn join(&self, base: &[u8], named: &[u8]) -> PathBuf {
+        use std::os::unix::ffi::OsStringExt;
+        match self.naming {
+            Naming::Folded => absolute(base, named),
+            Naming::AsNamed => {
+                let mut out = vec![];
+                if named.first() != Some(&b'/') {
+                    out.extend_from_slice(base);
+                    if !named.is_empty() && !base.ends_with(b"/") {
+                        out.push(b'/');
+                    }
+                }
+                out.extend_from_slice(named);
+                PathBuf::from(std::ffi::OsString::from_vec(out))
+            }
+        }
+    }
+
+    /// `path` in the app's view with its last link (and the last link of
+    /// what that names, and so on) followed: the name an open reaches,
+    /// there or not.
+    pub(super) fn final_path(&self, path: &std::path::Path) -> Option<PathBuf> {
+        use std::os::unix::ffi::OsStrExt;
+        let mut at = path.to_path_buf();
+        // The kernel follows at most 40 links.
+        for _ in 0..40 {
+            let Some(fd) = self.inside(&at, false) else {
+                return Some(at);
+            };
+            if !stat(fd.try_clone().ok()?)?.is_symlink() {
+                return Some(at);
+            }
+            let mut buf = vec![0u8; libc::PATH_MAX as usize];
+            // SAFETY: an empty C string names the descriptor's own link;
+            // `buf` has the room passed.
+            let n = unsafe {
+                libc::readlinkat(
+                    fd.as_raw_fd(),
+                    c"".as_ptr(),
+                    buf.as_mut_ptr().cast(),
+                    buf.len(),
+                )
+            };
+            if n < 0 {
+                return None;
+            }
+            buf.truncate(n as usize);
+            let base = at.parent()?.as_os_str().as_bytes().to_vec();
+            at = self.join(&base, &buf);
+        }
+        None
     }
 
     /// A NUL-terminated string at `addr` in the thread's memory (at most
@@ -262,16 +356,28 @@ impl Task {
         let dirfd = at.0.map(|i| args[i] as i32);
         let named = self.string(args[at.1])?;
         if named.first() == Some(&b'/') {
-            return Some(absolute(b"/", &named));
+            return Some(self.join(b"/", &named));
         }
-        Some(absolute(&self.base(dirfd)?, &named))
+        Some(self.join(&self.base(dirfd)?, &named))
     }
 
     /// What is at `path` in the app's view, opened O_PATH: resolved by
     /// the kernel as the app would (its links relative to its root, not
     /// the launcher's), the last link followed when `follow`.
+    /// Not deeper than [`DEEPEST`]: each level costs the launcher, outside
+    /// the sandbox's cgroup.
     pub(super) fn inside(&self, path: &std::path::Path, follow: bool) -> Option<OwnedFd> {
         use std::os::unix::ffi::OsStrExt;
+        if path
+            .as_os_str()
+            .as_bytes()
+            .iter()
+            .filter(|b| **b == b'/')
+            .count()
+            > DEEPEST
+        {
+            return None;
+        }
         let root = std::fs::File::open(self.proc("root")).ok()?;
         let rel = path.strip_prefix("/").ok()?;
         let rel = if rel.as_os_str().is_empty() {
@@ -414,27 +520,50 @@ impl Task {
     }
 
     /// What an open of `p` with `flags` uses; None for what fails anyway
-    /// (a missing file not created) or uses nothing (O_PATH).
+    /// (a missing file not created, a link with O_NOFOLLOW, O_EXCL over
+    /// an entry) or uses nothing (O_PATH).
     fn opened(&self, p: PathBuf, flags: i32) -> Option<Event> {
         use std::os::unix::fs::FileTypeExt;
-        let kind = self.kind(&p);
+        // O_PATH opens nothing (its other flags but O_DIRECTORY and
+        // O_NOFOLLOW are ignored).
+        if flags & libc::O_PATH != 0 {
+            return None;
+        }
+        let here = self.kind(&p);
+        let follow = flags & libc::O_NOFOLLOW == 0;
+        if !follow && here.is_some_and(|k| k.is_symlink()) {
+            return None;
+        }
+        // What the open reaches: the name, or where its links lead.
+        let reached = if follow {
+            self.final_path(&p)?
+        } else {
+            p.clone()
+        };
+        let kind = self.kind(&reached);
         // Opening a socket fails (ENXIO): connecting is how it is used,
         // and what connects is recorded as such.
         if kind.is_some_and(|k| k.is_socket()) {
             return None;
         }
+        let create = flags & libc::O_CREAT != 0;
         let writes = flags & libc::O_ACCMODE != libc::O_RDONLY || flags & libc::O_TRUNC != 0;
         let how = if flags & libc::O_TMPFILE == libc::O_TMPFILE {
             // An unnamed file in the folder `p`.
             Use::Write
-        } else if flags & libc::O_CREAT != 0 && kind.is_none() {
-            Use::Entry
+        } else if create && flags & libc::O_EXCL != 0 && here.is_some() {
+            // EEXIST, even for a link to nothing.
+            return None;
+        } else if create && kind.is_none() {
+            // Made where the links lead.
+            return Some(Event::Path {
+                path: reached,
+                how: Use::Entry,
+            });
         } else if kind.is_none() {
             // Missing here: it fails; said in the draft if it is a secret
             // the learning run hid.
             Use::Missing
-        } else if flags & libc::O_PATH != 0 {
-            return None;
         } else if writes {
             Use::Write
         } else if self.is_dir(&p) {
@@ -462,14 +591,14 @@ impl Task {
                     return None;
                 }
                 let base = self.base(None).unwrap_or_else(|| b"/".to_vec());
-                Some(Address::Unix(absolute(&base, named)))
+                Some(Address::Unix(self.join(&base, named)))
             }
             libc::AF_INET => {
                 let ip: [u8; 4] = a.get(4..8)?.try_into().ok()?;
                 Some(Address::Ip {
                     ip: Ipv4Addr::from(ip).into(),
                     port: port()?,
-                    stream: self.is_stream(fd),
+                    stream: self.streams && self.is_stream(fd),
                 })
             }
             libc::AF_INET6 => {
@@ -478,7 +607,7 @@ impl Task {
                 Some(Address::Ip {
                     ip: ip.to_ipv4_mapped().map(Into::into).unwrap_or(ip.into()),
                     port: port()?,
-                    stream: self.is_stream(fd),
+                    stream: self.streams && self.is_stream(fd),
                 })
             }
             _ => None,
@@ -514,19 +643,27 @@ impl Task {
         }
         // SAFETY: a descriptor the call just made, ours to close.
         let sock = unsafe { OwnedFd::from_raw_fd(got as i32) };
-        let mut ty: libc::c_int = 0;
-        let mut len = size_of::<libc::c_int>() as libc::socklen_t;
-        // SAFETY: reading one int into `ty`.
-        let r = unsafe {
-            libc::getsockopt(
-                sock.as_raw_fd(),
-                libc::SOL_SOCKET,
-                libc::SO_TYPE,
-                (&mut ty as *mut libc::c_int).cast(),
-                &mut len,
-            )
+        let int = |option| {
+            let mut v: libc::c_int = 0;
+            let mut len = size_of::<libc::c_int>() as libc::socklen_t;
+            // SAFETY: reading one int into `v`.
+            let r = unsafe {
+                libc::getsockopt(
+                    sock.as_raw_fd(),
+                    libc::SOL_SOCKET,
+                    option,
+                    (&mut v as *mut libc::c_int).cast(),
+                    &mut len,
+                )
+            };
+            (r == 0).then_some(v)
         };
-        r != 0 || ty == libc::SOCK_STREAM
+        // TCP, not a stream of another protocol (MPTCP, SCTP), which
+        // Landlock's port rules do not restrict.
+        match (int(libc::SO_TYPE), int(libc::SO_PROTOCOL)) {
+            (Some(ty), Some(proto)) => ty == libc::SOCK_STREAM && proto == libc::IPPROTO_TCP,
+            _ => true,
+        }
     }
 }
 
@@ -559,7 +696,7 @@ mod tests {
     fn a_path_inside_resolves_its_links_in_the_apps_root() {
         // This process is the app: an absolute link inside resolves from
         // its root, and a missing path is None.
-        let me = Task(std::process::id());
+        let me = Task::learning(std::process::id());
         let dir = std::env::temp_dir().join(format!("calls-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let link = dir.join("link");
@@ -571,5 +708,71 @@ mod tests {
         assert!(me.removable(&link, false));
         assert!(!me.removable(&dir, true));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn an_open_uses_what_its_flags_and_links_say() {
+        let dir = std::env::temp_dir().join(format!("calls-open-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("sub")).unwrap();
+        std::fs::write(dir.join("f"), b"x").unwrap();
+        let dangling = dir.join("dangling");
+        let _ = std::fs::remove_file(&dangling);
+        std::os::unix::fs::symlink("sub/made", &dangling).unwrap();
+        let me = Task::tracing(std::process::id(), false);
+        let how = |p: &std::path::Path, flags| match me.opened(p.to_path_buf(), flags) {
+            Some(Event::Path { path, how }) => Some((path, how)),
+            _ => None,
+        };
+        let missing = dir.join("missing");
+        // O_PATH opens nothing, whatever else it says.
+        assert_eq!(how(&missing, libc::O_PATH | libc::O_CREAT), None);
+        assert_eq!(
+            how(&dir, libc::O_PATH | libc::O_TMPFILE | libc::O_RDWR),
+            None
+        );
+        assert_eq!(
+            how(&missing, libc::O_RDONLY),
+            Some((missing.clone(), Use::Missing))
+        );
+        assert_eq!(
+            how(&missing, libc::O_CREAT | libc::O_WRONLY),
+            Some((missing.clone(), Use::Entry))
+        );
+        // Made through a link to nothing: where it leads.
+        assert_eq!(
+            how(&dangling, libc::O_CREAT | libc::O_WRONLY),
+            Some((dir.join("sub/made"), Use::Entry))
+        );
+        assert_eq!(
+            how(&dangling, libc::O_CREAT | libc::O_EXCL | libc::O_WRONLY),
+            None
+        );
+        assert_eq!(
+            how(&dangling, libc::O_RDONLY),
+            Some((dangling.clone(), Use::Missing))
+        );
+        assert_eq!(how(&dangling, libc::O_RDONLY | libc::O_NOFOLLOW), None);
+        let f = dir.join("f");
+        assert_eq!(how(&f, libc::O_RDONLY), Some((f.clone(), Use::Read)));
+        assert_eq!(
+            how(&f, libc::O_RDONLY | libc::O_TRUNC),
+            Some((f.clone(), Use::Write))
+        );
+        assert_eq!(
+            how(&dir, libc::O_RDONLY | libc::O_DIRECTORY),
+            Some((dir.clone(), Use::List))
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn paths_as_named_keep_their_dotdots_and_folded_ones_do_not() {
+        let t = Task::tracing(1, false);
+        assert_eq!(t.join(b"/a/link", b"../f"), PathBuf::from("/a/link/../f"));
+        assert_eq!(t.join(b"/", b"f"), PathBuf::from("/f"));
+        assert_eq!(t.join(b"/a", b""), PathBuf::from("/a"));
+        assert_eq!(t.join(b"/a", b"/b/../c"), PathBuf::from("/b/../c"));
+        let l = Task::learning(1);
+        assert_eq!(l.join(b"/a/link", b"../f"), PathBuf::from("/a/f"));
     }
 }

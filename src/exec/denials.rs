@@ -319,18 +319,19 @@ pub fn watch(channel: OwnedFd, mut rules: Rules) -> io::Result<()> {
     listen("denials", channel, move |listener, n| {
         let nr = n.data.nr as u32;
         let args = n.data.args;
-        // As in learn.rs: openat2's mode is out of reach while the bits
-        // are refused, and libc falls back to openat.
-        if Some(nr) == crate::syscalls::number("openat2") && !rules.setuid_bits && !rules.openat2 {
-            return Answer::Fail(libc::ENOSYS);
-        }
         if rules.verdict(nr, &args).is_some() {
             say(&rules.line(n.pid, nr, &args));
             return Answer::Fail(rules.errno);
         }
+        // As untraced: openat2, when the policy lets it be, fails while
+        // the setuid bits are refused (its mode is out of the filter's
+        // reach), and libc falls back to openat.
+        if Some(nr) == crate::syscalls::number("openat2") && !rules.setuid_bits && !rules.openat2 {
+            return Answer::Fail(libc::ENOSYS);
+        }
         // A watched call the policy lets through: the kernel decides.
         if let (Some(form), Some(landlock)) = (super::calls::form_of(nr), rules.landlock.as_mut()) {
-            let task = super::calls::Task(n.pid);
+            let task = super::calls::Task::tracing(n.pid, landlock.ports());
             let call = name_of(nr);
             let refused: Vec<String> = task
                 .uses(form, &args)

@@ -45,7 +45,9 @@ pub fn watch(channel: OwnedFd, rules: Rules, record: Record) -> io::Result<()> {
         }
         let refused = rules.verdict(nr, &args).map(|r| r.refusal(nr));
         let mut events = match form_of(nr) {
-            Some(form) if refused != Some(Refusal::Never) => Task(n.pid).uses(form, &args),
+            Some(form) if refused != Some(Refusal::Never) => {
+                Task::learning(n.pid).uses(form, &args)
+            }
             _ => vec![],
         };
         if let Some(what) = refused {

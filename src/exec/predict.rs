@@ -17,13 +17,14 @@
 //! Landlock does not restrict; the file's own permissions may refuse
 //! first; what another thread changes meanwhile is not seen.
 
-use super::calls::{Form, Task, stat};
-use crate::plan::learned::{Address, Event, Use, absolute};
+use super::calls::{DEEPEST, Form, Task, stat};
+use crate::plan::learned::{Address, Event, Use};
 use crate::plan::{Action, Plan};
+use std::collections::HashMap;
 use std::collections::HashSet;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// A file or folder, as Landlock's rules hold it.
 type Id = (u64, u64);
@@ -64,7 +65,13 @@ pub struct Prediction {
     /// The rules' files and folders by identity, for each need; read in
     /// the app's root at its first call (its exec, in its final root).
     ids: Option<[HashSet<Id>; 3]>,
+    /// Folders already walked, by need: whether a rule covers each. Their
+    /// place changes only by a rename or a removal, which empties it.
+    walked: [HashMap<Id, bool>; 3],
 }
+
+/// At most this many folders are remembered; then they are forgotten.
+const MOST_WALKED: usize = 1 << 16;
 
 impl Prediction {
     /// The plan's Landlock step.
@@ -85,9 +92,16 @@ impl Prediction {
                 tcp_connect: tcp_connect.clone(),
                 origin: s.origin.as_ref().map(|o| o.to_string()),
                 ids: None,
+                walked: Default::default(),
             }),
             _ => None,
         })
+    }
+
+    /// Whether TCP ports are ruled (else a socket's type need not be
+    /// asked).
+    pub(super) fn ports(&self) -> bool {
+        !self.tcp_bind.is_empty() || !self.tcp_connect.is_empty()
     }
 
     /// Why Landlock refuses `event`, a use by `task` in call `form`
@@ -99,6 +113,10 @@ impl Prediction {
         form: Form,
         event: &Event,
     ) -> Option<String> {
+        // What moved or went away may leave a folder walked elsewhere.
+        if matches!(form, Form::Rename { .. } | Form::Remove { .. }) {
+            self.walked.iter_mut().for_each(HashMap::clear);
+        }
         let why = match event {
             Event::Path { path, how } => self.path_refusal(task, call, form, path, *how)?,
             Event::Connect(Address::Ip {
@@ -147,8 +165,8 @@ impl Prediction {
         }
         let root = stat(task.inside(Path::new("/"), true)?)?;
         let root = (root.dev(), root.ino());
-        let ids = self.ids(task);
-        let rules = &ids[need as usize];
+        self.ids(task);
+        let rules = &self.ids.as_ref()?[need as usize];
         // A rule on a file is the file's; a file has no `..`: the walk
         // goes on from the folder that holds it, its last link followed.
         let m = stat(start.try_clone().ok()?)?;
@@ -157,16 +175,20 @@ impl Prediction {
         } else if rules.contains(&(m.dev(), m.ino())) {
             return None;
         } else {
-            task.inside(final_path(task, path)?.parent()?, true)?
+            task.inside(task.final_path(path)?.parent()?, true)?
         };
-        if covered(folder, root, rules)? {
+        let walked = &mut self.walked[need as usize];
+        if walked.len() >= MOST_WALKED {
+            walked.clear();
+        }
+        if covered(folder, root, rules, walked)? {
             return None;
         }
         Some(format!("no {} rule covers it", need.rules()))
     }
 
     /// The rules' identities by need, read once.
-    fn ids(&mut self, task: &Task) -> &[HashSet<Id>; 3] {
+    fn ids(&mut self, task: &Task) {
         self.ids.get_or_insert_with(|| {
             let ids = |paths: &[&Vec<String>]| -> HashSet<Id> {
                 paths
@@ -181,77 +203,62 @@ impl Prediction {
                 ids(&[&self.exec, &self.write]),
                 ids(&[&self.write]),
             ]
-        })
+        });
     }
-}
-
-/// `path` in the app's view with its last link (and the last link of
-/// what that names, and so on) followed.
-fn final_path(task: &Task, path: &Path) -> Option<PathBuf> {
-    use std::os::unix::ffi::OsStrExt;
-    let mut at = path.to_path_buf();
-    // The kernel follows at most 40 links.
-    for _ in 0..40 {
-        let fd = task.inside(&at, false)?;
-        if !stat(fd.try_clone().ok()?)?.is_symlink() {
-            return Some(at);
-        }
-        let mut buf = vec![0u8; libc::PATH_MAX as usize];
-        // SAFETY: an empty C string names the descriptor's own link;
-        // `buf` has the room passed.
-        let n = unsafe {
-            libc::readlinkat(
-                fd.as_raw_fd(),
-                c"".as_ptr(),
-                buf.as_mut_ptr().cast(),
-                buf.len(),
-            )
-        };
-        if n < 0 {
-            return None;
-        }
-        buf.truncate(n as usize);
-        let base = at.parent()?.as_os_str().as_bytes().to_vec();
-        at = absolute(&base, &buf);
-    }
-    None
 }
 
 /// Whether a rule is on `start` or a folder above it, up to the app's
-/// root `root`; None when a look-up fails.
-fn covered(start: OwnedFd, root: Id, rules: &HashSet<Id>) -> Option<bool> {
+/// root `root`; None when a look-up fails or the tree is deeper than
+/// [`DEEPEST`]. `walked` holds what earlier walks found of a folder, and
+/// is told what this one found of each it went through.
+fn covered(
+    start: OwnedFd,
+    root: Id,
+    rules: &HashSet<Id>,
+    walked: &mut HashMap<Id, bool>,
+) -> Option<bool> {
     let mut at = start;
-    // No tree is this deep; a loop of mounts is not followed for ever.
-    for _ in 0..4096 {
-        let m = stat(at.try_clone().ok()?)?;
-        let id = (m.dev(), m.ino());
-        if rules.contains(&id) {
-            return Some(true);
+    let mut through = vec![];
+    let found = 'walk: {
+        for _ in 0..DEEPEST {
+            let m = stat(at.try_clone().ok()?)?;
+            let id = (m.dev(), m.ino());
+            if let Some(c) = walked.get(&id).copied() {
+                break 'walk c;
+            }
+            through.push(id);
+            if rules.contains(&id) {
+                break 'walk true;
+            }
+            if id == root {
+                break 'walk false;
+            }
+            // SAFETY: a C string literal; the descriptor returned is owned.
+            let up = unsafe {
+                libc::openat(
+                    at.as_raw_fd(),
+                    c"..".as_ptr(),
+                    libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
+                )
+            };
+            if up < 0 {
+                return None;
+            }
+            // SAFETY: a descriptor openat just returned.
+            let up = unsafe { OwnedFd::from_raw_fd(up) };
+            let above = stat(up.try_clone().ok()?)?;
+            if (above.dev(), above.ino()) == id {
+                // The top of a tree that is not the app's root.
+                break 'walk false;
+            }
+            at = up;
         }
-        if id == root {
-            return Some(false);
-        }
-        // SAFETY: a C string literal; the descriptor returned is owned.
-        let up = unsafe {
-            libc::openat(
-                at.as_raw_fd(),
-                c"..".as_ptr(),
-                libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
-            )
-        };
-        if up < 0 {
-            return None;
-        }
-        // SAFETY: a descriptor openat just returned.
-        let up = unsafe { OwnedFd::from_raw_fd(up) };
-        let above = stat(up.try_clone().ok()?)?;
-        if (above.dev(), above.ino()) == id {
-            // The top of a tree that is not the app's root.
-            return Some(false);
-        }
-        at = up;
+        return None;
+    };
+    for id in through {
+        walked.insert(id, found);
     }
-    None
+    Some(found)
 }
 
 /// Whether a write to what `fd` names fails with EROFS before Landlock
@@ -286,6 +293,7 @@ mod tests {
             tcp_connect: tcp_connect.to_vec(),
             origin: Some("p.toml:4:1".into()),
             ids: None,
+            walked: Default::default(),
         }
     }
 
@@ -305,7 +313,7 @@ mod tests {
         let link = rw.join("to-ro");
         let _ = std::fs::remove_file(&link);
         std::os::unix::fs::symlink(&ro, &link).unwrap();
-        let me = Task(std::process::id());
+        let me = Task::tracing(std::process::id(), true);
         let mut p = predict(&[&ro], &[&rw], &[]);
         let path = |p: std::path::PathBuf, how| Event::Path { path: p, how };
         let f = open_form();
@@ -363,7 +371,7 @@ mod tests {
         let to_f = dir.join("to-f");
         let _ = std::fs::remove_file(&to_f);
         std::os::unix::fs::symlink("w/f", &to_f).unwrap();
-        let me = Task(std::process::id());
+        let me = Task::tracing(std::process::id(), true);
         let f = open_form();
         let written = |p: std::path::PathBuf| Event::Path {
             path: p,
@@ -386,8 +394,49 @@ mod tests {
     }
 
     #[test]
+    fn a_dotdot_after_a_link_is_the_targets_parent() {
+        // rw/to-ro -> ro/sub: rw/to-ro/../f is ro/f, not rw/f.
+        let dir = std::env::temp_dir().join(format!("predict-dotdot-{}", std::process::id()));
+        let (ro, rw) = (dir.join("ro"), dir.join("rw"));
+        std::fs::create_dir_all(ro.join("sub")).unwrap();
+        std::fs::create_dir_all(&rw).unwrap();
+        let link = rw.join("to-ro");
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(ro.join("sub"), &link).unwrap();
+        let back = ro.join("sub/back");
+        let _ = std::fs::remove_file(&back);
+        std::os::unix::fs::symlink("../../rw/g", &back).unwrap();
+        let me = Task::tracing(std::process::id(), false);
+        let f = open_form();
+        let entry = |p: std::path::PathBuf| Event::Path {
+            path: p,
+            how: Use::Entry,
+        };
+        let mut p = predict(&[&ro], &[&rw], &[]);
+        assert_eq!(
+            p.refusal(&me, "openat", f, &entry(link.join("../f")))
+                .as_deref(),
+            Some("no write rule covers it (p.toml:4:1)")
+        );
+        let mut q = predict(&[&rw], &[&ro], &[]);
+        assert_eq!(q.refusal(&me, "openat", f, &entry(link.join("../f"))), None);
+        // A relative link's target, from the link's own folder.
+        let written = Event::Path {
+            path: link.join("back"),
+            how: Use::Write,
+        };
+        std::fs::write(rw.join("g"), b"x").unwrap();
+        assert_eq!(p.refusal(&me, "openat", f, &written), None);
+        assert_eq!(
+            q.refusal(&me, "openat", f, &written).as_deref(),
+            Some("no write rule covers it (p.toml:4:1)")
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn a_port_is_refused_only_when_ports_are_ruled() {
-        let me = Task(std::process::id());
+        let me = Task::tracing(std::process::id(), true);
         let ip = |port, stream| Address::Ip {
             ip: std::net::Ipv4Addr::LOCALHOST.into(),
             port,
