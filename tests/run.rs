@@ -1613,3 +1613,46 @@ fn a_caller_missing_from_passwd_runs() {
         stderr(&out)
     );
 }
+
+// A thousand binds and more, under the usual soft limit of 1024 open
+// descriptors: the child opens every source before the new root, so it
+// runs its mounts with the hard limit; the app gets the caller's soft
+// limit back (select() needs descriptors below 1024), or the profile's.
+both!(more_binds_than_the_soft_descriptor_limit, |who| {
+    let s = Scratch::new("many-binds");
+    let mut profile = String::from("extends = [\"default\"]\n");
+    for i in 0..1100 {
+        let d = s.dir(&format!("src/{i}"), 0o755);
+        profile.push_str(&format!(
+            "[[mount]]\ntype = \"ro-bind\"\nsrc = \"{d}\"\ndst = \"/m/{i}\"\n"
+        ));
+    }
+    let path = s.write("p.toml", &profile);
+    let run = |limits: &str| {
+        let mut c = sandbox(who)?;
+        c.args(["run", &path]);
+        if !limits.is_empty() {
+            c.args(["--set", limits]);
+        }
+        c.args(["--", "/bin/sh", "-c", "ulimit -Sn; ls /m | wc -l"]);
+        use std::os::unix::process::CommandExt;
+        // SAFETY: setrlimit only, between fork and exec.
+        unsafe {
+            c.pre_exec(|| {
+                let mut r = libc::rlimit {
+                    rlim_cur: 0,
+                    rlim_max: 0,
+                };
+                libc::getrlimit(libc::RLIMIT_NOFILE, &mut r);
+                r.rlim_cur = 1024;
+                libc::setrlimit(libc::RLIMIT_NOFILE, &r);
+                Ok(())
+            });
+        }
+        Some(c.stdin(std::process::Stdio::null()).output().unwrap())
+    };
+    let Some(out) = run("") else { return };
+    assert_eq!(ok(out), "1024\n1100\n");
+    let out = run("limits.nofile = 512").unwrap();
+    assert_eq!(ok(out), "512\n1100\n");
+});

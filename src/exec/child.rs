@@ -106,6 +106,7 @@ fn run(cx: &Ctx, steps: &Steps) -> Outcome {
             .ok(),
         mqueue: None,
         app_owns_pid: steps.shape.app_owns_pid,
+        nofile: None,
     };
     // Opened now, while the host's /proc is writable (see userns.rs).
     if let Some(i) = steps.shape.sandwich_limit {
@@ -136,6 +137,11 @@ struct State<'k> {
     /// The app owns a pid namespace: its process, forked by PID 1, stays
     /// to relay (see `own_pid_namespace`).
     app_owns_pid: bool,
+    /// The caller's soft limit of open descriptors, while the mounts run
+    /// with the hard one: every source is open at once (a profile of
+    /// 1000 binds outgrows the usual 1024), and the app gets the caller's
+    /// back (a program using select() needs descriptors below 1024).
+    nofile: Option<u64>,
 }
 
 impl State<'_> {
@@ -144,6 +150,19 @@ impl State<'_> {
             .as_ref()
             .map(|fd| fd.as_fd())
             .ok_or_else(|| StepError::at(step, Failure::new(libc::ENOENT, "the host's /proc")))
+    }
+
+    /// Give back the caller's soft limit of open descriptors, if it was
+    /// raised: once the mounts are made, before the profile's limits, PID
+    /// 1 and the app.
+    fn restore_nofile(&mut self, k: &dyn Kernel) -> Result<(), Failure> {
+        match self.nofile.take() {
+            Some(soft) => k
+                .nofile_soft(Some(soft))
+                .map(drop)
+                .call("setrlimit(RLIMIT_NOFILE), the caller's soft limit"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -160,6 +179,11 @@ fn run_ops<'k>(cx: &Ctx<'k>, ops: &[Indexed<Child>], st: &mut State<'k>) -> Outc
                 // Pass 1, while host paths still resolve as the user wrote
                 // them (after any join of a mount namespace, before the
                 // new root): each mount's source opened for its step.
+                st.nofile = Some(
+                    k.nofile_soft(None)
+                        .call("setrlimit(RLIMIT_NOFILE), the hard limit")
+                        .map_err(|f| StepError::at(i, f))?,
+                );
                 for later in &ops[n + 1..] {
                     let dbus = cx.pipes.dbus_socket.as_deref();
                     let at = |f: Failure| StepError::at(later.step, f);
@@ -187,6 +211,7 @@ fn run_ops<'k>(cx: &Ctx<'k>, ops: &[Indexed<Child>], st: &mut State<'k>) -> Outc
                     .take()
                     .ok_or_else(|| at(Failure::new(libc::EINVAL, "no new root")))?;
                 root.pivot().map_err(at)?;
+                st.restore_nofile(k).map_err(at)?;
             }
             Child::MqueueRights => st.mqueue = Some(mount::mqueue_root(k).map_err(at)?),
             Child::SetHostname(name) => k
@@ -239,7 +264,10 @@ fn run_ops<'k>(cx: &Ctx<'k>, ops: &[Indexed<Child>], st: &mut State<'k>) -> Outc
                 unset,
                 set,
             } => st.env = process::environment(&cx.pipes.caller.env, *clear, keep, unset, set),
-            Child::SetRlimits(limits) => process::set_rlimits(k, limits).map_err(at)?,
+            Child::SetRlimits(limits) => {
+                st.restore_nofile(k).map_err(at)?;
+                process::set_rlimits(k, limits).map_err(at)?
+            }
             Child::DieWithParent => process::die_with_parent(k, cx.pipes.go.as_fd()).map_err(at)?,
             Child::NoNewPrivs => process::no_new_privs(k).map_err(at)?,
             Child::Landlock(step) => {
@@ -249,7 +277,10 @@ fn run_ops<'k>(cx: &Ctx<'k>, ops: &[Indexed<Child>], st: &mut State<'k>) -> Outc
                 };
                 k.landlock(rules).map_err(at)?
             }
-            Child::Init => return be_init(cx, i, &ops[n + 1..], st),
+            Child::Init => {
+                st.restore_nofile(k).map_err(at)?;
+                return be_init(cx, i, &ops[n + 1..], st);
+            }
             Child::SealInit => k
                 .prctl(libc::PR_SET_DUMPABLE, 0, 0)
                 .call("prctl(PR_SET_DUMPABLE, 0)")
@@ -276,6 +307,7 @@ fn run_ops<'k>(cx: &Ctx<'k>, ops: &[Indexed<Child>], st: &mut State<'k>) -> Outc
                 }
             }
             Child::Exec(argv) => {
+                st.restore_nofile(k).map_err(at)?;
                 k.reset_signals();
                 let e = process::exec(k, argv, &st.env);
                 let program = argv

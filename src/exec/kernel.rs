@@ -102,6 +102,9 @@ pub trait Kernel {
     fn kill(&self, pid: i32, sig: i32);
     /// setrlimit, soft and hard both `value`.
     fn setrlimit(&self, resource: u32, value: u64) -> io::Result<()>;
+    /// Set the soft limit of open descriptors to `soft` (None: the hard
+    /// limit, the most it may be); the soft limit it had.
+    fn nofile_soft(&self, soft: Option<u64>) -> io::Result<u64>;
 
     /// Run a program (found on PATH) to its end: whether it succeeded, and
     /// what it wrote on standard error.
@@ -324,6 +327,9 @@ impl Kernel for Linux {
     }
     fn setrlimit(&self, resource: u32, value: u64) -> io::Result<()> {
         sys::setrlimit(resource, value)
+    }
+    fn nofile_soft(&self, soft: Option<u64>) -> io::Result<u64> {
+        sys::nofile_soft(soft)
     }
     fn run_program(&self, argv: &[String]) -> io::Result<(bool, Vec<u8>)> {
         let (program, args) = argv

@@ -761,6 +761,13 @@ impl Kernel for Recorder {
         self.ok(format!("setrlimit({resource}, {v})"))
     }
 
+    fn nofile_soft(&self, soft: Option<u64>) -> io::Result<u64> {
+        let to = soft.map_or("the hard limit".to_string(), |s| s.to_string());
+        self.note(format!("setrlimit(RLIMIT_NOFILE, soft {to})"));
+        // A caller's usual soft limit.
+        Ok(1024)
+    }
+
     fn run_program(&self, argv: &[String]) -> io::Result<(bool, Vec<u8>)> {
         let args: Vec<String> = argv.iter().map(|a| quoted(a.as_bytes())).collect();
         self.note(format!("run [{}] = success", args.join(", ")));

@@ -505,6 +505,22 @@ pub fn setrlimit(resource: u32, value: u64) -> io::Result<()> {
         .map(drop)
 }
 
+/// Set the soft RLIMIT_NOFILE to `soft` (None: the hard limit), never
+/// above the hard one; the soft limit it had.
+pub fn nofile_soft(soft: Option<u64>) -> io::Result<u64> {
+    let mut r = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `r` is a valid rlimit the kernel fills.
+    check(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) } as libc::c_long)?;
+    let was = r.rlim_cur;
+    r.rlim_cur = soft.unwrap_or(r.rlim_max).min(r.rlim_max);
+    // SAFETY: as above; the kernel only reads it.
+    check(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &r) } as libc::c_long)?;
+    Ok(was)
+}
+
 /// execve(2); returns only on failure.
 pub fn execve(path: &CStr, argv: &[std::ffi::CString], envp: &[std::ffi::CString]) -> io::Error {
     let mut argp: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();

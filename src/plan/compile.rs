@@ -3,6 +3,7 @@
 //! here, phase by phase, and nowhere else.
 
 use super::*;
+use std::path::Path;
 // The plan's own, not the profile's of the same name (converted here).
 use super::{Compat, SeccompPolicy};
 use crate::diag::{Diagnostic, Sp, Span};
@@ -51,6 +52,9 @@ struct Compiler<'a> {
     notes: Vec<String>,
     diags: Vec<Diagnostic>,
     warnings: Vec<Diagnostic>,
+    /// Where each path asked of [`Compiler::resolved`] really is: the
+    /// guarded places are asked of for every bind.
+    real: std::cell::RefCell<std::collections::HashMap<String, String>>,
 }
 
 /// Build the plan. Errors are problems only the host can reveal (a bind
@@ -85,6 +89,7 @@ pub fn compile(
         notes: loaded.notes.clone(),
         diags: vec![],
         warnings: vec![],
+        real: Default::default(),
     };
     c.build(inv);
     if !c.diags.is_empty() {
@@ -1161,6 +1166,15 @@ impl Compiler<'_> {
     /// shows the folder the link leads to, and the guarded places are
     /// named from `$HOME`, which may lead through links too.
     fn resolved(&self, path: &str) -> String {
+        if let Some(r) = self.real.borrow().get(path) {
+            return r.clone();
+        }
+        let r = self.resolve(path);
+        self.real.borrow_mut().insert(path.to_string(), r.clone());
+        r
+    }
+
+    fn resolve(&self, path: &str) -> String {
         let mut rest = vec![];
         let mut at = std::path::Path::new(path);
         loop {
@@ -1586,11 +1600,12 @@ impl Compiler<'_> {
             // Everything mounted is there to be read: the mounts decide what
             // the sandbox sees; landlock adds where it may write and execute.
             read.push("/".into());
-            for (i, step) in self.steps.iter().enumerate() {
-                // A rule opens its path once the root is built: not one a
-                // later mount hides (sandbox check warns of it), which may
-                // not be there at all.
-                if step_dst(&step.action).is_some_and(|d| hidden_later(&self.steps[i + 1..], d)) {
+            // A rule opens its path once the root is built: not one a
+            // later mount hides (sandbox check warns of it), which may not
+            // be there at all.
+            let hidden = hidden_later(&self.steps);
+            for (step, hidden) in self.steps.iter().zip(hidden) {
+                if hidden {
                     continue;
                 }
                 match &step.action {
@@ -1642,12 +1657,14 @@ impl Compiler<'_> {
         if self.own_namespaces().contains(&NsKind::Time) && proc_at_proc {
             write.push("/proc/self/timens_offsets".into());
         }
-        // A path already covered by a broader rule of the same kind adds nothing.
+        // A path already covered by a broader rule of the same kind adds
+        // nothing. (Looked up by its parents: linear in the rules.)
         for list in [&mut read, &mut write, &mut exec] {
             list.sort();
             list.dedup();
             let all = list.clone();
-            list.retain(|p| !all.iter().any(|q| q != p && is_under(p, q)));
+            let all: std::collections::HashSet<&Path> = all.iter().map(Path::new).collect();
+            list.retain(|p| !Path::new(p).ancestors().skip(1).any(|a| all.contains(a)));
         }
         let scope = match &l.scope {
             Some(s) => s
@@ -1882,20 +1899,34 @@ fn made_as(later: &[Step], p: &str) -> u32 {
     MOUNT_POINT_DIR
 }
 
-/// Whether one of `later` mounts something at `dst` or above it, hiding
-/// what is there (a pin or a remount-ro keeps what it covers in view).
-fn hidden_later(later: &[Step], dst: &str) -> bool {
-    later.iter().any(|s| match &s.action {
-        Action::Bind { dst: d, .. }
-        | Action::Tmpfs { dst: d, .. }
-        | Action::Proc { dst: d, .. }
-        | Action::Dev { dst: d, .. }
-        | Action::Mqueue { dst: d }
-        | Action::Hide { dst: d, .. }
-        | Action::Overlay { dst: d, .. }
-        | Action::DbusSocket { dst: d } => is_under(dst, d),
-        _ => false,
-    })
+/// For each step with a place, whether a later step mounts something at
+/// it or above it, hiding what is there (a pin or a remount-ro keeps what
+/// it covers in view).
+fn hidden_later(steps: &[Step]) -> Vec<bool> {
+    // From the last step back, the places mounted over after each one:
+    // each step then looks up its own place and its parents (linear in
+    // the steps; a pairwise check was quadratic).
+    let mut later: std::collections::HashSet<&Path> = Default::default();
+    let mut hidden = vec![false; steps.len()];
+    for (i, s) in steps.iter().enumerate().rev() {
+        if let Some(d) = step_dst(&s.action) {
+            hidden[i] = Path::new(d).ancestors().any(|a| later.contains(a));
+        }
+        match &s.action {
+            Action::Bind { dst: d, .. }
+            | Action::Tmpfs { dst: d, .. }
+            | Action::Proc { dst: d, .. }
+            | Action::Dev { dst: d, .. }
+            | Action::Mqueue { dst: d }
+            | Action::Hide { dst: d, .. }
+            | Action::Overlay { dst: d, .. }
+            | Action::DbusSocket { dst: d } => {
+                later.insert(Path::new(d));
+            }
+            _ => {}
+        }
+    }
+    hidden
 }
 
 /// Overlayfs needs a work directory on the upper's filesystem: a hidden
