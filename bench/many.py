@@ -13,18 +13,7 @@ Run as the user whose sandboxes are measured; the PSS is read from each
 process's smaps_rollup, which needs the rights of that user (or root).
 """
 import os, subprocess, sys, time
-
-def children(pid):
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as f:
-            return [int(c) for c in f.read().split()]
-    except OSError:
-        return []
-
-def tree(pid):
-    yield pid
-    for c in children(pid):
-        yield from tree(c)
+from proctree import tree
 
 def pss(pid):
     try:

@@ -1,20 +1,9 @@
 """RSS and PSS of a sandbox launcher's process tree, the app excluded.
 Usage: memory.py NAME PID. Appends 'NAME RSS_KB PSS_KB' to stdout."""
 import os, sys
+from proctree import tree
 
 name, top = sys.argv[1], int(sys.argv[2])
-
-def children(pid):
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as f:
-            return [int(c) for c in f.read().split()]
-    except OSError:
-        return []
-
-def tree(pid):
-    yield pid
-    for c in children(pid):
-        yield from tree(c)
 
 def rollup(pid):
     vals = {}
