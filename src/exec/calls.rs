@@ -10,7 +10,7 @@
 //! checks the call again when it goes on.
 
 use crate::plan::learned::{Address, Event, Use, absolute};
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 
@@ -165,23 +165,28 @@ pub(super) enum Dir {
     Flag(usize),
 }
 
-/// The numbers of the calls a learning or path-watching filter sends
-/// to the launcher.
-pub fn watched() -> &'static [u32] {
-    static NUMBERS: std::sync::OnceLock<Vec<u32>> = std::sync::OnceLock::new();
-    NUMBERS.get_or_init(|| {
+/// The watched calls this architecture has, by number: their numbers
+/// (for the filter), then their forms in the same order. Looked up once:
+/// every call the launcher answers asks for its form.
+fn by_number() -> &'static (Vec<u32>, Vec<Form>) {
+    static TABLE: std::sync::OnceLock<(Vec<u32>, Vec<Form>)> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
         WATCHED
             .iter()
-            .filter_map(|(n, _)| crate::syscalls::number(n))
-            .collect()
+            .filter_map(|(n, f)| Some((crate::syscalls::number(n)?, *f)))
+            .unzip()
     })
 }
 
+/// The numbers of the calls a learning or path-watching filter sends
+/// to the launcher.
+pub fn watched() -> &'static [u32] {
+    &by_number().0
+}
+
 pub(super) fn form_of(nr: u32) -> Option<Form> {
-    WATCHED
-        .iter()
-        .find(|(n, _)| crate::syscalls::number(n) == Some(nr))
-        .map(|(_, f)| *f)
+    let (numbers, forms) = by_number();
+    numbers.iter().position(|n| *n == nr).map(|i| forms[i])
 }
 
 /// Whether a path names an entry of a folder (its last component is not
@@ -195,9 +200,12 @@ fn names_entry(path: &[u8]) -> bool {
     !matches!(last, b"" | b"." | b"..")
 }
 
-/// What an O_PATH descriptor names.
-pub(super) fn stat(fd: OwnedFd) -> Option<std::fs::Metadata> {
-    std::fs::File::from(fd).metadata().ok()
+/// What a descriptor (an O_PATH one too) names.
+pub(super) fn stat(fd: BorrowedFd) -> Option<std::fs::Metadata> {
+    // SAFETY: the File is never dropped: the descriptor stays the
+    // caller's, open for the whole call.
+    let file = std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(fd.as_raw_fd()) });
+    file.metadata().ok()
 }
 
 /// No path deeper than this is looked up, nor a walk up from one higher.
@@ -223,6 +231,9 @@ pub(super) struct Task {
     /// Whether a socket's type is asked (of a copy of it, pidfd_getfd),
     /// to tell TCP: only where what is recorded or predicted needs it.
     streams: bool,
+    /// Its root (/proc/TID/root), opened at the first look-up: a call's
+    /// paths are looked up several times, all from there.
+    root: std::cell::OnceCell<Option<std::fs::File>>,
 }
 
 impl Task {
@@ -232,6 +243,7 @@ impl Task {
             tid,
             naming: Naming::Folded,
             streams: true,
+            root: Default::default(),
         }
     }
 
@@ -242,6 +254,7 @@ impl Task {
             tid,
             naming: Naming::AsNamed,
             streams,
+            root: Default::default(),
         }
     }
 
@@ -279,7 +292,7 @@ impl Task {
             let Some(fd) = self.inside(&at, false) else {
                 return Some(at);
             };
-            if !stat(fd.try_clone().ok()?)?.is_symlink() {
+            if !stat(fd.as_fd())?.is_symlink() {
                 return Some(at);
             }
             let mut buf = vec![0u8; libc::PATH_MAX as usize];
@@ -378,7 +391,10 @@ impl Task {
         {
             return None;
         }
-        let root = std::fs::File::open(self.proc("root")).ok()?;
+        let root = self
+            .root
+            .get_or_init(|| std::fs::File::open(self.proc("root")).ok())
+            .as_ref()?;
         let rel = path.strip_prefix("/").ok()?;
         let rel = if rel.as_os_str().is_empty() {
             std::ffi::CString::new(".").ok()?
@@ -392,7 +408,7 @@ impl Task {
     /// What is at `path` in the app's view, links not followed at the
     /// end: None when nothing is.
     fn kind(&self, path: &std::path::Path) -> Option<std::fs::FileType> {
-        Some(stat(self.inside(path, false)?)?.file_type())
+        Some(stat(self.inside(path, false)?.as_fd())?.file_type())
     }
 
     /// Whether `path` is what a removal can remove: an empty folder for
@@ -411,12 +427,6 @@ impl Task {
         kind.is_dir()
             && std::fs::read_dir(format!("/proc/self/fd/{}", fd.as_raw_fd()))
                 .is_ok_and(|mut d| d.next().is_none())
-    }
-
-    fn is_dir(&self, path: &std::path::Path) -> bool {
-        self.inside(path, true)
-            .and_then(stat)
-            .is_some_and(|m| m.is_dir())
     }
 
     /// What a watched call uses.
@@ -566,7 +576,8 @@ impl Task {
             Use::Missing
         } else if writes {
             Use::Write
-        } else if self.is_dir(&p) {
+        } else if kind.is_some_and(|k| k.is_dir()) {
+            // `reached` is no link: what `p` leads to.
             Use::List
         } else {
             Use::Read
@@ -703,7 +714,11 @@ mod tests {
         let _ = std::fs::remove_file(&link);
         std::os::unix::fs::symlink("/", &link).unwrap();
         assert!(me.kind(&link).unwrap().is_symlink());
-        assert!(me.is_dir(&link));
+        assert!(
+            stat(me.inside(&link, true).unwrap().as_fd())
+                .unwrap()
+                .is_dir()
+        );
         assert!(me.kind(&dir.join("nothing")).is_none());
         assert!(me.removable(&link, false));
         assert!(!me.removable(&dir, true));

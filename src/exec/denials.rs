@@ -51,7 +51,15 @@ const NOTIF_SEND: libc::c_ulong =
     0xc000_0000 | ((size_of::<Resp>() as libc::c_ulong) << 16) | 0x2101;
 
 /// _IOW('!', 2, __u64): whether a notification's caller still waits.
-pub(super) const NOTIF_ID_VALID: libc::c_ulong = 0x4008_2102;
+const NOTIF_ID_VALID: libc::c_ulong = 0x4008_2102;
+
+/// Whether the caller of notification `n` still waits: only then is what
+/// was read of its memory and /proc entries its own (a thread id reused
+/// meanwhile would be another process's).
+pub(super) fn still_waits(listener: &OwnedFd, n: &Notif) -> bool {
+    // SAFETY: `n.id` is a u64 the kernel reads.
+    unsafe { libc::ioctl(listener.as_raw_fd(), NOTIF_ID_VALID, &n.id) == 0 }
+}
 
 /// What the launcher knows of the filter, to say which rule refused.
 #[derive(Clone, Debug)]
@@ -107,6 +115,14 @@ impl Rules {
             }),
             _ => None,
         })
+    }
+
+    /// Whether call `nr` is openat2 failing with ENOSYS, as in the filter
+    /// untraced: while the setuid bits are refused, its mode is out of
+    /// the filter's reach (it is in memory another thread could change
+    /// after it was read), and libc falls back to openat.
+    pub(super) fn openat2_fails(&self, nr: u32) -> bool {
+        Some(nr) == crate::syscalls::number("openat2") && !self.setuid_bits && !self.openat2
     }
 
     /// Which rule of the policy refuses call `nr` with `args`; None when
@@ -323,10 +339,8 @@ pub fn watch(channel: OwnedFd, mut rules: Rules) -> io::Result<()> {
             say(&rules.line(n.pid, nr, &args));
             return Answer::Fail(rules.errno);
         }
-        // As untraced: openat2, when the policy lets it be, fails while
-        // the setuid bits are refused (its mode is out of the filter's
-        // reach), and libc falls back to openat.
-        if Some(nr) == crate::syscalls::number("openat2") && !rules.setuid_bits && !rules.openat2 {
+        // After the policy's verdict, as untraced.
+        if rules.openat2_fails(nr) {
             return Answer::Fail(libc::ENOSYS);
         }
         // A watched call the policy lets through: the kernel decides.
@@ -345,10 +359,7 @@ pub fn watch(channel: OwnedFd, mut rules: Rules) -> io::Result<()> {
                     ))
                 })
                 .collect();
-            // What was read is the caller's only if it still waits.
-            // SAFETY: `n.id` is a u64 the kernel reads.
-            let valid = unsafe { libc::ioctl(listener.as_raw_fd(), NOTIF_ID_VALID, &n.id) } == 0;
-            if valid {
+            if still_waits(listener, n) {
                 refused.iter().for_each(|l| say(l));
             }
         }

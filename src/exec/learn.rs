@@ -18,10 +18,10 @@
 //! second run show; nothing is granted by what is read here.
 
 use super::calls::{Task, form_of};
-use super::denials::{Answer, NOTIF_ID_VALID, Rules, listen, name_of};
+use super::denials::{Answer, Rules, listen, name_of, still_waits};
 use crate::plan::learned::{Event, Record, Refusal};
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 
 /// At most this many different things, and this many bytes of paths,
 /// are recorded (a draft of more would be read by no one, and an app
@@ -37,10 +37,9 @@ pub fn watch(channel: OwnedFd, rules: Rules, record: Record) -> io::Result<()> {
     listen("learn", channel, move |listener, n| {
         let nr = n.data.nr as u32;
         let args = n.data.args;
-        // openat2's mode is in memory another thread could change after
-        // it was read: while the bits are refused, it fails as in the
-        // filter (ENOSYS), and libc falls back to openat, which is watched.
-        if Some(nr) == crate::syscalls::number("openat2") && !rules.setuid_bits && !rules.openat2 {
+        // Before anything else: a refusal let through here would be
+        // openat2 with its mode unchecked.
+        if rules.openat2_fails(nr) {
             return Answer::Fail(libc::ENOSYS);
         }
         let refused = rules.verdict(nr, &args).map(|r| r.refusal(nr));
@@ -57,11 +56,9 @@ pub fn watch(channel: OwnedFd, rules: Rules, record: Record) -> io::Result<()> {
                 what,
             });
         }
-        // What was read is the caller's only if it still waits (a thread
-        // id reused meanwhile would be another process's).
-        // SAFETY: `n.id` is a u64 the kernel reads.
-        let valid = unsafe { libc::ioctl(listener.as_raw_fd(), NOTIF_ID_VALID, &n.id) } == 0;
-        if valid && let Ok(mut r) = record.lock() {
+        if still_waits(listener, n)
+            && let Ok(mut r) = record.lock()
+        {
             for e in events {
                 let size = e.size();
                 if r.len() < MOST && bytes + size <= MOST_BYTES && r.insert(e) {

@@ -20,9 +20,8 @@
 use super::calls::{DEEPEST, Form, Task, stat};
 use crate::plan::learned::{Address, Event, Use};
 use crate::plan::{Action, Plan};
-use std::collections::HashMap;
-use std::collections::HashSet;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::collections::{HashMap, HashSet};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
@@ -160,16 +159,16 @@ impl Prediction {
             Use::Entry => task.inside(path.parent()?, true)?,
             _ => task.inside(path, true)?,
         };
-        if need == Need::Write && read_only(&start) {
+        let m = stat(start.as_fd())?;
+        if need == Need::Write && read_only(&start, &m) {
             return None;
         }
-        let root = stat(task.inside(Path::new("/"), true)?)?;
+        let root = stat(task.inside(Path::new("/"), true)?.as_fd())?;
         let root = (root.dev(), root.ino());
         self.ids(task);
         let rules = &self.ids.as_ref()?[need as usize];
         // A rule on a file is the file's; a file has no `..`: the walk
         // goes on from the folder that holds it, its last link followed.
-        let m = stat(start.try_clone().ok()?)?;
         let folder = if m.is_dir() {
             start
         } else if rules.contains(&(m.dev(), m.ino())) {
@@ -194,7 +193,7 @@ impl Prediction {
                 paths
                     .iter()
                     .flat_map(|p| p.iter())
-                    .filter_map(|p| stat(task.inside(Path::new(p), true)?))
+                    .filter_map(|p| stat(task.inside(Path::new(p), true)?.as_fd()))
                     .map(|m| (m.dev(), m.ino()))
                     .collect()
             };
@@ -221,7 +220,7 @@ fn covered(
     let mut through = vec![];
     let found = 'walk: {
         for _ in 0..DEEPEST {
-            let m = stat(at.try_clone().ok()?)?;
+            let m = stat(at.as_fd())?;
             let id = (m.dev(), m.ino());
             if let Some(c) = walked.get(&id).copied() {
                 break 'walk c;
@@ -246,7 +245,7 @@ fn covered(
             }
             // SAFETY: a descriptor openat just returned.
             let up = unsafe { OwnedFd::from_raw_fd(up) };
-            let above = stat(up.try_clone().ok()?)?;
+            let above = stat(up.as_fd())?;
             if (above.dev(), above.ino()) == id {
                 // The top of a tree that is not the app's root.
                 break 'walk false;
@@ -261,13 +260,10 @@ fn covered(
     Some(found)
 }
 
-/// Whether a write to what `fd` names fails with EROFS before Landlock
-/// is asked: a file or folder on a read-only mount (a device, a pipe or a
-/// socket there is still written).
-fn read_only(fd: &OwnedFd) -> bool {
-    let Some(m) = fd.try_clone().ok().and_then(stat) else {
-        return false;
-    };
+/// Whether a write to what `fd` names (`m`) fails with EROFS before
+/// Landlock is asked: a file or folder on a read-only mount (a device, a
+/// pipe or a socket there is still written).
+fn read_only(fd: &OwnedFd, m: &std::fs::Metadata) -> bool {
     if !(m.is_file() || m.is_dir()) {
         return false;
     }
