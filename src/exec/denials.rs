@@ -380,7 +380,7 @@ fn shown(e: &crate::plan::learned::Event) -> String {
     let address = |a: &Address| match a {
         Address::Ip { ip, port, .. } => format!("{ip}:{port}"),
         Address::Unix(p) => format!("{p:?}"),
-        Address::Abstract(n) => format!("@{:?}", String::from_utf8_lossy(n)),
+        Address::Abstract(n) => format!("@{}", crate::plan::bytes_text(n)),
     };
     match e {
         Event::Path { path, how } => {
